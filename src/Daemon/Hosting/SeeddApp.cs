@@ -1,0 +1,189 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+using SeedDaemon.Daemon.Grpc;
+using SeedDaemon.Daemon.Issuance;
+using SeedDaemon.Daemon.Storage;
+using SeedDaemon.Daemon.Storage.LiteDb;
+using SeedDaemon.Derivation;
+
+namespace SeedDaemon.Daemon.Hosting;
+
+/// <summary>Builds, starts and runs the daemon. Tests start it in-process through <see cref="StartAsync"/>.</summary>
+public static class SeeddApp
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        RunningSeedd running;
+        try
+        {
+            var settings = CommandLine.Parse(args, Console.Out);
+            if (settings is null)
+            {
+                return ExitCodes.Ok;
+            }
+
+            running = await StartAsync(settings);
+        }
+        catch (SeeddStartException error)
+        {
+            await Console.Error.WriteLineAsync($"seedd: {error.Message}");
+            return error.ExitCode;
+        }
+
+        await using (running)
+        {
+            await running.App.WaitForShutdownAsync();
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>Opens the database, binds the listener and starts serving.</summary>
+    public static async Task<RunningSeedd> StartAsync(IReadOnlyDictionary<string, string?> settings, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = [],
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.Configuration.AddInMemoryCollection(settings);
+
+        var options = builder.Configuration.GetSection(SeeddOptions.SectionName).Get<SeeddOptions>() ?? new SeeddOptions();
+        var validation = new SeeddOptionsValidator().Validate(null, options);
+        if (validation.Failed)
+        {
+            throw new SeeddStartException(ExitCodes.InvalidConfiguration, "invalid configuration: " + validation.FailureMessage);
+        }
+
+        ConfigureLogging(builder);
+        ConfigureServices(builder.Services, builder.Configuration);
+        ConfigureKestrel(builder, options);
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        MapEndpoints(app);
+
+        ISeedStore store;
+        try
+        {
+            store = app.Services.GetRequiredService<ISeedStore>();
+        }
+        catch (StoreOpenException error)
+        {
+            await app.DisposeAsync();
+            throw new SeeddStartException(ExitCodes.DatabaseUnavailable, error.Message, error);
+        }
+
+        try
+        {
+            await app.StartAsync();
+        }
+        catch (IOException error)
+        {
+            await app.DisposeAsync();
+            var reason = error.InnerException?.Message ?? error.Message;
+            throw new SeeddStartException(ExitCodes.ListenFailed, $"cannot listen on {options.Listen}: {reason}", error);
+        }
+
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToArray() ?? [];
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SeedDaemon.Daemon");
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            HostingLog.Listening(logger, CommandLine.Version, string.Join(", ", addresses), store.Location, SeedSeqV1.Scheme);
+        }
+
+        app.Lifetime.ApplicationStopping.Register(() => HostingLog.Stopping(logger));
+        return new RunningSeedd(app, addresses, store.Location);
+    }
+
+    private static void ConfigureLogging(WebApplicationBuilder builder)
+    {
+        builder.Logging.ClearProviders();
+
+        // A failed start is reported once, by RunAsync, in one line; not again as a stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+        builder.Logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.UseUtcTimestamp = true;
+            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+        });
+    }
+
+    private static void ConfigureServices(IServiceCollection services, ConfigurationManager configuration)
+    {
+        services.AddOptions<SeeddOptions>().Bind(configuration.GetSection(SeeddOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SeeddOptions>, SeeddOptionsValidator>();
+        services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(8));
+
+        services.AddSingleton<ISeedStore>(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<SeeddOptions>>().Value;
+            return LiteSeedStore.Open(options.Database, options.GroupCommitMaxOperations, sp.GetRequiredService<ILogger<LiteSeedStore>>());
+        });
+        services.AddSingleton(sp => new SeeddLimits(sp.GetRequiredService<IOptions<SeeddOptions>>().Value.MaxBatchKeys));
+        services.AddSingleton<ColumnCache>(_ => new ColumnCache());
+        services.AddSingleton<ExperimentRegistry>();
+        services.AddSingleton<SeedIssuer>();
+
+        services.AddGrpc(grpc =>
+        {
+            grpc.MaxReceiveMessageSize = 4 * 1024 * 1024;
+            grpc.Interceptors.Add<ErrorInterceptor>();
+        });
+        services.AddGrpcReflection();
+        services.AddGrpcHealthChecks();
+    }
+
+    private static void ConfigureKestrel(WebApplicationBuilder builder, SeeddOptions options)
+    {
+        if (!ListenEndpoint.TryParse(options.Listen, out var endpoint, out var error))
+        {
+            throw new SeeddStartException(ExitCodes.InvalidConfiguration, error);
+        }
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions> http2 = listen => listen.Protocols = HttpProtocols.Http2;
+            if (endpoint.IsUnixSocket)
+            {
+                kestrel.ListenUnixSocket(endpoint.UnixSocketPath!, http2);
+            }
+            else if (endpoint.Address is null)
+            {
+                kestrel.ListenLocalhost(endpoint.Port, http2);
+            }
+            else
+            {
+                kestrel.Listen(endpoint.Address, endpoint.Port, http2);
+            }
+        });
+    }
+
+    private static void MapEndpoints(WebApplication app)
+    {
+        app.MapGrpcService<SeedGrpcService>();
+        app.MapGrpcService<AuditGrpcService>();
+        app.MapGrpcHealthChecksService();
+        app.MapGrpcReflectionService();
+    }
+}
+
+/// <summary>A started daemon: its actual addresses (port 0 resolved) and database path.</summary>
+public sealed class RunningSeedd(WebApplication app, IReadOnlyList<string> addresses, string database) : IAsyncDisposable
+{
+    public WebApplication App { get; } = app;
+
+    public IReadOnlyList<string> Addresses { get; } = addresses;
+
+    public string Database { get; } = database;
+
+    public async ValueTask DisposeAsync()
+    {
+        await App.StopAsync();
+        await App.DisposeAsync();
+    }
+}

@@ -1,0 +1,22 @@
+namespace SeedDaemon.Daemon.Hosting;
+
+/// <summary>Configuration section "Seedd" (appsettings, environment <c>Seedd__Key</c>, or command line).</summary>
+public sealed class SeeddOptions
+{
+    public const string SectionName = "Seedd";
+
+    /// <summary>HOST:PORT (IPv4, [IPv6], localhost or *) or unix:/path/to.sock. HTTP/2 only.</summary>
+    public string Listen { get; set; } = "127.0.0.1:50051";
+
+    /// <summary>The LiteDB file; created with its folder when missing.</summary>
+    public string Database { get; set; } = "./data/seeds.db";
+
+    /// <summary>Most keys one BatchGetSeeds call may ask for.</summary>
+    public int MaxBatchKeys { get; set; } = 10_000;
+
+    /// <summary>Most requests that share one group commit (one transaction, one fsync).</summary>
+    public int GroupCommitMaxOperations { get; set; } = 512;
+}
+
+/// <summary>The request bounds the gRPC layer enforces, from <see cref="SeeddOptions"/>.</summary>
+public sealed record SeeddLimits(int MaxBatchKeys);

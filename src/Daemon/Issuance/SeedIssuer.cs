@@ -1,0 +1,75 @@
+using SeedDaemon.Daemon.Storage;
+using SeedDaemon.Derivation;
+
+namespace SeedDaemon.Daemon.Issuance;
+
+/// <summary>
+/// Issues seeds: derives each key with seedseq-v1 and answers only once the store has durably
+/// recorded the issue.
+/// </summary>
+public sealed class SeedIssuer(ISeedStore store, ColumnCache columns)
+{
+    public async Task<IReadOnlyList<IssuedSeedResult>> IssueAsync(IReadOnlyList<SeedKey> keys, string requester, CancellationToken cancellationToken)
+    {
+        if (keys.Count == 0)
+        {
+            return [];
+        }
+
+        var derived = new DerivedSeed[keys.Count];
+        var roots = new UInt128[keys.Count];
+        var issues = new SeedIssue[keys.Count];
+        for (var i = 0; i < keys.Count; i++)
+        {
+            var key = keys[i];
+            var experiment = store.FindExperiment(key.ExperimentId)
+                ?? throw SeedDaemonException.ExperimentNotFound(key.ExperimentId, keys.Count == 1 ? "experiment_id" : $"requests[{i}].experiment_id");
+            roots[i] = experiment.Root;
+            derived[i] = columns.Get(experiment.Root, key.Library, key.Stream).Derive(key.Worker);
+            issues[i] = new SeedIssue(key.ExperimentId, key.Worker, key.Library, key.Stream, derived[i].Seed64);
+        }
+
+        var records = await store.RecordIssuesAsync(issues, requester, cancellationToken);
+        var results = new IssuedSeedResult[keys.Count];
+        for (var i = 0; i < keys.Count; i++)
+        {
+            results[i] = new IssuedSeedResult(records[i], derived[i], roots[i]);
+        }
+
+        return results;
+    }
+
+    /// <summary>Issued seeds of one experiment, one page at a time, each re-derived for its SeedSequence state.</summary>
+    public (IReadOnlyList<IssuedSeedResult> Seeds, string NextPageToken) ListIssued(string experimentId, int pageSize, string? pageToken)
+    {
+        Validation.ExperimentId(experimentId);
+        var limit = Validation.PageSize(pageSize);
+        var experiment = store.FindExperiment(experimentId) ?? throw SeedDaemonException.ExperimentNotFound(experimentId);
+        var after = DecodeSeedCursor(pageToken);
+        var page = store.ListSeeds(experimentId, after, limit + 1);
+        var items = page.Take(limit)
+            .Select(r => new IssuedSeedResult(r, columns.Get(experiment.Root, r.Library, r.Stream).Derive(r.Worker), experiment.Root))
+            .ToList();
+        var next = page.Count > limit ? EncodeSeedCursor(items[^1].Record) : "";
+        return (items, next);
+    }
+
+    private static string EncodeSeedCursor(SeedRecord last) => PageToken.Encode($"{last.Worker}|{last.Library}|{last.Stream}");
+
+    private static SeedCursor? DecodeSeedCursor(string? pageToken)
+    {
+        var text = PageToken.Decode(pageToken);
+        if (text is null)
+        {
+            return null;
+        }
+
+        var parts = text.Split('|');
+        if (parts.Length != 3 || !uint.TryParse(parts[0], out var worker) || !KeyRules.IsValidName(parts[1]) || !KeyRules.IsValidStream(parts[2]))
+        {
+            throw SeedDaemonException.Invalid("page_token", "page_token is damaged; pass next_page_token from the previous response unchanged.");
+        }
+
+        return new SeedCursor(worker, parts[1], parts[2]);
+    }
+}

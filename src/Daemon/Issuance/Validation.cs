@@ -1,0 +1,85 @@
+using System.Text;
+using SeedDaemon.Derivation;
+
+namespace SeedDaemon.Daemon.Issuance;
+
+/// <summary>Input checks shared by the domain operations. Each failure names the field.</summary>
+internal static class Validation
+{
+    public const int MaxLabels = 64;
+    public const int MaxLabelKeyLength = 63;
+    public const int MaxLabelValueLength = 256;
+    public const int DefaultPageSize = 100;
+    public const int MaxPageSize = 1000;
+
+    public static void ExperimentId(string? id, string field = "experiment_id")
+    {
+        if (!KeyRules.IsValidExperimentId(id))
+        {
+            throw SeedDaemonException.Invalid(field, string.IsNullOrEmpty(id)
+                ? "experiment_id is required."
+                : $"experiment_id '{Printable(id)}' must match ^[A-Za-z0-9][A-Za-z0-9._/-]{{0,127}}$.");
+        }
+    }
+
+    public static void Labels(IReadOnlyDictionary<string, string> labels)
+    {
+        if (labels.Count > MaxLabels)
+        {
+            throw SeedDaemonException.Invalid("labels", $"at most {MaxLabels} labels are allowed, got {labels.Count}.");
+        }
+
+        foreach (var (key, value) in labels)
+        {
+            if (!KeyRules.IsValidExperimentId(key) || key.Length > MaxLabelKeyLength)
+            {
+                throw SeedDaemonException.Invalid("labels", $"label key '{Printable(key)}' must match ^[A-Za-z0-9][A-Za-z0-9._/-]{{0,62}}$.");
+            }
+
+            if (value.Length > MaxLabelValueLength || value.Contains('\0', StringComparison.Ordinal))
+            {
+                throw SeedDaemonException.Invalid("labels", $"label '{key}' must have a value of at most {MaxLabelValueLength} characters and no NUL.");
+            }
+        }
+    }
+
+    public static int PageSize(int requested, string field = "page_size")
+    {
+        if (requested < 0 || requested > MaxPageSize)
+        {
+            throw SeedDaemonException.Invalid(field, $"page_size must be between 0 (default {DefaultPageSize}) and {MaxPageSize}, got {requested}.");
+        }
+
+        return requested == 0 ? DefaultPageSize : requested;
+    }
+
+    /// <summary>Shortens and escapes client text before it is echoed in an error message.</summary>
+    public static string Printable(string? text)
+    {
+        if (text is null)
+        {
+            return "";
+        }
+
+        var builder = new StringBuilder();
+        foreach (var rune in text.EnumerateRunes())
+        {
+            if (builder.Length >= 80)
+            {
+                builder.Append('…');
+                break;
+            }
+
+            if (Rune.IsControl(rune) || rune.Value is 0x200E or 0x200F or (>= 0x202A and <= 0x202E) or (>= 0x2066 and <= 0x2069))
+            {
+                builder.Append($"\\u{rune.Value:x4}");
+            }
+            else
+            {
+                builder.Append(rune.ToString());
+            }
+        }
+
+        return builder.ToString();
+    }
+}

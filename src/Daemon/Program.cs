@@ -1,0 +1,3 @@
+using SeedDaemon.Daemon.Hosting;
+
+return await SeeddApp.RunAsync(args);

@@ -1,0 +1,11 @@
+namespace SeedDaemon.Daemon.Storage;
+
+/// <summary>An experiment as stored. Immutable; <see cref="Frozen"/> changes through the store only.</summary>
+public sealed record ExperimentRecord(
+    string Id,
+    UInt128 Root,
+    bool RootGenerated,
+    string Scheme,
+    DateTime CreateTime,
+    bool Frozen,
+    IReadOnlyDictionary<string, string> Labels);

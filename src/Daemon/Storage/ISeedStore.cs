@@ -1,0 +1,39 @@
+namespace SeedDaemon.Daemon.Storage;
+
+/// <summary>
+/// Where experiments and issued seeds are kept. Every write completes only once it is durable
+/// (committed and flushed to stable storage); reads see only durable data. LiteDB is the embedded
+/// implementation; a replicated one can sit behind the same interface.
+/// </summary>
+public interface ISeedStore : IDisposable
+{
+    /// <summary>Where the data lives, for messages and logs.</summary>
+    string Location { get; }
+
+    ExperimentRecord? FindExperiment(string experimentId);
+
+    /// <summary>Experiments ordered by id (ordinal), after <paramref name="afterId"/> when given.</summary>
+    IReadOnlyList<ExperimentRecord> ListExperiments(string? afterId, int limit);
+
+    /// <summary>
+    /// Stores <paramref name="candidate"/> unless the id exists. For an existing id: with
+    /// <paramref name="rootGiven"/> and a different root this fails with ALREADY_EXISTS, otherwise
+    /// the stored experiment is returned unchanged.
+    /// </summary>
+    Task<ExperimentRecord> CreateExperimentAsync(ExperimentRecord candidate, bool rootGiven, CancellationToken cancellationToken);
+
+    Task<ExperimentRecord> FreezeExperimentAsync(string experimentId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records that each key was issued (new record, or issue count + 1), all or nothing, and
+    /// returns the records in request order. A key never issued before on a frozen experiment
+    /// fails the whole call with FAILED_PRECONDITION.
+    /// </summary>
+    Task<IReadOnlyList<SeedRecord>> RecordIssuesAsync(IReadOnlyList<SeedIssue> issues, string requester, CancellationToken cancellationToken);
+
+    /// <summary>Issued seeds of one experiment in (worker, library, stream) order, after <paramref name="afterKey"/>.</summary>
+    IReadOnlyList<SeedRecord> ListSeeds(string experimentId, SeedCursor? afterKey, int limit);
+}
+
+/// <summary>A position in an experiment's issued seeds.</summary>
+public readonly record struct SeedCursor(uint Worker, string Library, string Stream);

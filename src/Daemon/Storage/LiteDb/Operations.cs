@@ -1,0 +1,116 @@
+using LiteDB;
+using SeedDaemon.Daemon.Issuance;
+
+namespace SeedDaemon.Daemon.Storage.LiteDb;
+
+internal sealed class CreateExperimentOperation(ExperimentRecord candidate, bool rootGiven, Action<ExperimentRecord> onDurable)
+    : WriteOperation<ExperimentRecord>
+{
+    public override void Succeed()
+    {
+        onDurable(Result);
+        base.Succeed();
+    }
+
+    protected override ExperimentRecord Run(LiteDatabase database)
+    {
+        var experiments = database.GetCollection(Documents.Experiments);
+        var existing = experiments.FindById(candidate.Id);
+        if (existing is not null)
+        {
+            var stored = Documents.ToExperiment(existing);
+            if (rootGiven && stored.Root != candidate.Root)
+            {
+                throw new SeedDaemonException(
+                    ErrorKind.AlreadyExists,
+                    $"Experiment '{candidate.Id}' already exists with a different root; its root never changes. Use another experiment id.",
+                    "root");
+            }
+
+            return stored;
+        }
+
+        experiments.Insert(Documents.ToDocument(candidate));
+        return candidate;
+    }
+}
+
+internal sealed class FreezeExperimentOperation(string experimentId, Action<ExperimentRecord> onDurable)
+    : WriteOperation<ExperimentRecord>
+{
+    public override void Succeed()
+    {
+        onDurable(Result);
+        base.Succeed();
+    }
+
+    protected override ExperimentRecord Run(LiteDatabase database)
+    {
+        var experiments = database.GetCollection(Documents.Experiments);
+        var document = experiments.FindById(experimentId) ?? throw SeedDaemonException.ExperimentNotFound(experimentId);
+        if (!document["frozen"].AsBoolean)
+        {
+            document["frozen"] = true;
+            experiments.Update(document);
+        }
+
+        return Documents.ToExperiment(document);
+    }
+}
+
+internal sealed class RecordIssuesOperation(IReadOnlyList<SeedIssue> issues, string requester)
+    : WriteOperation<IReadOnlyList<SeedRecord>>
+{
+    protected override IReadOnlyList<SeedRecord> Run(LiteDatabase database)
+    {
+        var experiments = database.GetCollection(Documents.Experiments);
+        var seeds = database.GetCollection(Documents.Seeds);
+        var ids = new string[issues.Count];
+
+        // Checks first: nothing is written unless every key may be issued.
+        var frozen = new Dictionary<string, bool>(StringComparer.Ordinal);
+        for (var i = 0; i < issues.Count; i++)
+        {
+            var issue = issues[i];
+            ids[i] = Documents.SeedId(issue.ExperimentId, issue.Worker, issue.Library, issue.Stream);
+            if (!frozen.TryGetValue(issue.ExperimentId, out var isFrozen))
+            {
+                var experiment = experiments.FindById(issue.ExperimentId) ?? throw SeedDaemonException.ExperimentNotFound(issue.ExperimentId);
+                frozen[issue.ExperimentId] = isFrozen = experiment["frozen"].AsBoolean;
+            }
+
+            if (isFrozen && seeds.FindById(ids[i]) is null)
+            {
+                throw new SeedDaemonException(
+                    ErrorKind.FailedPrecondition,
+                    $"Experiment '{issue.ExperimentId}' is frozen: key (worker {issue.Worker}, library '{issue.Library}', stream '{issue.Stream}') was never issued and no new keys are issued. Keys already issued still answer.");
+            }
+        }
+
+        var now = Documents.ToUnixMilliseconds(DateTime.UtcNow);
+        var records = new SeedRecord[issues.Count];
+        for (var i = 0; i < issues.Count; i++)
+        {
+            var document = seeds.FindById(ids[i]);
+            if (document is null)
+            {
+                document = Documents.NewSeed(ids[i], issues[i], now, requester);
+                seeds.Insert(document);
+            }
+            else
+            {
+                if (unchecked((ulong)document["v"].AsInt64) != issues[i].Seed64)
+                {
+                    throw new InvalidDataException($"Stored seed for {ids[i]} differs from its derivation: the database is damaged or was written by another scheme.");
+                }
+
+                document["n"] = document["n"].AsInt64 + 1;
+                seeds.Update(document);
+            }
+
+            records[i] = Documents.ToSeed(document);
+        }
+
+        return records;
+    }
+}

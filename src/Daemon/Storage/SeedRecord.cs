@@ -1,0 +1,15 @@
+namespace SeedDaemon.Daemon.Storage;
+
+/// <summary>One issued key as stored: the seed handed out, who asked first and when, and how often it was asked for.</summary>
+public sealed record SeedRecord(
+    string ExperimentId,
+    uint Worker,
+    string Library,
+    string Stream,
+    ulong Seed64,
+    DateTime FirstIssueTime,
+    string FirstRequester,
+    ulong IssueCount);
+
+/// <summary>A key to record together with the seed derived for it.</summary>
+public readonly record struct SeedIssue(string ExperimentId, uint Worker, string Library, string Stream, ulong Seed64);

@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace SeedDaemon.Tests.Support;
+
+/// <summary>seedd as a real OS process (dotnet seedd.dll), for what only processes show: restarts, signals, exit codes.</summary>
+internal sealed partial class SeeddProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+    private readonly TaskCompletionSource<string> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private SeeddProcess(Process process)
+    {
+        _process = process;
+    }
+
+    public string Address { get; private set; } = "";
+
+    public int Pid => _process.Id;
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    /// <summary>Starts seedd and waits for its start-up line; fails with its output if it exits first.</summary>
+    public static async Task<SeeddProcess> StartAsync(params string[] args)
+    {
+        var seedd = Launch(args);
+        var exited = seedd._process.WaitForExitAsync();
+        var first = await Task.WhenAny(seedd._listening.Task, exited, Task.Delay(TimeSpan.FromSeconds(60)));
+        if (first != seedd._listening.Task)
+        {
+            await seedd.DisposeAsync();
+            throw new InvalidOperationException($"seedd did not start. Output:\n{seedd.Output}");
+        }
+
+        seedd.Address = await seedd._listening.Task;
+        return seedd;
+    }
+
+    /// <summary>Runs seedd expecting it to exit by itself (a start-up failure); returns its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Output)> RunToExitAsync(params string[] args)
+    {
+        await using var seedd = Launch(args);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await seedd._process.WaitForExitAsync(cts.Token);
+        return (seedd._process.ExitCode, seedd.Output);
+    }
+
+    /// <summary>Sends SIGTERM and waits for a clean exit; returns the exit code.</summary>
+    public async Task<int> StopAsync(TimeSpan? timeout = null)
+    {
+        ProcessRunner.Signal(_process.Id, ProcessRunner.SigTerm);
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(15));
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    private static SeeddProcess Launch(string[] args)
+    {
+        if (!File.Exists(TestPaths.SeeddDll))
+        {
+            throw new InvalidOperationException($"{TestPaths.SeeddDll} is missing; build the solution first.");
+        }
+
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(TestPaths.SeeddDll);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var seedd = new SeeddProcess(new Process { StartInfo = start });
+        seedd._process.OutputDataReceived += (_, e) => seedd.OnLine(e.Data);
+        seedd._process.ErrorDataReceived += (_, e) => seedd.OnLine(e.Data);
+        seedd._process.Start();
+        seedd._process.BeginOutputReadLine();
+        seedd._process.BeginErrorReadLine();
+        return seedd;
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+
+        var match = ListeningLine().Match(line);
+        if (match.Success)
+        {
+            _listening.TrySetResult(match.Groups[1].Value);
+        }
+    }
+
+    [GeneratedRegex(@"listening on (http://[^ ;,]+)")]
+    private static partial Regex ListeningLine();
+}

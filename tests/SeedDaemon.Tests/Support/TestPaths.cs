@@ -1,0 +1,30 @@
+namespace SeedDaemon.Tests.Support;
+
+/// <summary>Where the repository, the built daemon and the test scripts are.</summary>
+internal static class TestPaths
+{
+    public static string RepoRoot { get; } = FindRepoRoot();
+
+    /// <summary>Debug or Release: whatever this test assembly was built as.</summary>
+    public static string Configuration { get; } =
+        new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Name;
+
+    public static string SeeddDll => Path.Combine(RepoRoot, "src", "Daemon", "bin", Configuration, "net10.0", "seedd.dll");
+
+    public static string Protos => Path.Combine(RepoRoot, "protos");
+
+    public static string PythonScript(string name) => Path.Combine(AppContext.BaseDirectory, "Python", name);
+
+    private static string FindRepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "SeedDaemon.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("SeedDaemon.sln not found above " + AppContext.BaseDirectory);
+    }
+}
