@@ -134,7 +134,8 @@ public static class SeeddApp
             grpc.Interceptors.Add<ErrorInterceptor>();
         });
         services.AddGrpcReflection();
-        services.AddGrpcHealthChecks();
+        services.AddGrpcHealthChecks(health => health.UseHealthChecksCache = false)
+            .AddCheck<StoreHealthCheck>("store");
     }
 
     private static void ConfigureKestrel(WebApplicationBuilder builder, SeeddOptions options)

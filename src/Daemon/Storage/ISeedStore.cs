@@ -10,6 +10,9 @@ public interface ISeedStore : IDisposable
     /// <summary>Where the data lives, for messages and logs.</summary>
     string Location { get; }
 
+    /// <summary>False once the store can no longer accept writes (shutting down, writer stopped).</summary>
+    bool IsWritable { get; }
+
     ExperimentRecord? FindExperiment(string experimentId);
 
     /// <summary>Experiments ordered by id (ordinal), after <paramref name="afterId"/> when given.</summary>

@@ -7,7 +7,7 @@ internal static class TestPaths
 
     /// <summary>Debug or Release: whatever this test assembly was built as.</summary>
     public static string Configuration { get; } =
-        new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Name;
+        new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
 
     public static string SeeddDll => Path.Combine(RepoRoot, "src", "Daemon", "bin", Configuration, "net10.0", "seedd.dll");
 

@@ -33,6 +33,8 @@ internal sealed class GroupCommitWriter : IDisposable
         _thread.Start();
     }
 
+    public bool IsRunning => _thread.IsAlive && !_queue.Reader.Completion.IsCompleted;
+
     public Task<T> SubmitAsync<T>(WriteOperation<T> operation, CancellationToken cancellationToken)
     {
         if (!_queue.Writer.TryWrite(operation))

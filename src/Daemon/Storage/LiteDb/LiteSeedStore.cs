@@ -43,6 +43,8 @@ public sealed class LiteSeedStore : ISeedStore
 
     public string Location { get; }
 
+    public bool IsWritable => _writer.IsRunning;
+
     /// <summary>
     /// Opens (or creates) the database at <paramref name="path"/>. A file that is not a LiteDB
     /// database, is damaged, or is in use fails with <see cref="StoreOpenException"/> and is left

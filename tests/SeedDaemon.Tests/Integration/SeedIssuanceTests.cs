@@ -1,0 +1,176 @@
+using Grpc.Core;
+using SeedDaemon.Derivation;
+using SeedDaemon.Tests.Support;
+using SeedDaemon.V1;
+
+namespace SeedDaemon.Tests.Integration;
+
+/// <summary>GetSeed and BatchGetSeeds through a real channel: values, records, statuses.</summary>
+public sealed class SeedIssuanceTests(InProcessDaemon daemon) : IClassFixture<InProcessDaemon>
+{
+    private async Task<string> NewExperiment(string id, string root = "42")
+    {
+        await daemon.Seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = id, Root = root });
+        return id;
+    }
+
+    [Fact]
+    public async Task GetSeed_answers_the_derivation_with_everything_needed_to_rebuild_it()
+    {
+        var id = await NewExperiment("issue/basic", "340282366920938463463374607431768211455");
+        var seed = await daemon.Seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = id, Worker = 123456, Library = "numpy", Stream = "dataloader" });
+
+        var expected = SeedSeqV1.Derive(UInt128.MaxValue, 123456, "numpy", "dataloader");
+        Assert.Equal(expected.Seed, seed.Seed);
+        Assert.Equal(expected.Seed64, seed.Seed64);
+        Assert.Equal(32u, seed.Width);
+        Assert.Equal(expected.StateWords(), seed.State);
+        Assert.Equal(expected.SpawnKey(), seed.SpawnKey);
+        Assert.Equal("340282366920938463463374607431768211455", seed.Root);
+        Assert.Equal(SeedSeqV1.Scheme, seed.Scheme);
+        Assert.Equal(1ul, seed.IssueCount);
+        Assert.Equal((id, 123456u, "numpy", "dataloader"), (seed.ExperimentId, seed.Worker, seed.Library, seed.Stream));
+        Assert.StartsWith("ipv4:127.0.0.1:", seed.FirstRequester, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Repeated_requests_count_and_keep_the_first_issue()
+    {
+        var id = await NewExperiment("issue/repeat");
+        var request = new GetSeedRequest { ExperimentId = id, Worker = 3, Library = "torch" };
+        var first = await daemon.Seeds.GetSeedAsync(request);
+        await Task.Delay(5);
+        var second = await daemon.Seeds.GetSeedAsync(request);
+        var third = await daemon.Seeds.GetSeedAsync(request);
+
+        Assert.Equal(first.Seed64, third.Seed64);
+        Assert.Equal(first.FirstIssueTime, third.FirstIssueTime);
+        Assert.Equal([1ul, 2ul, 3ul], new[] { first.IssueCount, second.IssueCount, third.IssueCount });
+    }
+
+    [Fact]
+    public async Task GetSeed_on_an_unknown_experiment_is_NOT_FOUND()
+    {
+        await RpcAssert.FailsWith(StatusCode.NotFound, async () =>
+            await daemon.Seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = "issue/nope", Worker = 0, Library = "torch" }));
+    }
+
+    [Theory]
+    [InlineData("", 0u, "torch", "", "experiment_id")]
+    [InlineData("issue/validation", uint.MaxValue, "torch", "", "worker")]
+    [InlineData("issue/validation", 0u, "", "", "library")]
+    [InlineData("issue/validation", 0u, "Torch", "", "library")]
+    [InlineData("issue/validation", 0u, "torch", "Data Loader", "stream")]
+    [InlineData("issue/validation", 0u, "torch", "-x", "stream")]
+    public async Task GetSeed_with_a_bad_key_is_INVALID_ARGUMENT_and_records_nothing(string id, uint worker, string library, string stream, string field)
+    {
+        await NewExperiment("issue/validation");
+        await RpcAssert.InvalidField(field, async () =>
+            await daemon.Seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = id, Worker = worker, Library = library, Stream = stream }));
+        var listed = await daemon.Audit.ListIssuedSeedsAsync(new ListIssuedSeedsRequest { ExperimentId = "issue/validation" });
+        Assert.Empty(listed.Seeds);
+    }
+
+    [Fact]
+    public async Task Batch_answers_in_request_order()
+    {
+        var id = await NewExperiment("issue/batch", "7");
+        var batch = new BatchGetSeedsRequest();
+        var keys = new[] { (9u, "torch", ""), (0u, "numpy", "augment"), (5u, "custom-lib", ""), (9u, "torch", ""), (1u, "dotnet", "") };
+        foreach (var (worker, library, stream) in keys)
+        {
+            batch.Requests.Add(new GetSeedRequest { ExperimentId = id, Worker = worker, Library = library, Stream = stream });
+        }
+
+        var response = await daemon.Seeds.BatchGetSeedsAsync(batch);
+        Assert.Equal(keys.Length, response.Seeds.Count);
+        for (var i = 0; i < keys.Length; i++)
+        {
+            var (worker, library, stream) = keys[i];
+            Assert.Equal((worker, library, stream), (response.Seeds[i].Worker, response.Seeds[i].Library, response.Seeds[i].Stream));
+            Assert.Equal(SeedSeqV1.Derive(7, worker, library, stream).Seed, response.Seeds[i].Seed);
+        }
+
+        Assert.Equal(2ul, response.Seeds[3].IssueCount);
+    }
+
+    [Fact]
+    public async Task A_batch_with_one_bad_key_is_refused_whole()
+    {
+        var id = await NewExperiment("issue/all-or-nothing");
+        var batch = new BatchGetSeedsRequest
+        {
+            Requests =
+            {
+                new GetSeedRequest { ExperimentId = id, Worker = 0, Library = "torch" },
+                new GetSeedRequest { ExperimentId = id, Worker = 1, Library = "torch" },
+                new GetSeedRequest { ExperimentId = id, Worker = 2, Library = "NOT VALID" },
+            },
+        };
+        await RpcAssert.InvalidField("requests[2].library", async () => await daemon.Seeds.BatchGetSeedsAsync(batch));
+
+        batch.Requests[2].Library = "torch";
+        batch.Requests[1].ExperimentId = "issue/missing";
+        await RpcAssert.FailsWith(StatusCode.NotFound, async () => await daemon.Seeds.BatchGetSeedsAsync(batch));
+
+        var listed = await daemon.Audit.ListIssuedSeedsAsync(new ListIssuedSeedsRequest { ExperimentId = id });
+        Assert.Empty(listed.Seeds);
+    }
+
+    [Fact]
+    public async Task An_oversized_batch_is_INVALID_ARGUMENT()
+    {
+        var id = await NewExperiment("issue/oversized");
+        var batch = new BatchGetSeedsRequest();
+        for (uint w = 0; w < 1001; w++)
+        {
+            batch.Requests.Add(new GetSeedRequest { ExperimentId = id, Worker = w, Library = "torch" });
+        }
+
+        await RpcAssert.InvalidField("requests", async () => await daemon.Seeds.BatchGetSeedsAsync(batch));
+    }
+
+    [Fact]
+    public async Task A_frozen_experiment_answers_issued_keys_and_refuses_new_ones()
+    {
+        var id = await NewExperiment("issue/frozen");
+        var issued = await daemon.Seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = id, Worker = 4, Library = "torch" });
+        await daemon.Seeds.FreezeExperimentAsync(new FreezeExperimentRequest { ExperimentId = id });
+
+        var again = await daemon.Seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = id, Worker = 4, Library = "torch" });
+        Assert.Equal(issued.Seed64, again.Seed64);
+        Assert.Equal(2ul, again.IssueCount);
+
+        var error = await RpcAssert.FailsWith(StatusCode.FailedPrecondition, async () =>
+            await daemon.Seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = id, Worker = 5, Library = "torch" }));
+        Assert.Contains("frozen", error.Status.Detail, StringComparison.Ordinal);
+
+        // All or nothing: the issued key in a batch with a new one is not counted.
+        var batch = new BatchGetSeedsRequest
+        {
+            Requests =
+            {
+                new GetSeedRequest { ExperimentId = id, Worker = 4, Library = "torch" },
+                new GetSeedRequest { ExperimentId = id, Worker = 6, Library = "torch" },
+            },
+        };
+        await RpcAssert.FailsWith(StatusCode.FailedPrecondition, async () => await daemon.Seeds.BatchGetSeedsAsync(batch));
+        var listed = await daemon.Audit.ListIssuedSeedsAsync(new ListIssuedSeedsRequest { ExperimentId = id });
+        var only = Assert.Single(listed.Seeds);
+        Assert.Equal(2ul, only.IssueCount);
+    }
+
+    [Fact]
+    public async Task Concurrent_requests_for_new_keys_are_all_recorded_and_distinct()
+    {
+        var id = await NewExperiment("issue/concurrent");
+        var seeds = await Task.WhenAll(Enumerable.Range(0, 256).Select(async w =>
+            await daemon.Seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = id, Worker = (uint)w, Library = "dotnet" })));
+
+        Assert.Equal(256, seeds.Select(s => s.Seed).Distinct().Count());
+        Assert.All(seeds, s => Assert.Equal(1ul, s.IssueCount));
+
+        var listed = await daemon.Audit.ListIssuedSeedsAsync(new ListIssuedSeedsRequest { ExperimentId = id, PageSize = 1000 });
+        Assert.Equal(256, listed.Seeds.Count);
+    }
+}

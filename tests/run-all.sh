@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs the whole test suite. On a fresh Debian 12 machine with the .NET 10 SDK, as root, it first
+# installs the Debian packages the tests use as oracles; otherwise it names what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(python3 python3-numpy python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+
+if ((${#missing[@]})); then
+  if [[ $(id -u) -eq 0 ]]; then
+    echo "run-all: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+  else
+    echo "run-all: the tests need these Debian packages: ${missing[*]}" >&2
+    echo "run-all: install them (sudo apt-get install ${missing[*]}) or run this script as root." >&2
+    exit 2
+  fi
+fi
+
+dotnet build SeedDaemon.sln -c Release --nologo -v quiet
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+dotnet test SeedDaemon.sln -c Release --no-build --nologo "$@" 2>&1 | tee "$log" || status=$?
+
+# One plain summary line over all test assemblies.
+sum() { grep -oE "$1: +[0-9]+" "$log" | grep -oE '[0-9]+' | awk '{ s += $1 } END { print s + 0 }'; }
+echo "$(sum Passed) passed, $(sum Failed) failed, $(sum Skipped) skipped"
+exit "$status"
