@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(python3 python3-numpy python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc)
+packages=(python3 python3-numpy python3-torch python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -27,9 +27,10 @@ dotnet build SeedDaemon.sln -c Release --nologo -v quiet
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
-dotnet test SeedDaemon.sln -c Release --no-build --nologo "$@" 2>&1 | tee "$log" || status=$?
+# Normal console verbosity prints each skipped test with its reason.
+dotnet test SeedDaemon.sln -c Release --no-build --nologo --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log" || status=$?
 
-# One plain summary line over all test assemblies.
-sum() { grep -oE "$1: +[0-9]+" "$log" | grep -oE '[0-9]+' | awk '{ s += $1 } END { print s + 0 }'; }
+# One plain summary line over all test assemblies (each ends with "Passed: N", "Failed: N", ...).
+sum() { grep -E "^ +$1: +[0-9]+$" "$log" | grep -oE '[0-9]+' | awk '{ s += $1 } END { print s + 0 }'; }
 echo "$(sum Passed) passed, $(sum Failed) failed, $(sum Skipped) skipped"
 exit "$status"

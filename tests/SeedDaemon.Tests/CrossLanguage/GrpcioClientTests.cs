@@ -1,5 +1,4 @@
 using System.Text.Json;
-using SeedDaemon.Tests.Support;
 
 namespace SeedDaemon.Tests.CrossLanguage;
 

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using SeedDaemon.Derivation;
-using SeedDaemon.Tests.Support;
 
 namespace SeedDaemon.Tests.Derivation;
 

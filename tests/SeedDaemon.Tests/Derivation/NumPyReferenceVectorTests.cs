@@ -1,6 +1,5 @@
 using System.Text.Json;
 using SeedDaemon.Derivation;
-using SeedDaemon.Tests.Support;
 
 namespace SeedDaemon.Tests.Derivation;
 

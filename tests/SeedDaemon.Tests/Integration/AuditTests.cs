@@ -1,5 +1,4 @@
 using Grpc.Core;
-using SeedDaemon.Tests.Support;
 using SeedDaemon.V1;
 
 namespace SeedDaemon.Tests.Integration;

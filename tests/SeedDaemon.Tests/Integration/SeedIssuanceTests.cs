@@ -1,6 +1,5 @@
 using Grpc.Core;
 using SeedDaemon.Derivation;
-using SeedDaemon.Tests.Support;
 using SeedDaemon.V1;
 
 namespace SeedDaemon.Tests.Integration;

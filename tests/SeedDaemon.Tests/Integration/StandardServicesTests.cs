@@ -1,6 +1,5 @@
 using Grpc.Health.V1;
 using Grpc.Reflection.V1Alpha;
-using SeedDaemon.Tests.Support;
 
 namespace SeedDaemon.Tests.Integration;
 

@@ -1,5 +1,4 @@
 using Grpc.Net.Client;
-using SeedDaemon.Tests.Support;
 using SeedDaemon.V1;
 
 namespace SeedDaemon.Tests.Processes;

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using SeedDaemon.Daemon.Hosting;
-using SeedDaemon.Tests.Support;
 
 namespace SeedDaemon.Tests.Processes;
 

@@ -2,7 +2,7 @@ using Grpc.Net.Client;
 using SeedDaemon.Daemon.Hosting;
 using SeedDaemon.V1;
 
-namespace SeedDaemon.Tests.Support;
+namespace SeedDaemon.Testing;
 
 /// <summary>
 /// seedd started in this process on real Kestrel (127.0.0.1, port 0) over its own temporary

@@ -1,9 +1,9 @@
 using Google.Rpc;
 using Grpc.Core;
 
-namespace SeedDaemon.Tests.Support;
+namespace SeedDaemon.Testing;
 
-internal static class RpcAssert
+public static class RpcAssert
 {
     /// <summary>Asserts the call fails with <paramref name="code"/>; returns the exception.</summary>
     public static async Task<RpcException> FailsWith(StatusCode code, Func<Task> call)

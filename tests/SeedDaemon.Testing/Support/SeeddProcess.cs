@@ -2,10 +2,10 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace SeedDaemon.Tests.Support;
+namespace SeedDaemon.Testing;
 
 /// <summary>seedd as a real OS process (dotnet seedd.dll), for what only processes show: restarts, signals, exit codes.</summary>
-internal sealed partial class SeeddProcess : IAsyncDisposable
+public sealed partial class SeeddProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();

@@ -1,10 +1,10 @@
-namespace SeedDaemon.Tests.Support;
+namespace SeedDaemon.Testing;
 
 /// <summary>
 /// Debian's /usr/bin/python3 with NumPy, grpcio and protobuf: the tests' external oracle. The test
 /// command installs them; a test that needs them fails with the package names when they are missing.
 /// </summary>
-internal static class Python
+public static class Python
 {
     public const string Interpreter = "/usr/bin/python3";
 

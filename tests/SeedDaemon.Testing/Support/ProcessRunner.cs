@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 
-namespace SeedDaemon.Tests.Support;
+namespace SeedDaemon.Testing;
 
 /// <summary>Runs external programs (Python, protoc) to completion and returns their output.</summary>
-internal static partial class ProcessRunner
+public static partial class ProcessRunner
 {
     public const int SigTerm = 15;
 

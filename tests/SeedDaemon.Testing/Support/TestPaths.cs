@@ -1,7 +1,7 @@
-namespace SeedDaemon.Tests.Support;
+namespace SeedDaemon.Testing;
 
 /// <summary>Where the repository, the built daemon and the test scripts are.</summary>
-internal static class TestPaths
+public static class TestPaths
 {
     public static string RepoRoot { get; } = FindRepoRoot();
 
@@ -10,6 +10,8 @@ internal static class TestPaths
         new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
 
     public static string SeeddDll => Path.Combine(RepoRoot, "src", "Daemon", "bin", Configuration, "net10.0", "seedd.dll");
+
+    public static string TorchWorkerDll => Path.Combine(RepoRoot, "src", "Client", "samples", "TorchWorker", "bin", Configuration, "net10.0", "TorchWorker.dll");
 
     public static string Protos => Path.Combine(RepoRoot, "protos");
 

@@ -1,0 +1,124 @@
+using Grpc.Core;
+using Grpc.Net.Client;
+using SeedDaemon.V1;
+
+namespace SeedDaemon.Client;
+
+/// <summary>
+/// The typed client: every call has a deadline, UNAVAILABLE is retried with backoff (every call of
+/// the contract is idempotent), and every seed is verified against a local seedseq-v1 derivation.
+/// One instance (one HTTP/2 channel) per process is enough; it is thread-safe.
+/// </summary>
+public sealed class SeedClient : IDisposable
+{
+    private readonly GrpcChannel _channel;
+    private readonly bool _ownsChannel;
+    private readonly SeedClientOptions _options;
+    private readonly SeedService.SeedServiceClient _seeds;
+
+    public SeedClient(SeedClientOptions options)
+        : this(GrpcChannel.ForAddress(Validated(options).Address), options, ownsChannel: true)
+    {
+    }
+
+    /// <summary>Uses a channel the caller owns (and disposes).</summary>
+    public SeedClient(GrpcChannel channel, SeedClientOptions options)
+        : this(channel, Validated(options), ownsChannel: false)
+    {
+    }
+
+    private SeedClient(GrpcChannel channel, SeedClientOptions options, bool ownsChannel)
+    {
+        _channel = channel;
+        _options = options;
+        _ownsChannel = ownsChannel;
+        _seeds = new SeedService.SeedServiceClient(channel);
+    }
+
+    /// <summary>A client for the address in SEEDD_ADDRESS (or the default).</summary>
+    public static SeedClient FromEnvironment(WorkerIdentity? identity = null) =>
+        new(new SeedClientOptions { Address = (identity ?? WorkerIdentity.FromEnvironment()).Address });
+
+    /// <summary>Creates the experiment, or returns it when it exists with the same root. A null or empty root lets the daemon draw one (once).</summary>
+    public Task<Experiment> CreateExperimentAsync(string experimentId, string? root = null, IReadOnlyDictionary<string, string>? labels = null, CancellationToken cancellationToken = default)
+    {
+        var request = new CreateExperimentRequest { ExperimentId = experimentId, Root = root ?? "" };
+        foreach (var (key, value) in labels ?? new Dictionary<string, string>())
+        {
+            request.Labels[key] = value;
+        }
+
+        return CallAsync(o => _seeds.CreateExperimentAsync(request, o).ResponseAsync, cancellationToken);
+    }
+
+    public Task<Experiment> GetExperimentAsync(string experimentId, CancellationToken cancellationToken = default) =>
+        CallAsync(o => _seeds.GetExperimentAsync(new GetExperimentRequest { ExperimentId = experimentId }, o).ResponseAsync, cancellationToken);
+
+    public Task<Experiment> FreezeExperimentAsync(string experimentId, CancellationToken cancellationToken = default) =>
+        CallAsync(o => _seeds.FreezeExperimentAsync(new FreezeExperimentRequest { ExperimentId = experimentId }, o).ResponseAsync, cancellationToken);
+
+    /// <summary>One seed, verified.</summary>
+    public async Task<IssuedSeed> GetSeedAsync(string experimentId, uint worker, string library, string stream = "", CancellationToken cancellationToken = default)
+    {
+        var request = new GetSeedRequest { ExperimentId = experimentId, Worker = worker, Library = library, Stream = stream };
+        var answer = await CallAsync(o => _seeds.GetSeedAsync(request, o).ResponseAsync, cancellationToken);
+        Verify(answer, request);
+        return answer;
+    }
+
+    /// <summary>All the columns one worker needs, in one BatchGetSeeds call, verified.</summary>
+    public async Task<SeedBundle> GetBundleAsync(string experimentId, uint worker, IEnumerable<ColumnKey>? columns = null, CancellationToken cancellationToken = default)
+    {
+        var batch = new BatchGetSeedsRequest();
+        foreach (var column in (columns ?? ColumnKey.Default).Distinct())
+        {
+            batch.Requests.Add(new GetSeedRequest { ExperimentId = experimentId, Worker = worker, Library = column.Library, Stream = column.Stream });
+        }
+
+        var response = await CallAsync(o => _seeds.BatchGetSeedsAsync(batch, o).ResponseAsync, cancellationToken);
+        if (response.Seeds.Count != batch.Requests.Count)
+        {
+            throw new SeedVerificationException($"seedd answered {response.Seeds.Count} seeds for a batch of {batch.Requests.Count}.");
+        }
+
+        for (var i = 0; i < response.Seeds.Count; i++)
+        {
+            Verify(response.Seeds[i], batch.Requests[i]);
+        }
+
+        return new SeedBundle(experimentId, worker, response.Seeds);
+    }
+
+    /// <summary>The bundle of the worker described by the environment (SEEDD_EXPERIMENT, SEEDD_WORKER or RANK).</summary>
+    public Task<SeedBundle> GetBundleAsync(WorkerIdentity identity, IEnumerable<ColumnKey>? columns = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
+        return GetBundleAsync(identity.RequireExperiment(), identity.Worker, columns, cancellationToken);
+    }
+
+    public void Dispose()
+    {
+        if (_ownsChannel)
+        {
+            _channel.Dispose();
+        }
+    }
+
+    private static SeedClientOptions Validated(SeedClientOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        return options;
+    }
+
+    private void Verify(IssuedSeed answer, GetSeedRequest request)
+    {
+        if (_options.VerifyAnswers)
+        {
+            SeedVerifier.Verify(answer, request.ExperimentId, request.Worker, request.Library, request.Stream);
+        }
+    }
+
+    private Task<T> CallAsync<T>(Func<CallOptions, Task<T>> call, CancellationToken cancellationToken) =>
+        Retry.UnavailableAsync(call, _options, cancellationToken);
+}

@@ -1,0 +1,45 @@
+namespace SeedDaemon.Client;
+
+/// <summary>How a <see cref="SeedClient"/> reaches seedd and how patient it is.</summary>
+public sealed class SeedClientOptions
+{
+    public const string DefaultAddress = "http://127.0.0.1:50051";
+
+    /// <summary>http://HOST:PORT (environment SEEDD_ADDRESS).</summary>
+    public Uri Address { get; set; } = new(DefaultAddress);
+
+    /// <summary>Deadline of each attempt.</summary>
+    public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long to keep retrying UNAVAILABLE (a daemon restarting, a network blip) before giving up.</summary>
+    public TimeSpan RetryTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Re-derive every answer locally with seedseq-v1 and throw on any difference. On by default.</summary>
+    public bool VerifyAnswers { get; set; } = true;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first bad setting.</summary>
+    public void Validate()
+    {
+        if (!Address.IsAbsoluteUri || (Address.Scheme != Uri.UriSchemeHttp && Address.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new ArgumentException($"Address '{Address}' must be an absolute http:// or https:// URI.", nameof(Address));
+        }
+
+        foreach (var (name, value) in new[] { (nameof(CallTimeout), CallTimeout), (nameof(InitialBackoff), InitialBackoff), (nameof(MaxBackoff), MaxBackoff) })
+        {
+            if (value <= TimeSpan.Zero)
+            {
+                throw new ArgumentException($"{name} must be positive, got {value}.", name);
+            }
+        }
+
+        if (RetryTimeout < TimeSpan.Zero)
+        {
+            throw new ArgumentException($"RetryTimeout must not be negative, got {RetryTimeout}.", nameof(RetryTimeout));
+        }
+    }
+}

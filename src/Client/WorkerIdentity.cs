@@ -1,0 +1,80 @@
+using System.Collections;
+using System.Globalization;
+
+namespace SeedDaemon.Client;
+
+/// <summary>
+/// Who this process is, from the environment: SEEDD_ADDRESS, SEEDD_EXPERIMENT, and the worker from
+/// SEEDD_WORKER or else torchrun's RANK (LOCAL_RANK and WORLD_SIZE are kept for reference).
+/// </summary>
+public sealed record WorkerIdentity(Uri Address, string? ExperimentId, uint Worker, string WorkerSource, int? LocalRank, int? WorldSize)
+{
+    public const string AddressVariable = "SEEDD_ADDRESS";
+    public const string ExperimentVariable = "SEEDD_EXPERIMENT";
+    public const string WorkerVariable = "SEEDD_WORKER";
+
+    /// <summary>Reads the identity; <paramref name="environment"/> defaults to this process's environment.</summary>
+    public static WorkerIdentity FromEnvironment(IReadOnlyDictionary<string, string?>? environment = null)
+    {
+        environment ??= Environment.GetEnvironmentVariables().Cast<DictionaryEntry>()
+            .ToDictionary(e => (string)e.Key, e => (string?)e.Value, StringComparer.Ordinal);
+
+        string? Read(string name) => environment.TryGetValue(name, out var value) && !string.IsNullOrWhiteSpace(value) ? value.Trim() : null;
+
+        var address = ParseAddress(Read(AddressVariable));
+        var experiment = Read(ExperimentVariable);
+        var worldSize = ParseInt(Read("WORLD_SIZE"), "WORLD_SIZE");
+        var localRank = ParseInt(Read("LOCAL_RANK"), "LOCAL_RANK");
+
+        uint worker;
+        string source;
+        if (Read(WorkerVariable) is { } explicitWorker)
+        {
+            worker = ParseWorker(explicitWorker, WorkerVariable);
+            source = WorkerVariable;
+        }
+        else if (Read("RANK") is { } rank)
+        {
+            worker = ParseWorker(rank, "RANK");
+            source = "RANK";
+        }
+        else if (worldSize is > 1)
+        {
+            throw new InvalidOperationException($"WORLD_SIZE is {worldSize} but neither {WorkerVariable} nor RANK is set: every process would be worker 0. Set one of them.");
+        }
+        else
+        {
+            worker = 0;
+            source = "default (single process)";
+        }
+
+        return new WorkerIdentity(address, experiment, worker, source, localRank, worldSize);
+    }
+
+    /// <summary>The experiment id, or a clear error when SEEDD_EXPERIMENT is missing.</summary>
+    public string RequireExperiment() =>
+        ExperimentId ?? throw new InvalidOperationException($"{ExperimentVariable} is not set: say which experiment this worker belongs to.");
+
+    private static Uri ParseAddress(string? text)
+    {
+        if (text is null)
+        {
+            return new Uri(SeedClientOptions.DefaultAddress);
+        }
+
+        var withScheme = text.Contains("://", StringComparison.Ordinal) ? text : "http://" + text;
+        return Uri.TryCreate(withScheme, UriKind.Absolute, out var uri)
+            ? uri
+            : throw new FormatException($"{AddressVariable}='{text}' is not an address like http://127.0.0.1:50051.");
+    }
+
+    private static uint ParseWorker(string text, string variable) =>
+        uint.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value <= WorkerIndex.Max
+            ? value
+            : throw new FormatException($"{variable}='{text}' is not a worker index from 0 to {WorkerIndex.Max}.");
+
+    private static int? ParseInt(string? text, string variable) =>
+        text is null ? null
+        : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value
+        : throw new FormatException($"{variable}='{text}' is not a non-negative integer.");
+}

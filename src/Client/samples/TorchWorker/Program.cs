@@ -1,0 +1,111 @@
+using System.Globalization;
+using SeedDaemon.Client;
+using SeedDaemon.Client.Torch;
+using TorchSharp;
+
+// dotnet run --project src/Client/samples/TorchWorker -- --address http://127.0.0.1:50051 --experiment ID --worker N
+//   [--root R]        create the experiment with this root if it does not exist (default: the daemon draws one)
+//   [--draws full]    also print randint, randperm and nn.Linear initial weights
+//   [--checkpoint]    also capture the RNG state, draw, restore it and draw again
+// Without --address/--experiment/--worker the worker identity comes from SEEDD_ADDRESS,
+// SEEDD_EXPERIMENT and SEEDD_WORKER or RANK.
+try
+{
+    var options = Arguments.Parse(args);
+    using var client = new SeedClient(new SeedClientOptions { Address = options.Address });
+    await client.CreateExperimentAsync(options.Experiment, options.Root);
+    var columns = ColumnKey.Default.Concat([new ColumnKey("torch", "dataloader"), new ColumnKey("torch", "augment")]);
+    var bundle = await client.GetBundleAsync(options.Experiment, options.Worker, columns);
+
+    using var seeded = TorchSeeding.Apply(bundle);
+    Console.WriteLine($"experiment: {bundle.ExperimentId}");
+    Console.WriteLine($"worker: {bundle.Worker}");
+    Console.WriteLine($"root: {bundle.Root}");
+    foreach (var (column, seed) in bundle.Seeds.OrderBy(s => s.Key.ToString(), StringComparer.Ordinal))
+    {
+        Console.WriteLine($"seed {column}: {seed.Seed}");
+    }
+
+    Console.Write(seeded.Report);
+
+    Console.WriteLine("torch.rand(8): " + Format(torch.rand(8)));
+    Console.WriteLine("torch.randn(8): " + Format(torch.randn(8)));
+    if (seeded.Report.CudaAvailable)
+    {
+        Console.WriteLine("cuda torch.rand(8): " + Format(torch.rand(8, device: torch.CUDA).cpu()));
+        Console.WriteLine("cuda torch.randn(8): " + Format(torch.randn(8, device: torch.CUDA).cpu()));
+    }
+    if (options.FullDraws)
+    {
+        Console.WriteLine("torch.randint(0, 1000, (8,)): " + Format(torch.randint(0, 1000, [8], dtype: torch.int64)));
+        Console.WriteLine("torch.randperm(10): " + Format(torch.randperm(10)));
+        using var linear = torch.nn.Linear(4, 3);
+        Console.WriteLine("nn.Linear(4, 3).weight: " + Format(linear.weight!));
+        Console.WriteLine("nn.Linear(4, 3).bias: " + Format(linear.bias!));
+        Console.WriteLine("dataloader torch.rand(4): " + Format(torch.rand(4, generator: seeded.Generator("dataloader"))));
+    }
+
+    if (options.Checkpoint)
+    {
+        // What a training loop does at a checkpoint and on resume: the resumed draws must repeat.
+        var checkpoint = RngState.Capture(seeded);
+        var afterCapture = Format(torch.rand(8)) + " | " + Format(torch.rand(4, generator: seeded.Generator("augment")));
+        RngState.FromBytes(checkpoint.Bytes).Restore(seeded);
+        var afterRestore = Format(torch.rand(8)) + " | " + Format(torch.rand(4, generator: seeded.Generator("augment")));
+        Console.WriteLine($"checkpoint rng state sha256: {checkpoint.Sha256}");
+        Console.WriteLine($"draws after capture: {afterCapture}");
+        Console.WriteLine($"draws after restore: {afterRestore}");
+    }
+
+    return 0;
+}
+catch (Exception error) when (error is ArgumentException or FormatException or TorchUnavailableException or SeedVerificationException or InvalidOperationException or Grpc.Core.RpcException)
+{
+    Console.Error.WriteLine($"TorchWorker: {error.Message}");
+    return 1;
+}
+
+// Nine significant digits, as Python's '{:.9g}' writes them: enough to tell any two float32 apart.
+static string Format(torch.Tensor tensor)
+{
+    using (tensor)
+    {
+        var flat = tensor.flatten();
+        return tensor.dtype switch
+        {
+            torch.ScalarType.Float32 => string.Join(' ', flat.data<float>().ToArray().Select(v => v.ToString("G9", CultureInfo.InvariantCulture).Replace('E', 'e'))),
+            torch.ScalarType.Int64 => string.Join(' ', flat.data<long>().ToArray().Select(v => v.ToString(CultureInfo.InvariantCulture))),
+            _ => throw new NotSupportedException($"dtype {tensor.dtype}"),
+        };
+    }
+}
+
+internal sealed record Arguments(Uri Address, string Experiment, uint Worker, string? Root, bool FullDraws, bool Checkpoint)
+{
+    public static Arguments Parse(string[] args)
+    {
+        var identity = WorkerIdentity.FromEnvironment();
+        Uri address = identity.Address;
+        string? experiment = identity.ExperimentId;
+        var worker = identity.Worker;
+        string? root = null;
+        var full = false;
+        var checkpoint = false;
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
+            switch (args[i])
+            {
+                case "--address": address = new Uri(Value()); break;
+                case "--experiment": experiment = Value(); break;
+                case "--worker": worker = uint.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--root": root = Value(); break;
+                case "--draws": full = Value() == "full"; break;
+                case "--checkpoint": checkpoint = true; break;
+                default: throw new ArgumentException($"unknown argument '{args[i]}'. Usage: TorchWorker --address URL --experiment ID --worker N [--root R] [--draws full] [--checkpoint]");
+            }
+        }
+
+        return new Arguments(address, experiment ?? throw new ArgumentException("--experiment (or SEEDD_EXPERIMENT) is required."), worker, root, full, checkpoint);
+    }
+}

@@ -1,0 +1,85 @@
+using SeedDaemon.Client;
+using SeedDaemon.Derivation;
+
+namespace SeedDaemon.Client.Tests;
+
+/// <summary>The typed client against a real daemon over a real channel.</summary>
+public sealed class SeedClientTests(InProcessDaemon daemon) : IClassFixture<InProcessDaemon>
+{
+    [Fact]
+    public async Task A_bundle_is_fetched_in_one_call_and_verified()
+    {
+        using var client = new SeedClient(new SeedClientOptions { Address = new Uri(daemon.Address) });
+        var experiment = await client.CreateExperimentAsync("sdk/bundle", "1234567");
+        var columns = ColumnKey.Default.Append(new ColumnKey("torch", "dataloader")).ToList();
+        var bundle = await client.GetBundleAsync("sdk/bundle", 2_500_000_000, columns);
+
+        Assert.Equal(experiment.Root, bundle.Root);
+        Assert.Equal(columns.Count, bundle.Seeds.Count);
+        foreach (var column in columns)
+        {
+            Assert.Equal(SeedSeqV1.Derive(1234567, 2_500_000_000, column.Library, column.Stream).Seed, bundle.Seed(column.Library, column.Stream));
+        }
+
+        var single = await client.GetSeedAsync("sdk/bundle", 2_500_000_000, "torch", "dataloader");
+        Assert.Equal(bundle.Get("torch", "dataloader").Seed64, single.Seed64);
+        Assert.Equal(2ul, single.IssueCount);
+    }
+
+    [Fact]
+    public async Task The_environment_says_which_worker_this_is()
+    {
+        using var client = new SeedClient(new SeedClientOptions { Address = new Uri(daemon.Address) });
+        await client.CreateExperimentAsync("sdk/env", "77");
+        var identity = WorkerIdentity.FromEnvironment(new Dictionary<string, string?>
+        {
+            ["SEEDD_ADDRESS"] = daemon.Address,
+            ["SEEDD_EXPERIMENT"] = "sdk/env",
+            ["RANK"] = "12",
+            ["WORLD_SIZE"] = "16",
+        });
+        var bundle = await client.GetBundleAsync(identity, [new ColumnKey("numpy")]);
+        Assert.Equal(12u, bundle.Worker);
+        Assert.Equal(SeedSeqV1.Derive(77, 12, "numpy", "").Seed, bundle.Seed("numpy"));
+    }
+
+    [Fact]
+    public async Task Answers_that_do_not_match_the_local_derivation_are_refused()
+    {
+        using var client = new SeedClient(new SeedClientOptions { Address = new Uri(daemon.Address) });
+        await client.CreateExperimentAsync("sdk/verify", "5");
+        var real = await client.GetSeedAsync("sdk/verify", 1, "torch");
+        SeedVerifier.Verify(real, "sdk/verify", 1, "torch", "");
+
+        var otherScheme = real.Clone();
+        otherScheme.Scheme = "seedseq-v2";
+        Assert.Contains("scheme", Assert.Throws<SeedVerificationException>(() => SeedVerifier.Verify(otherScheme, "sdk/verify", 1, "torch", "")).Message, StringComparison.Ordinal);
+
+        var otherSeed = real.Clone();
+        otherSeed.Seed64 ^= 1;
+        otherSeed.Seed ^= 1;
+        Assert.Throws<SeedVerificationException>(() => SeedVerifier.Verify(otherSeed, "sdk/verify", 1, "torch", ""));
+
+        var otherState = real.Clone();
+        otherState.State[2] ^= 1;
+        Assert.Throws<SeedVerificationException>(() => SeedVerifier.Verify(otherState, "sdk/verify", 1, "torch", ""));
+
+        var otherKey = real.Clone();
+        otherKey.Worker = 2;
+        Assert.Throws<SeedVerificationException>(() => SeedVerifier.Verify(otherKey, "sdk/verify", 1, "torch", ""));
+
+        var otherRoot = real.Clone();
+        otherRoot.Root = "6";
+        Assert.Throws<SeedVerificationException>(() => SeedVerifier.Verify(otherRoot, "sdk/verify", 1, "torch", ""));
+    }
+
+    [Fact]
+    public async Task Client_errors_are_not_retried()
+    {
+        using var client = new SeedClient(new SeedClientOptions { Address = new Uri(daemon.Address), RetryTimeout = TimeSpan.FromSeconds(30) });
+        var started = DateTime.UtcNow;
+        var error = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => client.GetSeedAsync("sdk/none", 1, "torch"));
+        Assert.Equal(Grpc.Core.StatusCode.NotFound, error.StatusCode);
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(5));
+    }
+}
