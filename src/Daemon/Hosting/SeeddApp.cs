@@ -121,7 +121,7 @@ public static class SeeddApp
         services.AddSingleton<ISeedStore>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<SeeddOptions>>().Value;
-            return LiteSeedStore.Open(options.Database, options.GroupCommitMaxOperations, sp.GetRequiredService<ILogger<LiteSeedStore>>());
+            return LiteSeedStore.Open(options.Database, options.GroupCommitMaxOperations, sp.GetRequiredService<ILogger<LiteSeedStore>>(), sp.GetService<IStorageMedium>());
         });
         services.AddSingleton(sp => new SeeddLimits(sp.GetRequiredService<IOptions<SeeddOptions>>().Value.MaxBatchKeys));
         services.AddSingleton<ColumnCache>(_ => new ColumnCache());
@@ -168,6 +168,7 @@ public static class SeeddApp
     {
         app.MapGrpcService<SeedGrpcService>();
         app.MapGrpcService<AuditGrpcService>();
+        app.MapGrpcService<AdminGrpcService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
     }

@@ -53,6 +53,14 @@ internal static class Validation
         return requested == 0 ? DefaultPageSize : requested;
     }
 
+    public static void BackupPath(string? path)
+    {
+        if (string.IsNullOrEmpty(path) || !Path.IsPathFullyQualified(path) || path.Contains('\0', StringComparison.Ordinal) || path.Length > 4096)
+        {
+            throw SeedDaemonException.Invalid("path", $"path '{Printable(path)}' must be an absolute file path on the daemon's host.");
+        }
+    }
+
     /// <summary>Shortens and escapes client text before it is echoed in an error message.</summary>
     public static string Printable(string? text)
     {

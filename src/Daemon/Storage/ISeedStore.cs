@@ -34,6 +34,12 @@ public interface ISeedStore : IDisposable
     /// </summary>
     Task<IReadOnlyList<SeedRecord>> RecordIssuesAsync(IReadOnlyList<SeedIssue> issues, string requester, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Writes a consistent copy of the whole store to <paramref name="targetPath"/> (a new file on
+    /// the daemon's host) while serving; the copy can be opened as a database.
+    /// </summary>
+    Task<BackupInfo> BackupAsync(string targetPath, CancellationToken cancellationToken);
+
     /// <summary>Issued seeds of one experiment in (worker, library, stream) order, after <paramref name="afterKey"/>.</summary>
     IReadOnlyList<SeedRecord> ListSeeds(string experimentId, SeedCursor? afterKey, int limit);
 }

@@ -14,18 +14,16 @@ namespace SeedDaemon.Daemon.Storage.LiteDb;
 /// </summary>
 internal sealed class GroupCommitWriter : IDisposable
 {
-    private readonly LiteDatabase _database;
-    private readonly Stream _log;
+    private readonly ISessionSource _sessions;
     private readonly ReaderWriterLockSlim _visibility;
     private readonly int _maxBatch;
     private readonly ILogger _logger;
     private readonly Channel<WriteOperation> _queue = Channel.CreateUnbounded<WriteOperation>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Thread _thread;
 
-    public GroupCommitWriter(LiteDatabase database, Stream log, ReaderWriterLockSlim visibility, int maxBatch, ILogger logger)
+    public GroupCommitWriter(ISessionSource sessions, ReaderWriterLockSlim visibility, int maxBatch, ILogger logger)
     {
-        _database = database;
-        _log = log;
+        _sessions = sessions;
         _visibility = visibility;
         _maxBatch = maxBatch;
         _logger = logger;
@@ -58,27 +56,47 @@ internal sealed class GroupCommitWriter : IDisposable
         while (_queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
             batch.Clear();
+            WriteOperation? alone = null;
             while (batch.Count < _maxBatch && _queue.Reader.TryRead(out var operation))
             {
+                if (operation.RunsAlone)
+                {
+                    alone = operation;
+                    break;
+                }
+
                 batch.Add(operation);
             }
 
-            CommitBatch(batch);
+            if (batch.Count > 0)
+            {
+                CommitBatch(batch);
+            }
+
+            if (alone is not null)
+            {
+                RunAlone(alone);
+            }
         }
     }
 
     private void CommitBatch(List<WriteOperation> batch)
     {
+        if (!TryAcquire(batch, out var session))
+        {
+            return;
+        }
+
         var executed = new List<WriteOperation>(batch.Count);
         var started = Stopwatch.GetTimestamp();
         try
         {
-            _database.BeginTrans();
+            session.Database.BeginTrans();
             foreach (var operation in batch)
             {
                 try
                 {
-                    operation.Execute(_database);
+                    operation.Execute(session);
                     executed.Add(operation);
                 }
                 catch (SeedDaemonException rejected)
@@ -96,10 +114,10 @@ internal sealed class GroupCommitWriter : IDisposable
             _visibility.EnterWriteLock();
             try
             {
-                _database.Commit();
+                session.Database.Commit();
                 if (executed.Count > 0)
                 {
-                    _log.Flush();
+                    session.Flush();
                 }
             }
             finally
@@ -109,9 +127,9 @@ internal sealed class GroupCommitWriter : IDisposable
         }
         catch (Exception error)
         {
-            TryRollback();
-            var failure = StorageErrors.Translate(error);
             StoreLog.BatchFailed(_logger, executed.Count, error);
+            Recover(session, error);
+            var failure = StorageErrors.Translate(error);
             foreach (var operation in executed)
             {
                 operation.Fail(failure);
@@ -131,15 +149,70 @@ internal sealed class GroupCommitWriter : IDisposable
         }
     }
 
-    private void TryRollback()
+    private void RunAlone(WriteOperation operation)
+    {
+        if (!TryAcquire([operation], out var session))
+        {
+            return;
+        }
+
+        try
+        {
+            operation.Execute(session);
+        }
+        catch (Exception error)
+        {
+            if (error is not SeedDaemonException)
+            {
+                Recover(session, error);
+            }
+
+            operation.Fail(StorageErrors.Translate(error));
+            return;
+        }
+
+        operation.Succeed();
+    }
+
+    private bool TryAcquire(List<WriteOperation> operations, out LiteSession session)
     {
         try
         {
-            _database.Rollback();
+            session = _sessions.Acquire();
+            return true;
+        }
+        catch (Exception error)
+        {
+            foreach (var operation in operations)
+            {
+                operation.Fail(error);
+            }
+
+            session = null!;
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// An I/O error closes LiteDB's engine for good: the session is abandoned and the next batch
+    /// opens a new one. Anything else is rolled back on the live session.
+    /// </summary>
+    private void Recover(LiteSession session, Exception error)
+    {
+        if (error is IOException or LiteException or ObjectDisposedException)
+        {
+            _sessions.Abandon(session, error);
+            return;
+        }
+
+        try
+        {
+            session.Database.Rollback();
         }
         catch (Exception rollbackError)
         {
             StoreLog.RollbackFailed(_logger, rollbackError);
+            _sessions.Abandon(session, rollbackError);
         }
     }
 }

@@ -1,81 +1,72 @@
 using System.Collections.Concurrent;
 using LiteDB;
-using LiteDB.Engine;
 using Microsoft.Extensions.Logging;
+using SeedDaemon.Daemon.Issuance;
 
 namespace SeedDaemon.Daemon.Storage.LiteDb;
 
 /// <summary>
-/// The embedded store: one LiteDB file (plus its "-log" write-ahead file) opened over
-/// <see cref="SyncedFileStream"/>s, written only by a <see cref="GroupCommitWriter"/>.
-/// Experiments are few and hot, so they are also kept in memory, updated once durable.
+/// The embedded store: one LiteDB file (plus its "-log" write-ahead file) on an
+/// <see cref="IStorageMedium"/>, written only by a <see cref="GroupCommitWriter"/>. Experiments are
+/// few and hot, so they are also kept in memory, updated once durable. After an I/O failure (disk
+/// full) the session is reopened on the next write, so the daemon recovers without a restart.
 /// </summary>
-public sealed class LiteSeedStore : ISeedStore
+public sealed class LiteSeedStore : ISeedStore, ISessionSource
 {
     private const int PageSize = 8192;
 
-    private readonly SyncedFileStream _data;
-    private readonly SyncedFileStream _log;
-    private readonly LiteDatabase _database;
-    private readonly ILiteCollection<BsonDocument> _seeds;
+    private readonly IStorageMedium _medium;
+    private readonly string _logPath;
     private readonly ReaderWriterLockSlim _visibility = new(LockRecursionPolicy.NoRecursion);
-    private readonly GroupCommitWriter _writer;
     private readonly ConcurrentDictionary<string, ExperimentRecord> _experiments = new(StringComparer.Ordinal);
+    private readonly GroupCommitWriter _writer;
     private readonly ILogger _logger;
+    private volatile LiteSession? _session;
+    private Exception? _downBecause;
 
-    private LiteSeedStore(string path, SyncedFileStream data, SyncedFileStream log, LiteDatabase database, int maxBatch, ILogger logger)
+    private LiteSeedStore(string path, IStorageMedium medium, LiteSession session, int maxBatch, ILogger logger)
     {
         Location = path;
-        _data = data;
-        _log = log;
-        _database = database;
+        _logPath = LogPath(path);
+        _medium = medium;
         _logger = logger;
-        _seeds = database.GetCollection(Documents.Seeds);
-        foreach (var document in database.GetCollection(Documents.Experiments).FindAll())
-        {
-            var experiment = Documents.ToExperiment(document);
-            _experiments[experiment.Id] = experiment;
-        }
-
-        _writer = new GroupCommitWriter(database, log, _visibility, maxBatch, logger);
+        _session = session;
+        LoadExperiments(session);
+        _writer = new GroupCommitWriter(this, _visibility, maxBatch, logger);
         StoreLog.Opened(logger, path, _experiments.Count);
     }
 
     public string Location { get; }
 
-    public bool IsWritable => _writer.IsRunning;
+    public bool IsWritable => _session is not null && _writer.IsRunning;
 
     /// <summary>
     /// Opens (or creates) the database at <paramref name="path"/>. A file that is not a LiteDB
     /// database, is damaged, or is in use fails with <see cref="StoreOpenException"/> and is left
     /// untouched: the store never starts over on a fresh file.
     /// </summary>
-    public static LiteSeedStore Open(string path, int maxBatch, ILogger logger)
+    public static LiteSeedStore Open(string path, int maxBatch, ILogger logger, IStorageMedium? medium = null)
     {
+        medium ??= FileSystemMedium.Instance;
         path = Path.GetFullPath(path);
-        var logPath = LogPath(path);
-        CheckBeforeOpen(path);
-
-        SyncedFileStream? data = null;
-        SyncedFileStream? log = null;
+        CheckBeforeOpen(medium, path, LogPath(path));
+        LiteSession session;
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            data = new SyncedFileStream(path);
-            log = new SyncedFileStream(logPath);
-            var engine = new LiteEngine(new EngineSettings
-            {
-                DataStream = data,
-                LogStream = log,
-                Collation = Collation.Binary,
-            });
-            var database = new LiteDatabase(engine, disposeOnClose: true);
-            return new LiteSeedStore(path, data, log, database, maxBatch, logger);
+            session = LiteSession.Open(medium, path, LogPath(path));
         }
-        catch (Exception error) when (error is not StoreOpenException)
+        catch (Exception error)
         {
-            log?.Dispose();
-            data?.Dispose();
+            throw new StoreOpenException(path, Describe(error), error);
+        }
+
+        try
+        {
+            return new LiteSeedStore(path, medium, session, maxBatch, logger);
+        }
+        catch (Exception error)
+        {
+            session.Dispose();
             throw new StoreOpenException(path, Describe(error), error);
         }
     }
@@ -99,6 +90,9 @@ public sealed class LiteSeedStore : ISeedStore
     public Task<IReadOnlyList<SeedRecord>> RecordIssuesAsync(IReadOnlyList<SeedIssue> issues, string requester, CancellationToken cancellationToken) =>
         _writer.SubmitAsync(new RecordIssuesOperation(issues, requester), cancellationToken);
 
+    public Task<BackupInfo> BackupAsync(string targetPath, CancellationToken cancellationToken) =>
+        _writer.SubmitAsync(new BackupOperation(targetPath), cancellationToken);
+
     public IReadOnlyList<SeedRecord> ListSeeds(string experimentId, SeedCursor? afterKey, int limit)
     {
         var lower = afterKey is { } after
@@ -106,10 +100,12 @@ public sealed class LiteSeedStore : ISeedStore
             : Documents.SeedIdLowerBound(experimentId);
         var upper = Documents.SeedIdUpperBound(experimentId);
 
+        // Under the read side of the lock the writer commits and flushes under: nothing not yet durable is seen.
         _visibility.EnterReadLock();
         try
         {
-            return _seeds.Query()
+            var session = _session ?? throw Down();
+            return session.Seeds.Query()
                 .Where("_id BETWEEN @0 AND @1", lower, upper)
                 .OrderBy("_id")
                 .Limit(limit)
@@ -123,14 +119,62 @@ public sealed class LiteSeedStore : ISeedStore
         }
     }
 
+    LiteSession ISessionSource.Acquire()
+    {
+        if (_session is { } current)
+        {
+            return current;
+        }
+
+        try
+        {
+            var reopened = LiteSession.Open(_medium, Location, _logPath);
+            LoadExperiments(reopened);
+            _session = reopened;
+            _downBecause = null;
+            StoreLog.Reopened(_logger, Location);
+            return reopened;
+        }
+        catch (Exception error)
+        {
+            _downBecause = error;
+            throw StorageErrors.Translate(error);
+        }
+    }
+
+    void ISessionSource.Abandon(LiteSession session, Exception cause)
+    {
+        _visibility.EnterWriteLock();
+        try
+        {
+            if (ReferenceEquals(_session, session))
+            {
+                _session = null;
+                _downBecause = cause;
+            }
+        }
+        finally
+        {
+            _visibility.ExitWriteLock();
+        }
+
+        session.Abandon();
+        StoreLog.SessionAbandoned(_logger, Location, cause);
+    }
+
     public void Dispose()
     {
-        _writer.Dispose();
-        _database.Dispose();
-        _log.Dispose();
-        _data.Dispose();
-        _visibility.Dispose();
-        StoreLog.Closed(_logger, Location);
+        try
+        {
+            _writer.Dispose();
+            _session?.Dispose();
+        }
+        finally
+        {
+            _session = null;
+            _visibility.Dispose();
+            StoreLog.Closed(_logger, Location);
+        }
     }
 
     internal static string LogPath(string path) =>
@@ -138,24 +182,51 @@ public sealed class LiteSeedStore : ISeedStore
 
     private void Remember(ExperimentRecord experiment) => _experiments[experiment.Id] = experiment;
 
-    /// <summary>
-    /// LiteDB crops a data file whose length is not a whole number of pages. A torn tail is normal
-    /// for the log after a crash, never for the data file: refuse it instead of changing it.
-    /// </summary>
-    private static void CheckBeforeOpen(string path)
+    private void LoadExperiments(LiteSession session)
     {
-        if (Directory.Exists(path))
+        foreach (var document in session.Experiments.FindAll())
+        {
+            Remember(Documents.ToExperiment(document));
+        }
+    }
+
+    private Exception Down() => _downBecause is { } cause
+        ? StorageErrors.Translate(cause)
+        : new SeedDaemonException(ErrorKind.Unavailable, "The seed database is not open; retry.");
+
+    /// <summary>
+    /// Refuses what LiteDB would otherwise "repair" by changing it: a data file that is not a whole
+    /// number of pages (LiteDB crops it), or an empty or missing data file next to a non-empty log
+    /// (LiteDB would start a fresh database). A torn tail is normal for the log after a crash,
+    /// never for the data file.
+    /// </summary>
+    private static void CheckBeforeOpen(IStorageMedium medium, string path, string logPath)
+    {
+        if (medium.DirectoryExists(path))
         {
             throw new StoreOpenException(path, "it is a directory, not a database file.");
         }
 
-        if (File.Exists(path))
+        var logHasData = medium.FileExists(logPath) && medium.FileLength(logPath) > 0;
+        if (!medium.FileExists(path))
         {
-            var length = new FileInfo(path).Length;
-            if (length % PageSize != 0)
+            if (logHasData)
             {
-                throw new StoreOpenException(path, $"the file is {length} bytes, not a whole number of {PageSize}-byte pages: it is damaged or not a LiteDB database. It was left untouched; restore it from a backup.");
+                throw new StoreOpenException(path, $"the database file is missing but its log {logPath} is not empty: the database was moved or deleted. Restore it from a backup, or remove the log to start a new database.");
             }
+
+            return;
+        }
+
+        var length = medium.FileLength(path);
+        if (length % PageSize != 0)
+        {
+            throw new StoreOpenException(path, $"the file is {length} bytes, not a whole number of {PageSize}-byte pages: it is damaged or not a LiteDB database. It was left untouched; restore it from a backup.");
+        }
+
+        if (length == 0 && logHasData)
+        {
+            throw new StoreOpenException(path, "the database file is empty but its log is not: it was truncated. It was left untouched; restore it from a backup.");
         }
     }
 
@@ -170,4 +241,13 @@ public sealed class LiteSeedStore : ISeedStore
         InvalidDataException => error.Message,
         _ => $"{error.GetType().Name}: {error.Message}",
     };
+}
+
+/// <summary>How the group-commit writer gets the open session, and reports one that failed.</summary>
+internal interface ISessionSource
+{
+    /// <summary>The open session, reopened first if the last one failed; throws a translated error when it cannot be opened.</summary>
+    LiteSession Acquire();
+
+    void Abandon(LiteSession session, Exception cause);
 }

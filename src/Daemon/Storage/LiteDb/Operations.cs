@@ -1,20 +1,23 @@
-using LiteDB;
 using SeedDaemon.Daemon.Issuance;
 
 namespace SeedDaemon.Daemon.Storage.LiteDb;
 
-internal sealed class CreateExperimentOperation(ExperimentRecord candidate, bool rootGiven, Action<ExperimentRecord> onDurable)
-    : WriteOperation<ExperimentRecord>
+/// <summary>An operation on one experiment; the in-memory view learns the result once it is durable.</summary>
+internal abstract class ExperimentOperation(Action<ExperimentRecord> onDurable) : WriteOperation<ExperimentRecord>
 {
-    public override void Succeed()
+    public sealed override void Succeed()
     {
         onDurable(Result);
         base.Succeed();
     }
+}
 
-    protected override ExperimentRecord Run(LiteDatabase database)
+internal sealed class CreateExperimentOperation(ExperimentRecord candidate, bool rootGiven, Action<ExperimentRecord> onDurable)
+    : ExperimentOperation(onDurable)
+{
+    protected override ExperimentRecord Run(LiteSession session)
     {
-        var experiments = database.GetCollection(Documents.Experiments);
+        var experiments = session.Experiments;
         var existing = experiments.FindById(candidate.Id);
         if (existing is not null)
         {
@@ -36,17 +39,11 @@ internal sealed class CreateExperimentOperation(ExperimentRecord candidate, bool
 }
 
 internal sealed class FreezeExperimentOperation(string experimentId, Action<ExperimentRecord> onDurable)
-    : WriteOperation<ExperimentRecord>
+    : ExperimentOperation(onDurable)
 {
-    public override void Succeed()
+    protected override ExperimentRecord Run(LiteSession session)
     {
-        onDurable(Result);
-        base.Succeed();
-    }
-
-    protected override ExperimentRecord Run(LiteDatabase database)
-    {
-        var experiments = database.GetCollection(Documents.Experiments);
+        var experiments = session.Experiments;
         var document = experiments.FindById(experimentId) ?? throw SeedDaemonException.ExperimentNotFound(experimentId);
         if (!document["frozen"].AsBoolean)
         {
@@ -61,10 +58,10 @@ internal sealed class FreezeExperimentOperation(string experimentId, Action<Expe
 internal sealed class RecordIssuesOperation(IReadOnlyList<SeedIssue> issues, string requester)
     : WriteOperation<IReadOnlyList<SeedRecord>>
 {
-    protected override IReadOnlyList<SeedRecord> Run(LiteDatabase database)
+    protected override IReadOnlyList<SeedRecord> Run(LiteSession session)
     {
-        var experiments = database.GetCollection(Documents.Experiments);
-        var seeds = database.GetCollection(Documents.Seeds);
+        var experiments = session.Experiments;
+        var seeds = session.Seeds;
         var ids = new string[issues.Count];
 
         // Checks first: nothing is written unless every key may be issued.

@@ -14,6 +14,7 @@ internal static class StorageErrors
         SeedDaemonException => error,
         IOException io when IsDiskFull(io) => new SeedDaemonException(ErrorKind.ResourceExhausted, "The seed database's disk is full; nothing was recorded and no seed was issued. Free space and retry.", null),
         IOException io => new SeedDaemonException(ErrorKind.Unavailable, $"The seed database could not be written ({io.Message}); nothing was recorded and no seed was issued. Retry later.", null),
+        ObjectDisposedException => new SeedDaemonException(ErrorKind.Unavailable, "The seed database is being reopened; retry.", null),
         LiteException { ErrorCode: LiteException.LOCK_TIMEOUT } => new SeedDaemonException(ErrorKind.Unavailable, "The seed database is busy; retry.", null),
         LiteException lite => new SeedDaemonException(ErrorKind.Unavailable, $"The seed database failed ({lite.Message}); nothing was recorded and no seed was issued. Retry later.", null),
         _ => error,

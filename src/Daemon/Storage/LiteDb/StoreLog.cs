@@ -16,6 +16,12 @@ internal static partial class StoreLog
     [LoggerMessage(EventId = 103, Level = LogLevel.Error, Message = "Rollback after a failed group commit failed")]
     public static partial void RollbackFailed(ILogger logger, Exception error);
 
+    [LoggerMessage(EventId = 105, Level = LogLevel.Warning, Message = "Seed database {Path} failed and was closed; it is reopened on the next write")]
+    public static partial void SessionAbandoned(ILogger logger, string path, Exception cause);
+
+    [LoggerMessage(EventId = 106, Level = LogLevel.Warning, Message = "Seed database {Path} reopened")]
+    public static partial void Reopened(ILogger logger, string path);
+
     [LoggerMessage(EventId = 104, Level = LogLevel.Information, Message = "Closed seed database {Path}")]
     public static partial void Closed(ILogger logger, string path);
 }

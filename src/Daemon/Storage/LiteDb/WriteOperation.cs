@@ -1,5 +1,3 @@
-using LiteDB;
-
 namespace SeedDaemon.Daemon.Storage.LiteDb;
 
 /// <summary>
@@ -10,7 +8,10 @@ namespace SeedDaemon.Daemon.Storage.LiteDb;
 /// </summary>
 internal abstract class WriteOperation
 {
-    public abstract void Execute(LiteDatabase database);
+    /// <summary>True for operations that run outside any transaction, with no other operation in flight (backup).</summary>
+    public virtual bool RunsAlone => false;
+
+    public abstract void Execute(LiteSession session);
 
     /// <summary>Called after the batch is durable.</summary>
     public abstract void Succeed();
@@ -28,11 +29,11 @@ internal abstract class WriteOperation<T> : WriteOperation
     /// <summary>What <see cref="Run"/> returned, once it has run.</summary>
     protected T Result => _result!;
 
-    public sealed override void Execute(LiteDatabase database) => _result = Run(database);
+    public sealed override void Execute(LiteSession session) => _result = Run(session);
 
     public override void Succeed() => _completion.TrySetResult(_result!);
 
     public sealed override void Fail(Exception error) => _completion.TrySetException(error);
 
-    protected abstract T Run(LiteDatabase database);
+    protected abstract T Run(LiteSession session);
 }

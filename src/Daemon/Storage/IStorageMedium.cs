@@ -1,0 +1,23 @@
+namespace SeedDaemon.Daemon.Storage;
+
+/// <summary>
+/// Where the store keeps its files. The file system in production; a simulated disk in the tests
+/// that cut the power or fill the disk. The contract every medium keeps: <see cref="Stream.Flush()"/>
+/// on an opened stream returns only once everything written to it is on stable storage.
+/// </summary>
+public interface IStorageMedium
+{
+    bool FileExists(string path);
+
+    bool DirectoryExists(string path);
+
+    long FileLength(string path);
+
+    /// <summary>Opens (creating if missing) a file for exclusive read/write; fails if another process holds it.</summary>
+    Stream OpenExclusive(string path);
+
+    void CreateDirectory(string path);
+
+    /// <summary>Makes the directory's entries (a newly created file) durable.</summary>
+    void SyncDirectory(string path);
+}

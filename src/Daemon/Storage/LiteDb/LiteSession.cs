@@ -1,0 +1,95 @@
+using LiteDB;
+using LiteDB.Engine;
+
+namespace SeedDaemon.Daemon.Storage.LiteDb;
+
+/// <summary>
+/// One open LiteDB database over its data and log streams. LiteDB closes its engine for good after
+/// an I/O error, so the store abandons a failed session and opens a new one.
+/// </summary>
+internal sealed class LiteSession : IDisposable
+{
+    private LiteSession(LiteDatabase database, Stream data, Stream log)
+    {
+        Database = database;
+        Data = data;
+        Log = log;
+        Experiments = database.GetCollection(Documents.Experiments);
+        Seeds = database.GetCollection(Documents.Seeds);
+    }
+
+    public LiteDatabase Database { get; }
+
+    public Stream Data { get; }
+
+    public Stream Log { get; }
+
+    public ILiteCollection<BsonDocument> Experiments { get; }
+
+    public ILiteCollection<BsonDocument> Seeds { get; }
+
+    public static LiteSession Open(IStorageMedium medium, string path, string logPath)
+    {
+        Stream? data = null;
+        Stream? log = null;
+        try
+        {
+            var directory = Path.GetDirectoryName(path)!;
+            var created = !medium.FileExists(path) || !medium.FileExists(logPath);
+            medium.CreateDirectory(directory);
+            data = medium.OpenExclusive(path);
+            log = medium.OpenExclusive(logPath);
+            if (created)
+            {
+                medium.SyncDirectory(directory);
+            }
+
+            var engine = new LiteEngine(new EngineSettings
+            {
+                DataStream = data,
+                LogStream = log,
+                Collation = Collation.Binary,
+            });
+            return new LiteSession(new LiteDatabase(engine, disposeOnClose: true), data, log);
+        }
+        catch
+        {
+            log?.Dispose();
+            data?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Makes what the last commit wrote durable (fsync of the log).</summary>
+    public void Flush() => Log.Flush();
+
+    /// <summary>Drops a session whose engine failed, without letting its leftovers crash the process later.</summary>
+    public void Abandon()
+    {
+        LiteDbQuirks.DefuseFailedTransactions(Database);
+        try
+        {
+            Database.Dispose();
+        }
+        catch (Exception)
+        {
+            // The engine is already closed by the failure that brought us here.
+        }
+
+        Log.Dispose();
+        Data.Dispose();
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Database.Dispose();
+        }
+        finally
+        {
+            Log.Dispose();
+            Data.Dispose();
+        }
+    }
+}

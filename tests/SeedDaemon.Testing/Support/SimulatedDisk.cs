@@ -1,0 +1,311 @@
+using SeedDaemon.Daemon.Storage;
+
+namespace SeedDaemon.Testing;
+
+/// <summary>How much of what was written but never flushed survives a power cut.</summary>
+public enum PowerCut
+{
+    /// <summary>Nothing that was not flushed.</summary>
+    DiscardUnflushed,
+
+    /// <summary>A random prefix of the unflushed writes, in order, the last one possibly torn.</summary>
+    KeepPrefix,
+}
+
+/// <summary>
+/// A disk in memory that records which bytes were flushed, so a test can cut the power at any
+/// moment and keep only what a real disk would have kept; and that can run out of space. This is
+/// how SQLite tests crash safety. Directory entries are durable only once their directory is synced.
+/// </summary>
+public sealed class SimulatedDisk : IStorageMedium
+{
+    private const int Enospc = 28;
+
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, SimulatedFile> _files = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _directories = new(StringComparer.Ordinal);
+
+    /// <summary>Most bytes all files together may hold; null for no limit.</summary>
+    public long? Capacity { get; set; }
+
+    public bool PoweredOff { get; private set; }
+
+    public long UsedBytes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _files.Values.Sum(f => f.Current.Length);
+            }
+        }
+    }
+
+    public int Flushes { get; private set; }
+
+    public bool FileExists(string path)
+    {
+        lock (_gate)
+        {
+            return _files.ContainsKey(path);
+        }
+    }
+
+    public bool DirectoryExists(string path)
+    {
+        lock (_gate)
+        {
+            return _directories.Contains(path);
+        }
+    }
+
+    public long FileLength(string path)
+    {
+        lock (_gate)
+        {
+            return _files[path].Current.Length;
+        }
+    }
+
+    public Stream OpenExclusive(string path)
+    {
+        lock (_gate)
+        {
+            ThrowIfOff();
+            if (!_files.TryGetValue(path, out var file))
+            {
+                _files[path] = file = new SimulatedFile();
+            }
+
+            if (file.IsOpen)
+            {
+                throw new IOException($"The process cannot access the file '{path}' because it is being used by another process.");
+            }
+
+            file.IsOpen = true;
+            return new SimulatedStream(this, file);
+        }
+    }
+
+    public void CreateDirectory(string path)
+    {
+        lock (_gate)
+        {
+            for (var dir = path; !string.IsNullOrEmpty(dir); dir = Path.GetDirectoryName(dir))
+            {
+                _directories.Add(dir);
+            }
+        }
+    }
+
+    public void SyncDirectory(string path)
+    {
+        lock (_gate)
+        {
+            ThrowIfOff();
+            foreach (var (name, file) in _files)
+            {
+                if (Path.GetDirectoryName(name) == path)
+                {
+                    file.EntryDurable = true;
+                }
+            }
+        }
+    }
+
+    /// <summary>Cuts the power: this disk fails from now on; the returned disk holds what survived.</summary>
+    public SimulatedDisk CutPower(PowerCut mode, Random random)
+    {
+        lock (_gate)
+        {
+            PoweredOff = true;
+            var survivor = new SimulatedDisk();
+            foreach (var dir in _directories)
+            {
+                survivor._directories.Add(dir);
+            }
+
+            foreach (var (name, file) in _files.Where(f => f.Value.EntryDurable))
+            {
+                var image = new MemoryStream();
+                image.Write(file.Durable);
+                if (mode == PowerCut.KeepPrefix && file.Pending.Count > 0)
+                {
+                    var kept = random.Next(file.Pending.Count + 1);
+                    for (var i = 0; i < kept; i++)
+                    {
+                        var (offset, data, length) = file.Pending[i];
+                        if (data is null)
+                        {
+                            image.SetLength(length);
+                            continue;
+                        }
+
+                        // The last write that reached the disk may be torn.
+                        var count = i == kept - 1 ? random.Next(1, data.Length + 1) : data.Length;
+                        image.Position = offset;
+                        image.Write(data, 0, count);
+                    }
+                }
+
+                survivor._files[name] = new SimulatedFile(image.ToArray());
+            }
+
+            return survivor;
+        }
+    }
+
+    /// <summary>Overwrites bytes of a file as a faulty disk would (for damaged-file tests).</summary>
+    public void Damage(string path, long offset, byte[] bytes)
+    {
+        lock (_gate)
+        {
+            var file = _files[path];
+            file.Current.Position = offset;
+            file.Current.Write(bytes);
+            file.Durable = file.Current.ToArray();
+        }
+    }
+
+    public byte[] ReadAll(string path)
+    {
+        lock (_gate)
+        {
+            return _files[path].Current.ToArray();
+        }
+    }
+
+    private void ThrowIfOff()
+    {
+        if (PoweredOff)
+        {
+            throw new IOException("Input/output error: the simulated power is off.");
+        }
+    }
+
+    private void CheckSpace(SimulatedFile file, long newLength)
+    {
+        var growth = newLength - file.Current.Length;
+        if (growth > 0 && Capacity is { } capacity && _files.Values.Sum(f => f.Current.Length) + growth > capacity)
+        {
+            throw new IOException("No space left on device", Enospc);
+        }
+    }
+
+    private sealed class SimulatedFile(byte[]? durable = null)
+    {
+        public MemoryStream Current { get; } = CreateCurrent(durable);
+
+        public byte[] Durable { get; set; } = durable ?? [];
+
+        public List<(long Offset, byte[]? Data, long Length)> Pending { get; } = [];
+
+        public bool IsOpen { get; set; }
+
+        public bool EntryDurable { get; set; } = durable is not null;
+
+        private static MemoryStream CreateCurrent(byte[]? durable)
+        {
+            var stream = new MemoryStream();
+            stream.Write(durable ?? []);
+            return stream;
+        }
+    }
+
+    private sealed class SimulatedStream(SimulatedDisk disk, SimulatedFile file) : Stream
+    {
+        private long _position;
+        private bool _disposed;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => true;
+
+        public override bool CanWrite => true;
+
+        public override long Length
+        {
+            get
+            {
+                lock (disk._gate)
+                {
+                    return file.Current.Length;
+                }
+            }
+        }
+
+        public override long Position
+        {
+            get => _position;
+            set => _position = value;
+        }
+
+        public override void Flush()
+        {
+            lock (disk._gate)
+            {
+                disk.ThrowIfOff();
+                file.Durable = file.Current.ToArray();
+                file.Pending.Clear();
+                disk.Flushes++;
+            }
+        }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            lock (disk._gate)
+            {
+                disk.ThrowIfOff();
+                file.Current.Position = _position;
+                var read = file.Current.Read(buffer, offset, count);
+                _position += read;
+                return read;
+            }
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => _position = origin switch
+        {
+            SeekOrigin.Begin => offset,
+            SeekOrigin.Current => _position + offset,
+            _ => Length + offset,
+        };
+
+        public override void SetLength(long value)
+        {
+            lock (disk._gate)
+            {
+                disk.ThrowIfOff();
+                disk.CheckSpace(file, value);
+                file.Current.SetLength(value);
+                file.Pending.Add((0, null, value));
+            }
+        }
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            lock (disk._gate)
+            {
+                disk.ThrowIfOff();
+                disk.CheckSpace(file, Math.Max(file.Current.Length, _position + count));
+                file.Current.Position = _position;
+                file.Current.Write(buffer, offset, count);
+                file.Pending.Add((_position, buffer.AsSpan(offset, count).ToArray(), 0));
+                _position += count;
+            }
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing && !_disposed)
+            {
+                _disposed = true;
+                lock (disk._gate)
+                {
+                    file.IsOpen = false;
+                }
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+}

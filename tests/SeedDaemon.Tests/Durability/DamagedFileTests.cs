@@ -1,0 +1,56 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using SeedDaemon.Daemon.Storage;
+using SeedDaemon.Daemon.Storage.LiteDb;
+using SeedDaemon.Derivation;
+
+namespace SeedDaemon.Tests.Durability;
+
+/// <summary>A damaged database is refused with its name and the reason, and left byte for byte as it was.</summary>
+public sealed class DamagedFileTests
+{
+    private const string DatabasePath = "/sim/damaged/seeds.db";
+
+    [Fact]
+    public async Task A_damaged_header_is_refused_and_left_untouched()
+    {
+        var disk = await DiskWithData();
+        disk.Damage(DatabasePath, 0, new byte[64]);
+        var before = disk.ReadAll(DatabasePath);
+
+        var error = Assert.Throws<StoreOpenException>(() => LiteSeedStore.Open(DatabasePath, 16, NullLogger.Instance, disk));
+        Assert.Contains(DatabasePath, error.Message, StringComparison.Ordinal);
+        Assert.Contains("not a LiteDB database or its header is damaged", error.Message, StringComparison.Ordinal);
+        Assert.Equal(before, disk.ReadAll(DatabasePath));
+    }
+
+    [Fact]
+    public async Task A_truncated_database_next_to_its_log_is_refused()
+    {
+        var disk = await DiskWithData(checkpoint: false);
+        using (var truncate = disk.OpenExclusive(DatabasePath))
+        {
+            truncate.SetLength(0);
+            truncate.Flush();
+        }
+
+        var error = Assert.Throws<StoreOpenException>(() => LiteSeedStore.Open(DatabasePath, 16, NullLogger.Instance, disk));
+        Assert.Contains("empty but its log is not", error.Message, StringComparison.Ordinal);
+        Assert.Empty(disk.ReadAll(DatabasePath));
+    }
+
+    private static async Task<SimulatedDisk> DiskWithData(bool checkpoint = true)
+    {
+        var disk = new SimulatedDisk();
+        var store = LiteSeedStore.Open(DatabasePath, 16, NullLogger.Instance, disk);
+        await store.CreateExperimentAsync(new ExperimentRecord("damaged/exp", 1, false, SeedSeqV1.Scheme, DateTime.UtcNow, false, new Dictionary<string, string>()), true, default);
+        await store.RecordIssuesAsync([new SeedIssue("damaged/exp", 1, "torch", "", SeedSeqV1.Derive(1, 1, "torch", "").Seed64)], "test", default);
+        if (checkpoint)
+        {
+            store.Dispose();
+            return disk;
+        }
+
+        // Leave the log with data in it, as a crash would.
+        return disk.CutPower(PowerCut.DiscardUnflushed, new Random(1));
+    }
+}

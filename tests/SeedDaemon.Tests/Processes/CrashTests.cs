@@ -1,0 +1,119 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Grpc.Net.Client;
+using SeedDaemon.V1;
+using Xunit.Abstractions;
+
+namespace SeedDaemon.Tests.Processes;
+
+/// <summary>Real seedd processes killed and stopped under 64-way load of new keys.</summary>
+public sealed class CrashTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Twenty_kill_9s_under_load_lose_no_acknowledged_seed()
+    {
+        using var folder = new TempFolder();
+        var db = folder.File("seeds.db");
+        var random = new Random(Environment.TickCount);
+        var acknowledged = new ConcurrentDictionary<uint, IssuedSeed>();
+        const string experiment = "crash/kill-9";
+
+        for (var kill = 0; kill <= 20; kill++)
+        {
+            await using var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db);
+            if (kill == 0)
+            {
+                using var channel = GrpcChannel.ForAddress(seedd.Address);
+                await new SeedService.SeedServiceClient(channel).CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = experiment, Root = "4242" });
+            }
+
+            await LoadGenerator.VerifyAsync(seedd.Address, experiment, acknowledged, $"after kill {kill}");
+            if (kill == 20)
+            {
+                break;
+            }
+
+            using var stop = new CancellationTokenSource();
+            var load = new LoadGenerator(experiment, acknowledged).RunAsync(seedd.Address, 64, stop.Token);
+            await Task.Delay(random.Next(50, 400));
+            ProcessRunner.Signal(seedd.Pid, 9);
+            await stop.CancelAsync();
+            await load;
+        }
+
+        output.WriteLine($"{acknowledged.Count} acknowledged seeds survived 20 kill -9s");
+        Assert.True(acknowledged.Count > 200, $"only {acknowledged.Count} seeds were acknowledged under load");
+    }
+
+    [Fact]
+    public async Task SIGTERM_under_load_exits_within_10_s_and_loses_nothing_acknowledged()
+    {
+        using var folder = new TempFolder();
+        var db = folder.File("seeds.db");
+        var acknowledged = new ConcurrentDictionary<uint, IssuedSeed>();
+        const string experiment = "crash/sigterm";
+
+        await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db))
+        {
+            using (var channel = GrpcChannel.ForAddress(seedd.Address))
+            {
+                await new SeedService.SeedServiceClient(channel).CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = experiment, Root = "1" });
+            }
+
+            using var stop = new CancellationTokenSource();
+            var load = new LoadGenerator(experiment, acknowledged).RunAsync(seedd.Address, 64, stop.Token);
+            await Task.Delay(500);
+            var stopwatch = Stopwatch.StartNew();
+            var exitCode = await seedd.StopAsync(TimeSpan.FromSeconds(10));
+            Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(10), $"seedd took {stopwatch.Elapsed} to stop");
+            Assert.Equal(0, exitCode);
+            output.WriteLine($"stopped in {stopwatch.ElapsedMilliseconds} ms with {acknowledged.Count} seeds acknowledged");
+            await stop.CancelAsync();
+            await load;
+        }
+
+        await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db))
+        {
+            await LoadGenerator.VerifyAsync(seedd.Address, experiment, acknowledged, "after SIGTERM");
+        }
+
+        Assert.NotEmpty(acknowledged);
+    }
+
+    [Fact]
+    public async Task An_online_backup_is_consistent_and_opens_as_a_database()
+    {
+        using var folder = new TempFolder();
+        var acknowledged = new ConcurrentDictionary<uint, IssuedSeed>();
+        const string experiment = "crash/backup";
+        var backupPath = folder.File("backup.db");
+
+        await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", folder.File("seeds.db")))
+        {
+            using var channel = GrpcChannel.ForAddress(seedd.Address);
+            await new SeedService.SeedServiceClient(channel).CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = experiment, Root = "8" });
+            using var stop = new CancellationTokenSource();
+            var load = new LoadGenerator(experiment, acknowledged).RunAsync(seedd.Address, 16, stop.Token);
+            await Task.Delay(300);
+
+            var before = new ConcurrentDictionary<uint, IssuedSeed>(acknowledged);
+            var backup = await new AdminService.AdminServiceClient(channel).CreateBackupAsync(new CreateBackupRequest { Path = backupPath });
+            await Task.Delay(200);
+            await stop.CancelAsync();
+            await load;
+
+            Assert.Equal(backupPath, backup.Path);
+            Assert.Equal(new FileInfo(backupPath).Length, backup.SizeBytes);
+            Assert.InRange(backup.IssuedSeeds, before.Count, acknowledged.Count + 64);
+
+            // While serving, the backup is a complete database of its own.
+            await using var restored = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", backupPath);
+            await LoadGenerator.VerifyAsync(restored.Address, experiment, before, "in the backup");
+
+            await RpcAssert.FailsWith(Grpc.Core.StatusCode.AlreadyExists, async () =>
+                await new AdminService.AdminServiceClient(channel).CreateBackupAsync(new CreateBackupRequest { Path = backupPath }));
+            await RpcAssert.InvalidField("path", async () =>
+                await new AdminService.AdminServiceClient(channel).CreateBackupAsync(new CreateBackupRequest { Path = "relative.db" }));
+        }
+    }
+}
