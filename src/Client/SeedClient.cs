@@ -15,6 +15,7 @@ public sealed class SeedClient : IDisposable
     private readonly bool _ownsChannel;
     private readonly SeedClientOptions _options;
     private readonly SeedService.SeedServiceClient _seeds;
+    private readonly Metadata _headers;
 
     public SeedClient(SeedClientOptions options)
         : this(GrpcChannel.ForAddress(Validated(options).Address), options, ownsChannel: true)
@@ -33,6 +34,7 @@ public sealed class SeedClient : IDisposable
         _options = options;
         _ownsChannel = ownsChannel;
         _seeds = new SeedService.SeedServiceClient(channel);
+        _headers = ClientHeaders(options);
     }
 
     /// <summary>A client for the address in SEEDD_ADDRESS (or the default).</summary>
@@ -120,5 +122,22 @@ public sealed class SeedClient : IDisposable
     }
 
     private Task<T> CallAsync<T>(Func<CallOptions, Task<T>> call, CancellationToken cancellationToken) =>
-        Retry.UnavailableAsync(call, _options, cancellationToken);
+        Retry.UnavailableAsync(o => call(o.WithHeaders(_headers)), _options, cancellationToken);
+
+    private static Metadata ClientHeaders(SeedClientOptions options)
+    {
+        var headers = new Metadata();
+        if (options.SendClientInfo)
+        {
+            headers.Add("x-seedd-client-host", Environment.MachineName);
+            headers.Add("x-seedd-client-pid", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        if (options.ClientLabels.Count > 0)
+        {
+            headers.Add("x-seedd-client-labels", string.Join(',', options.ClientLabels.Select(l => $"{l.Key}={l.Value}")));
+        }
+
+        return headers;
+    }
 }

@@ -18,6 +18,15 @@ public sealed class SeedClientOptions
 
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Sent with every call (metadata x-seedd-client-host, -pid, -labels) and recorded in the
+    /// daemon's ledger next to each seed: who asked, from where. At most 16 labels.
+    /// </summary>
+    public IDictionary<string, string> ClientLabels { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Send this machine's name and this process's id with every call. On by default.</summary>
+    public bool SendClientInfo { get; set; } = true;
+
     /// <summary>Re-derive every answer locally with seedseq-v1 and throw on any difference. On by default.</summary>
     public bool VerifyAnswers { get; set; } = true;
 

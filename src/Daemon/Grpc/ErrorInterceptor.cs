@@ -29,6 +29,22 @@ internal sealed class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Inter
         }
     }
 
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
+        TRequest request,
+        IServerStreamWriter<TResponse> responseStream,
+        ServerCallContext context,
+        ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            await continuation(request, responseStream, context);
+        }
+        catch (Exception error) when (error is not RpcException)
+        {
+            throw ToRpcException(error, context);
+        }
+    }
+
     private RpcException ToRpcException(Exception error, ServerCallContext context)
     {
         if (error is OperationCanceledException && context.CancellationToken.IsCancellationRequested)

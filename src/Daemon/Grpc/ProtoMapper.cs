@@ -1,4 +1,5 @@
 using Google.Protobuf.WellKnownTypes;
+using SeedDaemon.Daemon.Audit;
 using SeedDaemon.Daemon.Issuance;
 using SeedDaemon.Daemon.Storage;
 using SeedDaemon.Derivation;
@@ -61,4 +62,42 @@ internal static class ProtoMapper
 
         return message;
     }
+
+    public static LedgerEvent ToProto(LedgerRecord record)
+    {
+        var entry = record.Entry;
+        var message = new LedgerEvent
+        {
+            ExperimentId = entry.ExperimentId,
+            Sequence = entry.Sequence,
+            Time = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(entry.TimeUnixMilliseconds)),
+            TimeUnixMs = entry.TimeUnixMilliseconds,
+            Worker = entry.Worker,
+            Library = entry.Library,
+            Stream = entry.Stream,
+            Seed64 = entry.Seed64,
+            Seed = Libraries.Truncate(entry.Seed64, Libraries.WidthOf(entry.Library)),
+            Principal = entry.Principal,
+            Peer = entry.Peer,
+            ClientHost = entry.ClientHost,
+            ClientPid = entry.ClientPid,
+            PrevHash = record.PreviousHash,
+            Hash = record.Hash,
+        };
+        foreach (var (key, value) in entry.ClientLabels)
+        {
+            message.ClientLabels[key] = value;
+        }
+
+        return message;
+    }
+
+    public static ManifestPart ToProto(ManifestItem item) => item switch
+    {
+        ManifestItem.Header header => new ManifestPart { Experiment = ToProto(header.Experiment) },
+        ManifestItem.Seed seed => new ManifestPart { Seed = ToProto(seed.Issued) },
+        ManifestItem.Event @event => new ManifestPart { Event = ToProto(@event.Record) },
+        ManifestItem.Head head => new ManifestPart { ChainHead = new V1.ChainHead { Sequence = head.ChainHead.Sequence, Hash = head.ChainHead.Hash } },
+        _ => throw new ArgumentOutOfRangeException(nameof(item)),
+    };
 }

@@ -1,9 +1,65 @@
+using System.Globalization;
 using Grpc.Core;
+using SeedDaemon.Daemon.Issuance;
+using SeedDaemon.Daemon.Storage;
 
 namespace SeedDaemon.Daemon.Grpc;
 
-/// <summary>Who is asking, as recorded with an issue: the peer address until authentication names a principal.</summary>
+/// <summary>
+/// Who is asking: the peer address, the authenticated principal (once authentication names one),
+/// and what the client says about itself in metadata: x-seedd-client-host, x-seedd-client-pid and
+/// x-seedd-client-labels ("key=value,key=value"). Recorded with every ledger event.
+/// </summary>
 internal static class Requester
 {
-    public static string Of(ServerCallContext context) => string.IsNullOrEmpty(context.Peer) ? "unknown" : context.Peer;
+    public const string HostHeader = "x-seedd-client-host";
+    public const string PidHeader = "x-seedd-client-pid";
+    public const string LabelsHeader = "x-seedd-client-labels";
+    public const string PrincipalKey = "seedd.principal";
+
+    private const int MaxHostLength = 255;
+    private const int MaxLabels = 16;
+
+    public static RequestOrigin Of(ServerCallContext context)
+    {
+        var peer = string.IsNullOrEmpty(context.Peer) ? "unknown" : context.Peer;
+        var principal = context.GetHttpContext().Items.TryGetValue(PrincipalKey, out var name) && name is string text ? text : "";
+        var host = context.RequestHeaders.GetValue(HostHeader) ?? "";
+        if (host.Length > MaxHostLength || host.Any(char.IsControl))
+        {
+            throw SeedDaemonException.Invalid("metadata " + HostHeader, $"{HostHeader} must be at most {MaxHostLength} printable characters.");
+        }
+
+        long pid = 0;
+        if (context.RequestHeaders.GetValue(PidHeader) is { } pidText && !long.TryParse(pidText, NumberStyles.None, CultureInfo.InvariantCulture, out pid))
+        {
+            throw SeedDaemonException.Invalid("metadata " + PidHeader, $"{PidHeader} must be a non-negative integer.");
+        }
+
+        return new RequestOrigin(principal, peer, host, pid, ParseLabels(context.RequestHeaders.GetValue(LabelsHeader)));
+    }
+
+    private static Dictionary<string, string> ParseLabels(string? text)
+    {
+        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (string.IsNullOrEmpty(text))
+        {
+            return labels;
+        }
+
+        foreach (var pair in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var eq = pair.IndexOf('=', StringComparison.Ordinal);
+            var key = eq > 0 ? pair[..eq] : "";
+            var value = eq > 0 ? pair[(eq + 1)..] : "";
+            if (!Derivation.KeyRules.IsValidExperimentId(key) || key.Length > 63 || value.Length > 256 || labels.Count >= MaxLabels)
+            {
+                throw SeedDaemonException.Invalid("metadata " + LabelsHeader, $"{LabelsHeader} must be at most {MaxLabels} key=value pairs separated by commas, keys matching ^[A-Za-z0-9][A-Za-z0-9._/-]{{0,62}}$ and values of at most 256 characters.");
+            }
+
+            labels[key] = value;
+        }
+
+        return labels;
+    }
 }

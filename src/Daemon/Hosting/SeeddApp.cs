@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
+using SeedDaemon.Daemon.Audit;
 using SeedDaemon.Daemon.Grpc;
 using SeedDaemon.Daemon.Issuance;
 using SeedDaemon.Daemon.Storage;
@@ -127,6 +128,7 @@ public static class SeeddApp
         services.AddSingleton<ColumnCache>(_ => new ColumnCache());
         services.AddSingleton<ExperimentRegistry>();
         services.AddSingleton<SeedIssuer>();
+        services.AddSingleton<LedgerAuditor>();
 
         services.AddGrpc(grpc =>
         {

@@ -9,7 +9,7 @@ namespace SeedDaemon.Daemon.Issuance;
 /// </summary>
 public sealed class SeedIssuer(ISeedStore store, ColumnCache columns)
 {
-    public async Task<IReadOnlyList<IssuedSeedResult>> IssueAsync(IReadOnlyList<SeedKey> keys, string requester, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<IssuedSeedResult>> IssueAsync(IReadOnlyList<SeedKey> keys, RequestOrigin origin, CancellationToken cancellationToken)
     {
         if (keys.Count == 0)
         {
@@ -29,7 +29,7 @@ public sealed class SeedIssuer(ISeedStore store, ColumnCache columns)
             issues[i] = new SeedIssue(key.ExperimentId, key.Worker, key.Library, key.Stream, derived[i].Seed64);
         }
 
-        var records = await store.RecordIssuesAsync(issues, requester, cancellationToken);
+        var records = await store.RecordIssuesAsync(issues, origin, cancellationToken);
         var results = new IssuedSeedResult[keys.Count];
         for (var i = 0; i < keys.Count; i++)
         {

@@ -28,11 +28,12 @@ public interface ISeedStore : IDisposable
     Task<ExperimentRecord> FreezeExperimentAsync(string experimentId, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Records that each key was issued (new record, or issue count + 1), all or nothing, and
+    /// Records that each key was issued (new record, or issue count + 1) and appends one ledger
+    /// event per key to its experiment's hash chain, all in one durable commit, all or nothing;
     /// returns the records in request order. A key never issued before on a frozen experiment
     /// fails the whole call with FAILED_PRECONDITION.
     /// </summary>
-    Task<IReadOnlyList<SeedRecord>> RecordIssuesAsync(IReadOnlyList<SeedIssue> issues, string requester, CancellationToken cancellationToken);
+    Task<IReadOnlyList<SeedRecord>> RecordIssuesAsync(IReadOnlyList<SeedIssue> issues, RequestOrigin origin, CancellationToken cancellationToken);
 
     /// <summary>
     /// Writes a consistent copy of the whole store to <paramref name="targetPath"/> (a new file on
@@ -42,6 +43,14 @@ public interface ISeedStore : IDisposable
 
     /// <summary>Issued seeds of one experiment in (worker, library, stream) order, after <paramref name="afterKey"/>.</summary>
     IReadOnlyList<SeedRecord> ListSeeds(string experimentId, SeedCursor? afterKey, int limit);
+
+    SeedRecord? FindSeed(string experimentId, uint worker, string library, string stream);
+
+    /// <summary>Ledger events of one experiment in chain order, with sequence above <paramref name="afterSequence"/>.</summary>
+    IReadOnlyList<LedgerRecord> ListEvents(string experimentId, ulong afterSequence, int limit);
+
+    /// <summary>The chain head as the experiment record keeps it.</summary>
+    ChainHead GetChainHead(string experimentId);
 }
 
 /// <summary>A position in an experiment's issued seeds.</summary>

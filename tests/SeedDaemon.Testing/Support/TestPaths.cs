@@ -13,6 +13,8 @@ public static class TestPaths
 
     public static string TorchWorkerDll => Path.Combine(RepoRoot, "src", "Client", "samples", "TorchWorker", "bin", Configuration, "net10.0", "TorchWorker.dll");
 
+    public static string SeedctlDll => Path.Combine(RepoRoot, "src", "Ctl", "bin", Configuration, "net10.0", "seedctl.dll");
+
     public static string Protos => Path.Combine(RepoRoot, "protos");
 
     public static string PythonScript(string name) => Path.Combine(AppContext.BaseDirectory, "Python", name);

@@ -49,7 +49,7 @@ public sealed class PowerLossTests(ITestOutputHelper output)
                     var issue = new SeedIssue(experimentId, worker, "torch", "", SeedSeqV1.Derive(root, worker, "torch", "").Seed64);
                     try
                     {
-                        await store.RecordIssuesAsync([issue], "test", default);
+                        await store.RecordIssuesAsync([issue], RequestOrigin.Anonymous("test"), default);
                         acknowledgedSeeds[(experimentId, worker)] = issue.Seed64;
                     }
                     catch (Exception) when (live.PoweredOff)

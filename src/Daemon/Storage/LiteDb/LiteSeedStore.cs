@@ -87,8 +87,8 @@ public sealed class LiteSeedStore : ISeedStore, ISessionSource
     public Task<ExperimentRecord> FreezeExperimentAsync(string experimentId, CancellationToken cancellationToken) =>
         _writer.SubmitAsync(new FreezeExperimentOperation(experimentId, Remember), cancellationToken);
 
-    public Task<IReadOnlyList<SeedRecord>> RecordIssuesAsync(IReadOnlyList<SeedIssue> issues, string requester, CancellationToken cancellationToken) =>
-        _writer.SubmitAsync(new RecordIssuesOperation(issues, requester), cancellationToken);
+    public Task<IReadOnlyList<SeedRecord>> RecordIssuesAsync(IReadOnlyList<SeedIssue> issues, RequestOrigin origin, CancellationToken cancellationToken) =>
+        _writer.SubmitAsync(new RecordIssuesOperation(issues, origin), cancellationToken);
 
     public Task<BackupInfo> BackupAsync(string targetPath, CancellationToken cancellationToken) =>
         _writer.SubmitAsync(new BackupOperation(targetPath), cancellationToken);
@@ -97,27 +97,44 @@ public sealed class LiteSeedStore : ISeedStore, ISessionSource
     {
         var lower = afterKey is { } after
             ? Documents.SeedId(experimentId, after.Worker, after.Library, after.Stream) + "\0"
-            : Documents.SeedIdLowerBound(experimentId);
-        var upper = Documents.SeedIdUpperBound(experimentId);
+            : Documents.KeyLowerBound(experimentId);
+        return Read(session => Range(session.Seeds, lower, Documents.KeyUpperBound(experimentId), limit).Select(Documents.ToSeed).ToList());
+    }
 
-        // Under the read side of the lock the writer commits and flushes under: nothing not yet durable is seen.
+    public SeedRecord? FindSeed(string experimentId, uint worker, string library, string stream) =>
+        Read(session => session.Seeds.FindById(Documents.SeedId(experimentId, worker, library, stream)) is { } document ? Documents.ToSeed(document) : null);
+
+    public IReadOnlyList<LedgerRecord> ListEvents(string experimentId, ulong afterSequence, int limit) =>
+        Read(session => Range(session.Events, Documents.EventId(experimentId, afterSequence) + "\0", Documents.KeyUpperBound(experimentId), limit).Select(Documents.ToEvent).ToList());
+
+    public ChainHead GetChainHead(string experimentId) =>
+        Read(session => session.Experiments.FindById(experimentId) is { } document
+            ? Documents.HeadOf(document)
+            : throw SeedDaemonException.ExperimentNotFound(experimentId));
+
+    /// <summary>
+    /// Runs a read on the open session under the read side of the lock the writer commits and
+    /// flushes under: nothing that is not yet durable is seen.
+    /// </summary>
+    private T Read<T>(Func<LiteSession, T> read)
+    {
         _visibility.EnterReadLock();
         try
         {
-            var session = _session ?? throw Down();
-            return session.Seeds.Query()
-                .Where("_id BETWEEN @0 AND @1", lower, upper)
-                .OrderBy("_id")
-                .Limit(limit)
-                .ToEnumerable()
-                .Select(Documents.ToSeed)
-                .ToList();
+            return read(_session ?? throw Down());
         }
         finally
         {
             _visibility.ExitReadLock();
         }
     }
+
+    private static IEnumerable<BsonDocument> Range(ILiteCollection<BsonDocument> collection, string lower, string upper, int limit) =>
+        collection.Query()
+            .Where("_id BETWEEN @0 AND @1", lower, upper)
+            .OrderBy("_id")
+            .Limit(limit)
+            .ToEnumerable();
 
     LiteSession ISessionSource.Acquire()
     {

@@ -16,6 +16,7 @@ internal sealed class LiteSession : IDisposable
         Log = log;
         Experiments = database.GetCollection(Documents.Experiments);
         Seeds = database.GetCollection(Documents.Seeds);
+        Events = database.GetCollection(Documents.Events);
     }
 
     public LiteDatabase Database { get; }
@@ -27,6 +28,8 @@ internal sealed class LiteSession : IDisposable
     public ILiteCollection<BsonDocument> Experiments { get; }
 
     public ILiteCollection<BsonDocument> Seeds { get; }
+
+    public ILiteCollection<BsonDocument> Events { get; }
 
     public static LiteSession Open(IStorageMedium medium, string path, string logPath)
     {

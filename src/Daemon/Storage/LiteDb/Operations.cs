@@ -1,4 +1,6 @@
+using LiteDB;
 using SeedDaemon.Daemon.Issuance;
+using SeedDaemon.Derivation.Ledger;
 
 namespace SeedDaemon.Daemon.Storage.LiteDb;
 
@@ -55,28 +57,27 @@ internal sealed class FreezeExperimentOperation(string experimentId, Action<Expe
     }
 }
 
-internal sealed class RecordIssuesOperation(IReadOnlyList<SeedIssue> issues, string requester)
+internal sealed class RecordIssuesOperation(IReadOnlyList<SeedIssue> issues, RequestOrigin origin)
     : WriteOperation<IReadOnlyList<SeedRecord>>
 {
     protected override IReadOnlyList<SeedRecord> Run(LiteSession session)
     {
-        var experiments = session.Experiments;
         var seeds = session.Seeds;
         var ids = new string[issues.Count];
 
         // Checks first: nothing is written unless every key may be issued.
-        var frozen = new Dictionary<string, bool>(StringComparer.Ordinal);
+        var experiments = new Dictionary<string, BsonDocument>(StringComparer.Ordinal);
         for (var i = 0; i < issues.Count; i++)
         {
             var issue = issues[i];
             ids[i] = Documents.SeedId(issue.ExperimentId, issue.Worker, issue.Library, issue.Stream);
-            if (!frozen.TryGetValue(issue.ExperimentId, out var isFrozen))
+            if (!experiments.TryGetValue(issue.ExperimentId, out var experiment))
             {
-                var experiment = experiments.FindById(issue.ExperimentId) ?? throw SeedDaemonException.ExperimentNotFound(issue.ExperimentId);
-                frozen[issue.ExperimentId] = isFrozen = experiment["frozen"].AsBoolean;
+                experiment = session.Experiments.FindById(issue.ExperimentId) ?? throw SeedDaemonException.ExperimentNotFound(issue.ExperimentId);
+                experiments[issue.ExperimentId] = experiment;
             }
 
-            if (isFrozen && seeds.FindById(ids[i]) is null)
+            if (experiment["frozen"].AsBoolean && seeds.FindById(ids[i]) is null)
             {
                 throw new SeedDaemonException(
                     ErrorKind.FailedPrecondition,
@@ -85,18 +86,20 @@ internal sealed class RecordIssuesOperation(IReadOnlyList<SeedIssue> issues, str
         }
 
         var now = Documents.ToUnixMilliseconds(DateTime.UtcNow);
+        var heads = experiments.ToDictionary(e => e.Key, e => Documents.HeadOf(e.Value), StringComparer.Ordinal);
         var records = new SeedRecord[issues.Count];
         for (var i = 0; i < issues.Count; i++)
         {
+            var issue = issues[i];
             var document = seeds.FindById(ids[i]);
             if (document is null)
             {
-                document = Documents.NewSeed(ids[i], issues[i], now, requester);
+                document = Documents.NewSeed(ids[i], issue, now, origin.Requester);
                 seeds.Insert(document);
             }
             else
             {
-                if (unchecked((ulong)document["v"].AsInt64) != issues[i].Seed64)
+                if (unchecked((ulong)document["v"].AsInt64) != issue.Seed64)
                 {
                     throw new InvalidDataException($"Stored seed for {ids[i]} differs from its derivation: the database is damaged or was written by another scheme.");
                 }
@@ -106,8 +109,27 @@ internal sealed class RecordIssuesOperation(IReadOnlyList<SeedIssue> issues, str
             }
 
             records[i] = Documents.ToSeed(document);
+            heads[issue.ExperimentId] = AppendEvent(session, heads[issue.ExperimentId], issue, now);
+        }
+
+        foreach (var (experimentId, head) in heads)
+        {
+            var experiment = experiments[experimentId];
+            experiment["seq"] = unchecked((long)head.Sequence);
+            experiment["head"] = head.Hash;
+            session.Experiments.Update(experiment);
         }
 
         return records;
+    }
+
+    private ChainHead AppendEvent(LiteSession session, ChainHead head, SeedIssue issue, long now)
+    {
+        var entry = new LedgerEntry(
+            issue.ExperimentId, head.Sequence + 1, now, issue.Worker, issue.Library, issue.Stream, issue.Seed64,
+            origin.Principal, origin.Peer, origin.ClientHost, origin.ClientPid, origin.ClientLabels);
+        var hash = LedgerHash.ToHex(LedgerHash.Compute(LedgerHash.FromHex(head.Hash), entry));
+        session.Events.Insert(Documents.ToDocument(entry, head.Hash, hash));
+        return new ChainHead(entry.Sequence, hash);
     }
 }

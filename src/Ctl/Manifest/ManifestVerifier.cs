@@ -1,0 +1,194 @@
+using System.Globalization;
+using System.Text.Json;
+using SeedDaemon.Derivation;
+using SeedDaemon.Derivation.Ledger;
+
+namespace SeedDaemon.Ctl.Manifest;
+
+/// <summary>The outcome of verifying a manifest offline.</summary>
+public sealed record ManifestVerification(bool Ok, string ExperimentId, long Seeds, long Events, string ChainHead, string? FirstProblem);
+
+/// <summary>
+/// Verifies a manifest with nothing but the file: re-derives every seed with seedseq-v1 and
+/// re-hashes the ledger chain. Streams the file; stops at the first bad record and names it.
+/// </summary>
+public static class ManifestVerifier
+{
+    public static ManifestVerification Verify(Stream manifest, Action<long>? progress = null)
+    {
+        using var json = new StreamingJson(manifest);
+        var state = new State();
+        try
+        {
+            Expect(json.Next().Type == JsonTokenType.StartObject, "the manifest is not a JSON object");
+            while (true)
+            {
+                var (type, name) = json.Next();
+                if (type == JsonTokenType.EndObject)
+                {
+                    break;
+                }
+
+                Expect(type == JsonTokenType.PropertyName, "malformed manifest");
+                switch (name)
+                {
+                    case "format":
+                        var format = json.NextValue()!.Value.GetString();
+                        Expect(format == ManifestFormat.Format, $"format is '{format}', not {ManifestFormat.Format}");
+                        break;
+                    case "ledger_format":
+                        var ledger = json.NextValue()!.Value.GetString();
+                        Expect(ledger == LedgerHash.Format, $"ledger_format is '{ledger}', not {LedgerHash.Format}");
+                        break;
+                    case "experiment":
+                        state.Experiment(json.NextValue()!.Value);
+                        break;
+                    case "seeds":
+                        Expect(json.Next().Type == JsonTokenType.StartArray, "seeds is not an array");
+                        while (json.NextValue() is { } seed)
+                        {
+                            state.Seed(seed);
+                        }
+
+                        break;
+                    case "events":
+                        Expect(json.Next().Type == JsonTokenType.StartArray, "events is not an array");
+                        while (json.NextValue() is { } @event)
+                        {
+                            state.Event(@event);
+                            if (state.Events % 100_000 == 0)
+                            {
+                                progress?.Invoke(state.Events);
+                            }
+                        }
+
+                        break;
+                    case "chain_head":
+                        state.Head(json.NextValue()!.Value);
+                        break;
+                    default:
+                        json.NextValue();
+                        break;
+                }
+            }
+
+            Expect(state.HeadSeen, "the manifest has no chain_head");
+            return new ManifestVerification(true, state.ExperimentId, state.Seeds, state.Events, state.Previous, null);
+        }
+        catch (ManifestProblem problem)
+        {
+            return new ManifestVerification(false, state.ExperimentId, state.Seeds, state.Events, state.Previous, problem.Message);
+        }
+        catch (Exception error) when (error is JsonException or FormatException or InvalidOperationException or KeyNotFoundException or OverflowException)
+        {
+            return new ManifestVerification(false, state.ExperimentId, state.Seeds, state.Events, state.Previous, $"the manifest is malformed near {state.Where}: {error.Message}");
+        }
+    }
+
+    private static void Expect(bool condition, string problem)
+    {
+        if (!condition)
+        {
+            throw new ManifestProblem(problem);
+        }
+    }
+
+    private sealed class ManifestProblem(string message) : Exception(message);
+
+    private sealed class State
+    {
+        private readonly ColumnCache _columns = new();
+        private UInt128 _root;
+        private bool _haveExperiment;
+
+        public string ExperimentId { get; private set; } = "";
+
+        public long Seeds { get; private set; }
+
+        public long Events { get; private set; }
+
+        public string Previous { get; private set; } = LedgerHash.ToHex(LedgerHash.Genesis);
+
+        public bool HeadSeen { get; private set; }
+
+        public string Where { get; private set; } = "the start";
+
+        public void Experiment(JsonElement experiment)
+        {
+            Where = "experiment";
+            ExperimentId = experiment.GetProperty("experiment_id").GetString()!;
+            var scheme = experiment.GetProperty("scheme").GetString();
+            Expect(scheme == SeedSeqV1.Scheme, $"experiment {ExperimentId}: scheme '{scheme}' is not {SeedSeqV1.Scheme}");
+            Expect(Root.TryParse(experiment.GetProperty("root").GetString(), out _root), $"experiment {ExperimentId}: root is not a decimal integer below 2^128");
+            _haveExperiment = true;
+        }
+
+        public void Seed(JsonElement seed)
+        {
+            Expect(_haveExperiment, "seeds come before the experiment");
+            Seeds++;
+            var (worker, library, stream) = Key(seed);
+            var name = $"seed {Seeds} (worker {worker}, library '{library}', stream '{stream}')";
+            Where = name;
+            var expected = _columns.Get(_root, library, stream).Derive(worker);
+            Expect(U64(seed, "seed64") == expected.Seed64, $"{name}: seed64 {U64(seed, "seed64")} is not the seedseq-v1 seed {expected.Seed64}");
+            Expect(U64(seed, "seed") == expected.Seed, $"{name}: seed {U64(seed, "seed")} is not the seedseq-v1 seed {expected.Seed}");
+            Expect(seed.GetProperty("width").GetInt32() == expected.Width, $"{name}: width {seed.GetProperty("width").GetInt32()} is not {expected.Width}");
+            Expect(Words(seed, "state").SequenceEqual(expected.StateWords()), $"{name}: state is not SeedSequence(root, spawn_key).generate_state(4)");
+            Expect(Words(seed, "spawn_key").SequenceEqual(expected.SpawnKey()), $"{name}: spawn_key is not [worker, tag(library)(, tag(stream))]");
+        }
+
+        public void Event(JsonElement e)
+        {
+            Expect(_haveExperiment, "events come before the experiment");
+            Events++;
+            var sequence = e.GetProperty("sequence").GetUInt64();
+            var name = $"event {sequence}";
+            Where = name;
+            Expect(sequence == (ulong)Events, $"event {Events} is missing (found sequence {sequence} in its place)");
+            var (worker, library, stream) = Key(e);
+            var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var label in e.GetProperty("client_labels").EnumerateObject())
+            {
+                labels[label.Name] = label.Value.GetString()!;
+            }
+
+            var entry = new LedgerEntry(
+                ExperimentId, sequence, e.GetProperty("time_unix_ms").GetInt64(), worker, library, stream, U64(e, "seed64"),
+                e.GetProperty("principal").GetString()!, e.GetProperty("peer").GetString()!, e.GetProperty("client_host").GetString()!,
+                e.GetProperty("client_pid").GetInt64(), labels);
+            var previous = e.GetProperty("prev_hash").GetString();
+            Expect(previous == Previous, $"{name}: prev_hash {previous} is not the hash of event {sequence - 1} ({Previous})");
+            var hash = LedgerHash.ToHex(LedgerHash.Compute(LedgerHash.FromHex(Previous), entry));
+            Expect(hash == e.GetProperty("hash").GetString(), $"{name} (worker {worker}, library '{library}', stream '{stream}'): its hash does not match its contents; the event was altered");
+            var expected = _columns.Get(_root, library, stream).Derive(worker);
+            Expect(entry.Seed64 == expected.Seed64, $"{name}: seed64 {entry.Seed64} is not the seedseq-v1 seed {expected.Seed64}");
+            Previous = hash;
+        }
+
+        public void Head(JsonElement head)
+        {
+            Where = "chain_head";
+            var sequence = head.GetProperty("sequence").GetUInt64();
+            var hash = head.GetProperty("hash").GetString();
+            Expect(sequence == (ulong)Events && hash == Previous, $"chain_head (sequence {sequence}, hash {hash}) does not match the last event (sequence {Events}, hash {Previous})");
+            HeadSeen = true;
+        }
+
+        private static (uint Worker, string Library, string Stream) Key(JsonElement element)
+        {
+            var library = element.GetProperty("library").GetString()!;
+            var stream = element.GetProperty("stream").GetString()!;
+            Expect(KeyRules.IsValidName(library) && KeyRules.IsValidStream(stream), $"invalid library '{library}' or stream '{stream}'");
+            var worker = element.GetProperty("worker").GetUInt32();
+            Expect(KeyRules.IsValidWorker(worker), "worker 4294967295 is reserved");
+            return (worker, library, stream);
+        }
+
+        private static ulong U64(JsonElement element, string name) =>
+            ulong.Parse(element.GetProperty(name).GetString()!, NumberStyles.None, CultureInfo.InvariantCulture);
+
+        private static IEnumerable<uint> Words(JsonElement element, string name) =>
+            element.GetProperty(name).EnumerateArray().Select(w => w.GetUInt32());
+    }
+}

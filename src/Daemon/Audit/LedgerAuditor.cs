@@ -1,0 +1,202 @@
+using SeedDaemon.Daemon.Issuance;
+using SeedDaemon.Daemon.Storage;
+using SeedDaemon.Derivation;
+using SeedDaemon.Derivation.Ledger;
+
+namespace SeedDaemon.Daemon.Audit;
+
+/// <summary>Answers audit questions over the ledger: filtered event listings, chain verification, seed checks, manifests.</summary>
+public sealed class LedgerAuditor(ISeedStore store, ColumnCache columns)
+{
+    private const int ChunkSize = 1000;
+    private const int MaxScannedPerPage = 20_000;
+
+    public (IReadOnlyList<LedgerRecord> Events, string NextPageToken) ListEvents(EventFilter filter, int pageSize, string? pageToken)
+    {
+        Validation.ExperimentId(filter.ExperimentId);
+        var limit = Validation.PageSize(pageSize);
+        filter.Validate();
+        _ = Experiment(filter.ExperimentId);
+        var after = DecodeSequence(pageToken);
+
+        // Scan in chain order; stop at a full page, the end, or the scan budget (the token resumes the scan).
+        var page = new List<LedgerRecord>(limit);
+        var scanned = 0;
+        while (true)
+        {
+            var chunk = store.ListEvents(filter.ExperimentId, after, ChunkSize);
+            foreach (var record in chunk)
+            {
+                after = record.Entry.Sequence;
+                scanned++;
+                if (filter.Matches(record.Entry))
+                {
+                    page.Add(record);
+                }
+
+                if (page.Count == limit || scanned >= MaxScannedPerPage)
+                {
+                    return (page, PageToken.Encode(Hex(after)));
+                }
+            }
+
+            if (chunk.Count < ChunkSize)
+            {
+                return (page, "");
+            }
+        }
+    }
+
+    public SeedCheck VerifySeed(SeedKey key, ulong claimed)
+    {
+        var experiment = Experiment(key.ExperimentId);
+        var derived = columns.Get(experiment.Root, key.Library, key.Stream).Derive(key.Worker);
+        var record = store.FindSeed(key.ExperimentId, key.Worker, key.Library, key.Stream);
+        return new SeedCheck(claimed == derived.Seed || claimed == derived.Seed64, derived, record);
+    }
+
+    /// <summary>
+    /// Recomputes the chain up to the head the experiment record held when verification started:
+    /// sequence, previous hash, hash of the contents, seed against seedseq-v1, and the issued-seed
+    /// record behind every event. Reads in chunks: memory stays bounded.
+    /// </summary>
+    public LedgerVerification VerifyLedger(string experimentId)
+    {
+        Validation.ExperimentId(experimentId);
+        var experiment = Experiment(experimentId);
+        var head = store.GetChainHead(experimentId);
+        var previous = LedgerHash.ToHex(LedgerHash.Genesis);
+        ulong expected = 1;
+        ulong after = 0;
+        while (expected <= head.Sequence)
+        {
+            var chunk = store.ListEvents(experimentId, after, ChunkSize);
+            if (chunk.Count == 0)
+            {
+                break;
+            }
+
+            foreach (var record in chunk)
+            {
+                var entry = record.Entry;
+                after = entry.Sequence;
+                if (entry.Sequence > head.Sequence)
+                {
+                    break;
+                }
+
+                var problem = Check(experiment, record, expected, previous);
+                if (problem is not null)
+                {
+                    return new LedgerVerification(false, expected - 1, Math.Min(expected, entry.Sequence), problem, head);
+                }
+
+                previous = record.Hash;
+                expected++;
+            }
+        }
+
+        var verified = expected - 1;
+        if (verified != head.Sequence || previous != head.Hash)
+        {
+            return new LedgerVerification(false, verified, verified + 1,
+                $"the chain head in the experiment record (sequence {head.Sequence}, hash {head.Hash}) does not match the events (last sequence {verified}, hash {previous}): events are missing or the head was altered", head);
+        }
+
+        return new LedgerVerification(true, verified, 0, "", head);
+    }
+
+    /// <summary>The manifest's parts in order: the experiment, every issued seed, every event, then the head of the last event sent.</summary>
+    public IEnumerable<ManifestItem> Manifest(string experimentId)
+    {
+        Validation.ExperimentId(experimentId);
+        var experiment = Experiment(experimentId);
+        yield return new ManifestItem.Header(experiment);
+
+        SeedCursor? cursor = null;
+        while (true)
+        {
+            var seeds = store.ListSeeds(experimentId, cursor, ChunkSize);
+            foreach (var seed in seeds)
+            {
+                yield return new ManifestItem.Seed(new IssuedSeedResult(seed, columns.Get(experiment.Root, seed.Library, seed.Stream).Derive(seed.Worker), experiment.Root));
+            }
+
+            if (seeds.Count < ChunkSize)
+            {
+                break;
+            }
+
+            cursor = new SeedCursor(seeds[^1].Worker, seeds[^1].Library, seeds[^1].Stream);
+        }
+
+        var head = new ChainHead(0, LedgerHash.ToHex(LedgerHash.Genesis));
+        while (true)
+        {
+            var events = store.ListEvents(experimentId, head.Sequence, ChunkSize);
+            foreach (var record in events)
+            {
+                yield return new ManifestItem.Event(record);
+                head = new ChainHead(record.Entry.Sequence, record.Hash);
+            }
+
+            if (events.Count < ChunkSize)
+            {
+                break;
+            }
+        }
+
+        yield return new ManifestItem.Head(head);
+    }
+
+    private string? Check(ExperimentRecord experiment, LedgerRecord record, ulong expected, string previous)
+    {
+        var entry = record.Entry;
+        if (entry.Sequence != expected)
+        {
+            return $"event {expected} is missing (the next event has sequence {entry.Sequence})";
+        }
+
+        if (record.PreviousHash != previous)
+        {
+            return $"event {entry.Sequence}: prev_hash {record.PreviousHash} is not the hash of event {expected - 1} ({previous})";
+        }
+
+        if (LedgerHash.ToHex(LedgerHash.Compute(LedgerHash.FromHex(previous), entry)) != record.Hash)
+        {
+            return $"event {entry.Sequence}: its hash does not match its contents (worker {entry.Worker}, library '{entry.Library}', stream '{entry.Stream}', seed64 {entry.Seed64}): the event was altered";
+        }
+
+        var derived = columns.Get(experiment.Root, entry.Library, entry.Stream).Derive(entry.Worker);
+        if (derived.Seed64 != entry.Seed64)
+        {
+            return $"event {entry.Sequence}: seed64 {entry.Seed64} is not the seedseq-v1 seed {derived.Seed64} of its key";
+        }
+
+        var seed = store.FindSeed(entry.ExperimentId, entry.Worker, entry.Library, entry.Stream);
+        if (seed is null || seed.Seed64 != entry.Seed64)
+        {
+            return $"event {entry.Sequence}: the issued-seed record of its key is missing or holds another seed";
+        }
+
+        return null;
+    }
+
+    private ExperimentRecord Experiment(string experimentId) =>
+        store.FindExperiment(experimentId) ?? throw SeedDaemonException.ExperimentNotFound(experimentId);
+
+    private static string Hex(ulong sequence) => sequence.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static ulong DecodeSequence(string? pageToken)
+    {
+        var text = PageToken.Decode(pageToken);
+        if (text is null)
+        {
+            return 0;
+        }
+
+        return ulong.TryParse(text, System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out var sequence) && text.Length == 16
+            ? sequence
+            : throw SeedDaemonException.Invalid("page_token", "page_token is damaged; pass next_page_token from the previous response unchanged.");
+    }
+}

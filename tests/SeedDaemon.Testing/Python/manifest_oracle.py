@@ -1,0 +1,58 @@
+"""Re-checks a seedctl manifest from its README definition alone: seeds with NumPy (seedseq_oracle)
+and the ledger chain with hashlib and struct. Shares no code with seedctl.
+
+usage: manifest_oracle.py MANIFEST   -> prints {"seeds": n, "events": n, "head": "..."} or exits 1
+"""
+import hashlib
+import json
+import struct
+import sys
+
+import seedseq_oracle
+
+
+def string(value):
+    data = value.encode("utf-8")
+    return struct.pack(">I", len(data)) + data
+
+
+def canonical(experiment_id, e):
+    out = b"seedd-ledger-v1\n"
+    out += string(experiment_id)
+    out += struct.pack(">Q", e["sequence"])
+    out += struct.pack(">q", e["time_unix_ms"])
+    out += struct.pack(">I", e["worker"])
+    out += string(e["library"]) + string(e["stream"])
+    out += struct.pack(">Q", int(e["seed64"]))
+    out += string(e["principal"]) + string(e["peer"]) + string(e["client_host"])
+    out += struct.pack(">q", e["client_pid"])
+    labels = sorted(e["client_labels"].items())
+    out += struct.pack(">I", len(labels))
+    for key, value in labels:
+        out += string(key) + string(value)
+    return out
+
+
+with open(sys.argv[1], encoding="utf-8") as f:
+    manifest = json.load(f)
+
+experiment = manifest["experiment"]
+root = int(experiment["root"])
+for i, seed in enumerate(manifest["seeds"]):
+    expected = seedseq_oracle.derive(root, seed["worker"], seed["library"], seed["stream"])
+    if int(seed["seed64"]) != expected["seed64"] or seed["state"] != expected["state"] or seed["spawn_key"] != expected["spawn_key"]:
+        sys.exit(f"seed {i + 1} differs from NumPy's seedseq-v1")
+
+previous = bytes(32)
+for e in manifest["events"]:
+    if e["prev_hash"] != previous.hex():
+        sys.exit(f"event {e['sequence']}: prev_hash breaks the chain")
+    digest = hashlib.sha256(previous + canonical(experiment["experiment_id"], e)).digest()
+    if digest.hex() != e["hash"]:
+        sys.exit(f"event {e['sequence']}: hash differs from SHA-256(prev || canonical)")
+    previous = digest
+
+head = manifest["chain_head"]
+if head["hash"] != previous.hex() or head["sequence"] != len(manifest["events"]):
+    sys.exit("chain_head does not match the last event")
+print(json.dumps({"seeds": len(manifest["seeds"]), "events": len(manifest["events"]), "head": previous.hex()}))

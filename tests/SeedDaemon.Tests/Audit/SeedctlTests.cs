@@ -1,0 +1,181 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using SeedDaemon.Derivation;
+using SeedDaemon.V1;
+using Ctl = SeedDaemon.Testing.Seedctl;
+
+namespace SeedDaemon.Tests.Audit;
+
+/// <summary>Every seedctl verb end to end, as its own process, against a real daemon.</summary>
+public sealed class SeedctlTests(InProcessDaemon daemon) : IClassFixture<InProcessDaemon>
+{
+    private const int Ok = 0;
+    private const int Usage = 2;
+    private const int Unavailable = 3;
+    private const int NotFound = 4;
+    private const int VerificationFailed = 5;
+    private const int AlreadyExists = 7;
+    private const int FailedPrecondition = 8;
+
+    [Fact]
+    public async Task Experiments_create_show_list_and_freeze()
+    {
+        var created = await Ctl.Expect(Ok, daemon.Address, "experiments", "create", "ctl/exp", "--root", "1234", "--label", "owner=ml", "--label", "team=vision");
+        Assert.Contains("ctl/exp", created, StringComparison.Ordinal);
+        Assert.Contains("owner=ml,team=vision", created, StringComparison.Ordinal);
+
+        var json = await Ctl.Expect(Ok, daemon.Address, "experiments", "show", "ctl/exp", "--output", "json");
+        using (var document = JsonDocument.Parse(json))
+        {
+            Assert.Equal("1234", document.RootElement.GetProperty("root").GetString());
+            Assert.Equal("seedseq-v1", document.RootElement.GetProperty("scheme").GetString());
+        }
+
+        Assert.Contains("ctl/exp", await Ctl.Expect(Ok, daemon.Address, "experiments", "list"), StringComparison.Ordinal);
+        await Ctl.Expect(AlreadyExists, daemon.Address, "experiments", "create", "ctl/exp", "--root", "99");
+        Assert.Contains("yes", await Ctl.Expect(Ok, daemon.Address, "experiments", "freeze", "ctl/exp"), StringComparison.Ordinal);
+        await Ctl.Expect(FailedPrecondition, daemon.Address, "seeds", "get", "--experiment", "ctl/exp", "--worker", "1", "--library", "torch");
+        await Ctl.Expect(NotFound, daemon.Address, "experiments", "show", "ctl/none");
+    }
+
+    [Fact]
+    public async Task Seeds_get_list_and_verify()
+    {
+        await daemon.Seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "ctl/seeds", Root = "77" });
+        var expected = SeedSeqV1.Derive(77, 17, "numpy", "dataloader").Seed;
+        var got = await Ctl.Expect(Ok, daemon.Address, "seeds", "get", "--experiment", "ctl/seeds", "--worker", "17", "--library", "numpy", "--stream", "dataloader");
+        Assert.Contains(expected.ToString(System.Globalization.CultureInfo.InvariantCulture), got, StringComparison.Ordinal);
+
+        var listed = await Ctl.Expect(Ok, daemon.Address, "seeds", "list", "--experiment", "ctl/seeds", "--output", "json");
+        using (var document = JsonDocument.Parse(listed))
+        {
+            var seed = Assert.Single(document.RootElement.EnumerateArray());
+            Assert.Equal(expected.ToString(System.Globalization.CultureInfo.InvariantCulture), seed.GetProperty("seed").GetString());
+        }
+
+        await Ctl.Expect(Ok, daemon.Address, "seeds", "verify", "--experiment", "ctl/seeds", "--worker", "17", "--library", "numpy", "--stream", "dataloader", "--seed", expected.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var mismatch = await Ctl.Expect(VerificationFailed, daemon.Address, "seeds", "verify", "--experiment", "ctl/seeds", "--worker", "17", "--library", "numpy", "--stream", "dataloader", "--seed", "12345");
+        Assert.Contains(expected.ToString(System.Globalization.CultureInfo.InvariantCulture), mismatch, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Events_list_filters_by_worker_library_stream_and_time()
+    {
+        await daemon.Seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "ctl/events", Root = "5" });
+        var before = DateTimeOffset.UtcNow.AddSeconds(-1);
+        foreach (var (worker, library, stream) in new[] { (1u, "torch", ""), (2u, "torch", ""), (2u, "numpy", "augment"), (9u, "torch", ""), (2u, "torch", "") })
+        {
+            await daemon.Seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = "ctl/events", Worker = worker, Library = library, Stream = stream });
+        }
+
+        async Task<List<JsonElement>> Events(params string[] filter)
+        {
+            var text = await Ctl.Expect(Ok, daemon.Address, ["events", "list", "--experiment", "ctl/events", "--output", "json", .. filter]);
+            using var document = JsonDocument.Parse(text);
+            return document.RootElement.EnumerateArray().Select(e => e.Clone()).ToList();
+        }
+
+        Assert.Equal(5, (await Events()).Count);
+        Assert.Equal([2u, 2u, 2u], (await Events("--worker", "2")).Select(e => e.GetProperty("worker").GetUInt32()));
+        Assert.Equal(4, (await Events("--worker-min", "1", "--worker-max", "2")).Count);
+        Assert.Equal(["augment"], (await Events("--library", "numpy")).Select(e => e.GetProperty("stream").GetString()));
+        Assert.Equal(4, (await Events("--stream", "")).Count);
+        Assert.Equal(5, (await Events("--since", before.ToString("O"))).Count);
+        Assert.Empty(await Events("--until", before.ToString("O")));
+
+        var table = await Ctl.Expect(Ok, daemon.Address, "events", "list", "--experiment", "ctl/events", "--worker", "9");
+        Assert.Contains("SEQ", table, StringComparison.Ordinal);
+        Assert.Contains("ipv4:127.0.0.1", table, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Export_writes_a_manifest_that_verifies_offline_and_in_Python()
+    {
+        await daemon.Seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "ctl/export", Root = "340282366920938463463374607431768211455" });
+        using var client = new SeedDaemon.Client.SeedClient(new SeedDaemon.Client.SeedClientOptions { Address = new Uri(daemon.Address), ClientLabels = { ["job"] = "train-1" } });
+        for (uint worker = 0; worker < 20; worker++)
+        {
+            await client.GetBundleAsync("ctl/export", worker, [new("torch"), new("numpy", "dataloader")]);
+        }
+
+        await client.GetSeedAsync("ctl/export", 3, "torch");
+        using var folder = new TempFolder();
+        var manifest = folder.File("manifest.json");
+        var exported = await Ctl.Expect(Ok, daemon.Address, "export", "ctl/export", "-o", manifest);
+        Assert.Contains("40 seeds, 41 events, done", exported, StringComparison.Ordinal);
+
+        var verified = await Ctl.Expect(Ok, daemon.Address, "verify-manifest", manifest);
+        Assert.Contains("yes", verified, StringComparison.Ordinal);
+
+        using var document = JsonDocument.Parse(await File.ReadAllTextAsync(manifest));
+        var events = document.RootElement.GetProperty("events");
+        Assert.Equal("train-1", events[0].GetProperty("client_labels").GetProperty("job").GetString());
+        Assert.Equal(Environment.ProcessId, events[0].GetProperty("client_pid").GetInt64());
+
+        // The canonical bytes as the README defines them, computed in Python, give the same chain.
+        using var oracle = JsonDocument.Parse(await Python.RunScriptAsync("manifest_oracle.py", args: [manifest]));
+        Assert.Equal(41, oracle.RootElement.GetProperty("events").GetInt32());
+        Assert.Equal(document.RootElement.GetProperty("chain_head").GetProperty("hash").GetString(), oracle.RootElement.GetProperty("head").GetString());
+
+        var stdout = await Ctl.Expect(Ok, daemon.Address, "export", "ctl/export", "--quiet");
+        using var fromStdout = JsonDocument.Parse(stdout);
+        Assert.Equal(40, fromStdout.RootElement.GetProperty("seeds").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Env_prints_export_lines_with_the_python_hash_seed()
+    {
+        await daemon.Seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "ctl/env", Root = "31" });
+        var lines = await Ctl.Expect(Ok, daemon.Address, "env", "--experiment", "ctl/env", "--worker", "4");
+        var expected = SeedSeqV1.Derive(31, 4, "python.hash", "").Seed;
+
+        var shell = await ProcessRunner.RunAsync("bash", ["-c", "eval \"$(cat)\"; echo \"$PYTHONHASHSEED|$SEEDD_EXPERIMENT|$SEEDD_WORKER|$SEEDD_ADDRESS\""], stdin: lines.Split('\n').Where(l => l.StartsWith("export ", StringComparison.Ordinal)).Aggregate("", (a, l) => a + l + "\n"));
+        Assert.Equal($"{expected}|ctl/env|4|{daemon.Address.TrimEnd('/')}", shell.Stdout.Trim());
+    }
+
+    [Fact]
+    public async Task Ledger_verify_and_doctor_report_a_healthy_deployment()
+    {
+        await daemon.Seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "ctl/doctor", Root = "8" });
+        await daemon.Seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = "ctl/doctor", Worker = 1, Library = "torch" });
+        Assert.Contains("yes", await Ctl.Expect(Ok, daemon.Address, "ledger", "verify", "ctl/doctor"), StringComparison.Ordinal);
+
+        var doctor = await Ctl.Expect(Ok, daemon.Address, "doctor", "--experiment", "ctl/doctor", "--output", "json");
+        using var document = JsonDocument.Parse(doctor);
+        var checks = document.RootElement.EnumerateArray().ToDictionary(c => c.GetProperty("check").GetString()!, c => c.GetProperty("ok").GetBoolean());
+        Assert.True(checks["daemon reachable"]);
+        Assert.True(checks["scheme"]);
+        Assert.True(checks["ledger ctl/doctor"]);
+        Assert.True(checks["TorchSharp loads"]);
+    }
+
+    [Fact]
+    public async Task Backup_writes_a_copy()
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("copy.db");
+        Assert.Contains(path, await Ctl.Expect(Ok, daemon.Address, "backup", path), StringComparison.Ordinal);
+        Assert.True(File.Exists(path));
+    }
+
+    [Fact]
+    public async Task Usage_errors_and_an_unreachable_daemon_have_their_own_exit_codes()
+    {
+        Assert.Contains("required", await Ctl.Expect(Usage, daemon.Address, "seeds", "get", "--experiment", "x"), StringComparison.Ordinal);
+        Assert.Contains("seedctl --help", await Ctl.Expect(Usage, daemon.Address, "no-such-verb"), StringComparison.Ordinal);
+
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        Assert.Contains("cannot reach seedd", await Ctl.Expect(Unavailable, $"http://127.0.0.1:{port}", "experiments", "list"), StringComparison.Ordinal);
+
+        var help = await Ctl.RunAsync("--help");
+        Assert.Equal(0, help.ExitCode);
+        foreach (var verb in new[] { "experiments", "seeds", "events", "export", "verify-manifest", "env", "doctor" })
+        {
+            Assert.Contains(verb, help.Stdout, StringComparison.Ordinal);
+        }
+    }
+}

@@ -1,0 +1,129 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Grpc.Net.Client;
+using LiteDB;
+using SeedDaemon.V1;
+using Ctl = SeedDaemon.Testing.Seedctl;
+
+namespace SeedDaemon.Tests.Audit;
+
+/// <summary>Tampering is found and named: in the daemon's file (ledger verification) and in a manifest (offline).</summary>
+public sealed class TamperTests
+{
+    [Fact]
+    public async Task An_event_altered_in_the_database_file_is_found_and_named()
+    {
+        using var folder = new TempFolder();
+        var db = folder.File("seeds.db");
+        await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db))
+        {
+            using var channel = GrpcChannel.ForAddress(seedd.Address);
+            var client = new SeedService.SeedServiceClient(channel);
+            await client.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "tamper/db", Root = "11" });
+            for (uint worker = 0; worker < 10; worker++)
+            {
+                await client.GetSeedAsync(new GetSeedRequest { ExperimentId = "tamper/db", Worker = worker, Library = "torch" });
+            }
+
+            Assert.Contains("yes", await Ctl.Expect(0, seedd.Address, "ledger", "verify", "tamper/db"), StringComparison.Ordinal);
+            await seedd.StopAsync();
+        }
+
+        // Someone with write access to the file changes who asked for event 6.
+        using (var raw = new LiteDatabase($"Filename={db}"))
+        {
+            var events = raw.GetCollection("events");
+            var sixth = events.FindById("tamper/db|0000000000000006");
+            sixth["a"] = "ipv4:10.0.0.66:1234";
+            events.Update(sixth);
+        }
+
+        await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db))
+        {
+            using var channel = GrpcChannel.ForAddress(seedd.Address);
+            var result = await new AuditService.AuditServiceClient(channel).VerifyLedgerAsync(new VerifyLedgerRequest { ExperimentId = "tamper/db" });
+            Assert.False(result.Ok);
+            Assert.Equal(6ul, result.FirstBrokenSequence);
+            Assert.Contains("altered", result.Reason, StringComparison.Ordinal);
+
+            var output = await Ctl.Expect(5, seedd.Address, "ledger", "verify", "tamper/db");
+            Assert.Contains("event 6", output, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task A_deleted_event_is_found()
+    {
+        using var folder = new TempFolder();
+        var db = folder.File("seeds.db");
+        await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db))
+        {
+            using var channel = GrpcChannel.ForAddress(seedd.Address);
+            var client = new SeedService.SeedServiceClient(channel);
+            await client.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "tamper/gap", Root = "12" });
+            for (uint worker = 0; worker < 5; worker++)
+            {
+                await client.GetSeedAsync(new GetSeedRequest { ExperimentId = "tamper/gap", Worker = worker, Library = "torch" });
+            }
+
+            await seedd.StopAsync();
+        }
+
+        using (var raw = new LiteDatabase($"Filename={db}"))
+        {
+            raw.GetCollection("events").Delete("tamper/gap|0000000000000003");
+        }
+
+        await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db))
+        {
+            using var channel = GrpcChannel.ForAddress(seedd.Address);
+            var result = await new AuditService.AuditServiceClient(channel).VerifyLedgerAsync(new VerifyLedgerRequest { ExperimentId = "tamper/gap" });
+            Assert.False(result.Ok);
+            Assert.Equal(3ul, result.FirstBrokenSequence);
+            Assert.Contains("event 3 is missing", result.Reason, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task A_manifest_with_one_changed_seed_or_event_fails_verification_naming_it()
+    {
+        using var folder = new TempFolder();
+        var manifest = folder.File("manifest.json");
+        await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", folder.File("seeds.db")))
+        {
+            using var channel = GrpcChannel.ForAddress(seedd.Address);
+            var client = new SeedService.SeedServiceClient(channel);
+            await client.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "tamper/manifest", Root = "13" });
+            for (uint worker = 0; worker < 8; worker++)
+            {
+                await client.GetSeedAsync(new GetSeedRequest { ExperimentId = "tamper/manifest", Worker = worker, Library = "numpy" });
+            }
+
+            await Ctl.Expect(0, seedd.Address, "export", "tamper/manifest", "-o", manifest);
+        }
+
+        await Ctl.Expect(0, "http://127.0.0.1:1", "verify-manifest", manifest);
+
+        var changedSeed = folder.File("changed-seed.json");
+        await Edit(manifest, changedSeed, m => m["seeds"]![4]!["seed64"] = "12345");
+        var seedOutput = await Ctl.Expect(5, "http://127.0.0.1:1", "verify-manifest", changedSeed);
+        Assert.Contains("seed 5 (worker 4", seedOutput, StringComparison.Ordinal);
+
+        var changedEvent = folder.File("changed-event.json");
+        await Edit(manifest, changedEvent, m => m["events"]![2]!["worker"] = 6);
+        var eventOutput = await Ctl.Expect(5, "http://127.0.0.1:1", "verify-manifest", changedEvent);
+        Assert.Contains("event 3", eventOutput, StringComparison.Ordinal);
+        Assert.Contains("altered", eventOutput, StringComparison.Ordinal);
+
+        var truncated = folder.File("truncated.json");
+        await Edit(manifest, truncated, m => ((JsonArray)m["events"]!).RemoveAt(7));
+        Assert.Contains("chain_head", await Ctl.Expect(5, "http://127.0.0.1:1", "verify-manifest", truncated), StringComparison.Ordinal);
+    }
+
+    private static async Task Edit(string source, string target, Action<JsonNode> change)
+    {
+        var node = JsonNode.Parse(await File.ReadAllTextAsync(source))!;
+        change(node);
+        await File.WriteAllTextAsync(target, node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+}
