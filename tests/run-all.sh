@@ -28,9 +28,11 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
 # Normal console verbosity prints each skipped test with its reason.
-dotnet test SeedDaemon.sln -c Release --no-build --nologo --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log" || status=$?
+# A test host that hangs is killed after 10 minutes and counted as a failure.
+dotnet test SeedDaemon.sln -c Release --no-build --nologo --logger "console;verbosity=normal" --blame-hang-timeout 10m "$@" 2>&1 | tee "$log" || status=$?
 
 # One plain summary line over all test assemblies (each ends with "Passed: N", "Failed: N", ...).
 sum() { grep -E "^ +$1: +[0-9]+$" "$log" | grep -oE '[0-9]+' | awk '{ s += $1 } END { print s + 0 }'; }
-echo "$(sum Passed) passed, $(sum Failed) failed, $(sum Skipped) skipped"
+failed=$(( $(sum Failed) + $(grep -c "Test Run Aborted" "$log" || true) ))
+echo "$(sum Passed) passed, $failed failed, $(sum Skipped) skipped"
 exit "$status"

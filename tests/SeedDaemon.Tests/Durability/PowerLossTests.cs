@@ -16,6 +16,9 @@ public sealed class PowerLossTests(ITestOutputHelper output)
 {
     private const string DatabasePath = "/sim/data/seeds.db";
 
+    // Every step is bounded: a request that never completes fails the test instead of hanging the suite.
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
     [Theory]
     [InlineData(PowerCut.DiscardUnflushed)]
     [InlineData(PowerCut.KeepPrefix)]
@@ -31,12 +34,12 @@ public sealed class PowerLossTests(ITestOutputHelper output)
 
         for (var cut = 0; cut < 25; cut++)
         {
-            var store = LiteSeedStore.Open(DatabasePath, 64, NullLogger.Instance, disk);
+            var store = await Task.Run(() => LiteSeedStore.Open(DatabasePath, 64, NullLogger.Instance, disk)).WaitAsync(Patience);
             Verify(store, acknowledgedExperiments, acknowledgedSeeds, $"after cut {cut} (random seed {seed})");
 
             var experimentId = $"power/exp-{cut}";
             var root = (UInt128)(ulong)random.NextInt64();
-            await store.CreateExperimentAsync(new ExperimentRecord(experimentId, root, false, SeedSeqV1.Scheme, DateTime.UtcNow, false, new Dictionary<string, string>()), true, default);
+            await store.CreateExperimentAsync(new ExperimentRecord(experimentId, root, false, SeedSeqV1.Scheme, DateTime.UtcNow, false, new Dictionary<string, string>()), true, default).WaitAsync(Patience);
             acknowledgedExperiments[experimentId] = root;
 
             var live = disk;
@@ -62,19 +65,22 @@ public sealed class PowerLossTests(ITestOutputHelper output)
             await Task.Delay(random.Next(2, 40));
             disk = disk.CutPower(mode, random);
             await stop.CancelAsync();
-            await Task.WhenAll(load);
+            await Task.WhenAll(load).WaitAsync(Patience);
             try
             {
-                store.Dispose();
+                await Task.Run(store.Dispose).WaitAsync(Patience);
             }
-            catch (Exception)
+            catch (Exception error) when (error is not TimeoutException)
             {
                 // The old disk is gone; closing it fails, as it would.
             }
 
             // LiteDB leaves failed transactions to the finalizer; the store must have defused them.
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
+            await Task.Run(() =>
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+            }).WaitAsync(Patience);
         }
 
         using var final = LiteSeedStore.Open(DatabasePath, 64, NullLogger.Instance, disk);

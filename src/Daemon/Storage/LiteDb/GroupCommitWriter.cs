@@ -127,10 +127,12 @@ internal sealed class GroupCommitWriter : IDisposable
         }
         catch (Exception error)
         {
-            StoreLog.BatchFailed(_logger, executed.Count, error);
+            StoreLog.BatchFailed(_logger, batch.Count, error);
             Recover(session, error);
+            // Every operation of the batch fails: those run in the rolled-back transaction and those
+            // not reached yet. (Those already refused keep their own error; Fail is first-wins.)
             var failure = StorageErrors.Translate(error);
-            foreach (var operation in executed)
+            foreach (var operation in batch)
             {
                 operation.Fail(failure);
             }
