@@ -18,7 +18,7 @@ public sealed class SeedClient : IDisposable
     private readonly Metadata _headers;
 
     public SeedClient(SeedClientOptions options)
-        : this(GrpcChannel.ForAddress(Validated(options).Address), options, ownsChannel: true)
+        : this(Channels.Create(Validated(options)), options, ownsChannel: true)
     {
     }
 
@@ -38,8 +38,11 @@ public sealed class SeedClient : IDisposable
     }
 
     /// <summary>A client for the address in SEEDD_ADDRESS (or the default).</summary>
-    public static SeedClient FromEnvironment(WorkerIdentity? identity = null) =>
-        new(new SeedClientOptions { Address = (identity ?? WorkerIdentity.FromEnvironment()).Address });
+    public static SeedClient FromEnvironment(WorkerIdentity? identity = null)
+    {
+        identity ??= WorkerIdentity.FromEnvironment();
+        return new(new SeedClientOptions { Address = identity.Address, UnixSocketPath = identity.UnixSocketPath, Token = identity.Token });
+    }
 
     /// <summary>Creates the experiment, or returns it when it exists with the same root. A null or empty root lets the daemon draw one (once).</summary>
     public Task<Experiment> CreateExperimentAsync(string experimentId, string? root = null, IReadOnlyDictionary<string, string>? labels = null, CancellationToken cancellationToken = default)
@@ -127,6 +130,11 @@ public sealed class SeedClient : IDisposable
     private static Metadata ClientHeaders(SeedClientOptions options)
     {
         var headers = new Metadata();
+        if (!string.IsNullOrEmpty(options.Token))
+        {
+            headers.Add("authorization", "Bearer " + options.Token);
+        }
+
         if (options.SendClientInfo)
         {
             headers.Add("x-seedd-client-host", Environment.MachineName);

@@ -8,6 +8,15 @@ public sealed class SeedClientOptions
     /// <summary>http://HOST:PORT (environment SEEDD_ADDRESS).</summary>
     public Uri Address { get; set; } = new(DefaultAddress);
 
+    /// <summary>Bearer token (environment SEEDD_TOKEN) for daemons that require one.</summary>
+    public string? Token { get; set; }
+
+    /// <summary>Connect over this Unix domain socket instead of TCP (SEEDD_ADDRESS=unix:/path). <see cref="Address"/> is then ignored.</summary>
+    public string? UnixSocketPath { get; set; }
+
+    /// <summary>PEM file of the CA (or self-signed certificate) that the daemon's TLS certificate must chain to, for https addresses outside the system trust store.</summary>
+    public string? CaCertificatePath { get; set; }
+
     /// <summary>Deadline of each attempt.</summary>
     public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

@@ -9,6 +9,14 @@ namespace SeedDaemon.Client;
 /// </summary>
 public sealed record WorkerIdentity(Uri Address, string? ExperimentId, uint Worker, string WorkerSource, int? LocalRank, int? WorldSize)
 {
+    public const string TokenVariable = "SEEDD_TOKEN";
+
+    /// <summary>Set when SEEDD_ADDRESS is unix:/path.</summary>
+    public string? UnixSocketPath { get; init; }
+
+    /// <summary>SEEDD_TOKEN, the bearer token, when the daemon requires one.</summary>
+    public string? Token { get; init; }
+
     public const string AddressVariable = "SEEDD_ADDRESS";
     public const string ExperimentVariable = "SEEDD_EXPERIMENT";
     public const string WorkerVariable = "SEEDD_WORKER";
@@ -21,7 +29,9 @@ public sealed record WorkerIdentity(Uri Address, string? ExperimentId, uint Work
 
         string? Read(string name) => environment.TryGetValue(name, out var value) && !string.IsNullOrWhiteSpace(value) ? value.Trim() : null;
 
-        var address = ParseAddress(Read(AddressVariable));
+        var addressText = Read(AddressVariable);
+        var unixSocket = addressText?.StartsWith("unix:", StringComparison.Ordinal) == true ? addressText["unix:".Length..] : null;
+        var address = unixSocket is null ? ParseAddress(addressText) : new Uri("http://localhost");
         var experiment = Read(ExperimentVariable);
         var worldSize = ParseInt(Read("WORLD_SIZE"), "WORLD_SIZE");
         var localRank = ParseInt(Read("LOCAL_RANK"), "LOCAL_RANK");
@@ -48,7 +58,7 @@ public sealed record WorkerIdentity(Uri Address, string? ExperimentId, uint Work
             source = "default (single process)";
         }
 
-        return new WorkerIdentity(address, experiment, worker, source, localRank, worldSize);
+        return new WorkerIdentity(address, experiment, worker, source, localRank, worldSize) { UnixSocketPath = unixSocket, Token = Read(TokenVariable) };
     }
 
     /// <summary>The experiment id, or a clear error when SEEDD_EXPERIMENT is missing.</summary>

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
-using Grpc.Net.Client;
 using SeedDaemon.Client;
 using SeedDaemon.Ctl.Output;
 
@@ -15,6 +14,13 @@ public static class Common
         Description = "seedd's address, http://HOST:PORT (default: $SEEDD_ADDRESS, else http://127.0.0.1:50051)",
         Recursive = true,
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable(WorkerIdentity.AddressVariable) is { Length: > 0 } env ? env : SeedClientOptions.DefaultAddress,
+    };
+
+    public static readonly Option<string?> Token = new("--token")
+    {
+        Description = "bearer token, for a daemon that requires one (default: $SEEDD_TOKEN)",
+        Recursive = true,
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable(WorkerIdentity.TokenVariable),
     };
 
     public static readonly Option<string> OutputFormat = new("--output")
@@ -36,15 +42,22 @@ public static class Common
             var address = parse.GetValue(Address)!;
             try
             {
-                var uri = Uri.TryCreate(address.Contains("://", StringComparison.Ordinal) ? address : "http://" + address, UriKind.Absolute, out var parsed)
-                    ? parsed
-                    : throw new CtlException(ExitCodes.Usage, $"--address '{address}' is not an address like http://127.0.0.1:50051");
-                using var channel = GrpcChannel.ForAddress(uri);
+                var socket = address.StartsWith("unix:", StringComparison.Ordinal) ? address["unix:".Length..] : null;
+                var uri = socket is not null ? new Uri("http://localhost")
+                    : Uri.TryCreate(address.Contains("://", StringComparison.Ordinal) ? address : "http://" + address, UriKind.Absolute, out var parsed) ? parsed
+                    : throw new CtlException(ExitCodes.Usage, $"--address '{address}' is not an address like http://127.0.0.1:50051 or unix:/run/seedd/seedd.sock");
+                using var channel = Channels.Create(new SeedClientOptions { Address = uri, UnixSocketPath = socket });
+                var token = parse.GetValue(Token);
                 var printer = new Printer(Console.Out, parse.GetValue(OutputFormat) == "json");
 
                 // Recorded in the daemon's ledger with every seed seedctl asks for.
                 var invoker = channel.Intercept(headers =>
                 {
+                    if (!string.IsNullOrEmpty(token))
+                    {
+                        headers.Add("authorization", "Bearer " + token);
+                    }
+
                     headers.Add("x-seedd-client-host", Environment.MachineName);
                     headers.Add("x-seedd-client-pid", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
                     headers.Add("x-seedd-client-labels", "tool=seedctl");

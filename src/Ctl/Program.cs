@@ -6,6 +6,7 @@ using SeedDaemon.Ctl.Verbs;
 var root = new RootCommand("seedctl: audit and operate seedd, the seed-coordination daemon. Every verb takes --address (default $SEEDD_ADDRESS) and --output table|json.")
 {
     Common.Address,
+    Common.Token,
     Common.OutputFormat,
     ExperimentsCommand.Create(),
     SeedsCommand.Create(),

@@ -9,6 +9,9 @@ public sealed record ListenEndpoint(string? Host, IPAddress? Address, int Port, 
 {
     public bool IsUnixSocket => UnixSocketPath is not null;
 
+    /// <summary>Only this machine can connect: loopback addresses, localhost, or a Unix socket.</summary>
+    public bool IsLocalOnly => IsUnixSocket || Host == "localhost" || (Address is not null && IPAddress.IsLoopback(Address));
+
     public static bool TryParse(string? text, [NotNullWhen(true)] out ListenEndpoint? endpoint, out string error)
     {
         endpoint = null;

@@ -1,10 +1,14 @@
+using Grpc.AspNetCore.Server.Model;
 using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using SeedDaemon.Daemon.Audit;
 using SeedDaemon.Daemon.Grpc;
+using System.Security.Cryptography.X509Certificates;
 using SeedDaemon.Daemon.Issuance;
+using SeedDaemon.Daemon.Security;
 using SeedDaemon.Daemon.Storage;
 using SeedDaemon.Daemon.Storage.LiteDb;
 using SeedDaemon.Derivation;
@@ -88,6 +92,11 @@ public static class SeeddApp
             throw new SeeddStartException(ExitCodes.ListenFailed, $"cannot listen on {options.Listen}: {reason}", error);
         }
 
+        if (ListenEndpoint.TryParse(options.Listen, out var listening, out _) && listening.IsUnixSocket)
+        {
+            UnixSocket.RestrictToGroup(listening.UnixSocketPath!);
+        }
+
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToArray() ?? [];
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SeedDaemon.Daemon");
         if (logger.IsEnabled(LogLevel.Information))
@@ -130,14 +139,21 @@ public static class SeeddApp
         services.AddSingleton<SeedIssuer>();
         services.AddSingleton<LedgerAuditor>();
 
+        services.AddSingleton<TokenAuthenticator>();
+        var maxMessageBytes = configuration.GetValue($"{SeeddOptions.SectionName}:{nameof(SeeddOptions.MaxMessageBytes)}", new SeeddOptions().MaxMessageBytes);
         services.AddGrpc(grpc =>
         {
-            grpc.MaxReceiveMessageSize = 4 * 1024 * 1024;
+            grpc.MaxReceiveMessageSize = maxMessageBytes;
             grpc.Interceptors.Add<ErrorInterceptor>();
+            grpc.Interceptors.Add<AuthInterceptor>();
         });
         services.AddGrpcReflection();
         services.AddGrpcHealthChecks(health => health.UseHealthChecksCache = false)
             .AddCheck<StoreHealthCheck>("store");
+
+        // Bind every service (ours, health, reflection) so that malformed messages are INVALID_ARGUMENT.
+        services.RemoveAll(typeof(IServiceMethodProvider<>));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton(typeof(IServiceMethodProvider<>), typeof(StrictServiceMethodProvider<>)));
     }
 
     private static void ConfigureKestrel(WebApplicationBuilder builder, SeeddOptions options)
@@ -150,9 +166,17 @@ public static class SeeddApp
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions> http2 = listen => listen.Protocols = HttpProtocols.Http2;
+            Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions> http2 = listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                if (options.Tls.Enabled)
+                {
+                    listen.UseHttps(X509Certificate2.CreateFromPemFile(options.Tls.CertificatePath!, options.Tls.KeyPath));
+                }
+            };
             if (endpoint.IsUnixSocket)
             {
+                UnixSocket.RemoveStale(endpoint.UnixSocketPath!);
                 kestrel.ListenUnixSocket(endpoint.UnixSocketPath!, http2);
             }
             else if (endpoint.Address is null)

@@ -1,3 +1,5 @@
+using SeedDaemon.Daemon.Security;
+
 namespace SeedDaemon.Daemon.Hosting;
 
 /// <summary>Configuration section "Seedd" (appsettings, environment <c>Seedd__Key</c>, or command line).</summary>
@@ -16,6 +18,13 @@ public sealed class SeeddOptions
 
     /// <summary>Most requests that share one group commit (one transaction, one fsync).</summary>
     public int GroupCommitMaxOperations { get; set; } = 512;
+
+    /// <summary>Largest request message accepted; larger ones are RESOURCE_EXHAUSTED.</summary>
+    public int MaxMessageBytes { get; set; } = 1024 * 1024;
+
+    public AuthOptions Auth { get; set; } = new();
+
+    public TlsOptions Tls { get; set; } = new();
 }
 
 /// <summary>The request bounds the gRPC layer enforces, from <see cref="SeeddOptions"/>.</summary>

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using SeedDaemon.Daemon.Security;
 
 namespace SeedDaemon.Daemon.Hosting;
 
@@ -8,9 +9,24 @@ public sealed class SeeddOptionsValidator : IValidateOptions<SeeddOptions>
     public ValidateOptionsResult Validate(string? name, SeeddOptions options)
     {
         var failures = new List<string>();
-        if (!ListenEndpoint.TryParse(options.Listen, out _, out var listenError))
+        if (!ListenEndpoint.TryParse(options.Listen, out var endpoint, out var listenError))
         {
             failures.Add($"Seedd:Listen (--listen): {listenError}");
+        }
+        else if (!endpoint.IsLocalOnly && options.Auth.Tokens.Count == 0 && !options.Auth.AllowAnonymous)
+        {
+            failures.Add($"Seedd:Listen (--listen) is {options.Listen}, which other machines can reach, and no tokens are configured (Seedd:Auth:Tokens). Configure tokens, or set Seedd:Auth:AllowAnonymous=true to serve anonymously on purpose.");
+        }
+
+        if (options.MaxMessageBytes is < 1024 or > 64 * 1024 * 1024)
+        {
+            failures.Add($"Seedd:MaxMessageBytes: must be between 1024 and 67108864, got {options.MaxMessageBytes}.");
+        }
+
+        ValidateTokens(options.Auth.Tokens, failures);
+        if (options.Tls.Enabled && (string.IsNullOrEmpty(options.Tls.KeyPath) || !File.Exists(options.Tls.CertificatePath) || !File.Exists(options.Tls.KeyPath)))
+        {
+            failures.Add($"Seedd:Tls: CertificatePath ({options.Tls.CertificatePath}) and KeyPath ({options.Tls.KeyPath}) must both name existing PEM files.");
         }
 
         if (string.IsNullOrWhiteSpace(options.Database))
@@ -29,5 +45,29 @@ public sealed class SeeddOptionsValidator : IValidateOptions<SeeddOptions>
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidateTokens(List<TokenOptions> tokens, List<string> failures)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < tokens.Count; i++)
+        {
+            var token = tokens[i];
+            var key = $"Seedd:Auth:Tokens:{i}";
+            if (string.IsNullOrWhiteSpace(token.Name) || token.Name.Length > 64 || token.Name.Any(char.IsControl) || !names.Add(token.Name))
+            {
+                failures.Add($"{key}:Name: a unique name of at most 64 printable characters is required, got '{token.Name}'.");
+            }
+
+            if (!Roles.All.Contains(token.Role))
+            {
+                failures.Add($"{key}:Role: must be issuer, auditor or admin, got '{token.Role}'.");
+            }
+
+            if (token.Sha256.Length != 64 || !token.Sha256.All(char.IsAsciiHexDigit))
+            {
+                failures.Add($"{key}:Sha256: must be the 64-hex-digit SHA-256 of the token (printf %s \"$TOKEN\" | sha256sum), not the token itself.");
+            }
+        }
     }
 }

@@ -8,7 +8,7 @@ namespace SeedDaemon.Testing;
 /// seedd started in this process on real Kestrel (127.0.0.1, port 0) over its own temporary
 /// database, with a real HTTP/2 channel to it.
 /// </summary>
-public sealed class InProcessDaemon : IAsyncLifetime
+public class InProcessDaemon : IAsyncLifetime
 {
     private readonly TempFolder _folder = new();
     private RunningSeedd? _running;
@@ -25,18 +25,27 @@ public sealed class InProcessDaemon : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _running = await SeeddApp.StartAsync(new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
             ["Seedd:Listen"] = "127.0.0.1:0",
             ["Seedd:Database"] = DatabasePath,
             ["Seedd:MaxBatchKeys"] = "1000",
             ["Logging:LogLevel:Default"] = "Warning",
-        });
+        };
+        Configure(settings, _folder);
+        _running = await SeeddApp.StartAsync(settings);
         Address = _running.Addresses[0];
-        Channel = GrpcChannel.ForAddress(Address);
+        Channel = CreateChannel(Address);
         Seeds = new SeedService.SeedServiceClient(Channel);
         Audit = new AuditService.AuditServiceClient(Channel);
     }
+
+    /// <summary>More settings for a daemon of a particular kind (tokens, TLS, ...).</summary>
+    protected virtual void Configure(Dictionary<string, string?> settings, TempFolder folder)
+    {
+    }
+
+    protected virtual GrpcChannel CreateChannel(string address) => GrpcChannel.ForAddress(address);
 
     public async Task DisposeAsync()
     {

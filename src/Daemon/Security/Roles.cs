@@ -1,0 +1,27 @@
+namespace SeedDaemon.Daemon.Security;
+
+/// <summary>What each role may call. The health service and reflection stay open.</summary>
+public static class Roles
+{
+    public const string Issuer = "issuer";
+    public const string Auditor = "auditor";
+    public const string Admin = "admin";
+
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Issuer, Auditor, Admin };
+
+    private static readonly string[] Anyone = [Issuer, Auditor, Admin];
+    private static readonly string[] Issuers = [Issuer, Admin];
+    private static readonly string[] Auditors = [Auditor, Admin];
+    private static readonly string[] Admins = [Admin];
+
+    /// <summary>The roles allowed to call <paramref name="method"/> ("/package.Service/Method"); null when the method is open.</summary>
+    public static IReadOnlyList<string>? Allowed(string method) => method switch
+    {
+        _ when method.StartsWith("/grpc.health.v1.Health/", StringComparison.Ordinal) => null,
+        _ when method.StartsWith("/grpc.reflection.", StringComparison.Ordinal) => null,
+        "/seeddaemon.v1.SeedService/GetSeed" or "/seeddaemon.v1.SeedService/BatchGetSeeds" => Issuers,
+        "/seeddaemon.v1.SeedService/GetExperiment" or "/seeddaemon.v1.SeedService/ListExperiments" => Anyone,
+        _ when method.StartsWith("/seeddaemon.v1.AuditService/", StringComparison.Ordinal) => Auditors,
+        _ => Admins,
+    };
+}

@@ -1,0 +1,35 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+using SeedDaemon.Daemon.Hosting;
+
+namespace SeedDaemon.Daemon.Security;
+
+/// <summary>An authenticated caller.</summary>
+public sealed record Principal(string Name, string Role);
+
+/// <summary>Matches bearer tokens against the configured SHA-256 hashes in constant time.</summary>
+public sealed class TokenAuthenticator(IOptions<SeeddOptions> options)
+{
+    private readonly (Principal Principal, byte[] Hash)[] _tokens = options.Value.Auth.Tokens
+        .Select(t => (new Principal(t.Name, t.Role), Convert.FromHexString(t.Sha256)))
+        .ToArray();
+
+    public bool Enabled => _tokens.Length > 0;
+
+    /// <summary>The principal whose token this is, or null. Compares against every token, whatever matches.</summary>
+    public Principal? Authenticate(string token)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(token));
+        Principal? found = null;
+        foreach (var (principal, expected) in _tokens)
+        {
+            if (CryptographicOperations.FixedTimeEquals(hash, expected))
+            {
+                found = principal;
+            }
+        }
+
+        return found;
+    }
+}
