@@ -5,8 +5,11 @@ namespace SeedDaemon.Daemon.Hosting;
 /// <summary>seedd's command line: a few flags mapped onto configuration keys.</summary>
 public static class CommandLine
 {
+    /// <summary>Not an option of the daemon itself: the JSON file --config names, read before everything else.</summary>
+    public const string ConfigFileKey = "Seedd:ConfigFile";
+
     public const string Usage = """
-        Usage: seedd [--listen HOST:PORT | --listen unix:/path.sock] [--db PATH]
+        Usage: seedd [--listen HOST:PORT | --listen unix:/path.sock] [--db PATH] [--http-listen HOST:PORT] [--config FILE]
 
         Serves deterministic seeds (scheme seedseq-v1) over gRPC and records every seed it issues.
 
@@ -15,6 +18,9 @@ public static class CommandLine
                              (configuration key Seedd:Listen, environment Seedd__Listen)
           --db PATH          the LiteDB database file; default ./data/seeds.db
                              (configuration key Seedd:Database, environment Seedd__Database)
+          --http-listen ADDR HTTP/1.1 listener for Prometheus /metrics (Seedd:HttpListen); off by default
+          --config FILE      a JSON configuration file (like appsettings.json) read before the
+                             environment and these flags, e.g. /etc/seedd/appsettings.json
           --help             show this help
           --version          show the version
 
@@ -26,6 +32,8 @@ public static class CommandLine
     {
         ["--listen"] = "Seedd:Listen",
         ["--db"] = "Seedd:Database",
+        ["--http-listen"] = "Seedd:HttpListen",
+        ["--config"] = ConfigFileKey,
     };
 
     public static string Version =>

@@ -8,6 +8,7 @@ using SeedDaemon.Daemon.Audit;
 using SeedDaemon.Daemon.Grpc;
 using System.Security.Cryptography.X509Certificates;
 using SeedDaemon.Daemon.Issuance;
+using SeedDaemon.Daemon.Operations;
 using SeedDaemon.Daemon.Security;
 using SeedDaemon.Daemon.Storage;
 using SeedDaemon.Daemon.Storage.LiteDb;
@@ -53,6 +54,18 @@ public static class SeeddApp
             Args = [],
             ContentRootPath = AppContext.BaseDirectory,
         });
+        if (settings.TryGetValue(CommandLine.ConfigFileKey, out var configFile) && configFile is not null)
+        {
+            if (!File.Exists(configFile))
+            {
+                throw new SeeddStartException(ExitCodes.InvalidConfiguration, $"--config: {configFile} does not exist.");
+            }
+
+            // The file, then the environment, then the command line: later sources win.
+            builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: false);
+            builder.Configuration.AddEnvironmentVariables();
+        }
+
         builder.Configuration.AddInMemoryCollection(settings);
 
         var options = builder.Configuration.GetSection(SeeddOptions.SectionName).Get<SeeddOptions>() ?? new SeeddOptions();
@@ -62,7 +75,7 @@ public static class SeeddApp
             throw new SeeddStartException(ExitCodes.InvalidConfiguration, "invalid configuration: " + validation.FailureMessage);
         }
 
-        ConfigureLogging(builder);
+        ConfigureLogging(builder, options);
         ConfigureServices(builder.Services, builder.Configuration);
         ConfigureKestrel(builder, options);
         configure?.Invoke(builder);
@@ -105,21 +118,39 @@ public static class SeeddApp
         }
 
         app.Lifetime.ApplicationStopping.Register(() => HostingLog.Stopping(logger));
+        app.Services.GetRequiredService<SystemdNotifier>().Notify("READY=1");
         return new RunningSeedd(app, addresses, store.Location);
     }
 
-    private static void ConfigureLogging(WebApplicationBuilder builder)
+    private static void ConfigureLogging(WebApplicationBuilder builder, SeeddOptions options)
     {
         builder.Logging.ClearProviders();
 
         // A failed start is reported once, by RunAsync, in one line; not again as a stack trace.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
-        builder.Logging.AddSimpleConsole(console =>
+        if (options.LogFormat == "json")
         {
-            console.SingleLine = true;
-            console.UseUtcTimestamp = true;
-            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-        });
+            builder.Logging.AddJsonConsole(json =>
+            {
+                json.UseUtcTimestamp = true;
+                json.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                json.JsonWriterOptions = new System.Text.Json.JsonWriterOptions { Indented = false };
+            });
+        }
+        else if (Environment.GetEnvironmentVariable("JOURNAL_STREAM") is { Length: > 0 })
+        {
+            // Under systemd: one line per entry with a syslog priority prefix journald understands.
+            builder.Logging.AddSystemdConsole();
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(console =>
+            {
+                console.SingleLine = true;
+                console.UseUtcTimestamp = true;
+                console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            });
+        }
     }
 
     private static void ConfigureServices(IServiceCollection services, ConfigurationManager configuration)
@@ -131,7 +162,8 @@ public static class SeeddApp
         services.AddSingleton<ISeedStore>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<SeeddOptions>>().Value;
-            return LiteSeedStore.Open(options.Database, options.GroupCommitMaxOperations, sp.GetRequiredService<ILogger<LiteSeedStore>>(), sp.GetService<IStorageMedium>());
+            var metrics = sp.GetRequiredService<Metrics>();
+            return LiteSeedStore.Open(options.Database, options.GroupCommitMaxOperations, sp.GetRequiredService<ILogger<LiteSeedStore>>(), sp.GetService<IStorageMedium>(), metrics.GroupCommit);
         });
         services.AddSingleton(sp => new SeeddLimits(sp.GetRequiredService<IOptions<SeeddOptions>>().Value.MaxBatchKeys));
         services.AddSingleton<ColumnCache>(_ => new ColumnCache());
@@ -140,10 +172,14 @@ public static class SeeddApp
         services.AddSingleton<LedgerAuditor>();
 
         services.AddSingleton<TokenAuthenticator>();
+        services.AddSingleton<Metrics>();
+        services.AddSingleton<SystemdNotifier>();
+        services.AddHostedService(sp => sp.GetRequiredService<SystemdNotifier>());
         var maxMessageBytes = configuration.GetValue($"{SeeddOptions.SectionName}:{nameof(SeeddOptions.MaxMessageBytes)}", new SeeddOptions().MaxMessageBytes);
         services.AddGrpc(grpc =>
         {
             grpc.MaxReceiveMessageSize = maxMessageBytes;
+            grpc.Interceptors.Add<MetricsInterceptor>();
             grpc.Interceptors.Add<ErrorInterceptor>();
             grpc.Interceptors.Add<AuthInterceptor>();
         });
@@ -187,6 +223,19 @@ public static class SeeddApp
             {
                 kestrel.Listen(endpoint.Address, endpoint.Port, http2);
             }
+
+            if (!string.IsNullOrEmpty(options.HttpListen) && ListenEndpoint.TryParse(options.HttpListen, out var http, out _))
+            {
+                Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions> http1 = listen => listen.Protocols = HttpProtocols.Http1;
+                if (http.Address is null)
+                {
+                    kestrel.ListenLocalhost(http.Port, http1);
+                }
+                else
+                {
+                    kestrel.Listen(http.Address, http.Port, http1);
+                }
+            }
         });
     }
 
@@ -197,6 +246,12 @@ public static class SeeddApp
         app.MapGrpcService<AdminGrpcService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
+
+        // Prometheus scrapes over HTTP/1.1, on the --http-listen listener only.
+        app.MapGet("/metrics", (HttpContext context, Metrics metrics, ISeedStore store) =>
+            context.Request.Protocol.StartsWith("HTTP/1", StringComparison.Ordinal)
+                ? Results.Text(metrics.Render(store.SizeBytes, store.ListExperiments(null, int.MaxValue).Count), "text/plain; version=0.0.4; charset=utf-8")
+                : Results.NotFound());
     }
 }
 

@@ -10,6 +10,12 @@ public sealed class SeeddOptions
     /// <summary>HOST:PORT (IPv4, [IPv6], localhost or *) or unix:/path/to.sock. HTTP/2 only.</summary>
     public string Listen { get; set; } = "127.0.0.1:50051";
 
+    /// <summary>HOST:PORT of an HTTP/1.1 listener for /metrics (Prometheus); none when empty.</summary>
+    public string? HttpListen { get; set; }
+
+    /// <summary>plain (default; journald's format under systemd) or json (one JSON object per line).</summary>
+    public string LogFormat { get; set; } = "plain";
+
     /// <summary>The LiteDB file; created with its folder when missing.</summary>
     public string Database { get; set; } = "./data/seeds.db";
 

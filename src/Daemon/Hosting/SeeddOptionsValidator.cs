@@ -18,6 +18,16 @@ public sealed class SeeddOptionsValidator : IValidateOptions<SeeddOptions>
             failures.Add($"Seedd:Listen (--listen) is {options.Listen}, which other machines can reach, and no tokens are configured (Seedd:Auth:Tokens). Configure tokens, or set Seedd:Auth:AllowAnonymous=true to serve anonymously on purpose.");
         }
 
+        if (!string.IsNullOrEmpty(options.HttpListen) && (!ListenEndpoint.TryParse(options.HttpListen, out var http, out var httpError) || http.IsUnixSocket))
+        {
+            failures.Add($"Seedd:HttpListen (--http-listen): '{options.HttpListen}' must be HOST:PORT.");
+        }
+
+        if (options.LogFormat is not ("plain" or "json"))
+        {
+            failures.Add($"Seedd:LogFormat: must be plain or json, got '{options.LogFormat}'.");
+        }
+
         if (options.MaxMessageBytes is < 1024 or > 64 * 1024 * 1024)
         {
             failures.Add($"Seedd:MaxMessageBytes: must be between 1024 and 67108864, got {options.MaxMessageBytes}.");

@@ -1,3 +1,4 @@
+using SeedDaemon.Daemon.Operations;
 using SeedDaemon.Daemon.Storage;
 using SeedDaemon.Derivation;
 
@@ -7,7 +8,7 @@ namespace SeedDaemon.Daemon.Issuance;
 /// Issues seeds: derives each key with seedseq-v1 and answers only once the store has durably
 /// recorded the issue.
 /// </summary>
-public sealed class SeedIssuer(ISeedStore store, ColumnCache columns)
+public sealed class SeedIssuer(ISeedStore store, ColumnCache columns, Metrics metrics)
 {
     public async Task<IReadOnlyList<IssuedSeedResult>> IssueAsync(IReadOnlyList<SeedKey> keys, RequestOrigin origin, CancellationToken cancellationToken)
     {
@@ -30,6 +31,11 @@ public sealed class SeedIssuer(ISeedStore store, ColumnCache columns)
         }
 
         var records = await store.RecordIssuesAsync(issues, origin, cancellationToken);
+        foreach (var key in keys)
+        {
+            metrics.SeedIssued(key.Library);
+        }
+
         var results = new IssuedSeedResult[keys.Count];
         for (var i = 0; i < keys.Count; i++)
         {

@@ -10,8 +10,14 @@ public interface ISeedStore : IDisposable
     /// <summary>Where the data lives, for messages and logs.</summary>
     string Location { get; }
 
-    /// <summary>False once the store can no longer accept writes (shutting down, writer stopped).</summary>
+    /// <summary>False once the store can no longer accept writes (shutting down, writer stopped, database down).</summary>
     bool IsWritable { get; }
+
+    /// <summary>Bytes on disk (database file and log).</summary>
+    long SizeBytes { get; }
+
+    /// <summary>The writer is alive (even if the database is down, e.g. on a full disk, and will be reopened).</summary>
+    bool IsRunning { get; }
 
     ExperimentRecord? FindExperiment(string experimentId);
 

@@ -32,9 +32,12 @@ public sealed partial class SeeddProcess : IAsyncDisposable
     }
 
     /// <summary>Starts seedd and waits for its start-up line; fails with its output if it exits first.</summary>
-    public static async Task<SeeddProcess> StartAsync(params string[] args)
+    public static Task<SeeddProcess> StartAsync(params string[] args) => StartAsync(new Dictionary<string, string?>(), args);
+
+    /// <summary>Starts seedd with extra environment variables (this process's own are left alone).</summary>
+    public static async Task<SeeddProcess> StartAsync(IReadOnlyDictionary<string, string?> environment, params string[] args)
     {
-        var seedd = Launch(args);
+        var seedd = Launch(args, environment);
         var exited = seedd._process.WaitForExitAsync();
         var first = await Task.WhenAny(seedd._listening.Task, exited, Task.Delay(TimeSpan.FromSeconds(60)));
         if (first != seedd._listening.Task)
@@ -48,9 +51,11 @@ public sealed partial class SeeddProcess : IAsyncDisposable
     }
 
     /// <summary>Runs seedd expecting it to exit by itself (a start-up failure); returns its exit code and output.</summary>
-    public static async Task<(int ExitCode, string Output)> RunToExitAsync(params string[] args)
+    public static Task<(int ExitCode, string Output)> RunToExitAsync(params string[] args) => RunToExitAsync(new Dictionary<string, string?>(), args);
+
+    public static async Task<(int ExitCode, string Output)> RunToExitAsync(IReadOnlyDictionary<string, string?> environment, params string[] args)
     {
-        await using var seedd = Launch(args);
+        await using var seedd = Launch(args, environment);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await seedd._process.WaitForExitAsync(cts.Token);
         return (seedd._process.ExitCode, seedd.Output);
@@ -76,7 +81,7 @@ public sealed partial class SeeddProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static SeeddProcess Launch(string[] args)
+    private static SeeddProcess Launch(string[] args, IReadOnlyDictionary<string, string?> environment)
     {
         if (!File.Exists(TestPaths.SeeddDll))
         {
@@ -93,6 +98,11 @@ public sealed partial class SeeddProcess : IAsyncDisposable
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
         }
 
         var seedd = new SeeddProcess(new Process { StartInfo = start });

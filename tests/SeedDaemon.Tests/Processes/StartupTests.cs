@@ -86,15 +86,7 @@ public sealed class StartupTests
     {
         using var folder = new TempFolder();
         var db = folder.File("seeds.db");
-        Environment.SetEnvironmentVariable("Seedd__Database", db);
-        try
-        {
-            await using var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0");
-            Assert.Contains(db, seedd.Output, StringComparison.Ordinal);
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable("Seedd__Database", null);
-        }
+        await using var seedd = await SeeddProcess.StartAsync(new Dictionary<string, string?> { ["Seedd__Database"] = db }, "--listen", "127.0.0.1:0");
+        Assert.Contains(db, seedd.Output, StringComparison.Ordinal);
     }
 }

@@ -73,16 +73,9 @@ public sealed class ListenerTests
         Assert.Equal(ExitCodes.InvalidConfiguration, code);
         Assert.Contains("Seedd:Auth:AllowAnonymous", output, StringComparison.Ordinal);
 
-        Environment.SetEnvironmentVariable("Seedd__Auth__AllowAnonymous", "true");
-        try
-        {
-            await using var seedd = await SeeddProcess.StartAsync("--listen", "0.0.0.0:0", "--db", folder.File("seeds.db"));
-            Assert.StartsWith("http://", seedd.Address, StringComparison.Ordinal);
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable("Seedd__Auth__AllowAnonymous", null);
-        }
+        var anonymous = new Dictionary<string, string?> { ["Seedd__Auth__AllowAnonymous"] = "true" };
+        await using var seedd = await SeeddProcess.StartAsync(anonymous, "--listen", "0.0.0.0:0", "--db", folder.File("seeds.db"));
+        Assert.StartsWith("http://", seedd.Address, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -95,32 +88,17 @@ public sealed class ListenerTests
             ["Seedd__Auth__Tokens__0__Role"] = "superuser",
             ["Seedd__Auth__Tokens__0__Sha256"] = "plain-token",
         };
-        foreach (var (name, value) in variables)
-        {
-            Environment.SetEnvironmentVariable(name, value);
-        }
+        var (code, output) = await SeeddProcess.RunToExitAsync(variables, "--listen", "127.0.0.1:0", "--db", folder.File("seeds.db"));
+        Assert.Equal(ExitCodes.InvalidConfiguration, code);
+        Assert.Contains("Seedd:Auth:Tokens:0:Role", output, StringComparison.Ordinal);
+        Assert.Contains("Seedd:Auth:Tokens:0:Sha256", output, StringComparison.Ordinal);
 
-        try
-        {
-            var (code, output) = await SeeddProcess.RunToExitAsync("--listen", "127.0.0.1:0", "--db", folder.File("seeds.db"));
-            Assert.Equal(ExitCodes.InvalidConfiguration, code);
-            Assert.Contains("Seedd:Auth:Tokens:0:Role", output, StringComparison.Ordinal);
-            Assert.Contains("Seedd:Auth:Tokens:0:Sha256", output, StringComparison.Ordinal);
-
-            Environment.SetEnvironmentVariable("Seedd__Auth__Tokens__0__Role", "auditor");
-            Environment.SetEnvironmentVariable("Seedd__Auth__Tokens__0__Sha256", Convert.ToHexStringLower(SHA256.HashData("ci-token"u8)));
-            await using var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", folder.File("seeds.db"));
-            using var channel = GrpcChannel.ForAddress(seedd.Address);
-            var client = new SeedService.SeedServiceClient(channel);
-            await RpcAssert.FailsWith(StatusCode.Unauthenticated, async () => await client.ListExperimentsAsync(new ListExperimentsRequest()));
-            await client.ListExperimentsAsync(new ListExperimentsRequest(), new Metadata { { "authorization", "Bearer ci-token" } });
-        }
-        finally
-        {
-            foreach (var name in variables.Keys)
-            {
-                Environment.SetEnvironmentVariable(name, null);
-            }
-        }
+        variables["Seedd__Auth__Tokens__0__Role"] = "auditor";
+        variables["Seedd__Auth__Tokens__0__Sha256"] = Convert.ToHexStringLower(SHA256.HashData("ci-token"u8));
+        await using var seedd = await SeeddProcess.StartAsync(variables, "--listen", "127.0.0.1:0", "--db", folder.File("seeds.db"));
+        using var channel = GrpcChannel.ForAddress(seedd.Address);
+        var client = new SeedService.SeedServiceClient(channel);
+        await RpcAssert.FailsWith(StatusCode.Unauthenticated, async () => await client.ListExperimentsAsync(new ListExperimentsRequest()));
+        await client.ListExperimentsAsync(new ListExperimentsRequest(), new Metadata { { "authorization", "Bearer ci-token" } });
     }
 }

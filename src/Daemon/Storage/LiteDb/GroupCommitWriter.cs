@@ -21,8 +21,11 @@ internal sealed class GroupCommitWriter : IDisposable
     private readonly Channel<WriteOperation> _queue = Channel.CreateUnbounded<WriteOperation>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Thread _thread;
 
-    public GroupCommitWriter(ISessionSource sessions, ReaderWriterLockSlim visibility, int maxBatch, ILogger logger)
+    private readonly Action<int, TimeSpan>? _committed;
+
+    public GroupCommitWriter(ISessionSource sessions, ReaderWriterLockSlim visibility, int maxBatch, ILogger logger, Action<int, TimeSpan>? committed = null)
     {
+        _committed = committed;
         _sessions = sessions;
         _visibility = visibility;
         _maxBatch = maxBatch;
@@ -145,6 +148,7 @@ internal sealed class GroupCommitWriter : IDisposable
             operation.Succeed();
         }
 
+        _committed?.Invoke(batch.Count, Stopwatch.GetElapsedTime(started));
         if (_logger.IsEnabled(LogLevel.Trace))
         {
             StoreLog.BatchCommitted(_logger, batch.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);

@@ -24,7 +24,7 @@ public sealed class LiteSeedStore : ISeedStore, ISessionSource
     private volatile LiteSession? _session;
     private Exception? _downBecause;
 
-    private LiteSeedStore(string path, IStorageMedium medium, LiteSession session, int maxBatch, ILogger logger)
+    private LiteSeedStore(string path, IStorageMedium medium, LiteSession session, int maxBatch, ILogger logger, Action<int, TimeSpan>? committed)
     {
         Location = path;
         _logPath = LogPath(path);
@@ -32,7 +32,7 @@ public sealed class LiteSeedStore : ISeedStore, ISessionSource
         _logger = logger;
         _session = session;
         LoadExperiments(session);
-        _writer = new GroupCommitWriter(this, _visibility, maxBatch, logger);
+        _writer = new GroupCommitWriter(this, _visibility, maxBatch, logger, committed);
         StoreLog.Opened(logger, path, _experiments.Count);
     }
 
@@ -40,12 +40,18 @@ public sealed class LiteSeedStore : ISeedStore, ISessionSource
 
     public bool IsWritable => _session is not null && _writer.IsRunning;
 
+    public bool IsRunning => _writer.IsRunning;
+
+    public long SizeBytes =>
+        (_medium.FileExists(Location) ? _medium.FileLength(Location) : 0) + (_medium.FileExists(_logPath) ? _medium.FileLength(_logPath) : 0);
+
     /// <summary>
     /// Opens (or creates) the database at <paramref name="path"/>. A file that is not a LiteDB
     /// database, is damaged, or is in use fails with <see cref="StoreOpenException"/> and is left
     /// untouched: the store never starts over on a fresh file.
     /// </summary>
-    public static LiteSeedStore Open(string path, int maxBatch, ILogger logger, IStorageMedium? medium = null)
+    /// <param name="committed">Told the size and duration of every group commit (for metrics).</param>
+    public static LiteSeedStore Open(string path, int maxBatch, ILogger logger, IStorageMedium? medium = null, Action<int, TimeSpan>? committed = null)
     {
         medium ??= FileSystemMedium.Instance;
         path = Path.GetFullPath(path);
@@ -62,7 +68,7 @@ public sealed class LiteSeedStore : ISeedStore, ISessionSource
 
         try
         {
-            return new LiteSeedStore(path, medium, session, maxBatch, logger);
+            return new LiteSeedStore(path, medium, session, maxBatch, logger, committed);
         }
         catch (Exception error)
         {

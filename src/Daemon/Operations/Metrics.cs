@@ -1,0 +1,108 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
+
+namespace SeedDaemon.Daemon.Operations;
+
+/// <summary>
+/// The daemon's Prometheus metrics, kept with interlocked counters and fixed-bucket histograms
+/// (no per-request allocation) and written in the text exposition format at /metrics.
+/// </summary>
+public sealed class Metrics
+{
+    private static readonly double[] BatchBuckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
+    private static readonly double[] FlushBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+
+    private readonly ConcurrentDictionary<string, Counter> _seedsByLibrary = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Method, string Status), Counter> _requests = new();
+    private readonly Histogram _batchSize = new(BatchBuckets);
+    private readonly Histogram _flushSeconds = new(FlushBuckets);
+
+    public void SeedIssued(string library) => _seedsByLibrary.GetOrAdd(library, _ => new Counter()).Increment();
+
+    public void Request(string method, string status) => _requests.GetOrAdd((method, status), _ => new Counter()).Increment();
+
+    public void GroupCommit(int operations, TimeSpan flush)
+    {
+        _batchSize.Observe(operations);
+        _flushSeconds.Observe(flush.TotalSeconds);
+    }
+
+    public string Render(long databaseBytes, int experiments)
+    {
+        var text = new StringBuilder();
+        Header(text, "seedd_seeds_issued_total", "counter", "Seeds answered, by library (repeats of a key included).");
+        foreach (var (library, counter) in _seedsByLibrary.OrderBy(x => x.Key, StringComparer.Ordinal))
+        {
+            Line(text, "seedd_seeds_issued_total", $"library=\"{Escape(library)}\"", counter.Value);
+        }
+
+        Header(text, "seedd_requests_total", "counter", "gRPC requests by method and status code.");
+        foreach (var ((method, status), counter) in _requests.OrderBy(x => x.Key.Method, StringComparer.Ordinal).ThenBy(x => x.Key.Status, StringComparer.Ordinal))
+        {
+            Line(text, "seedd_requests_total", $"method=\"{Escape(method)}\",status=\"{status}\"", counter.Value);
+        }
+
+        _batchSize.Render(text, "seedd_group_commit_batch_size", "Operations per group commit (one transaction, one fsync).");
+        _flushSeconds.Render(text, "seedd_group_commit_flush_seconds", "Time from the start of a group commit to its fsync completing.");
+        Header(text, "seedd_database_bytes", "gauge", "Size of the database file and its log.");
+        Line(text, "seedd_database_bytes", "", databaseBytes);
+        Header(text, "seedd_experiments", "gauge", "Number of experiments.");
+        Line(text, "seedd_experiments", "", experiments);
+        return text.ToString();
+    }
+
+    private static void Header(StringBuilder text, string name, string type, string help) =>
+        text.Append("# HELP ").Append(name).Append(' ').AppendLine(help).Append("# TYPE ").Append(name).Append(' ').AppendLine(type);
+
+    private static void Line(StringBuilder text, string name, string labels, double value) =>
+        text.Append(name).Append(labels.Length == 0 ? "" : "{" + labels + "}").Append(' ').AppendLine(value.ToString("R", CultureInfo.InvariantCulture));
+
+    private static string Escape(string value) => value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+
+    private sealed class Counter
+    {
+        private long _value;
+
+        public long Value => Interlocked.Read(ref _value);
+
+        public void Increment() => Interlocked.Increment(ref _value);
+    }
+
+    private sealed class Histogram(double[] bounds)
+    {
+        private readonly long[] _counts = new long[bounds.Length + 1];
+        private long _count;
+        private double _sum;
+
+        public void Observe(double value)
+        {
+            var bucket = Array.FindIndex(bounds, b => value <= b);
+            Interlocked.Increment(ref _counts[bucket < 0 ? bounds.Length : bucket]);
+            Interlocked.Increment(ref _count);
+            double current, updated;
+            do
+            {
+                current = Volatile.Read(ref _sum);
+                updated = current + value;
+            }
+            while (Interlocked.CompareExchange(ref _sum, updated, current) != current);
+        }
+
+        public void Render(StringBuilder text, string name, string help)
+        {
+            Header(text, name, "histogram", help);
+            long cumulative = 0;
+            for (var i = 0; i < bounds.Length; i++)
+            {
+                cumulative += Interlocked.Read(ref _counts[i]);
+                Line(text, name + "_bucket", $"le=\"{bounds[i].ToString(CultureInfo.InvariantCulture)}\"", cumulative);
+            }
+
+            cumulative += Interlocked.Read(ref _counts[bounds.Length]);
+            Line(text, name + "_bucket", "le=\"+Inf\"", cumulative);
+            Line(text, name + "_sum", "", Volatile.Read(ref _sum));
+            Line(text, name + "_count", "", Interlocked.Read(ref _count));
+        }
+    }
+}
