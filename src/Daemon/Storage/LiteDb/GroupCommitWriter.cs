@@ -113,6 +113,8 @@ internal sealed class GroupCommitWriter : IDisposable
                 }
             }
 
+            session.WriteExperiments();
+
             // Readers take the read side of this lock, so nobody sees a commit before it is on disk.
             _visibility.EnterWriteLock();
             try
@@ -130,6 +132,7 @@ internal sealed class GroupCommitWriter : IDisposable
         }
         catch (Exception error)
         {
+            session.DiscardBatch();
             StoreLog.BatchFailed(_logger, batch.Count, error);
             Recover(session, error);
             // Every operation of the batch fails: those run in the rolled-back transaction and those

@@ -63,6 +63,58 @@ internal sealed class LiteSession : IDisposable
         }
     }
 
+    private readonly Dictionary<string, (BsonDocument Document, bool IsNew, bool Dirty)> _experimentsInBatch = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// An experiment's document as this transaction sees it, read once per group commit: the
+    /// operations of a batch change it (chain head, frozen) in memory and it is written once, by
+    /// <see cref="WriteExperiments"/>, just before the commit.
+    /// </summary>
+    public BsonDocument? Experiment(string experimentId)
+    {
+        if (_experimentsInBatch.TryGetValue(experimentId, out var cached))
+        {
+            return cached.Document;
+        }
+
+        var document = Experiments.FindById(experimentId);
+        if (document is not null)
+        {
+            _experimentsInBatch[experimentId] = (document, false, false);
+        }
+
+        return document;
+    }
+
+    public void AddExperiment(BsonDocument document) => _experimentsInBatch[document["_id"].AsString] = (document, true, true);
+
+    public void ExperimentChanged(string experimentId)
+    {
+        var cached = _experimentsInBatch[experimentId];
+        _experimentsInBatch[experimentId] = (cached.Document, cached.IsNew, true);
+    }
+
+    /// <summary>Writes the experiments the batch changed; the writer calls it before committing.</summary>
+    public void WriteExperiments()
+    {
+        foreach (var (document, isNew, dirty) in _experimentsInBatch.Values)
+        {
+            if (isNew)
+            {
+                Experiments.Insert(document);
+            }
+            else if (dirty)
+            {
+                Experiments.Update(document);
+            }
+        }
+
+        _experimentsInBatch.Clear();
+    }
+
+    /// <summary>Forgets what a rolled-back batch did to experiments.</summary>
+    public void DiscardBatch() => _experimentsInBatch.Clear();
+
     /// <summary>Makes what the last commit wrote durable (fsync of the log).</summary>
     public void Flush() => Log.Flush();
 

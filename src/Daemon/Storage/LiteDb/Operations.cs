@@ -19,8 +19,7 @@ internal sealed class CreateExperimentOperation(ExperimentRecord candidate, bool
 {
     protected override ExperimentRecord Run(LiteSession session)
     {
-        var experiments = session.Experiments;
-        var existing = experiments.FindById(candidate.Id);
+        var existing = session.Experiment(candidate.Id);
         if (existing is not null)
         {
             var stored = Documents.ToExperiment(existing);
@@ -35,7 +34,7 @@ internal sealed class CreateExperimentOperation(ExperimentRecord candidate, bool
             return stored;
         }
 
-        experiments.Insert(Documents.ToDocument(candidate));
+        session.AddExperiment(Documents.ToDocument(candidate));
         return candidate;
     }
 }
@@ -45,12 +44,11 @@ internal sealed class FreezeExperimentOperation(string experimentId, Action<Expe
 {
     protected override ExperimentRecord Run(LiteSession session)
     {
-        var experiments = session.Experiments;
-        var document = experiments.FindById(experimentId) ?? throw SeedDaemonException.ExperimentNotFound(experimentId);
+        var document = session.Experiment(experimentId) ?? throw SeedDaemonException.ExperimentNotFound(experimentId);
         if (!document["frozen"].AsBoolean)
         {
             document["frozen"] = true;
-            experiments.Update(document);
+            session.ExperimentChanged(experimentId);
         }
 
         return Documents.ToExperiment(document);
@@ -73,7 +71,7 @@ internal sealed class RecordIssuesOperation(IReadOnlyList<SeedIssue> issues, Req
             ids[i] = Documents.SeedId(issue.ExperimentId, issue.Worker, issue.Library, issue.Stream);
             if (!experiments.TryGetValue(issue.ExperimentId, out var experiment))
             {
-                experiment = session.Experiments.FindById(issue.ExperimentId) ?? throw SeedDaemonException.ExperimentNotFound(issue.ExperimentId);
+                experiment = session.Experiment(issue.ExperimentId) ?? throw SeedDaemonException.ExperimentNotFound(issue.ExperimentId);
                 experiments[issue.ExperimentId] = experiment;
             }
 
@@ -117,7 +115,7 @@ internal sealed class RecordIssuesOperation(IReadOnlyList<SeedIssue> issues, Req
             var experiment = experiments[experimentId];
             experiment["seq"] = unchecked((long)head.Sequence);
             experiment["head"] = head.Hash;
-            session.Experiments.Update(experiment);
+            session.ExperimentChanged(experimentId);
         }
 
         return records;

@@ -1,0 +1,102 @@
+using Grpc.Health.V1;
+using Grpc.Net.Client;
+using SeedDaemon.Client;
+using SeedDaemon.Testing;
+using SeedDaemon.V1;
+
+namespace SeedDaemon.Bench;
+
+/// <summary>
+/// A real seedd (its own process, its own temporary database, durable group commit) under load
+/// from this process over HTTP/2. The baseline is the standard health Check on the same daemon;
+/// baseline and subject runs alternate so drift hits both, and each ratio is the median.
+/// </summary>
+internal static class DaemonMode
+{
+    public static async Task RunAsync(bool quick)
+    {
+        int[] callerCounts = quick ? [64] : [1, 16, 64, 256];
+        var rounds = 3;
+        var duration = TimeSpan.FromSeconds(quick ? 2 : 3);
+        using var folder = new TempFolder();
+        await using var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--db", folder.File("seeds.db"));
+        Console.WriteLine($"seedd {TestPaths.SeeddDll} on {seedd.Address}; database {folder.File("seeds.db")}; {Environment.ProcessorCount} cores");
+        using var channel = Channels.Create(new SeedClientOptions { Address = new Uri(seedd.Address) });
+        var health = new Health.HealthClient(channel);
+        var seeds = new SeedService.SeedServiceClient(channel);
+        await seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "bench/new", Root = "1" });
+        await seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "bench/repeat", Root = "2" });
+        for (uint w = 0; w < 1000; w++)
+        {
+            await seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = "bench/repeat", Worker = w, Library = "torch" });
+        }
+
+        var next = 0;
+        var subjects = new (string Name, Func<Task> Call)[]
+        {
+            ("getseed_new", () => seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = "bench/new", Worker = (uint)Interlocked.Increment(ref next), Library = "torch" }).ResponseAsync),
+            ("getseed_repeat", () => seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = "bench/repeat", Worker = (uint)Random.Shared.Next(1000), Library = "torch" }).ResponseAsync),
+        };
+        Func<Task> echo = () => health.CheckAsync(new HealthCheckRequest()).ResponseAsync;
+        await Load.RunAsync(16, TimeSpan.FromSeconds(1), echo);
+
+        var headline = new List<string>();
+        foreach (var callers in callerCounts)
+        {
+            foreach (var (name, call) in subjects)
+            {
+                var ratios = new List<double>();
+                for (var round = 0; round < rounds; round++)
+                {
+                    var baseline = await Load.RunAsync(callers, duration, echo);
+                    var subject = await Load.RunAsync(callers, duration, call);
+                    ratios.Add(subject.PerSecond / baseline.PerSecond);
+                    Console.WriteLine($"C={callers,-3} echo           {baseline}");
+                    Console.WriteLine($"C={callers,-3} {name,-14} {subject}");
+                }
+
+                var line = $"{name}/echo = {Load.Median(ratios):F2}  (C={callers}, median of {rounds})";
+                Console.WriteLine(line);
+                headline.Add(line);
+            }
+        }
+
+        var batchRatios = new List<double>();
+        var batchNext = 10_000_000;
+        for (var round = 0; round < rounds; round++)
+        {
+            var baseline = await Load.RunAsync(16, duration, echo);
+            var batch = await Load.RunAsync(4, duration, () =>
+            {
+                var request = new BatchGetSeedsRequest();
+                var first = Interlocked.Add(ref batchNext, 1000) - 1000;
+                for (var i = 0; i < 1000; i++)
+                {
+                    request.Requests.Add(new GetSeedRequest { ExperimentId = "bench/new", Worker = (uint)(first + i), Library = "numpy" });
+                }
+
+                return seeds.BatchGetSeedsAsync(request).ResponseAsync;
+            });
+            batchRatios.Add(batch.PerSecond * 1000);
+            Console.WriteLine($"batch_new (1000 keys, 4 callers) {batch.PerSecond * 1000,10:F0} seeds/s  p50 {batch.P50Ms:F1} ms  p99 {batch.P99Ms:F1} ms;  echo {baseline.PerSecond:F0}/s");
+        }
+
+        headline.Add($"batch_new = {Load.Median(batchRatios):F0} seeds/s  (BatchGetSeeds of 1,000 new keys, median of {rounds})");
+        Console.WriteLine();
+        headline.ForEach(Console.WriteLine);
+        await WriterProfile(seedd.Output);
+    }
+
+    /// <summary>Where the time goes: the group-commit writer's time per operation, from the daemon's own metrics.</summary>
+    private static async Task WriterProfile(string daemonOutput)
+    {
+        var metricsAddress = System.Text.RegularExpressions.Regex.Match(daemonOutput, @"listening on http://[^,]+, (http://[^ ;]+)").Groups[1].Value;
+        using var http = new HttpClient();
+        var text = await http.GetStringAsync(new Uri(new Uri(metricsAddress), "/metrics"));
+        double Sample(string name) => double.Parse(text.Split('\n').First(l => l.StartsWith(name + " ", StringComparison.Ordinal)).Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        var batches = Sample("seedd_group_commit_batch_size_count");
+        var operations = Sample("seedd_group_commit_batch_size_sum");
+        var seconds = Sample("seedd_group_commit_flush_seconds_sum");
+        Console.WriteLine($"writer profile: {batches:F0} group commits, {operations / batches:F1} operations each on average, {seconds / batches * 1000:F2} ms each (transaction + commit + fsync), {seconds / operations * 1e6:F1} us of writer time per operation");
+    }
+}

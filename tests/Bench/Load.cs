@@ -1,0 +1,41 @@
+using System.Diagnostics;
+
+namespace SeedDaemon.Bench;
+
+/// <summary>A closed-loop load: C callers each calling back to back for a fixed time.</summary>
+internal static class Load
+{
+    public sealed record Result(long Calls, double Seconds, double P50Ms, double P99Ms, double P999Ms)
+    {
+        public double PerSecond => Calls / Seconds;
+
+        public override string ToString() => $"{PerSecond,10:F0}/s  p50 {P50Ms,7:F3} ms  p99 {P99Ms,7:F3} ms  p99.9 {P999Ms,7:F3} ms";
+    }
+
+    public static async Task<Result> RunAsync(int callers, TimeSpan duration, Func<Task> call)
+    {
+        var latencies = new List<long>[callers];
+        var stopwatch = Stopwatch.StartNew();
+        var end = duration.Ticks;
+        await Task.WhenAll(Enumerable.Range(0, callers).Select(async c =>
+        {
+            var mine = latencies[c] = new List<long>(1 << 14);
+            while (stopwatch.Elapsed.Ticks < end)
+            {
+                var started = Stopwatch.GetTimestamp();
+                await call();
+                mine.Add(Stopwatch.GetTimestamp() - started);
+            }
+        }));
+        var seconds = stopwatch.Elapsed.TotalSeconds;
+        var all = latencies.SelectMany(l => l).Order().ToArray();
+        double Percentile(double p) => all.Length == 0 ? 0 : all[Math.Min(all.Length - 1, (int)(p * all.Length))] * 1000.0 / Stopwatch.Frequency;
+        return new Result(all.Length, seconds, Percentile(0.5), Percentile(0.99), Percentile(0.999));
+    }
+
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+}

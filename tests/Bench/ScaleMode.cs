@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using System.Globalization;
+using Grpc.Net.Client;
+using SeedDaemon.Client;
+using SeedDaemon.Testing;
+using SeedDaemon.V1;
+
+namespace SeedDaemon.Bench;
+
+/// <summary>One experiment grown to a million issued seeds: bytes per record, full scan rate, start time and RSS.</summary>
+internal static class ScaleMode
+{
+    public static async Task RunAsync(int records)
+    {
+        using var folder = new TempFolder();
+        var db = folder.File("seeds.db");
+        var grow = Stopwatch.StartNew();
+        await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db))
+        {
+            using var channel = GrpcChannel.ForAddress(seedd.Address, new GrpcChannelOptions { MaxReceiveMessageSize = 64 << 20 });
+            var client = new SeedService.SeedServiceClient(channel);
+            await client.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "bench/scale", Root = "11" });
+            for (var first = 0; first < records; first += 10_000)
+            {
+                var request = new BatchGetSeedsRequest();
+                for (var i = first; i < Math.Min(records, first + 10_000); i++)
+                {
+                    request.Requests.Add(new GetSeedRequest { ExperimentId = "bench/scale", Worker = (uint)i, Library = "torch" });
+                }
+
+                await client.BatchGetSeedsAsync(request);
+            }
+
+            Console.WriteLine($"grew to {records} seeds (and as many ledger events) in {grow.Elapsed.TotalSeconds:F0} s");
+            await seedd.StopAsync();
+        }
+
+        var bytes = new FileInfo(db).Length + (File.Exists(folder.File("seeds-log.db")) ? new FileInfo(folder.File("seeds-log.db")).Length : 0);
+        var started = Stopwatch.StartNew();
+        await using var restarted = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db);
+        var startSeconds = started.Elapsed.TotalSeconds;
+        var rssAfterStart = Rss(restarted.Pid);
+
+        using var scanChannel = Channels.Create(new SeedClientOptions { Address = new Uri(restarted.Address) });
+        var audit = new AuditService.AuditServiceClient(scanChannel);
+        var scan = Stopwatch.StartNew();
+        long scanned = 0;
+        var token = "";
+        do
+        {
+            var page = await audit.ListIssuedSeedsAsync(new ListIssuedSeedsRequest { ExperimentId = "bench/scale", PageSize = 1000, PageToken = token });
+            scanned += page.Seeds.Count;
+            token = page.NextPageToken;
+        }
+        while (token != "");
+
+        var scanRate = scanned / scan.Elapsed.TotalSeconds;
+        Console.WriteLine($"bytes_per_record = {bytes / (double)records:F0} (file {bytes / (1 << 20)} MiB: seed record + ledger event + indexes; target <= 400)");
+        Console.WriteLine($"start_s = {startSeconds:F2} (process launch to serving, with {records} records; target < 2)");
+        Console.WriteLine($"rss_mb = {rssAfterStart / 1024.0:F0} after start, {Rss(restarted.Pid) / 1024.0:F0} after a full scan (target < 300)");
+        Console.WriteLine($"scan_records_per_s = {scanRate:F0} ({scanned} records through ListIssuedSeeds; target >= 200000)");
+    }
+
+    private static long Rss(int pid) =>
+        long.Parse(File.ReadAllLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal)).Split(' ', '\t').Where(p => p.Length > 0).ToArray()[^2], CultureInfo.InvariantCulture);
+}
