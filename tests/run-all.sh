@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(python3 python3-numpy python3-torch python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc time systemd)
+packages=(python3 python3-numpy python3-torch python3-sklearn python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc time systemd)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
