@@ -182,13 +182,27 @@ public static class SeeddApp
             grpc.Interceptors.Add<MetricsInterceptor>();
             grpc.Interceptors.Add<ErrorInterceptor>();
             grpc.Interceptors.Add<AuthInterceptor>();
+        }).AddJsonTranscoding(rest =>
+        {
+            // The error details ErrorInterceptor attaches, so REST callers see them as JSON too.
+            rest.TypeRegistry = Google.Protobuf.Reflection.TypeRegistry.FromMessages(Google.Rpc.BadRequest.Descriptor, Google.Rpc.ResourceInfo.Descriptor);
+
+            // The proto3 JSON mapping: 64-bit integers as strings, so no JavaScript client rounds a seed.
+            rest.JsonSettings.WriteInt64sAsStrings = true;
         });
         services.AddGrpcReflection();
         services.AddGrpcHealthChecks(health => health.UseHealthChecksCache = false)
             .AddCheck<StoreHealthCheck>("store");
 
-        // Bind every service (ours, health, reflection) so that malformed messages are INVALID_ARGUMENT.
-        services.RemoveAll(typeof(IServiceMethodProvider<>));
+        // Bind every gRPC service (ours, health, reflection) so that malformed messages are
+        // INVALID_ARGUMENT: Grpc.AspNetCore's own binder gives way to ours. JSON transcoding's
+        // provider (REST over HTTP/1.1) stays.
+        var binders = services.Where(d => d.ServiceType == typeof(IServiceMethodProvider<>) && d.ImplementationType?.Name.StartsWith("BinderServiceMethodProvider", StringComparison.Ordinal) == true).ToList();
+        foreach (var binder in binders)
+        {
+            services.Remove(binder);
+        }
+
         services.TryAddEnumerable(ServiceDescriptor.Singleton(typeof(IServiceMethodProvider<>), typeof(StrictServiceMethodProvider<>)));
     }
 

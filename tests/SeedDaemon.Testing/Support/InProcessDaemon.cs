@@ -15,6 +15,9 @@ public class InProcessDaemon : IAsyncLifetime
 
     public string Address { get; private set; } = "";
 
+    /// <summary>Every listener's address: gRPC first, then the HTTP/1.1 one when configured.</summary>
+    public IReadOnlyList<string> Addresses => _running?.Addresses ?? [];
+
     public string DatabasePath => _folder.File("seeds.db");
 
     public GrpcChannel Channel { get; private set; } = null!;

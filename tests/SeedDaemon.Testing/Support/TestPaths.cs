@@ -17,6 +17,12 @@ public static class TestPaths
 
     public static string Protos => Path.Combine(RepoRoot, "protos");
 
+    /// <summary>google/api/*.proto, as NuGet restores them with Google.Api.CommonProtos (the version Directory.Packages.props pins).</summary>
+    public static string GoogleApiProtos =>
+        Path.Combine(
+            Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } packages ? packages : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages"),
+            "google.api.commonprotos", "2.17.0", "content", "protos");
+
     public static string PythonScript(string name) => Path.Combine(AppContext.BaseDirectory, "Python", name);
 
     private static string FindRepoRoot()

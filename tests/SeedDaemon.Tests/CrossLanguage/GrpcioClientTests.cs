@@ -13,11 +13,12 @@ public sealed class GrpcioClientTests(InProcessDaemon daemon) : IClassFixture<In
     {
         using var stubs = new TempFolder();
         var protoFiles = Directory.GetFiles(Path.Combine(TestPaths.Protos, "seeddaemon", "v1"), "*.proto");
+        var googleApi = Path.Combine(TestPaths.GoogleApiProtos, "google", "api");
         var protoc = await ProcessRunner.RunAsync("protoc", [
-            $"-I{TestPaths.Protos}", "-I/usr/include",
+            $"-I{TestPaths.Protos}", $"-I{TestPaths.GoogleApiProtos}", "-I/usr/include",
             $"--python_out={stubs.Path}", $"--grpc_out={stubs.Path}",
             "--plugin=protoc-gen-grpc=/usr/bin/grpc_python_plugin",
-            .. protoFiles]);
+            .. protoFiles, Path.Combine(googleApi, "annotations.proto"), Path.Combine(googleApi, "http.proto")]);
         Assert.True(protoc.ExitCode == 0, "protoc failed (needs Debian's protobuf-compiler and protobuf-compiler-grpc): " + protoc.Stderr);
 
         var output = await Python.RunScriptAsync("grpcio_client.py", args: [daemon.Address, stubs.Path, "300", Environment.TickCount.ToString(System.Globalization.CultureInfo.InvariantCulture)]);

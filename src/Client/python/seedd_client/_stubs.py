@@ -24,10 +24,31 @@ def _protos():
     raise RuntimeError("seedd_client: protos/seeddaemon/v1/*.proto not found; set SEEDD_PROTOS to the protos folder")
 
 
+def _googleapis():
+    """google/api/annotations.proto (the HTTP bindings): $SEEDD_GOOGLEAPIS_PROTOS, or the copy NuGet
+    restores with Google.Api.CommonProtos. Returns None when the googleapis-common-protos Python
+    package is installed (then nothing needs generating) and nothing is found."""
+    candidates = [os.environ.get("SEEDD_GOOGLEAPIS_PROTOS")]
+    nuget = pathlib.Path(os.environ.get("NUGET_PACKAGES") or pathlib.Path.home() / ".nuget" / "packages") / "google.api.commonprotos"
+    candidates += sorted(nuget.glob("*/content/protos"), reverse=True) if nuget.exists() else []
+    for candidate in candidates:
+        if candidate and (pathlib.Path(candidate) / "google" / "api" / "annotations.proto").exists():
+            return pathlib.Path(candidate)
+    return None
+
+
 def _generate(protos, files, out):
     out.parent.mkdir(parents=True, exist_ok=True)
     work = pathlib.Path(tempfile.mkdtemp(dir=out.parent))
-    args = [f"-I{protos}", f"--python_out={work}", f"--grpc_python_out={work}"] + [str(f) for f in files]
+    googleapis = _googleapis()
+    includes = [f"-I{protos}"]
+    if googleapis is not None:
+        includes.append(f"-I{googleapis}")
+        try:
+            import google.api.annotations_pb2  # noqa: F401  (googleapis-common-protos is installed)
+        except ImportError:
+            files = list(files) + [googleapis / "google" / "api" / "annotations.proto", googleapis / "google" / "api" / "http.proto"]
+    args = includes + [f"--python_out={work}", f"--grpc_python_out={work}"] + [str(f) for f in files]
     plugin = shutil.which("grpc_python_plugin")
     if shutil.which("protoc") and plugin:
         system_args = [a.replace("--grpc_python_out", "--grpc_out") for a in args]

@@ -1,0 +1,58 @@
+using System.Net;
+using System.Net.Http.Json;
+using Google.Protobuf;
+using SeedDaemon.V1;
+
+namespace SeedDaemon.Tests.Integration;
+
+/// <summary>A daemon with its HTTP/1.1 listener on.</summary>
+public sealed class RestDaemon : InProcessDaemon
+{
+    public string RestAddress => Addresses[1];
+
+    protected override void Configure(Dictionary<string, string?> settings, TempFolder folder) => settings["Seedd:HttpListen"] = "127.0.0.1:0";
+}
+
+/// <summary>REST (gRPC JSON transcoding over HTTP/1.1) answers what gRPC answers.</summary>
+public sealed class RestTests(RestDaemon daemon) : IClassFixture<RestDaemon>
+{
+    private static readonly JsonParser Parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(false));
+
+    [Fact]
+    public async Task A_seed_over_REST_is_the_seed_over_gRPC()
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(daemon.RestAddress) };
+        var created = await http.PostAsJsonAsync("/v1/experiments", new { experimentId = "rest/run-1", root = "42" });
+        Assert.Equal(HttpStatusCode.OK, created.StatusCode);
+
+        var text = await http.GetStringAsync("/v1/seed?experiment_id=rest/run-1&worker=3&library=torch&stream=dataloader");
+        Assert.Contains("\"seed64\":\"", text, StringComparison.Ordinal);
+        var rest = Parser.Parse<IssuedSeed>(text);
+        var grpc = await daemon.Seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = "rest/run-1", Worker = 3, Library = "torch", Stream = "dataloader" });
+        Assert.Equal(rest.IssueCount + 1, grpc.IssueCount);
+        grpc.IssueCount = rest.IssueCount;
+        Assert.Equal(grpc, rest);
+
+        var experiment = Parser.Parse<Experiment>(await http.GetStringAsync("/v1/experiments/rest/run-1"));
+        Assert.Equal(await daemon.Seeds.GetExperimentAsync(new GetExperimentRequest { ExperimentId = "rest/run-1" }), experiment);
+
+        var listed = Parser.Parse<ListIssuedSeedsResponse>(await http.GetStringAsync("/v1/audit/seeds?experiment_id=rest/run-1"));
+        Assert.Equal((await daemon.Audit.ListIssuedSeedsAsync(new ListIssuedSeedsRequest { ExperimentId = "rest/run-1" })).Seeds, listed.Seeds);
+
+        var events = Parser.Parse<ListEventsResponse>(await http.GetStringAsync("/v1/audit/events?experiment_id=rest/run-1&worker_min=3&worker_max=3"));
+        Assert.Equal(2, events.Events.Count);
+    }
+
+    [Fact]
+    public async Task REST_errors_carry_the_status_and_the_field()
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(daemon.RestAddress) };
+        var bad = await http.GetAsync("/v1/seed?experiment_id=rest/x&worker=1&library=Bad");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        var body = await bad.Content.ReadAsStringAsync();
+        Assert.Contains("\"field\":\"library\"", body, StringComparison.Ordinal);
+
+        var missing = await http.GetAsync("/v1/seed?experiment_id=rest/none&worker=1&library=torch");
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+}
