@@ -23,6 +23,15 @@ if ((${#missing[@]})); then
   fi
 fi
 
+# buf, for the protos' lint and breaking-change tests (npm registry; the binary ships in the package).
+if [[ ! -x tests/.tools/node_modules/.bin/buf ]]; then
+  if ! command -v npm >/dev/null; then
+    echo "run-all: npm is needed to install buf (@bufbuild/buf) for the protos tests: apt-get install npm" >&2
+    exit 2
+  fi
+  npm install --no-save --no-audit --no-fund --silent --prefix tests/.tools @bufbuild/buf@1.75.0
+fi
+
 dotnet build SeedDaemon.sln -c Release --nologo -v quiet
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
