@@ -15,6 +15,7 @@ public sealed class TokenDaemon : InProcessDaemon
 
     protected override void Configure(Dictionary<string, string?> settings, TempFolder folder)
     {
+        settings["Seedd:HttpListen"] = "127.0.0.1:0";
         var tokens = new[] { ("trainer", "issuer", IssuerToken), ("auditor-jane", "auditor", AuditorToken), ("ops", "admin", AdminToken) };
         for (var i = 0; i < tokens.Length; i++)
         {
@@ -73,6 +74,23 @@ public sealed class AuthTests(TokenDaemon daemon) : IClassFixture<TokenDaemon>
         Assert.Equal("trainer", only.Principal);
         var seed = await daemon.Seeds.GetSeedAsync(seedRequest, admin);
         Assert.Equal("trainer", seed.FirstRequester);
+    }
+
+    [Fact]
+    public async Task REST_has_the_same_auth()
+    {
+        await daemon.Seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "auth/rest", Root = "3" }, Bearer(TokenDaemon.AdminToken));
+        using var http = new HttpClient { BaseAddress = new Uri(daemon.Addresses[1]) };
+        const string Path = "/v1/seed?experiment_id=auth/rest&worker=1&library=torch";
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await http.GetAsync(Path)).StatusCode);
+
+        using var auditor = new HttpRequestMessage(HttpMethod.Get, Path) { Headers = { { "authorization", "Bearer " + TokenDaemon.AuditorToken } } };
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, (await http.SendAsync(auditor)).StatusCode);
+
+        using var issuer = new HttpRequestMessage(HttpMethod.Get, Path) { Headers = { { "authorization", "Bearer " + TokenDaemon.IssuerToken } } };
+        var answer = await http.SendAsync(issuer);
+        Assert.Equal(System.Net.HttpStatusCode.OK, answer.StatusCode);
+        Assert.Contains("\"firstRequester\":\"trainer\"", await answer.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
