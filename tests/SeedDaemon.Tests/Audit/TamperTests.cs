@@ -15,19 +15,7 @@ public sealed class TamperTests
     {
         using var folder = new TempFolder();
         var db = folder.File("seeds.db");
-        await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db))
-        {
-            using var channel = GrpcChannel.ForAddress(seedd.Address);
-            var client = new SeedService.SeedServiceClient(channel);
-            await client.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "tamper/db", Root = "11" });
-            for (uint worker = 0; worker < 10; worker++)
-            {
-                await client.GetSeedAsync(new GetSeedRequest { ExperimentId = "tamper/db", Worker = worker, Library = "torch" });
-            }
-
-            Assert.Contains("yes", await Ctl.Expect(0, seedd.Address, "ledger", "verify", "tamper/db"), StringComparison.Ordinal);
-            await seedd.StopAsync();
-        }
+        await IssueAndStop(db, "tamper/db", 10, verify: true);
 
         // Someone with write access to the file changes who asked for event 6.
         using (var raw = new LiteDatabase($"Filename={db}"))
@@ -56,18 +44,7 @@ public sealed class TamperTests
     {
         using var folder = new TempFolder();
         var db = folder.File("seeds.db");
-        await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db))
-        {
-            using var channel = GrpcChannel.ForAddress(seedd.Address);
-            var client = new SeedService.SeedServiceClient(channel);
-            await client.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "tamper/gap", Root = "12" });
-            for (uint worker = 0; worker < 5; worker++)
-            {
-                await client.GetSeedAsync(new GetSeedRequest { ExperimentId = "tamper/gap", Worker = worker, Library = "torch" });
-            }
-
-            await seedd.StopAsync();
-        }
+        await IssueAndStop(db, "tamper/gap", 5, verify: false);
 
         using (var raw = new LiteDatabase($"Filename={db}"))
         {
@@ -118,6 +95,26 @@ public sealed class TamperTests
         var truncated = folder.File("truncated.json");
         await Edit(manifest, truncated, m => ((JsonArray)m["events"]!).RemoveAt(7));
         Assert.Contains("chain_head", await Ctl.Expect(5, "http://127.0.0.1:1", "verify-manifest", truncated), StringComparison.Ordinal);
+    }
+
+    /// <summary>A daemon on <paramref name="db"/> issues one torch seed to each of <paramref name="workers"/> workers, then stops.</summary>
+    private static async Task IssueAndStop(string db, string experiment, uint workers, bool verify)
+    {
+        await using var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db);
+        using var channel = GrpcChannel.ForAddress(seedd.Address);
+        var client = new SeedService.SeedServiceClient(channel);
+        await client.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = experiment, Root = "11" });
+        for (uint worker = 0; worker < workers; worker++)
+        {
+            await client.GetSeedAsync(new GetSeedRequest { ExperimentId = experiment, Worker = worker, Library = "torch" });
+        }
+
+        if (verify)
+        {
+            Assert.Contains("yes", await Ctl.Expect(0, seedd.Address, "ledger", "verify", experiment), StringComparison.Ordinal);
+        }
+
+        await seedd.StopAsync();
     }
 
     private static async Task Edit(string source, string target, Action<JsonNode> change)
