@@ -34,7 +34,7 @@ public sealed class SeedClient : IDisposable
         _options = options;
         _ownsChannel = ownsChannel;
         _seeds = new SeedService.SeedServiceClient(channel);
-        _headers = ClientHeaders(options);
+        _headers = options.Headers();
     }
 
     /// <summary>A client for the address in SEEDD_ADDRESS (or the default).</summary>
@@ -126,26 +126,4 @@ public sealed class SeedClient : IDisposable
 
     private Task<T> CallAsync<T>(Func<CallOptions, Task<T>> call, CancellationToken cancellationToken) =>
         Retry.UnavailableAsync(o => call(o.WithHeaders(_headers)), _options, cancellationToken);
-
-    private static Metadata ClientHeaders(SeedClientOptions options)
-    {
-        var headers = new Metadata();
-        if (!string.IsNullOrEmpty(options.Token))
-        {
-            headers.Add("authorization", "Bearer " + options.Token);
-        }
-
-        if (options.SendClientInfo)
-        {
-            headers.Add("x-seedd-client-host", Environment.MachineName);
-            headers.Add("x-seedd-client-pid", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        }
-
-        if (options.ClientLabels.Count > 0)
-        {
-            headers.Add("x-seedd-client-labels", string.Join(',', options.ClientLabels.Select(l => $"{l.Key}={l.Value}")));
-        }
-
-        return headers;
-    }
 }

@@ -1,3 +1,6 @@
+using System.Globalization;
+using Grpc.Core;
+
 namespace SeedDaemon.Client;
 
 /// <summary>How a <see cref="SeedClient"/> reaches seedd and how patient it is.</summary>
@@ -38,6 +41,47 @@ public sealed class SeedClientOptions
 
     /// <summary>Re-derive every answer locally with seedseq-v1 and throw on any difference. On by default.</summary>
     public bool VerifyAnswers { get; set; } = true;
+
+    /// <summary>
+    /// Options for an address as users write it: http://HOST:PORT, https://..., HOST:PORT (http is
+    /// assumed) or unix:/path.sock. Throws <see cref="FormatException"/> for anything else.
+    /// </summary>
+    public static SeedClientOptions ForAddress(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (text.StartsWith("unix:", StringComparison.Ordinal))
+        {
+            return new SeedClientOptions { Address = new Uri("http://localhost"), UnixSocketPath = text["unix:".Length..] };
+        }
+
+        var withScheme = text.Contains("://", StringComparison.Ordinal) ? text : "http://" + text;
+        return Uri.TryCreate(withScheme, UriKind.Absolute, out var uri)
+            ? new SeedClientOptions { Address = uri }
+            : throw new FormatException($"'{text}' is not an address like http://127.0.0.1:50051 or unix:/run/seedd/seedd.sock.");
+    }
+
+    /// <summary>The metadata every call carries: the bearer token, and who is asking (recorded in the daemon's ledger).</summary>
+    public Metadata Headers()
+    {
+        var headers = new Metadata();
+        if (!string.IsNullOrEmpty(Token))
+        {
+            headers.Add("authorization", "Bearer " + Token);
+        }
+
+        if (SendClientInfo)
+        {
+            headers.Add("x-seedd-client-host", Environment.MachineName);
+            headers.Add("x-seedd-client-pid", Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        }
+
+        if (ClientLabels.Count > 0)
+        {
+            headers.Add("x-seedd-client-labels", string.Join(',', ClientLabels.Select(l => $"{l.Key}={l.Value}")));
+        }
+
+        return headers;
+    }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad setting.</summary>
     public void Validate()

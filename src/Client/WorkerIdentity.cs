@@ -29,9 +29,17 @@ public sealed record WorkerIdentity(Uri Address, string? ExperimentId, uint Work
 
         string? Read(string name) => environment.TryGetValue(name, out var value) && !string.IsNullOrWhiteSpace(value) ? value.Trim() : null;
 
-        var addressText = Read(AddressVariable);
-        var unixSocket = addressText?.StartsWith("unix:", StringComparison.Ordinal) == true ? addressText["unix:".Length..] : null;
-        var address = unixSocket is null ? ParseAddress(addressText) : new Uri("http://localhost");
+        var addressText = Read(AddressVariable) ?? SeedClientOptions.DefaultAddress;
+        SeedClientOptions target;
+        try
+        {
+            target = SeedClientOptions.ForAddress(addressText);
+        }
+        catch (FormatException error)
+        {
+            throw new FormatException($"{AddressVariable}: {error.Message}", error);
+        }
+
         var experiment = Read(ExperimentVariable);
         var worldSize = ParseInt(Read("WORLD_SIZE"), "WORLD_SIZE");
         var localRank = ParseInt(Read("LOCAL_RANK"), "LOCAL_RANK");
@@ -58,25 +66,12 @@ public sealed record WorkerIdentity(Uri Address, string? ExperimentId, uint Work
             source = "default (single process)";
         }
 
-        return new WorkerIdentity(address, experiment, worker, source, localRank, worldSize) { UnixSocketPath = unixSocket, Token = Read(TokenVariable) };
+        return new WorkerIdentity(target.Address, experiment, worker, source, localRank, worldSize) { UnixSocketPath = target.UnixSocketPath, Token = Read(TokenVariable) };
     }
 
     /// <summary>The experiment id, or a clear error when SEEDD_EXPERIMENT is missing.</summary>
     public string RequireExperiment() =>
         ExperimentId ?? throw new InvalidOperationException($"{ExperimentVariable} is not set: say which experiment this worker belongs to.");
-
-    private static Uri ParseAddress(string? text)
-    {
-        if (text is null)
-        {
-            return new Uri(SeedClientOptions.DefaultAddress);
-        }
-
-        var withScheme = text.Contains("://", StringComparison.Ordinal) ? text : "http://" + text;
-        return Uri.TryCreate(withScheme, UriKind.Absolute, out var uri)
-            ? uri
-            : throw new FormatException($"{AddressVariable}='{text}' is not an address like http://127.0.0.1:50051.");
-    }
 
     private static uint ParseWorker(string text, string variable) =>
         uint.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value <= WorkerIndex.Max

@@ -42,28 +42,33 @@ public static class Common
             var address = parse.GetValue(Address)!;
             try
             {
-                var socket = address.StartsWith("unix:", StringComparison.Ordinal) ? address["unix:".Length..] : null;
-                var uri = socket is not null ? new Uri("http://localhost")
-                    : Uri.TryCreate(address.Contains("://", StringComparison.Ordinal) ? address : "http://" + address, UriKind.Absolute, out var parsed) ? parsed
-                    : throw new CtlException(ExitCodes.Usage, $"--address '{address}' is not an address like http://127.0.0.1:50051 or unix:/run/seedd/seedd.sock");
-                using var channel = Channels.Create(new SeedClientOptions { Address = uri, UnixSocketPath = socket });
-                var token = parse.GetValue(Token);
+                SeedClientOptions options;
+                try
+                {
+                    options = SeedClientOptions.ForAddress(address);
+                }
+                catch (FormatException error)
+                {
+                    throw new CtlException(ExitCodes.Usage, "--address " + error.Message);
+                }
+
+                options.Token = parse.GetValue(Token);
+                options.ClientLabels["tool"] = "seedctl";
+                using var channel = Channels.Create(options);
                 var printer = new Printer(Console.Out, parse.GetValue(OutputFormat) == "json");
 
-                // Recorded in the daemon's ledger with every seed seedctl asks for.
-                var invoker = channel.Intercept(headers =>
+                // The SDK's own headers (token, and who asks, for the daemon's ledger) on every call.
+                var headers = options.Headers();
+                var invoker = channel.Intercept(metadata =>
                 {
-                    if (!string.IsNullOrEmpty(token))
+                    foreach (var entry in headers)
                     {
-                        headers.Add("authorization", "Bearer " + token);
+                        metadata.Add(entry);
                     }
 
-                    headers.Add("x-seedd-client-host", Environment.MachineName);
-                    headers.Add("x-seedd-client-pid", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                    headers.Add("x-seedd-client-labels", "tool=seedctl");
-                    return headers;
+                    return metadata;
                 });
-                return await action(new Context(parse, invoker, uri, printer, cancellationToken));
+                return await action(new Context(parse, invoker, options.Address, printer, cancellationToken));
             }
             catch (RpcException error)
             {
@@ -78,6 +83,30 @@ public static class Common
                 await Console.Error.WriteLineAsync($"seedctl: {error.Message}");
                 return error.ExitCode;
             }
+        });
+
+    /// <summary>Follows next_page_token until the last page; returns every item.</summary>
+    public static async Task<List<T>> AllPagesAsync<T>(Func<string, Task<(IEnumerable<T> Items, string NextPageToken)>> page)
+    {
+        var all = new List<T>();
+        var token = "";
+        do
+        {
+            var (items, next) = await page(token);
+            all.AddRange(items);
+            token = next;
+        }
+        while (token != "");
+
+        return all;
+    }
+
+    public static Task<List<V1.Experiment>> AllExperimentsAsync(CallInvoker invoker, CancellationToken cancellationToken) =>
+        AllPagesAsync(async token =>
+        {
+            var page = await new V1.SeedService.SeedServiceClient(invoker).ListExperimentsAsync(
+                new V1.ListExperimentsRequest { PageSize = 1000, PageToken = token }, deadline: Deadline(), cancellationToken: cancellationToken);
+            return (page.Experiments.AsEnumerable(), page.NextPageToken);
         });
 
     public static DateTime Deadline(TimeSpan? timeout = null) => DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));

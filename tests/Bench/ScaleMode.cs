@@ -39,7 +39,7 @@ internal static class ScaleMode
         var started = Stopwatch.StartNew();
         await using var restarted = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db);
         var startSeconds = started.Elapsed.TotalSeconds;
-        var rssAfterStart = Rss(restarted.Pid);
+        var rssAfterStart = ProcessMemory.ResidentKilobytes(restarted.Pid);
 
         using var scanChannel = Channels.Create(new SeedClientOptions { Address = new Uri(restarted.Address) });
         var audit = new AuditService.AuditServiceClient(scanChannel);
@@ -57,10 +57,7 @@ internal static class ScaleMode
         var scanRate = scanned / scan.Elapsed.TotalSeconds;
         Console.WriteLine($"bytes_per_record = {bytes / (double)records:F0} (file {bytes / (1 << 20)} MiB: seed record + ledger event + indexes; target <= 400)");
         Console.WriteLine($"start_s = {startSeconds:F2} (process launch to serving, with {records} records; target < 2)");
-        Console.WriteLine($"rss_mb = {rssAfterStart / 1024.0:F0} after start, {Rss(restarted.Pid) / 1024.0:F0} after a full scan (target < 300)");
+        Console.WriteLine($"rss_mb = {rssAfterStart / 1024.0:F0} after start, {ProcessMemory.ResidentKilobytes(restarted.Pid) / 1024.0:F0} after a full scan (target < 300)");
         Console.WriteLine($"scan_records_per_s = {scanRate:F0} ({scanned} records through ListIssuedSeeds; target >= 200000)");
     }
-
-    private static long Rss(int pid) =>
-        long.Parse(File.ReadAllLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal)).Split(' ', '\t').Where(p => p.Length > 0).ToArray()[^2], CultureInfo.InvariantCulture);
 }

@@ -33,14 +33,7 @@ public static class DoctorCommand
                 }
                 else
                 {
-                    var token = "";
-                    do
-                    {
-                        var page = await seeds.ListExperimentsAsync(new ListExperimentsRequest { PageSize = 1000, PageToken = token }, deadline: Common.Deadline());
-                        ids.AddRange(page.Experiments.Select(e => e.ExperimentId));
-                        token = page.NextPageToken;
-                    }
-                    while (token != "");
+                    ids.AddRange((await Common.AllExperimentsAsync(c.Invoker, c.CancellationToken)).Select(e => e.ExperimentId));
                 }
 
                 if (ids.Count == 0)

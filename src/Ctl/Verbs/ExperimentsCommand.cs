@@ -14,18 +14,7 @@ public static class ExperimentsCommand
         var list = new Command("list", "List every experiment.");
         Common.Action(list, async c =>
         {
-            var client = new SeedService.SeedServiceClient(c.Invoker);
-            var all = new List<Experiment>();
-            var token = "";
-            do
-            {
-                var page = await client.ListExperimentsAsync(new ListExperimentsRequest { PageSize = 1000, PageToken = token }, deadline: Common.Deadline(), cancellationToken: c.CancellationToken);
-                all.AddRange(page.Experiments);
-                token = page.NextPageToken;
-            }
-            while (token != "");
-
-            c.Printer.Messages(all, Rows);
+            c.Printer.Messages(await Common.AllExperimentsAsync(c.Invoker, c.CancellationToken), Rows);
             return ExitCodes.Ok;
         });
 

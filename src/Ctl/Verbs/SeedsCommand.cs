@@ -31,16 +31,11 @@ public static class SeedsCommand
         Common.Action(list, async c =>
         {
             var audit = new AuditService.AuditServiceClient(c.Invoker);
-            var all = new List<IssuedSeed>();
-            var token = "";
-            do
+            var all = await Common.AllPagesAsync(async token =>
             {
                 var page = await audit.ListIssuedSeedsAsync(new ListIssuedSeedsRequest { ExperimentId = c.Value(Experiment), PageSize = 1000, PageToken = token }, deadline: Common.Deadline(), cancellationToken: c.CancellationToken);
-                all.AddRange(page.Seeds);
-                token = page.NextPageToken;
-            }
-            while (token != "");
-
+                return (page.Seeds.AsEnumerable(), page.NextPageToken);
+            });
             c.Printer.Messages(all, Rows);
             return ExitCodes.Ok;
         });

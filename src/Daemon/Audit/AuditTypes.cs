@@ -22,14 +22,14 @@ public sealed record EventFilter(
             throw SeedDaemonException.Invalid("worker_min", $"worker_min ({WorkerMin}) is above worker_max ({WorkerMax}).");
         }
 
-        if (Library is not null && !KeyRules.IsValidName(Library))
+        if (Library is not null)
         {
-            throw SeedDaemonException.Invalid("library", $"library '{Validation.Printable(Library)}' must match ^[a-z0-9][a-z0-9._-]{{0,63}}$.");
+            Validation.Library(Library);
         }
 
-        if (Stream is not null && !KeyRules.IsValidStream(Stream))
+        if (Stream is not null)
         {
-            throw SeedDaemonException.Invalid("stream", $"stream '{Validation.Printable(Stream)}' must be empty or match ^[a-z0-9][a-z0-9._-]{{0,63}}$.");
+            Validation.Stream(Stream);
         }
 
         if (Start >= End)

@@ -119,7 +119,7 @@ public sealed class LedgerAuditor(ISeedStore store, ColumnCache columns)
             var seeds = store.ListSeeds(experimentId, cursor, ChunkSize);
             foreach (var seed in seeds)
             {
-                yield return new ManifestItem.Seed(new IssuedSeedResult(seed, columns.Get(experiment.Root, seed.Library, seed.Stream).Derive(seed.Worker), experiment.Root));
+                yield return new ManifestItem.Seed(IssuedSeedResult.Of(seed, experiment, columns));
             }
 
             if (seeds.Count < ChunkSize)

@@ -52,7 +52,7 @@ internal static class Requester
             var eq = pair.IndexOf('=', StringComparison.Ordinal);
             var key = eq > 0 ? pair[..eq] : "";
             var value = eq > 0 ? pair[(eq + 1)..] : "";
-            if (!Derivation.KeyRules.IsValidExperimentId(key) || key.Length > 63 || value.Length > 256 || labels.Count >= MaxLabels)
+            if (!Validation.IsValidLabelKey(key) || value.Length > Validation.MaxLabelValueLength || labels.Count >= MaxLabels)
             {
                 throw SeedDaemonException.Invalid("metadata " + LabelsHeader, $"{LabelsHeader} must be at most {MaxLabels} key=value pairs separated by commas, keys matching ^[A-Za-z0-9][A-Za-z0-9._/-]{{0,62}}$ and values of at most 256 characters.");
             }

@@ -72,5 +72,9 @@ public sealed record ListenEndpoint(string? Host, IPAddress? Address, int Port, 
         return true;
     }
 
+    /// <summary>Parses an address already validated (SeeddOptionsValidator); throws on anything else.</summary>
+    public static ListenEndpoint Parse(string text) =>
+        TryParse(text, out var endpoint, out var error) ? endpoint : throw new FormatException(error);
+
     public override string ToString() => IsUnixSocket ? $"unix:{UnixSocketPath}" : $"{Host}:{Port}";
 }

@@ -77,7 +77,8 @@ public static class SeeddApp
 
         ConfigureLogging(builder, options);
         ConfigureServices(builder.Services, builder.Configuration);
-        ConfigureKestrel(builder, options);
+        var listen = ListenEndpoint.Parse(options.Listen);
+        ConfigureKestrel(builder, options, listen);
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -105,9 +106,9 @@ public static class SeeddApp
             throw new SeeddStartException(ExitCodes.ListenFailed, $"cannot listen on {options.Listen}: {reason}", error);
         }
 
-        if (ListenEndpoint.TryParse(options.Listen, out var listening, out _) && listening.IsUnixSocket)
+        if (listen.IsUnixSocket)
         {
-            UnixSocket.RestrictToGroup(listening.UnixSocketPath!);
+            UnixSocket.RestrictToGroup(listen.UnixSocketPath!);
         }
 
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToArray() ?? [];
@@ -119,7 +120,7 @@ public static class SeeddApp
 
         app.Lifetime.ApplicationStopping.Register(() => HostingLog.Stopping(logger));
         app.Services.GetRequiredService<SystemdNotifier>().Notify("READY=1");
-        return new RunningSeedd(app, addresses, store.Location);
+        return new RunningSeedd(app, addresses);
     }
 
     private static void ConfigureLogging(WebApplicationBuilder builder, SeeddOptions options)
@@ -206,13 +207,8 @@ public static class SeeddApp
         services.TryAddEnumerable(ServiceDescriptor.Singleton(typeof(IServiceMethodProvider<>), typeof(StrictServiceMethodProvider<>)));
     }
 
-    private static void ConfigureKestrel(WebApplicationBuilder builder, SeeddOptions options)
+    private static void ConfigureKestrel(WebApplicationBuilder builder, SeeddOptions options, ListenEndpoint endpoint)
     {
-        if (!ListenEndpoint.TryParse(options.Listen, out var endpoint, out var error))
-        {
-            throw new SeeddStartException(ExitCodes.InvalidConfiguration, error);
-        }
-
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -238,8 +234,9 @@ public static class SeeddApp
                 kestrel.Listen(endpoint.Address, endpoint.Port, http2);
             }
 
-            if (!string.IsNullOrEmpty(options.HttpListen) && ListenEndpoint.TryParse(options.HttpListen, out var http, out _))
+            if (!string.IsNullOrEmpty(options.HttpListen))
             {
+                var http = ListenEndpoint.Parse(options.HttpListen);
                 Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions> http1 = listen => listen.Protocols = HttpProtocols.Http1;
                 if (http.Address is null)
                 {
@@ -264,19 +261,17 @@ public static class SeeddApp
         // Prometheus scrapes over HTTP/1.1, on the --http-listen listener only.
         app.MapGet("/metrics", (HttpContext context, Metrics metrics, ISeedStore store) =>
             context.Request.Protocol.StartsWith("HTTP/1", StringComparison.Ordinal)
-                ? Results.Text(metrics.Render(store.SizeBytes, store.ListExperiments(null, int.MaxValue).Count), "text/plain; version=0.0.4; charset=utf-8")
+                ? Results.Text(metrics.Render(store.SizeBytes, store.ExperimentCount), "text/plain; version=0.0.4; charset=utf-8")
                 : Results.NotFound());
     }
 }
 
-/// <summary>A started daemon: its actual addresses (port 0 resolved) and database path.</summary>
-public sealed class RunningSeedd(WebApplication app, IReadOnlyList<string> addresses, string database) : IAsyncDisposable
+/// <summary>A started daemon and its actual addresses (port 0 resolved).</summary>
+public sealed class RunningSeedd(WebApplication app, IReadOnlyList<string> addresses) : IAsyncDisposable
 {
     public WebApplication App { get; } = app;
 
     public IReadOnlyList<string> Addresses { get; } = addresses;
-
-    public string Database { get; } = database;
 
     public async ValueTask DisposeAsync()
     {

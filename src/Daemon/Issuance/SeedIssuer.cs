@@ -54,7 +54,7 @@ public sealed class SeedIssuer(ISeedStore store, ColumnCache columns, Metrics me
         var after = DecodeSeedCursor(pageToken);
         var page = store.ListSeeds(experimentId, after, limit + 1);
         var items = page.Take(limit)
-            .Select(r => new IssuedSeedResult(r, columns.Get(experiment.Root, r.Library, r.Stream).Derive(r.Worker), experiment.Root))
+            .Select(r => IssuedSeedResult.Of(r, experiment, columns))
             .ToList();
         var next = page.Count > limit ? EncodeSeedCursor(items[^1].Record) : "";
         return (items, next);

@@ -17,15 +17,8 @@ public readonly record struct SeedKey(string ExperimentId, uint Worker, string L
             throw SeedDaemonException.Invalid(fieldPrefix + "worker", "worker 4294967295 (0xFFFFFFFF) is reserved; workers are 0 to 4294967294.");
         }
 
-        if (!KeyRules.IsValidName(library))
-        {
-            throw SeedDaemonException.Invalid(fieldPrefix + "library", $"library '{Validation.Printable(library)}' must be a canonical library or match ^[a-z0-9][a-z0-9._-]{{0,63}}$.");
-        }
-
-        if (!KeyRules.IsValidStream(stream))
-        {
-            throw SeedDaemonException.Invalid(fieldPrefix + "stream", $"stream '{Validation.Printable(stream)}' must be empty or match ^[a-z0-9][a-z0-9._-]{{0,63}}$.");
-        }
+        Validation.Library(library, fieldPrefix + "library");
+        Validation.Stream(stream, fieldPrefix + "stream");
 
         return new SeedKey(experimentId, worker, library, stream);
     }

@@ -22,6 +22,25 @@ internal static class Validation
         }
     }
 
+    public static void Library(string? library, string field = "library")
+    {
+        if (!KeyRules.IsValidName(library))
+        {
+            throw SeedDaemonException.Invalid(field, $"library '{Printable(library)}' must be a canonical library or match ^[a-z0-9][a-z0-9._-]{{0,63}}$.");
+        }
+    }
+
+    public static void Stream(string? stream, string field = "stream")
+    {
+        if (!KeyRules.IsValidStream(stream))
+        {
+            throw SeedDaemonException.Invalid(field, $"stream '{Printable(stream)}' must be empty or match ^[a-z0-9][a-z0-9._-]{{0,63}}$.");
+        }
+    }
+
+    /// <summary>Experiment labels and client labels share one rule for keys: ^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$.</summary>
+    public static bool IsValidLabelKey(string? key) => KeyRules.IsValidExperimentId(key) && key!.Length <= MaxLabelKeyLength;
+
     public static void Labels(IReadOnlyDictionary<string, string> labels)
     {
         if (labels.Count > MaxLabels)
@@ -31,7 +50,7 @@ internal static class Validation
 
         foreach (var (key, value) in labels)
         {
-            if (!KeyRules.IsValidExperimentId(key) || key.Length > MaxLabelKeyLength)
+            if (!IsValidLabelKey(key))
             {
                 throw SeedDaemonException.Invalid("labels", $"label key '{Printable(key)}' must match ^[A-Za-z0-9][A-Za-z0-9._/-]{{0,62}}$.");
             }

@@ -21,6 +21,8 @@ public interface ISeedStore : IDisposable
 
     ExperimentRecord? FindExperiment(string experimentId);
 
+    int ExperimentCount { get; }
+
     /// <summary>Experiments ordered by id (ordinal), after <paramref name="afterId"/> when given.</summary>
     IReadOnlyList<ExperimentRecord> ListExperiments(string? afterId, int limit);
 

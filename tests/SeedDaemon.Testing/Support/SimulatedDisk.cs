@@ -41,8 +41,6 @@ public sealed class SimulatedDisk : IStorageMedium
         }
     }
 
-    public int Flushes { get; private set; }
-
     public bool FileExists(string path)
     {
         lock (_gate)
@@ -247,7 +245,6 @@ public sealed class SimulatedDisk : IStorageMedium
                 disk.ThrowIfOff();
                 file.Durable = file.Current.ToArray();
                 file.Pending.Clear();
-                disk.Flushes++;
             }
         }
 

@@ -38,10 +38,10 @@ public sealed class LargeExportTests(ITestOutputHelper output)
         }
 
         // The daemon's peak RSS from here on is the export's alone.
-        await File.WriteAllTextAsync($"/proc/{seedd.Pid}/clear_refs", "5");
+        ProcessMemory.ResetPeak(seedd.Pid);
         var manifest = folder.File("manifest.json");
         var export = await Measured("export", "large/export", "-o", manifest, "--quiet", "--address", seedd.Address);
-        var daemonPeak = PeakKilobytes(await File.ReadAllTextAsync($"/proc/{seedd.Pid}/status"));
+        var daemonPeak = ProcessMemory.PeakKilobytes(seedd.Pid);
         var verify = await Measured("verify-manifest", manifest);
 
         output.WriteLine($"manifest {new FileInfo(manifest).Length / (1 << 20)} MiB; export {export.Seconds:F1} s, seedctl peak RSS {export.PeakKb / 1024} MiB, daemon peak RSS during export {daemonPeak / 1024} MiB; verify-manifest {verify.Seconds:F1} s, peak RSS {verify.PeakKb / 1024} MiB");
@@ -56,14 +56,7 @@ public sealed class LargeExportTests(ITestOutputHelper output)
         var result = await ProcessRunner.RunAsync("/usr/bin/time", ["-v", "dotnet", TestPaths.SeedctlDll, .. args], timeout: TimeSpan.FromMinutes(10));
         Assert.True(result.ExitCode == 0, $"seedctl {args[0]} failed: {result.Stderr}");
         var seconds = result.Stderr.Split('\n').First(l => l.Contains("Elapsed (wall clock)", StringComparison.Ordinal)).Split(": ")[^1].Split(':').Aggregate(0.0, (total, part) => (total * 60) + double.Parse(part, System.Globalization.CultureInfo.InvariantCulture));
-        return (seconds, PeakKilobytes(result.Stderr), result.Stdout);
-    }
-
-    private static long PeakKilobytes(string text)
-    {
-        // "Maximum resident set size (kbytes): 74776" from time -v, or "VmHWM:   167136 kB" from /proc.
-        var line = text.Split('\n').First(l => l.Contains("Maximum resident set size", StringComparison.Ordinal) || l.StartsWith("VmHWM:", StringComparison.Ordinal));
-        var parts = line.Split(' ', '\t').Where(p => p.Length > 0).ToArray();
-        return long.Parse(line.StartsWith("VmHWM:", StringComparison.Ordinal) ? parts[^2] : parts[^1], System.Globalization.CultureInfo.InvariantCulture);
+        var peak = result.Stderr.Split('\n').First(l => l.Contains("Maximum resident set size (kbytes):", StringComparison.Ordinal)).Split(':')[^1].Trim();
+        return (seconds, long.Parse(peak, System.Globalization.CultureInfo.InvariantCulture), result.Stdout);
     }
 }

@@ -77,6 +77,8 @@ public sealed class LiteSeedStore : ISeedStore, ISessionSource
         }
     }
 
+    public int ExperimentCount => _experiments.Count;
+
     public ExperimentRecord? FindExperiment(string experimentId) =>
         _experiments.TryGetValue(experimentId, out var experiment) ? experiment : null;
 

@@ -1,4 +1,3 @@
-using LiteDB;
 using SeedDaemon.Daemon.Issuance;
 using SeedDaemon.Derivation.Ledger;
 
@@ -64,17 +63,11 @@ internal sealed class RecordIssuesOperation(IReadOnlyList<SeedIssue> issues, Req
         var ids = new string[issues.Count];
 
         // Checks first: nothing is written unless every key may be issued.
-        var experiments = new Dictionary<string, BsonDocument>(StringComparer.Ordinal);
         for (var i = 0; i < issues.Count; i++)
         {
             var issue = issues[i];
             ids[i] = Documents.SeedId(issue.ExperimentId, issue.Worker, issue.Library, issue.Stream);
-            if (!experiments.TryGetValue(issue.ExperimentId, out var experiment))
-            {
-                experiment = session.Experiment(issue.ExperimentId) ?? throw SeedDaemonException.ExperimentNotFound(issue.ExperimentId);
-                experiments[issue.ExperimentId] = experiment;
-            }
-
+            var experiment = session.Experiment(issue.ExperimentId) ?? throw SeedDaemonException.ExperimentNotFound(issue.ExperimentId);
             if (experiment["frozen"].AsBoolean && seeds.FindById(ids[i]) is null)
             {
                 throw new SeedDaemonException(
@@ -84,7 +77,6 @@ internal sealed class RecordIssuesOperation(IReadOnlyList<SeedIssue> issues, Req
         }
 
         var now = Documents.ToUnixMilliseconds(DateTime.UtcNow);
-        var heads = experiments.ToDictionary(e => e.Key, e => Documents.HeadOf(e.Value), StringComparer.Ordinal);
         var records = new SeedRecord[issues.Count];
         for (var i = 0; i < issues.Count; i++)
         {
@@ -107,27 +99,24 @@ internal sealed class RecordIssuesOperation(IReadOnlyList<SeedIssue> issues, Req
             }
 
             records[i] = Documents.ToSeed(document);
-            heads[issue.ExperimentId] = AppendEvent(session, heads[issue.ExperimentId], issue, now);
-        }
-
-        foreach (var (experimentId, head) in heads)
-        {
-            var experiment = experiments[experimentId];
-            experiment["seq"] = unchecked((long)head.Sequence);
-            experiment["head"] = head.Hash;
-            session.ExperimentChanged(experimentId);
+            AppendEvent(session, issue, now);
         }
 
         return records;
     }
 
-    private ChainHead AppendEvent(LiteSession session, ChainHead head, SeedIssue issue, long now)
+    /// <summary>Appends the issue's event to its experiment's chain; the head lives in the experiment document the batch shares.</summary>
+    private void AppendEvent(LiteSession session, SeedIssue issue, long now)
     {
+        var experiment = session.Experiment(issue.ExperimentId)!;
+        var head = Documents.HeadOf(experiment);
         var entry = new LedgerEntry(
             issue.ExperimentId, head.Sequence + 1, now, issue.Worker, issue.Library, issue.Stream, issue.Seed64,
             origin.Principal, origin.Peer, origin.ClientHost, origin.ClientPid, origin.ClientLabels);
         var hash = LedgerHash.ToHex(LedgerHash.Compute(LedgerHash.FromHex(head.Hash), entry));
         session.Events.Insert(Documents.ToDocument(entry, head.Hash, hash));
-        return new ChainHead(entry.Sequence, hash);
+        experiment["seq"] = unchecked((long)entry.Sequence);
+        experiment["head"] = hash;
+        session.ExperimentChanged(issue.ExperimentId);
     }
 }

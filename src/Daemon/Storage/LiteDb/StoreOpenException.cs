@@ -2,7 +2,4 @@ namespace SeedDaemon.Daemon.Storage.LiteDb;
 
 /// <summary>The database could not be opened; the message names the file and the reason. Nothing was changed.</summary>
 public sealed class StoreOpenException(string path, string reason, Exception? inner = null)
-    : Exception($"cannot open seed database '{path}': {reason}", inner)
-{
-    public string Path { get; } = path;
-}
+    : Exception($"cannot open seed database '{path}': {reason}", inner);
