@@ -48,8 +48,8 @@ internal static class DaemonMode
                 var ratios = new List<double>();
                 for (var round = 0; round < rounds; round++)
                 {
-                    var baseline = await Load.RunAsync(callers, duration, echo);
-                    var subject = await Load.RunAsync(callers, duration, call);
+                    var baseline = await Load.RunAsync(callers, duration, echo, seedd.Pid);
+                    var subject = await Load.RunAsync(callers, duration, call, seedd.Pid);
                     ratios.Add(subject.PerSecond / baseline.PerSecond);
                     Console.WriteLine($"C={callers,-3} echo           {baseline}");
                     Console.WriteLine($"C={callers,-3} {name,-14} {subject}");
@@ -65,7 +65,7 @@ internal static class DaemonMode
         var batchNext = 10_000_000;
         for (var round = 0; round < rounds; round++)
         {
-            var baseline = await Load.RunAsync(16, duration, echo);
+            var baseline = await Load.RunAsync(16, duration, echo, seedd.Pid);
             var batch = await Load.RunAsync(4, duration, () =>
             {
                 var request = new BatchGetSeedsRequest();
@@ -76,9 +76,9 @@ internal static class DaemonMode
                 }
 
                 return seeds.BatchGetSeedsAsync(request).ResponseAsync;
-            });
+            }, seedd.Pid);
             batchRatios.Add(batch.PerSecond * 1000);
-            Console.WriteLine($"batch_new (1000 keys, 4 callers) {batch.PerSecond * 1000,10:F0} seeds/s  p50 {batch.P50Ms:F1} ms  p99 {batch.P99Ms:F1} ms;  echo {baseline.PerSecond:F0}/s");
+            Console.WriteLine($"batch_new (1000 keys, 4 callers) {batch.PerSecond * 1000,10:F0} seeds/s  p50 {batch.P50Ms:F1} ms  p99 {batch.P99Ms:F1} ms  seedd CPU {batch.ServerCpuMicroseconds / 1000:F1} us/seed;  echo {baseline.PerSecond:F0}/s");
         }
 
         headline.Add($"batch_new = {Load.Median(batchRatios):F0} seeds/s  (BatchGetSeeds of 1,000 new keys, median of {rounds})");

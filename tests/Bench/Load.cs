@@ -1,19 +1,24 @@
 using System.Diagnostics;
+using SeedDaemon.Testing;
 
 namespace SeedDaemon.Bench;
 
 /// <summary>A closed-loop load: C callers each calling back to back for a fixed time.</summary>
 internal static class Load
 {
-    public sealed record Result(long Calls, double Seconds, double P50Ms, double P99Ms, double P999Ms)
+    /// <param name="ServerCpuMicroseconds">The daemon's CPU time (all threads) per call, when its pid was given.</param>
+    public sealed record Result(long Calls, double Seconds, double P50Ms, double P99Ms, double P999Ms, double ServerCpuMicroseconds)
     {
         public double PerSecond => Calls / Seconds;
 
-        public override string ToString() => $"{PerSecond,10:F0}/s  p50 {P50Ms,7:F3} ms  p99 {P99Ms,7:F3} ms  p99.9 {P999Ms,7:F3} ms";
+        public override string ToString() =>
+            $"{PerSecond,10:F0}/s  p50 {P50Ms,7:F3} ms  p99 {P99Ms,7:F3} ms  p99.9 {P999Ms,7:F3} ms" +
+            (double.IsNaN(ServerCpuMicroseconds) ? "" : $"  seedd CPU {ServerCpuMicroseconds,6:F1} us/call");
     }
 
-    public static async Task<Result> RunAsync(int callers, TimeSpan duration, Func<Task> call)
+    public static async Task<Result> RunAsync(int callers, TimeSpan duration, Func<Task> call, int? serverPid = null)
     {
+        var cpuBefore = serverPid is { } before ? ProcessCpu.Used(before) : TimeSpan.Zero;
         var latencies = new List<long>[callers];
         var stopwatch = Stopwatch.StartNew();
         var end = duration.Ticks;
@@ -28,9 +33,10 @@ internal static class Load
             }
         }));
         var seconds = stopwatch.Elapsed.TotalSeconds;
+        var cpu = serverPid is { } after ? (ProcessCpu.Used(after) - cpuBefore).TotalMicroseconds : double.NaN;
         var all = latencies.SelectMany(l => l).Order().ToArray();
         double Percentile(double p) => all.Length == 0 ? 0 : all[Math.Min(all.Length - 1, (int)(p * all.Length))] * 1000.0 / Stopwatch.Frequency;
-        return new Result(all.Length, seconds, Percentile(0.5), Percentile(0.99), Percentile(0.999));
+        return new Result(all.Length, seconds, Percentile(0.5), Percentile(0.99), Percentile(0.999), cpu / Math.Max(1, all.Length));
     }
 
     public static double Median(IEnumerable<double> values)

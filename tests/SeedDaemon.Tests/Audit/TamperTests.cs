@@ -40,6 +40,44 @@ public sealed class TamperTests
     }
 
     [Fact]
+    public async Task An_event_altered_inside_a_batch_document_is_named_exactly()
+    {
+        using var folder = new TempFolder();
+        var db = folder.File("seeds.db");
+        await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db))
+        {
+            using var channel = GrpcChannel.ForAddress(seedd.Address);
+            var client = new SeedService.SeedServiceClient(channel);
+            await client.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "tamper/batch", Root = "17" });
+            var batch = new BatchGetSeedsRequest();
+            batch.Requests.AddRange(Enumerable.Range(0, 100).Select(w => new GetSeedRequest { ExperimentId = "tamper/batch", Worker = (uint)w, Library = "numpy" }));
+            await client.BatchGetSeedsAsync(batch);
+            await seedd.StopAsync();
+        }
+
+        // The batch's 100 events share one document; someone swaps the worker of the 42nd (and its seed with it).
+        using (var raw = new LiteDatabase($"Filename={db}"))
+        {
+            var events = raw.GetCollection("events");
+            var document = Assert.Single(events.FindAll());
+            var forty2nd = document["k"].AsArray[41].AsArray;
+            var fortyThird = document["k"].AsArray[42].AsArray;
+            (forty2nd[0], forty2nd[3]) = (fortyThird[0], fortyThird[3]);
+            events.Update(document);
+        }
+
+        await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db))
+        {
+            using var channel = GrpcChannel.ForAddress(seedd.Address);
+            var result = await new AuditService.AuditServiceClient(channel).VerifyLedgerAsync(new VerifyLedgerRequest { ExperimentId = "tamper/batch" });
+            Assert.False(result.Ok);
+            Assert.Equal(42ul, result.FirstBrokenSequence);
+            Assert.Equal(41ul, result.EventsChecked);
+            Assert.Contains("altered", result.Reason, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task A_deleted_event_is_found()
     {
         using var folder = new TempFolder();

@@ -38,6 +38,25 @@ public sealed class DamagedFileTests
         Assert.Empty(disk.ReadAll(DatabasePath));
     }
 
+    [Fact]
+    public void A_database_in_another_storage_layout_is_refused_and_left_untouched()
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("seeds.db");
+        using (var older = new LiteDB.LiteDatabase(new LiteDB.Engine.LiteEngine(new LiteDB.Engine.EngineSettings { Filename = path, Collation = LiteDB.Collation.Binary })))
+        {
+            // An issued seed as an earlier layout stored it (key fields in the document, no layout number).
+            older.GetCollection("seeds").Insert(new LiteDB.BsonDocument { ["_id"] = "old/exp|00000001|torch|", ["e"] = "old/exp", ["v"] = 7L });
+        }
+
+        var before = File.ReadAllBytes(path);
+        var error = Assert.Throws<StoreOpenException>(() => LiteSeedStore.Open(path, 16, NullLogger.Instance));
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        Assert.Contains("storage layout 0", error.Message, StringComparison.Ordinal);
+        Assert.Contains("written by another version of seedd", error.Message, StringComparison.Ordinal);
+        Assert.Equal(before, File.ReadAllBytes(path));
+    }
+
     private static async Task<SimulatedDisk> DiskWithData(bool checkpoint = true)
     {
         var disk = new SimulatedDisk();

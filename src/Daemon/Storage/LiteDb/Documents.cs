@@ -24,7 +24,7 @@ internal static class Documents
     public static string SeedId(string experimentId, uint worker, string library, string stream) =>
         string.Create(CultureInfo.InvariantCulture, $"{experimentId}{Separator}{worker:x8}{Separator}{library}{Separator}{stream}");
 
-    /// <summary>"experiment|sequence(16 hex)": ordinal order is chain order within an experiment.</summary>
+    /// <summary>"experiment|sequence(16 hex)" names a ledger document by its first event: ordinal order is chain order within an experiment.</summary>
     public static string EventId(string experimentId, ulong sequence) =>
         string.Create(CultureInfo.InvariantCulture, $"{experimentId}{Separator}{sequence:x16}");
 
@@ -34,12 +34,6 @@ internal static class Documents
 
     public static BsonDocument ToDocument(ExperimentRecord experiment)
     {
-        var labels = new BsonArray();
-        foreach (var (key, value) in experiment.Labels.OrderBy(l => l.Key, StringComparer.Ordinal))
-        {
-            labels.Add(new BsonArray { key, value });
-        }
-
         return new BsonDocument
         {
             ["_id"] = experiment.Id,
@@ -48,7 +42,7 @@ internal static class Documents
             ["scheme"] = experiment.Scheme,
             ["ct"] = ToUnixMilliseconds(experiment.CreateTime),
             ["frozen"] = experiment.Frozen,
-            ["labels"] = labels,
+            ["labels"] = ToPairs(experiment.Labels),
         };
     }
 
@@ -59,12 +53,6 @@ internal static class Documents
             throw new InvalidDataException($"Experiment '{document["_id"].AsString}' has a damaged root in the database.");
         }
 
-        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var pair in document["labels"].AsArray)
-        {
-            labels[pair.AsArray[0].AsString] = pair.AsArray[1].AsString;
-        }
-
         return new ExperimentRecord(
             document["_id"].AsString,
             root,
@@ -72,82 +60,60 @@ internal static class Documents
             document["scheme"].AsString,
             FromUnixMilliseconds(document["ct"].AsInt64),
             document["frozen"].AsBoolean,
-            labels);
+            FromPairs(document["labels"].AsArray));
     }
 
+    /// <summary>A new issued-seed record; the key's parts live in its <c>_id</c> only.</summary>
     public static BsonDocument NewSeed(string id, SeedIssue issue, long nowMilliseconds, string requester) => new()
     {
         ["_id"] = id,
-        ["e"] = issue.ExperimentId,
-        ["w"] = (long)issue.Worker,
-        ["l"] = issue.Library,
-        ["s"] = issue.Stream,
         ["v"] = unchecked((long)issue.Seed64),
         ["t"] = nowMilliseconds,
         ["r"] = requester,
         ["n"] = 1L,
     };
 
-    public static SeedRecord ToSeed(BsonDocument document) => new(
-        document["e"].AsString,
-        (uint)document["w"].AsInt64,
-        document["l"].AsString,
-        document["s"].AsString,
-        unchecked((ulong)document["v"].AsInt64),
-        FromUnixMilliseconds(document["t"].AsInt64),
-        document["r"].AsString,
-        (ulong)document["n"].AsInt64);
-
-    public static BsonDocument ToDocument(LedgerEntry entry, string previousHash, string hash)
+    public static SeedRecord ToSeed(BsonDocument document)
     {
-        var labels = new BsonArray();
-        foreach (var (key, value) in entry.ClientLabels.OrderBy(l => l.Key, StringComparer.Ordinal))
+        // "experiment|worker|library|stream": no part can contain the separator.
+        var parts = document["_id"].AsString.Split(Separator);
+        if (parts.Length != 4 || !uint.TryParse(parts[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var worker))
         {
-            labels.Add(new BsonArray { key, value });
+            throw new InvalidDataException($"Issued-seed record '{document["_id"].AsString}' has a damaged key in the database.");
         }
 
-        return new BsonDocument
-        {
-            ["_id"] = EventId(entry.ExperimentId, entry.Sequence),
-            ["e"] = entry.ExperimentId,
-            ["q"] = unchecked((long)entry.Sequence),
-            ["t"] = entry.TimeUnixMilliseconds,
-            ["w"] = (long)entry.Worker,
-            ["l"] = entry.Library,
-            ["s"] = entry.Stream,
-            ["v"] = unchecked((long)entry.Seed64),
-            ["p"] = entry.Principal,
-            ["a"] = entry.Peer,
-            ["h"] = entry.ClientHost,
-            ["i"] = entry.ClientPid,
-            ["cl"] = labels,
-            ["prev"] = previousHash,
-            ["hash"] = hash,
-        };
+        return new SeedRecord(
+            parts[0],
+            worker,
+            parts[2],
+            parts[3],
+            unchecked((ulong)document["v"].AsInt64),
+            FromUnixMilliseconds(document["t"].AsInt64),
+            document["r"].AsString,
+            (ulong)document["n"].AsInt64);
     }
 
-    public static LedgerRecord ToEvent(BsonDocument document)
+    /// <summary>Labels as [key, value] pairs in ordinal key order.</summary>
+    public static BsonArray ToPairs(IReadOnlyDictionary<string, string> labels)
+    {
+        var pairs = new BsonArray();
+        foreach (var (key, value) in labels.OrderBy(l => l.Key, StringComparer.Ordinal))
+        {
+            pairs.Add(new BsonArray { key, value });
+        }
+
+        return pairs;
+    }
+
+    public static Dictionary<string, string> FromPairs(BsonArray pairs)
     {
         var labels = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var pair in document["cl"].AsArray)
+        foreach (var pair in pairs)
         {
             labels[pair.AsArray[0].AsString] = pair.AsArray[1].AsString;
         }
 
-        var entry = new LedgerEntry(
-            document["e"].AsString,
-            unchecked((ulong)document["q"].AsInt64),
-            document["t"].AsInt64,
-            (uint)document["w"].AsInt64,
-            document["l"].AsString,
-            document["s"].AsString,
-            unchecked((ulong)document["v"].AsInt64),
-            document["p"].AsString,
-            document["a"].AsString,
-            document["h"].AsString,
-            document["i"].AsInt64,
-            labels);
-        return new LedgerRecord(entry, document["prev"].AsString, document["hash"].AsString);
+        return labels;
     }
 
     public static ChainHead HeadOf(BsonDocument experiment) =>

@@ -113,7 +113,34 @@ public sealed class LiteSeedStore : ISeedStore, ISessionSource
         Read(session => session.Seeds.FindById(Documents.SeedId(experimentId, worker, library, stream)) is { } document ? Documents.ToSeed(document) : null);
 
     public IReadOnlyList<LedgerRecord> ListEvents(string experimentId, ulong afterSequence, int limit) =>
-        Read(session => Range(session.Events, Documents.EventId(experimentId, afterSequence) + "\0", Documents.KeyUpperBound(experimentId), limit).Select(Documents.ToEvent).ToList());
+        Read(session =>
+        {
+            // Start at the ledger document holding the first wanted event: the last one keyed at or before it.
+            var wanted = Documents.EventId(experimentId, afterSequence + 1);
+            var holding = session.Events.Query()
+                .Where("_id BETWEEN @0 AND @1", Documents.KeyLowerBound(experimentId), wanted)
+                .OrderByDescending("_id")
+                .Select("_id")
+                .Limit(1)
+                .FirstOrDefault();
+            var events = new List<LedgerRecord>(limit);
+            foreach (var document in Range(session.Events, holding?["_id"].AsString ?? wanted, Documents.KeyUpperBound(experimentId), int.MaxValue))
+            {
+                foreach (var record in LedgerDocuments.ToEvents(document))
+                {
+                    if (record.Entry.Sequence > afterSequence)
+                    {
+                        events.Add(record);
+                        if (events.Count == limit)
+                        {
+                            return events;
+                        }
+                    }
+                }
+            }
+
+            return events;
+        });
 
     public ChainHead GetChainHead(string experimentId) =>
         Read(session => session.Experiments.FindById(experimentId) is { } document

@@ -53,7 +53,18 @@ internal sealed class LiteSession : IDisposable
                 LogStream = log,
                 Collation = Collation.Binary,
             });
-            return new LiteSession(new LiteDatabase(engine, disposeOnClose: true), data, log);
+            var database = new LiteDatabase(engine, disposeOnClose: true);
+            try
+            {
+                CheckLayout(database);
+            }
+            catch
+            {
+                database.Dispose();
+                throw;
+            }
+
+            return new LiteSession(database, data, log);
         }
         catch
         {
@@ -61,6 +72,29 @@ internal sealed class LiteSession : IDisposable
             data?.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The layout of the documents (see <see cref="Documents"/> and <see cref="LedgerDocuments"/>),
+    /// kept in the file's user version. A new database gets it; a file with data in another layout
+    /// is refused, unchanged.
+    /// </summary>
+    public const int Layout = 2;
+
+    private static void CheckLayout(LiteDatabase database)
+    {
+        if (database.UserVersion == Layout)
+        {
+            return;
+        }
+
+        if (database.GetCollectionNames().Any())
+        {
+            throw new InvalidDataException(
+                $"it holds data in storage layout {database.UserVersion}, and this seedd reads layout {Layout} (it was written by another version of seedd). It was left untouched; open it with the seedd that wrote it and export its experiments with 'seedctl export'.");
+        }
+
+        database.UserVersion = Layout;
     }
 
     private readonly Dictionary<string, (BsonDocument Document, bool IsNew, bool Dirty)> _experimentsInBatch = new(StringComparer.Ordinal);

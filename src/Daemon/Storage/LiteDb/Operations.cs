@@ -1,5 +1,4 @@
 using SeedDaemon.Daemon.Issuance;
-using SeedDaemon.Derivation.Ledger;
 
 namespace SeedDaemon.Daemon.Storage.LiteDb;
 
@@ -78,6 +77,7 @@ internal sealed class RecordIssuesOperation(IReadOnlyList<SeedIssue> issues, Req
 
         var now = Documents.ToUnixMilliseconds(DateTime.UtcNow);
         var records = new SeedRecord[issues.Count];
+        var ledgers = new Dictionary<string, LedgerDocuments.Builder>(StringComparer.Ordinal);
         for (var i = 0; i < issues.Count; i++)
         {
             var issue = issues[i];
@@ -99,24 +99,45 @@ internal sealed class RecordIssuesOperation(IReadOnlyList<SeedIssue> issues, Req
             }
 
             records[i] = Documents.ToSeed(document);
-            AppendEvent(session, issue, now);
+            AppendEvent(session, ledgers, issue, now);
+        }
+
+        foreach (var (experimentId, ledger) in ledgers)
+        {
+            WriteLedger(session, experimentId, ledger);
         }
 
         return records;
     }
 
-    /// <summary>Appends the issue's event to its experiment's chain; the head lives in the experiment document the batch shares.</summary>
-    private void AppendEvent(LiteSession session, SeedIssue issue, long now)
+    /// <summary>
+    /// Appends the issue's event to its experiment's chain: to this request's ledger document for the
+    /// experiment, written once full or at the end of the request.
+    /// </summary>
+    private void AppendEvent(LiteSession session, Dictionary<string, LedgerDocuments.Builder> ledgers, SeedIssue issue, long now)
     {
-        var experiment = session.Experiment(issue.ExperimentId)!;
-        var head = Documents.HeadOf(experiment);
-        var entry = new LedgerEntry(
-            issue.ExperimentId, head.Sequence + 1, now, issue.Worker, issue.Library, issue.Stream, issue.Seed64,
-            origin.Principal, origin.Peer, origin.ClientHost, origin.ClientPid, origin.ClientLabels);
-        var hash = LedgerHash.ToHex(LedgerHash.Compute(LedgerHash.FromHex(head.Hash), entry));
-        session.Events.Insert(Documents.ToDocument(entry, head.Hash, hash));
-        experiment["seq"] = unchecked((long)entry.Sequence);
-        experiment["head"] = hash;
-        session.ExperimentChanged(issue.ExperimentId);
+        if (!ledgers.TryGetValue(issue.ExperimentId, out var ledger))
+        {
+            var head = Documents.HeadOf(session.Experiment(issue.ExperimentId)!);
+            ledgers[issue.ExperimentId] = ledger = new LedgerDocuments.Builder(issue.ExperimentId, head, now, origin);
+        }
+
+        ledger.Add(issue);
+        if (ledger.IsFull)
+        {
+            WriteLedger(session, issue.ExperimentId, ledger);
+            ledgers.Remove(issue.ExperimentId);
+        }
+    }
+
+    /// <summary>Inserts the ledger document and moves the chain head, kept in the experiment document the batch shares.</summary>
+    private static void WriteLedger(LiteSession session, string experimentId, LedgerDocuments.Builder ledger)
+    {
+        session.Events.Insert(ledger.ToDocument());
+        var head = ledger.Head;
+        var experiment = session.Experiment(experimentId)!;
+        experiment["seq"] = unchecked((long)head.Sequence);
+        experiment["head"] = head.Hash;
+        session.ExperimentChanged(experimentId);
     }
 }
