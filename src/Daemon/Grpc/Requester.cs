@@ -1,5 +1,6 @@
 using System.Globalization;
 using Grpc.Core;
+using Microsoft.AspNetCore.Http;
 using SeedDaemon.Daemon.Issuance;
 using SeedDaemon.Daemon.Storage;
 
@@ -23,21 +24,29 @@ internal static class Requester
     public static RequestOrigin Of(ServerCallContext context)
     {
         var peer = string.IsNullOrEmpty(context.Peer) ? "unknown" : context.Peer;
-        var principal = context.GetHttpContext().Items.TryGetValue(PrincipalKey, out var name) && name is string text ? text : "";
-        var host = context.RequestHeaders.GetValue(HostHeader) ?? "";
+        var http = context.GetHttpContext();
+        var principal = http.Items.TryGetValue(PrincipalKey, out var name) && name is string text ? text : "";
+
+        // Straight from the HTTP/2 headers: context.RequestHeaders would copy them all into a new
+        // Metadata on every call.
+        var headers = http.Request.Headers;
+        var host = Header(headers, HostHeader) ?? "";
         if (host.Length > MaxHostLength || host.Any(char.IsControl))
         {
             throw SeedDaemonException.Invalid("metadata " + HostHeader, $"{HostHeader} must be at most {MaxHostLength} printable characters.");
         }
 
         long pid = 0;
-        if (context.RequestHeaders.GetValue(PidHeader) is { } pidText && !long.TryParse(pidText, NumberStyles.None, CultureInfo.InvariantCulture, out pid))
+        if (Header(headers, PidHeader) is { } pidText && !long.TryParse(pidText, NumberStyles.None, CultureInfo.InvariantCulture, out pid))
         {
             throw SeedDaemonException.Invalid("metadata " + PidHeader, $"{PidHeader} must be a non-negative integer.");
         }
 
-        return new RequestOrigin(principal, peer, host, pid, ParseLabels(context.RequestHeaders.GetValue(LabelsHeader)));
+        return new RequestOrigin(principal, peer, host, pid, ParseLabels(Header(headers, LabelsHeader)));
     }
+
+    private static string? Header(IHeaderDictionary headers, string name) =>
+        headers.TryGetValue(name, out var values) && values.Count > 0 ? values[0] : null;
 
     private static Dictionary<string, string> ParseLabels(string? text)
     {
