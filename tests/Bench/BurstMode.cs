@@ -1,51 +1,73 @@
 using System.Diagnostics;
-using Grpc.Net.Client;
 using SeedDaemon.Client;
 using SeedDaemon.Testing;
 using SeedDaemon.V1;
 
 namespace SeedDaemon.Bench;
 
-/// <summary>A fleet starting at once: 4,096 workers each fetch a bundle of 5 libraries over many connections.</summary>
+/// <summary>
+/// A fleet starting at once: 4,096 workers each fetch a bundle of 5 libraries over many
+/// connections. Twice on the same daemon: first right after it started (cold: its code is not
+/// compiled yet), then a second fleet on a new experiment (a daemon that has been running).
+/// </summary>
 internal static class BurstMode
 {
+    private const int Workers = 4096;
     private static readonly string[] Libraries = ["python", "numpy", "torch", "torch.cuda", "dotnet"];
 
     public static async Task RunAsync()
     {
-        const int workers = 4096;
         using var folder = new TempFolder();
         await using var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", folder.File("seeds.db"));
         var channels = Enumerable.Range(0, 32).Select(_ => Channels.Create(new SeedClientOptions { Address = new Uri(seedd.Address) })).ToArray();
         var clients = channels.Select(c => new SeedService.SeedServiceClient(c)).ToArray();
-        await clients[0].CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "bench/burst", Root = "7" });
+        try
+        {
+            var cold = await FleetAsync(clients, "bench/burst-cold", seedd.Pid);
+            var warm = await FleetAsync(clients, "bench/burst-warm", seedd.Pid);
+            Console.WriteLine($"burst_all_served_s = {cold.Seconds:F2} cold, {warm.Seconds:F2} warm (target < 2)");
+            Console.WriteLine($"burst_p99_ms = {cold.P99Ms:F0} cold, {warm.P99Ms:F0} warm (target < 200)");
+        }
+        finally
+        {
+            foreach (var channel in channels)
+            {
+                channel.Dispose();
+            }
+        }
+    }
+
+    private sealed record Fleet(double Seconds, double P99Ms);
+
+    private static async Task<Fleet> FleetAsync(SeedService.SeedServiceClient[] clients, string experiment, int seeddPid)
+    {
+        await clients[0].CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = experiment, Root = "7" });
         foreach (var client in clients)
         {
-            await client.GetExperimentAsync(new GetExperimentRequest { ExperimentId = "bench/burst" });
+            // Every connection is open before the clock starts.
+            await client.GetExperimentAsync(new GetExperimentRequest { ExperimentId = experiment });
         }
 
-        var latencies = new double[workers];
-        var answers = new BatchGetSeedsResponse[workers];
+        var latencies = new double[Workers];
+        var answers = new BatchGetSeedsResponse[Workers];
+        var cpu = ProcessCpu.Used(seeddPid);
         var stopwatch = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, workers).Select(async w =>
+        await Task.WhenAll(Enumerable.Range(0, Workers).Select(async w =>
         {
             var request = new BatchGetSeedsRequest();
-            request.Requests.AddRange(Libraries.Select(l => new GetSeedRequest { ExperimentId = "bench/burst", Worker = (uint)w, Library = l }));
+            request.Requests.AddRange(Libraries.Select(l => new GetSeedRequest { ExperimentId = experiment, Worker = (uint)w, Library = l }));
             var started = stopwatch.Elapsed;
-            answers[w] = await clients[w % clients.Length].BatchGetSeedsAsync(request);
+            answers[w] = await clients[w % clients.Length].BatchGetSeedsAsync(request, deadline: DateTime.UtcNow.AddMinutes(1));
             latencies[w] = (stopwatch.Elapsed - started).TotalMilliseconds;
         }));
         var total = stopwatch.Elapsed;
+        var seeddCpu = ProcessCpu.Used(seeddPid) - cpu;
 
         var distinct = Libraries.Select((library, i) => answers.Select(a => a.Seeds[i].Seed).Distinct().Count()).ToArray();
         Array.Sort(latencies);
-        Console.WriteLine($"burst: {workers} workers x {Libraries.Length} libraries = {workers * Libraries.Length} seeds in {total.TotalSeconds:F2} s; p50 {latencies[workers / 2]:F0} ms, p99 {latencies[(int)(workers * 0.99)]:F0} ms");
-        Console.WriteLine($"distinct seeds per column: {string.Join(", ", Libraries.Select((l, i) => $"{l} {distinct[i]}"))}");
-        Console.WriteLine($"burst_all_served_s = {total.TotalSeconds:F2} (target < 2)");
-        Console.WriteLine($"burst_p99_ms = {latencies[(int)(workers * 0.99)]:F0} (target < 200)");
-        foreach (var channel in channels)
-        {
-            channel.Dispose();
-        }
+        var p99 = latencies[(int)(Workers * 0.99)];
+        Console.WriteLine($"{experiment}: {Workers} workers x {Libraries.Length} libraries = {Workers * Libraries.Length} seeds in {total.TotalSeconds:F2} s; p50 {latencies[Workers / 2]:F0} ms, p99 {p99:F0} ms; seedd CPU {seeddCpu.TotalSeconds:F2} s ({seeddCpu.TotalMicroseconds / Workers:F0} us a bundle)");
+        Console.WriteLine($"  distinct seeds per column: {string.Join(", ", Libraries.Select((l, i) => $"{l} {distinct[i]}"))}");
+        return new Fleet(total.TotalSeconds, p99);
     }
 }
