@@ -12,6 +12,7 @@ internal sealed class LiteSession : IDisposable
     private LiteSession(LiteDatabase database, Stream data, Stream log)
     {
         Database = database;
+        IssuedKeys = IssuedKeys.Load(database);
         Data = data;
         Log = log;
         Experiments = database.GetCollection(Documents.Experiments);
@@ -30,6 +31,8 @@ internal sealed class LiteSession : IDisposable
     public ILiteCollection<BsonDocument> Seeds { get; }
 
     public ILiteCollection<BsonDocument> Events { get; }
+
+    public IssuedKeys IssuedKeys { get; }
 
     public static LiteSession Open(IStorageMedium medium, string path, string logPath)
     {

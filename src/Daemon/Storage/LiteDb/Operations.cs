@@ -1,3 +1,4 @@
+using LiteDB;
 using SeedDaemon.Daemon.Issuance;
 
 namespace SeedDaemon.Daemon.Storage.LiteDb;
@@ -67,7 +68,7 @@ internal sealed class RecordIssuesOperation(IReadOnlyList<SeedIssue> issues, Req
             var issue = issues[i];
             ids[i] = Documents.SeedId(issue.ExperimentId, issue.Worker, issue.Library, issue.Stream);
             var experiment = session.Experiment(issue.ExperimentId) ?? throw SeedDaemonException.ExperimentNotFound(issue.ExperimentId);
-            if (experiment["frozen"].AsBoolean && seeds.FindById(ids[i]) is null)
+            if (experiment["frozen"].AsBoolean && Find(session, ids[i]) is null)
             {
                 throw new SeedDaemonException(
                     ErrorKind.FailedPrecondition,
@@ -81,11 +82,12 @@ internal sealed class RecordIssuesOperation(IReadOnlyList<SeedIssue> issues, Req
         for (var i = 0; i < issues.Count; i++)
         {
             var issue = issues[i];
-            var document = seeds.FindById(ids[i]);
+            var document = Find(session, ids[i]);
             if (document is null)
             {
                 document = Documents.NewSeed(ids[i], issue, now, origin.Requester);
                 seeds.Insert(document);
+                session.IssuedKeys.Add(ids[i]);
             }
             else
             {
@@ -109,6 +111,10 @@ internal sealed class RecordIssuesOperation(IReadOnlyList<SeedIssue> issues, Req
 
         return records;
     }
+
+    /// <summary>The key's record; a key certainly never issued is not looked up.</summary>
+    private static BsonDocument? Find(LiteSession session, string id) =>
+        session.IssuedKeys.MayContain(id) ? session.Seeds.FindById(id) : null;
 
     /// <summary>
     /// Appends the issue's event to its experiment's chain: to this request's ledger document for the
