@@ -61,6 +61,26 @@ public sealed partial class SeeddProcess : IAsyncDisposable
         return (seedd._process.ExitCode, seedd.Output);
     }
 
+    /// <summary>Waits until seedd has written a line containing <paramref name="text"/>; returns that line.</summary>
+    public async Task<string> WaitForOutputAsync(string text, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            if (Output.Split('\n').FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal)) is { } line)
+            {
+                return line;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"seedd did not write '{text}'. Output:\n{Output}");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
     /// <summary>Sends SIGTERM and waits for a clean exit; returns the exit code.</summary>
     public async Task<int> StopAsync(TimeSpan? timeout = null)
     {

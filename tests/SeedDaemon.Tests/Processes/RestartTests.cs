@@ -47,6 +47,8 @@ public sealed class RestartTests
             Assert.Equal(generated, await client.GetExperimentAsync(new GetExperimentRequest { ExperimentId = generated.ExperimentId }));
             Assert.Equal(before, await ListAll(channel, [given.ExperimentId, generated.ExperimentId]));
 
+            // Once the writer's in-memory index of issued keys is loaded, it alone tells new keys from issued ones.
+            Assert.Contains(": 100 issued keys indexed", await seedd.WaitForOutputAsync("issued keys indexed"), StringComparison.Ordinal);
             var again = await client.GetSeedAsync(new GetSeedRequest { ExperimentId = generated.ExperimentId, Worker = 0, Library = "torch", Stream = "dataloader" });
             var original = before.Single(s => s.ExperimentId == generated.ExperimentId && s.Worker == 0);
             Assert.Equal(original.Seed64, again.Seed64);

@@ -59,7 +59,7 @@ public sealed class LiteSeedStore : ISeedStore, ISessionSource
         LiteSession session;
         try
         {
-            session = LiteSession.Open(medium, path, LogPath(path));
+            session = LiteSession.Open(medium, path, LogPath(path), logger);
         }
         catch (Exception error)
         {
@@ -180,7 +180,7 @@ public sealed class LiteSeedStore : ISeedStore, ISessionSource
 
         try
         {
-            var reopened = LiteSession.Open(_medium, Location, _logPath);
+            var reopened = LiteSession.Open(_medium, Location, _logPath, _logger);
             LoadExperiments(reopened);
             _session = reopened;
             _downBecause = null;

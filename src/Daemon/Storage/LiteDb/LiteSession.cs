@@ -1,5 +1,6 @@
 using LiteDB;
 using LiteDB.Engine;
+using Microsoft.Extensions.Logging;
 
 namespace SeedDaemon.Daemon.Storage.LiteDb;
 
@@ -9,10 +10,13 @@ namespace SeedDaemon.Daemon.Storage.LiteDb;
 /// </summary>
 internal sealed class LiteSession : IDisposable
 {
-    private LiteSession(LiteDatabase database, Stream data, Stream log)
+    private LiteSession(LiteDatabase database, Stream data, Stream log, string path, ILogger logger)
     {
         Database = database;
-        IssuedKeys = IssuedKeys.Load(database);
+        IssuedKeys = IssuedKeys.StartLoading(
+            database,
+            (keys, elapsed) => StoreLog.IssuedKeysLoaded(logger, path, keys, elapsed.TotalSeconds),
+            error => StoreLog.IssuedKeysFailed(logger, path, error));
         Data = data;
         Log = log;
         Experiments = database.GetCollection(Documents.Experiments);
@@ -34,7 +38,7 @@ internal sealed class LiteSession : IDisposable
 
     public IssuedKeys IssuedKeys { get; }
 
-    public static LiteSession Open(IStorageMedium medium, string path, string logPath)
+    public static LiteSession Open(IStorageMedium medium, string path, string logPath, ILogger logger)
     {
         Stream? data = null;
         Stream? log = null;
@@ -67,7 +71,7 @@ internal sealed class LiteSession : IDisposable
                 throw;
             }
 
-            return new LiteSession(database, data, log);
+            return new LiteSession(database, data, log, path, logger);
         }
         catch
         {
@@ -158,6 +162,7 @@ internal sealed class LiteSession : IDisposable
     /// <summary>Drops a session whose engine failed, without letting its leftovers crash the process later.</summary>
     public void Abandon()
     {
+        IssuedKeys.Dispose();
         LiteDbQuirks.DefuseFailedTransactions(Database);
         try
         {
@@ -176,6 +181,7 @@ internal sealed class LiteSession : IDisposable
     {
         try
         {
+            IssuedKeys.Dispose();
             Database.Dispose();
         }
         finally

@@ -22,6 +22,12 @@ internal static partial class StoreLog
     [LoggerMessage(EventId = 106, Level = LogLevel.Warning, Message = "Seed database {Path} reopened")]
     public static partial void Reopened(ILogger logger, string path);
 
+    [LoggerMessage(EventId = 107, Level = LogLevel.Information, Message = "Seed database {Path}: {Keys} issued keys indexed in memory in {Seconds:F2} s")]
+    public static partial void IssuedKeysLoaded(ILogger logger, string path, int keys, double seconds);
+
+    [LoggerMessage(EventId = 108, Level = LogLevel.Warning, Message = "Seed database {Path}: the in-memory index of issued keys could not be loaded; every key is looked up in the file (slower, not wrong)")]
+    public static partial void IssuedKeysFailed(ILogger logger, string path, Exception error);
+
     [LoggerMessage(EventId = 104, Level = LogLevel.Information, Message = "Closed seed database {Path}")]
     public static partial void Closed(ILogger logger, string path);
 }
