@@ -52,6 +52,8 @@ internal static class ScaleMode
         Console.WriteLine($"scan_records_per_s = {cold.PerSecond:F0} (first full scan after the restart, {cold.Records} records through ListIssuedSeeds in pages of 1,000; target >= 200000)");
         Console.WriteLine($"  {cold}");
         Console.WriteLine($"  second scan: {warm}");
+        var indexed = await restarted.WaitForOutputAsync("issued keys indexed");
+        Console.WriteLine($"writer's key index: {indexed[(indexed.IndexOf("]", StringComparison.Ordinal) + 2)..]}");
     }
 
     private sealed record Scan(long Records, double Seconds, double SeeddMicroseconds, double ClientMicroseconds)
