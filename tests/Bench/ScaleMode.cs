@@ -17,7 +17,7 @@ internal static class ScaleMode
         var grow = Stopwatch.StartNew();
         await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db))
         {
-            using var channel = GrpcChannel.ForAddress(seedd.Address, new GrpcChannelOptions { MaxReceiveMessageSize = 64 << 20 });
+            using var channel = GrpcChannel.ForAddress(seedd.Address, new GrpcChannelOptions { MaxReceiveMessageSize = 64 << 20, HttpHandler = new SocketsHttpHandler { InitialHttp2StreamWindowSize = SeedDaemon.Client.Channels.ResponseWindowBytes } });
             var client = new SeedService.SeedServiceClient(channel);
             await client.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "bench/scale", Root = "11" });
             for (var first = 0; first < records; first += 10_000)

@@ -48,7 +48,9 @@ public class InProcessDaemon : IAsyncLifetime
     {
     }
 
-    protected virtual GrpcChannel CreateChannel(string address) => GrpcChannel.ForAddress(address);
+    /// <summary>A plain channel, with the SDK's receive window so that no large answer waits for a window update.</summary>
+    protected virtual GrpcChannel CreateChannel(string address) =>
+        GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = new SocketsHttpHandler { InitialHttp2StreamWindowSize = SeedDaemon.Client.Channels.ResponseWindowBytes } });
 
     public async Task DisposeAsync()
     {

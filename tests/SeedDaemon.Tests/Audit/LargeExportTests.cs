@@ -17,7 +17,7 @@ public sealed class LargeExportTests(ITestOutputHelper output)
     {
         using var folder = new TempFolder();
         await using var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", folder.File("seeds.db"));
-        using (var channel = GrpcChannel.ForAddress(seedd.Address, new GrpcChannelOptions { MaxReceiveMessageSize = 64 << 20 }))
+        using (var channel = GrpcChannel.ForAddress(seedd.Address, new GrpcChannelOptions { MaxReceiveMessageSize = 64 << 20, HttpHandler = new SocketsHttpHandler { InitialHttp2StreamWindowSize = SeedDaemon.Client.Channels.ResponseWindowBytes } }))
         {
             var client = new SeedService.SeedServiceClient(channel);
             await client.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "large/export", Root = "2026" });
