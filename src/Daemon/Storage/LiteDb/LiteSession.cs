@@ -102,6 +102,9 @@ internal sealed class LiteSession : IDisposable
         }
 
         database.UserVersion = Layout;
+
+        // Into the data file (fsynced at checkpoints) now: a crash must never leave data without its layout number.
+        database.Checkpoint();
     }
 
     private readonly Dictionary<string, (BsonDocument Document, bool IsNew, bool Dirty)> _experimentsInBatch = new(StringComparer.Ordinal);
