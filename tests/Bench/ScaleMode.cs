@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
-using Grpc.Net.Client;
 using SeedDaemon.Client;
 using SeedDaemon.Testing;
 using SeedDaemon.V1;
@@ -17,7 +15,7 @@ internal static class ScaleMode
         var grow = Stopwatch.StartNew();
         await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db))
         {
-            using var channel = GrpcChannel.ForAddress(seedd.Address, new GrpcChannelOptions { MaxReceiveMessageSize = 64 << 20, HttpHandler = new SocketsHttpHandler { InitialHttp2StreamWindowSize = SeedDaemon.Client.Channels.ResponseWindowBytes } });
+            using var channel = TestChannels.Create(seedd.Address, maxReceiveMessageSize: 64 << 20);
             var client = new SeedService.SeedServiceClient(channel);
             await client.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "bench/scale", Root = "11" });
             for (var first = 0; first < records; first += 10_000)
@@ -53,7 +51,7 @@ internal static class ScaleMode
         Console.WriteLine($"  {cold}");
         Console.WriteLine($"  second scan: {warm}");
         var indexed = await restarted.WaitForOutputAsync("issued keys indexed");
-        Console.WriteLine($"writer's key index: {indexed[(indexed.IndexOf("]", StringComparison.Ordinal) + 2)..]}");
+        Console.WriteLine($"writer's key index: {indexed[(indexed.IndexOf(']', StringComparison.Ordinal) + 2)..]}");
     }
 
     private sealed record Scan(long Records, double Seconds, double SeeddMicroseconds, double ClientMicroseconds)

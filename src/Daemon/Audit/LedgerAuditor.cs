@@ -22,29 +22,21 @@ public sealed class LedgerAuditor(ISeedStore store, ColumnCache columns)
         // Scan in chain order; stop at a full page, the end, or the scan budget (the token resumes the scan).
         var page = new List<LedgerRecord>(limit);
         var scanned = 0;
-        while (true)
+        foreach (var record in Events(filter.ExperimentId, after))
         {
-            var chunk = store.ListEvents(filter.ExperimentId, after, ChunkSize);
-            foreach (var record in chunk)
+            scanned++;
+            if (filter.Matches(record.Entry))
             {
-                after = record.Entry.Sequence;
-                scanned++;
-                if (filter.Matches(record.Entry))
-                {
-                    page.Add(record);
-                }
-
-                if (page.Count == limit || scanned >= MaxScannedPerPage)
-                {
-                    return (page, PageToken.Encode(Hex(after)));
-                }
+                page.Add(record);
             }
 
-            if (chunk.Count < ChunkSize)
+            if (page.Count == limit || scanned >= MaxScannedPerPage)
             {
-                return (page, "");
+                return (page, PageToken.Encode(Hex(record.Entry.Sequence)));
             }
         }
+
+        return (page, "");
     }
 
     public SeedCheck VerifySeed(SeedKey key, ulong claimed)
@@ -67,33 +59,22 @@ public sealed class LedgerAuditor(ISeedStore store, ColumnCache columns)
         var head = store.GetChainHead(experimentId);
         var previous = LedgerHash.ToHex(LedgerHash.Genesis);
         ulong expected = 1;
-        ulong after = 0;
-        while (expected <= head.Sequence)
+        foreach (var record in Events(experimentId, after: 0))
         {
-            var chunk = store.ListEvents(experimentId, after, ChunkSize);
-            if (chunk.Count == 0)
+            var entry = record.Entry;
+            if (entry.Sequence > head.Sequence)
             {
                 break;
             }
 
-            foreach (var record in chunk)
+            var problem = Check(experiment, record, expected, previous);
+            if (problem is not null)
             {
-                var entry = record.Entry;
-                after = entry.Sequence;
-                if (entry.Sequence > head.Sequence)
-                {
-                    break;
-                }
-
-                var problem = Check(experiment, record, expected, previous);
-                if (problem is not null)
-                {
-                    return new LedgerVerification(false, expected - 1, Math.Min(expected, entry.Sequence), problem, head);
-                }
-
-                previous = record.Hash;
-                expected++;
+                return new LedgerVerification(false, expected - 1, Math.Min(expected, entry.Sequence), problem, head);
             }
+
+            previous = record.Hash;
+            expected++;
         }
 
         var verified = expected - 1;
@@ -131,22 +112,33 @@ public sealed class LedgerAuditor(ISeedStore store, ColumnCache columns)
         }
 
         var head = new ChainHead(0, LedgerHash.ToHex(LedgerHash.Genesis));
-        while (true)
+        foreach (var record in Events(experimentId, after: 0))
         {
-            var events = store.ListEvents(experimentId, head.Sequence, ChunkSize);
-            foreach (var record in events)
-            {
-                yield return new ManifestItem.Event(record);
-                head = new ChainHead(record.Entry.Sequence, record.Hash);
-            }
-
-            if (events.Count < ChunkSize)
-            {
-                break;
-            }
+            yield return new ManifestItem.Event(record);
+            head = new ChainHead(record.Entry.Sequence, record.Hash);
         }
 
         yield return new ManifestItem.Head(head);
+    }
+
+    /// <summary>An experiment's events after <paramref name="after"/> in chain order, read a chunk at a time (memory stays bounded).</summary>
+    private IEnumerable<LedgerRecord> Events(string experimentId, ulong after)
+    {
+        while (true)
+        {
+            var chunk = store.ListEvents(experimentId, after, ChunkSize);
+            foreach (var record in chunk)
+            {
+                yield return record;
+            }
+
+            if (chunk.Count < ChunkSize)
+            {
+                yield break;
+            }
+
+            after = chunk[^1].Entry.Sequence;
+        }
     }
 
     private string? Check(ExperimentRecord experiment, LedgerRecord record, ulong expected, string previous)

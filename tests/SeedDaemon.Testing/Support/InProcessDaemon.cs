@@ -48,9 +48,7 @@ public class InProcessDaemon : IAsyncLifetime
     {
     }
 
-    /// <summary>A plain channel, with the SDK's receive window so that no large answer waits for a window update.</summary>
-    protected virtual GrpcChannel CreateChannel(string address) =>
-        GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = new SocketsHttpHandler { InitialHttp2StreamWindowSize = SeedDaemon.Client.Channels.ResponseWindowBytes } });
+    protected virtual GrpcChannel CreateChannel(string address) => TestChannels.Create(address);
 
     public async Task DisposeAsync()
     {

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Grpc.Net.Client;
 using SeedDaemon.V1;
 using Xunit.Abstractions;
 using Ctl = SeedDaemon.Testing.Seedctl;
@@ -17,7 +16,7 @@ public sealed class LargeExportTests(ITestOutputHelper output)
     {
         using var folder = new TempFolder();
         await using var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", folder.File("seeds.db"));
-        using (var channel = GrpcChannel.ForAddress(seedd.Address, new GrpcChannelOptions { MaxReceiveMessageSize = 64 << 20, HttpHandler = new SocketsHttpHandler { InitialHttp2StreamWindowSize = SeedDaemon.Client.Channels.ResponseWindowBytes } }))
+        using (var channel = TestChannels.Create(seedd.Address, maxReceiveMessageSize: 64 << 20))
         {
             var client = new SeedService.SeedServiceClient(channel);
             await client.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "large/export", Root = "2026" });

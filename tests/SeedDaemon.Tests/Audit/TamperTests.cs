@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Grpc.Net.Client;
 using LiteDB;
 using SeedDaemon.V1;
 using Ctl = SeedDaemon.Testing.Seedctl;
@@ -28,7 +27,7 @@ public sealed class TamperTests
 
         await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db))
         {
-            using var channel = GrpcChannel.ForAddress(seedd.Address);
+            using var channel = TestChannels.Create(seedd.Address);
             var result = await new AuditService.AuditServiceClient(channel).VerifyLedgerAsync(new VerifyLedgerRequest { ExperimentId = "tamper/db" });
             Assert.False(result.Ok);
             Assert.Equal(6ul, result.FirstBrokenSequence);
@@ -46,7 +45,7 @@ public sealed class TamperTests
         var db = folder.File("seeds.db");
         await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db))
         {
-            using var channel = GrpcChannel.ForAddress(seedd.Address);
+            using var channel = TestChannels.Create(seedd.Address);
             var client = new SeedService.SeedServiceClient(channel);
             await client.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "tamper/batch", Root = "17" });
             var batch = new BatchGetSeedsRequest();
@@ -68,7 +67,7 @@ public sealed class TamperTests
 
         await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db))
         {
-            using var channel = GrpcChannel.ForAddress(seedd.Address);
+            using var channel = TestChannels.Create(seedd.Address);
             var result = await new AuditService.AuditServiceClient(channel).VerifyLedgerAsync(new VerifyLedgerRequest { ExperimentId = "tamper/batch" });
             Assert.False(result.Ok);
             Assert.Equal(42ul, result.FirstBrokenSequence);
@@ -91,7 +90,7 @@ public sealed class TamperTests
 
         await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db))
         {
-            using var channel = GrpcChannel.ForAddress(seedd.Address);
+            using var channel = TestChannels.Create(seedd.Address);
             var result = await new AuditService.AuditServiceClient(channel).VerifyLedgerAsync(new VerifyLedgerRequest { ExperimentId = "tamper/gap" });
             Assert.False(result.Ok);
             Assert.Equal(3ul, result.FirstBrokenSequence);
@@ -106,7 +105,7 @@ public sealed class TamperTests
         var manifest = folder.File("manifest.json");
         await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", folder.File("seeds.db")))
         {
-            using var channel = GrpcChannel.ForAddress(seedd.Address);
+            using var channel = TestChannels.Create(seedd.Address);
             var client = new SeedService.SeedServiceClient(channel);
             await client.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "tamper/manifest", Root = "13" });
             for (uint worker = 0; worker < 8; worker++)
@@ -139,7 +138,7 @@ public sealed class TamperTests
     private static async Task IssueAndStop(string db, string experiment, uint workers, bool verify)
     {
         await using var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db);
-        using var channel = GrpcChannel.ForAddress(seedd.Address);
+        using var channel = TestChannels.Create(seedd.Address);
         var client = new SeedService.SeedServiceClient(channel);
         await client.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = experiment, Root = "11" });
         for (uint worker = 0; worker < workers; worker++)

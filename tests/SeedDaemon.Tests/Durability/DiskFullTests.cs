@@ -1,5 +1,4 @@
 using Grpc.Core;
-using Grpc.Net.Client;
 using Microsoft.Extensions.DependencyInjection;
 using SeedDaemon.Daemon.Hosting;
 using SeedDaemon.Daemon.Storage;
@@ -26,7 +25,7 @@ public sealed class DiskFullTests
                 ["Logging:LogLevel:Default"] = "Critical",
             },
             builder => builder.Services.AddSingleton<IStorageMedium>(disk));
-        using var channel = GrpcChannel.ForAddress(seedd.Addresses[0]);
+        using var channel = TestChannels.Create(seedd.Addresses[0]);
         var client = new SeedService.SeedServiceClient(channel);
         var audit = new AuditService.AuditServiceClient(channel);
         await client.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "full/exp", Root = "3" });

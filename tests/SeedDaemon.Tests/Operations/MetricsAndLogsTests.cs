@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using Grpc.Net.Client;
 using SeedDaemon.Daemon.Hosting;
 using SeedDaemon.V1;
 
@@ -21,7 +20,7 @@ public sealed class MetricsAndLogsTests
             ["Logging:LogLevel:Default"] = "Warning",
         });
         Assert.Equal(2, seedd.Addresses.Count);
-        using var channel = GrpcChannel.ForAddress(seedd.Addresses[0]);
+        using var channel = TestChannels.Create(seedd.Addresses[0]);
         var client = new SeedService.SeedServiceClient(channel);
         await client.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "metrics/exp", Root = "1" });
         for (uint worker = 0; worker < 5; worker++)

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Grpc.Net.Client;
 using SeedDaemon.V1;
 using Xunit.Abstractions;
 
@@ -23,7 +22,7 @@ public sealed class CrashTests(ITestOutputHelper output)
             await using var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db);
             if (kill == 0)
             {
-                using var channel = GrpcChannel.ForAddress(seedd.Address);
+                using var channel = TestChannels.Create(seedd.Address);
                 await new SeedService.SeedServiceClient(channel).CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = experiment, Root = "4242" });
             }
 
@@ -55,7 +54,7 @@ public sealed class CrashTests(ITestOutputHelper output)
 
         await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db))
         {
-            using (var channel = GrpcChannel.ForAddress(seedd.Address))
+            using (var channel = TestChannels.Create(seedd.Address))
             {
                 await new SeedService.SeedServiceClient(channel).CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = experiment, Root = "1" });
             }
@@ -90,7 +89,7 @@ public sealed class CrashTests(ITestOutputHelper output)
 
         await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", folder.File("seeds.db")))
         {
-            using var channel = GrpcChannel.ForAddress(seedd.Address);
+            using var channel = TestChannels.Create(seedd.Address);
             await new SeedService.SeedServiceClient(channel).CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = experiment, Root = "8" });
             using var stop = new CancellationTokenSource();
             var load = new LoadGenerator(experiment, acknowledged).RunAsync(seedd.Address, 16, stop.Token);

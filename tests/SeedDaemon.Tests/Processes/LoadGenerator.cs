@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Grpc.Core;
-using Grpc.Net.Client;
 using SeedDaemon.V1;
 
 namespace SeedDaemon.Tests.Processes;
@@ -12,7 +11,7 @@ internal sealed class LoadGenerator(string experimentId, ConcurrentDictionary<ui
 
     public async Task RunAsync(string address, int callers, CancellationToken stop)
     {
-        using var channel = GrpcChannel.ForAddress(address);
+        using var channel = TestChannels.Create(address);
         var client = new SeedService.SeedServiceClient(channel);
         await Task.WhenAll(Enumerable.Range(0, callers).Select(async _ =>
         {
@@ -36,7 +35,7 @@ internal sealed class LoadGenerator(string experimentId, ConcurrentDictionary<ui
     /// <summary>Every acknowledged seed is stored with the same value and first issue time.</summary>
     public static async Task VerifyAsync(string address, string experimentId, ConcurrentDictionary<uint, IssuedSeed> acknowledged, string when)
     {
-        using var channel = GrpcChannel.ForAddress(address);
+        using var channel = TestChannels.Create(address);
         var audit = new AuditService.AuditServiceClient(channel);
         var stored = new Dictionary<uint, IssuedSeed>();
         var token = "";

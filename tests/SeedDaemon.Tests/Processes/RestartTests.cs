@@ -16,7 +16,7 @@ public sealed class RestartTests
         List<IssuedSeed> before;
         await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db))
         {
-            using var channel = GrpcChannel.ForAddress(seedd.Address);
+            using var channel = TestChannels.Create(seedd.Address);
             var client = new SeedService.SeedServiceClient(channel);
             given = await client.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "restart/given", Root = "123456789012345678901234567890", Labels = { ["k"] = "v" } });
             generated = await client.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "restart/generated" });
@@ -41,7 +41,7 @@ public sealed class RestartTests
 
         await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db))
         {
-            using var channel = GrpcChannel.ForAddress(seedd.Address);
+            using var channel = TestChannels.Create(seedd.Address);
             var client = new SeedService.SeedServiceClient(channel);
             Assert.Equal(given, await client.GetExperimentAsync(new GetExperimentRequest { ExperimentId = given.ExperimentId }));
             Assert.Equal(generated, await client.GetExperimentAsync(new GetExperimentRequest { ExperimentId = generated.ExperimentId }));
@@ -64,7 +64,7 @@ public sealed class RestartTests
         IssuedSeed[] acknowledged;
         await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db))
         {
-            using var channel = GrpcChannel.ForAddress(seedd.Address);
+            using var channel = TestChannels.Create(seedd.Address);
             var client = new SeedService.SeedServiceClient(channel);
             await client.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "kill/one" });
             acknowledged = await Task.WhenAll(Enumerable.Range(0, 200).Select(async w =>
@@ -74,7 +74,7 @@ public sealed class RestartTests
 
         await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db))
         {
-            using var channel = GrpcChannel.ForAddress(seedd.Address);
+            using var channel = TestChannels.Create(seedd.Address);
             var stored = await ListAll(channel, ["kill/one"]);
             Assert.Equal(
                 acknowledged.Select(s => (s.Worker, s.Seed64, s.FirstIssueTime)).OrderBy(s => s.Worker),

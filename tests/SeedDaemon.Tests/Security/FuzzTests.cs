@@ -1,6 +1,5 @@
 using System.Globalization;
 using Grpc.Core;
-using Grpc.Net.Client;
 using SeedDaemon.V1;
 using Xunit.Abstractions;
 
@@ -21,7 +20,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
         var seed = Environment.TickCount;
         using var folder = new TempFolder();
         await using var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", folder.File("seeds.db"));
-        using var channel = GrpcChannel.ForAddress(seedd.Address);
+        using var channel = TestChannels.Create(seedd.Address);
         var client = new SeedService.SeedServiceClient(channel);
         await client.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "fuzz/exp", Root = "1" });
         await client.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "fuzz/frozen", Root = "2" });

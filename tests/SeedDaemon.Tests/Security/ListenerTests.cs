@@ -2,7 +2,6 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
-using Grpc.Net.Client;
 using SeedDaemon.Client;
 using SeedDaemon.Daemon.Hosting;
 using SeedDaemon.V1;
@@ -96,7 +95,7 @@ public sealed class ListenerTests
         variables["Seedd__Auth__Tokens__0__Role"] = "auditor";
         variables["Seedd__Auth__Tokens__0__Sha256"] = Convert.ToHexStringLower(SHA256.HashData("ci-token"u8));
         await using var seedd = await SeeddProcess.StartAsync(variables, "--listen", "127.0.0.1:0", "--db", folder.File("seeds.db"));
-        using var channel = GrpcChannel.ForAddress(seedd.Address);
+        using var channel = TestChannels.Create(seedd.Address);
         var client = new SeedService.SeedServiceClient(channel);
         await RpcAssert.FailsWith(StatusCode.Unauthenticated, async () => await client.ListExperimentsAsync(new ListExperimentsRequest()));
         await client.ListExperimentsAsync(new ListExperimentsRequest(), new Metadata { { "authorization", "Bearer ci-token" } });

@@ -16,17 +16,13 @@ internal static class Documents
     public const string Seeds = "seeds";
     public const string Events = "events";
 
-    private const char Separator = '|';
+    public const char Separator = '|';
 
     // '}' is the character after '|': every key of an experiment sorts below "experiment}".
     private const char AfterSeparator = '}';
 
     public static string SeedId(string experimentId, uint worker, string library, string stream) =>
         string.Create(CultureInfo.InvariantCulture, $"{experimentId}{Separator}{worker:x8}{Separator}{library}{Separator}{stream}");
-
-    /// <summary>"experiment|sequence(16 hex)" names a ledger document by its first event: ordinal order is chain order within an experiment.</summary>
-    public static string EventId(string experimentId, ulong sequence) =>
-        string.Create(CultureInfo.InvariantCulture, $"{experimentId}{Separator}{sequence:x16}");
 
     public static string KeyLowerBound(string experimentId) => experimentId + Separator;
 
@@ -73,6 +69,7 @@ internal static class Documents
         ["n"] = 1L,
     };
 
+    /// <summary>A stored record read back: its key parsed from <c>_id</c>.</summary>
     public static SeedRecord ToSeed(BsonDocument document)
     {
         // "experiment|worker|library|stream": no part can contain the separator.
@@ -82,16 +79,19 @@ internal static class Documents
             throw new InvalidDataException($"Issued-seed record '{document["_id"].AsString}' has a damaged key in the database.");
         }
 
-        return new SeedRecord(
-            parts[0],
-            worker,
-            parts[2],
-            parts[3],
-            unchecked((ulong)document["v"].AsInt64),
-            FromUnixMilliseconds(document["t"].AsInt64),
-            document["r"].AsString,
-            (ulong)document["n"].AsInt64);
+        return ToSeed(new SeedIssue(parts[0], worker, parts[2], parts[3], 0), document);
     }
+
+    /// <summary>The record of <paramref name="key"/> (whose seed is ignored: the stored one counts).</summary>
+    public static SeedRecord ToSeed(SeedIssue key, BsonDocument document) => new(
+        key.ExperimentId,
+        key.Worker,
+        key.Library,
+        key.Stream,
+        unchecked((ulong)document["v"].AsInt64),
+        FromUnixMilliseconds(document["t"].AsInt64),
+        document["r"].AsString,
+        (ulong)document["n"].AsInt64);
 
     /// <summary>Labels as [key, value] pairs in ordinal key order.</summary>
     public static BsonArray ToPairs(IReadOnlyDictionary<string, string> labels)

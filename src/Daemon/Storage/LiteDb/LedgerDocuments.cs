@@ -1,3 +1,4 @@
+using System.Globalization;
 using LiteDB;
 using SeedDaemon.Derivation.Ledger;
 
@@ -15,7 +16,15 @@ internal static class LedgerDocuments
     /// <summary>Bounds what one event read has to load (a document of this many events is ~25 KB).</summary>
     public const int MaxEventsPerDocument = 256;
 
-    public static string Id(string experimentId, ulong firstSequence) => Documents.EventId(experimentId, firstSequence);
+    /// <summary>"experiment|first sequence(16 hex)": ordinal order is chain order within an experiment.</summary>
+    public static string Id(string experimentId, ulong firstSequence) =>
+        string.Create(CultureInfo.InvariantCulture, $"{experimentId}{Documents.Separator}{firstSequence:x16}");
+
+    private static (string ExperimentId, ulong FirstSequence) ParseId(string id)
+    {
+        var separator = id.LastIndexOf(Documents.Separator);
+        return (id[..separator], ulong.Parse(id.AsSpan(separator + 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture));
+    }
 
     /// <summary>The events of one request for one experiment, while they are appended to its chain.</summary>
     public sealed class Builder(string experimentId, ChainHead head, long time, RequestOrigin origin)
@@ -23,21 +32,21 @@ internal static class LedgerDocuments
         private readonly ulong _first = head.Sequence + 1;
         private readonly byte[] _previous = LedgerHash.FromHex(head.Hash);
         private readonly BsonArray _events = [];
-        private byte[] _last = LedgerHash.FromHex(head.Hash);
+        private byte[]? _last;
 
         public int Count => _events.Count;
 
         public bool IsFull => _events.Count == MaxEventsPerDocument;
 
         /// <summary>The head after the events added so far.</summary>
-        public ChainHead Head => new(_first + (ulong)_events.Count - 1, LedgerHash.ToHex(_last));
+        public ChainHead Head => new(_first + (ulong)_events.Count - 1, LedgerHash.ToHex(_last ?? _previous));
 
         public void Add(SeedIssue issue)
         {
             var entry = new LedgerEntry(
                 experimentId, _first + (ulong)_events.Count, time, issue.Worker, issue.Library, issue.Stream, issue.Seed64,
                 origin.Principal, origin.Peer, origin.ClientHost, origin.ClientPid, origin.ClientLabels);
-            _last = LedgerHash.Compute(_last, entry);
+            _last = LedgerHash.Compute(_last ?? _previous, entry);
             _events.Add(new BsonArray
             {
                 unchecked((int)issue.Worker),
@@ -65,10 +74,7 @@ internal static class LedgerDocuments
     /// <summary>The events of one stored document, in chain order, each with its previous hash.</summary>
     public static IEnumerable<LedgerRecord> ToEvents(BsonDocument document)
     {
-        var id = document["_id"].AsString;
-        var separator = id.LastIndexOf('|');
-        var experimentId = id[..separator];
-        var first = ulong.Parse(id.AsSpan(separator + 1), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
+        var (experimentId, first) = ParseId(document["_id"].AsString);
         var time = document["t"].AsInt64;
         var principal = document["p"].AsString;
         var peer = document["a"].AsString;

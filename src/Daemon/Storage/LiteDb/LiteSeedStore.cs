@@ -116,7 +116,7 @@ public sealed class LiteSeedStore : ISeedStore, ISessionSource
         Read(session =>
         {
             // Start at the ledger document holding the first wanted event: the last one keyed at or before it.
-            var wanted = Documents.EventId(experimentId, afterSequence + 1);
+            var wanted = LedgerDocuments.Id(experimentId, afterSequence + 1);
             var holding = session.Events.Query()
                 .Where("_id BETWEEN @0 AND @1", Documents.KeyLowerBound(experimentId), wanted)
                 .OrderByDescending("_id")

@@ -100,7 +100,7 @@ internal sealed class RecordIssuesOperation(IReadOnlyList<SeedIssue> issues, Req
                 seeds.Update(document);
             }
 
-            records[i] = Documents.ToSeed(document);
+            records[i] = Documents.ToSeed(issue, document);
             AppendEvent(session, ledgers, issue, now);
         }
 
