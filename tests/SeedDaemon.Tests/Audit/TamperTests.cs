@@ -17,25 +17,22 @@ public sealed class TamperTests
         await IssueAndStop(db, "tamper/db", 10, verify: true);
 
         // Someone with write access to the file changes who asked for event 6.
-        using (var raw = new LiteDatabase($"Filename={db}"))
+        EditEvents(db, events =>
         {
-            var events = raw.GetCollection("events");
             var sixth = events.FindById("tamper/db|0000000000000006");
             sixth["a"] = "ipv4:10.0.0.66:1234";
             events.Update(sixth);
-        }
+        });
 
-        await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db))
+        await VerifyLedger(db, "tamper/db", async (seedd, result) =>
         {
-            using var channel = TestChannels.Create(seedd.Address);
-            var result = await new AuditService.AuditServiceClient(channel).VerifyLedgerAsync(new VerifyLedgerRequest { ExperimentId = "tamper/db" });
             Assert.False(result.Ok);
             Assert.Equal(6ul, result.FirstBrokenSequence);
             Assert.Contains("altered", result.Reason, StringComparison.Ordinal);
 
             var output = await Ctl.Expect(5, seedd.Address, "ledger", "verify", "tamper/db");
             Assert.Contains("event 6", output, StringComparison.Ordinal);
-        }
+        });
     }
 
     [Fact]
@@ -55,25 +52,23 @@ public sealed class TamperTests
         }
 
         // The batch's 100 events share one document; someone swaps the worker of the 42nd (and its seed with it).
-        using (var raw = new LiteDatabase($"Filename={db}"))
+        EditEvents(db, events =>
         {
-            var events = raw.GetCollection("events");
             var document = Assert.Single(events.FindAll());
             var forty2nd = document["k"].AsArray[41].AsArray;
             var fortyThird = document["k"].AsArray[42].AsArray;
             (forty2nd[0], forty2nd[3]) = (fortyThird[0], fortyThird[3]);
             events.Update(document);
-        }
+        });
 
-        await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db))
+        await VerifyLedger(db, "tamper/batch", (_, result) =>
         {
-            using var channel = TestChannels.Create(seedd.Address);
-            var result = await new AuditService.AuditServiceClient(channel).VerifyLedgerAsync(new VerifyLedgerRequest { ExperimentId = "tamper/batch" });
             Assert.False(result.Ok);
             Assert.Equal(42ul, result.FirstBrokenSequence);
             Assert.Equal(41ul, result.EventsChecked);
             Assert.Contains("altered", result.Reason, StringComparison.Ordinal);
-        }
+            return Task.CompletedTask;
+        });
     }
 
     [Fact]
@@ -83,19 +78,15 @@ public sealed class TamperTests
         var db = folder.File("seeds.db");
         await IssueAndStop(db, "tamper/gap", 5, verify: false);
 
-        using (var raw = new LiteDatabase($"Filename={db}"))
-        {
-            raw.GetCollection("events").Delete("tamper/gap|0000000000000003");
-        }
+        EditEvents(db, events => events.Delete("tamper/gap|0000000000000003"));
 
-        await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db))
+        await VerifyLedger(db, "tamper/gap", (_, result) =>
         {
-            using var channel = TestChannels.Create(seedd.Address);
-            var result = await new AuditService.AuditServiceClient(channel).VerifyLedgerAsync(new VerifyLedgerRequest { ExperimentId = "tamper/gap" });
             Assert.False(result.Ok);
             Assert.Equal(3ul, result.FirstBrokenSequence);
             Assert.Contains("event 3 is missing", result.Reason, StringComparison.Ordinal);
-        }
+            return Task.CompletedTask;
+        });
     }
 
     [Fact]
@@ -152,6 +143,21 @@ public sealed class TamperTests
         }
 
         await seedd.StopAsync();
+    }
+
+    /// <summary>Someone with write access to the stopped daemon's file edits its ledger directly.</summary>
+    private static void EditEvents(string db, Action<ILiteCollection<BsonDocument>> edit)
+    {
+        using var raw = new LiteDatabase($"Filename={db}");
+        edit(raw.GetCollection("events"));
+    }
+
+    /// <summary>Starts a daemon on <paramref name="db"/>, verifies the experiment's ledger and hands the answer (and the daemon) to <paramref name="check"/>.</summary>
+    private static async Task VerifyLedger(string db, string experiment, Func<SeeddProcess, VerifyLedgerResponse, Task> check)
+    {
+        await using var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db);
+        using var channel = TestChannels.Create(seedd.Address);
+        await check(seedd, await new AuditService.AuditServiceClient(channel).VerifyLedgerAsync(new VerifyLedgerRequest { ExperimentId = experiment }));
     }
 
     private static async Task Edit(string source, string target, Action<JsonNode> change)
