@@ -1,14 +1,27 @@
 #!/usr/bin/env bash
 # Runs the whole test suite. On a fresh Debian 12 machine with the .NET 10 SDK, as root, it first
-# installs the Debian packages the tests use as oracles; otherwise it names what is missing.
+# installs the Debian packages the tests use; otherwise it names what is missing. Every package is
+# named here: apt-get runs with --no-install-recommends, so nothing may come in as a Recommends
+# (tests/SeedDaemon.Tests/Operations/TestDependenciesTests checks each file the tests read outside
+# the repository against this list with dpkg -S).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(python3 python3-numpy python3-torch python3-sklearn python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc time systemd)
+packages=(
+  python3 python3-numpy python3-torch python3-sklearn  # the oracles: NumPy for the derivation, PyTorch for the draws
+  python3-grpcio python3-protobuf                      # a real non-.NET gRPC client, and what seedd_client needs
+  protobuf-compiler protobuf-compiler-grpc             # protoc and grpc_python_plugin: stubs for Python from protos/
+  libprotobuf-dev                                      # google/protobuf/*.proto, which protoc needs (only a Recommends of protobuf-compiler)
+  python3-venv python3-setuptools python3-wheel        # pip install of seedd_client into a venv (setuptools builds it)
+  postgresql-15                                        # the replicated backend's tests make their own clusters
+  strace                                               # counts the daemon's fsyncs
+  time systemd git                                     # peak memory, systemd-analyze verify, buf breaking's base
+)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
+command -v npm >/dev/null || missing+=(npm)                 # buf comes from the npm registry
 
 if ((${#missing[@]})); then
   if [[ $(id -u) -eq 0 ]]; then
@@ -18,17 +31,13 @@ if ((${#missing[@]})); then
     apt-get install -y -q --no-install-recommends "${missing[@]}"
   else
     echo "run-all: the tests need these Debian packages: ${missing[*]}" >&2
-    echo "run-all: install them (sudo apt-get install ${missing[*]}) or run this script as root." >&2
+    echo "run-all: install them (sudo apt-get install --no-install-recommends ${missing[*]}) or run this script as root." >&2
     exit 2
   fi
 fi
 
 # buf, for the protos' lint and breaking-change tests (npm registry; the binary ships in the package).
 if [[ ! -x tests/.tools/node_modules/.bin/buf ]]; then
-  if ! command -v npm >/dev/null; then
-    echo "run-all: npm is needed to install buf (@bufbuild/buf) for the protos tests: apt-get install npm" >&2
-    exit 2
-  fi
   npm install --no-save --no-audit --no-fund --silent --prefix tests/.tools @bufbuild/buf@1.75.0
 fi
 

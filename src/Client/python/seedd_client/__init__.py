@@ -2,15 +2,27 @@
 and apply them to random, NumPy, PyTorch, TensorFlow, Keras, JAX and scikit-learn.
 
     from seedd_client import SeedClient, apply_bundle
-    client = SeedClient.from_environment()          # SEEDD_ADDRESS, SEEDD_EXPERIMENT, SEEDD_WORKER or RANK
-    bundle = client.get_bundle()                    # one BatchGetSeeds call, every answer re-derived locally
-    applied = apply_bundle(bundle)                  # what was seeded, and what was not installed
+    with SeedClient.from_environment() as client:    # SEEDD_ADDRESS, SEEDD_EXPERIMENT, SEEDD_WORKER or RANK, SEEDD_TOKEN
+        bundle = client.get_bundle()                  # one BatchGetSeeds call, every answer re-derived here
+    report = apply_bundle(bundle, deterministic=True) # what was seeded and switched, and what was not
 """
-from .seedseq import derive, SCHEME, WIDTHS
-from .client import SeedClient, Bundle, IssuedSeed, SeedVerificationError, WorkerIdentity, DEFAULT_COLUMNS
-from .apply import apply_bundle
+__version__ = "0.2.0"
+
+from .apply import SeedingReport, apply_bundle
+from .bundle import Bundle, IssuedSeed, verify
+from .client import DEFAULT_COLUMNS, SeedClient
+from .dataloader import DataLoaderSeeding
+from .errors import (AlreadyExistsError, ExperimentNotFoundError, FailedPreconditionError, InvalidArgumentError,
+                     LibraryNotInstalledError, ResourceExhaustedError, SeeddAuthenticationError, SeeddError,
+                     SeeddPermissionError, SeeddUnavailableError, SeedVerificationError)
+from .identity import WorkerIdentity, compose_worker
+from .rng_state import RngState, RngStateError
+from .seedseq import SCHEME, WIDTHS, derive
 
 __all__ = [
-    "derive", "SCHEME", "WIDTHS", "SeedClient", "Bundle", "IssuedSeed", "SeedVerificationError",
-    "WorkerIdentity", "DEFAULT_COLUMNS", "apply_bundle",
+    "__version__", "SeedClient", "Bundle", "IssuedSeed", "verify", "DEFAULT_COLUMNS", "apply_bundle", "SeedingReport",
+    "DataLoaderSeeding", "RngState", "RngStateError", "WorkerIdentity", "compose_worker", "derive", "SCHEME", "WIDTHS",
+    "SeeddError", "SeeddUnavailableError", "SeeddAuthenticationError", "SeeddPermissionError", "ExperimentNotFoundError",
+    "InvalidArgumentError", "AlreadyExistsError", "FailedPreconditionError", "ResourceExhaustedError",
+    "SeedVerificationError", "LibraryNotInstalledError",
 ]

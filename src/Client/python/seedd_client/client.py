@@ -1,113 +1,66 @@
-"""A worker's view of seedd: identity from the environment, one channel, retries, verification."""
+"""A worker's view of seedd: one channel per daemon address, deadlines, retries, verification."""
+import logging
 import os
 import random
 import socket
 import time
-from dataclasses import dataclass, field
 
 import grpc
 
-from . import _stubs
-from .seedseq import SCHEME, derive
+from . import errors
+from ._proto import seed_service_pb2 as pb
+from ._proto import seed_service_pb2_grpc as rpc
+from .bundle import Bundle, IssuedSeed, verify
+from .identity import DEFAULT_ADDRESS, WorkerIdentity
 
 DEFAULT_COLUMNS = [("python", ""), ("python.hash", ""), ("numpy", ""), ("torch", ""), ("torch.cuda", ""),
                    ("tensorflow", ""), ("keras", ""), ("jax", ""), ("sklearn", "")]
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # a 10,000-key batch answer is a few MB, above gRPC's 4 MB default
+_RETRIED = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+
+log = logging.getLogger("seedd_client")
 
 
-class SeedVerificationError(Exception):
-    """The daemon's answer differs from seedseq-v1 derived here, or uses another scheme."""
+def parse_addresses(address):
+    """"a:50051,b:50051", a list, "http://h:p", "https://h:p", "unix:/path" or "dns:///name:port" -> [(text, target, tls)]."""
+    texts = address if isinstance(address, (list, tuple)) else str(address).split(",")
+    parsed = []
+    for text in (t.strip() for t in texts):
+        if not text:
+            continue
+        tls = text.startswith("https://")
+        target = text.split("://", 1)[1] if text.startswith(("http://", "https://")) else text
+        parsed.append((text, target.rstrip("/"), tls))
+    if not parsed:
+        raise ValueError(f"no daemon address in {address!r}; expected HOST:PORT, http://HOST:PORT, https://..., unix:/path.sock, or several separated by commas")
+    return parsed
 
 
-@dataclass(frozen=True)
-class IssuedSeed:
-    experiment_id: str
-    worker: int
-    library: str
-    stream: str
-    seed: int
-    seed64: int
-    width: int
-    state: tuple
-    spawn_key: tuple
-    root: int
-    scheme: str
-    issue_count: int
-
-
-@dataclass
-class Bundle:
-    """Every seed one worker needs, by (library, stream)."""
-    experiment_id: str
-    worker: int
-    root: int
-    seeds: dict = field(default_factory=dict)
-
-    def get(self, library, stream=""):
-        try:
-            return self.seeds[(library, stream)]
-        except KeyError:
-            raise KeyError(f"the bundle of worker {self.worker} has no seed for {library}/{stream}; ask for that column") from None
-
-    def seed(self, library, stream=""):
-        return self.get(library, stream).seed
-
-    def seed_sequence(self, library="numpy", stream=""):
-        """numpy.random.SeedSequence(root, spawn_key=...) of a column: what new-style NumPy code should use."""
-        import numpy as np
-        return np.random.SeedSequence(self.root, spawn_key=self.get(library, stream).spawn_key)
-
-    def numpy_generator(self, stream=""):
-        import numpy as np
-        return np.random.default_rng(self.seed_sequence("numpy", stream))
-
-    def jax_key(self, stream=""):
-        import jax
-        return jax.random.key(self.seed("jax", stream))
-
-    def sklearn_random_state(self, stream=""):
-        return self.seed("sklearn", stream)
-
-
-@dataclass(frozen=True)
-class WorkerIdentity:
-    address: str
-    experiment_id: str
-    worker: int
-    token: str
-
-    @staticmethod
-    def from_environment(env=None):
-        env = os.environ if env is None else env
-        address = env.get("SEEDD_ADDRESS") or "127.0.0.1:50051"
-        world = env.get("WORLD_SIZE")
-        if env.get("SEEDD_WORKER"):
-            worker = int(env["SEEDD_WORKER"])
-        elif env.get("RANK"):
-            worker = int(env["RANK"])
-        elif world and int(world) > 1:
-            raise RuntimeError(f"WORLD_SIZE is {world} but neither SEEDD_WORKER nor RANK is set: every process would be worker 0")
+class _Target:
+    def __init__(self, text, target, tls, root_certificates):
+        self.address = text
+        options = [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES), ("grpc.max_send_message_length", MAX_MESSAGE_BYTES)]
+        if tls:
+            self.channel = grpc.secure_channel(target, grpc.ssl_channel_credentials(root_certificates), options)
         else:
-            worker = 0
-        if not 0 <= worker < 0xFFFFFFFF:
-            raise ValueError(f"worker {worker} is outside 0..4294967294")
-        return WorkerIdentity(address, env.get("SEEDD_EXPERIMENT", ""), worker, env.get("SEEDD_TOKEN", ""))
+            self.channel = grpc.insecure_channel(target, options)
+        self.seeds = rpc.SeedServiceStub(self.channel)
 
 
 class SeedClient:
-    """One channel to seedd. Every call has a deadline; UNAVAILABLE is retried with backoff; every
-    seed is re-derived locally and a difference raises SeedVerificationError."""
+    """Talks to seedd. Every attempt has a deadline (`timeout`, 10 s); UNAVAILABLE and DEADLINE_EXCEEDED are
+    retried with jittered backoff for up to `retry_timeout` (60 s) — every call of the contract is
+    idempotent — moving to the next address when several are given (a replica that died). The first
+    failed attempt logs one warning ("seedd at ... is not answering; retrying for up to N s") on the
+    "seedd_client" logger. Every seed is re-derived here and a difference raises SeedVerificationError;
+    refusals raise SeeddError subclasses that name the problem."""
 
-    def __init__(self, address="127.0.0.1:50051", token="", timeout=10.0, retry_timeout=60.0, verify=True, labels=None, identity=None):
-        self._pb, self._rpc = _stubs.load()
-        target = address
-        for prefix in ("http://", "https://"):
-            if target.startswith(prefix):
-                target = target[len(prefix):]
-        if address.startswith("https://"):
-            self._channel = grpc.secure_channel(target, grpc.ssl_channel_credentials())
-        else:
-            self._channel = grpc.insecure_channel(target)  # also unix:/path
-        self._stub = self._rpc.SeedServiceStub(self._channel)
+    def __init__(self, address=DEFAULT_ADDRESS, token="", timeout=10.0, retry_timeout=60.0, verify=True, labels=None, identity=None, ca_certificate_path=None):
+        if timeout <= 0 or retry_timeout < 0:
+            raise ValueError(f"timeout must be positive and retry_timeout not negative, got {timeout} and {retry_timeout}")
+        root_certificates = open(ca_certificate_path, "rb").read() if ca_certificate_path else None
+        self._targets = [_Target(text, target, tls, root_certificates) for text, target, tls in parse_addresses(address)]
+        self._current = random.randrange(len(self._targets))  # spread a fleet over the replicas
         self._timeout, self._retry_timeout, self._verify = timeout, retry_timeout, verify
         self.identity = identity
         metadata = [("x-seedd-client-host", socket.gethostname()), ("x-seedd-client-pid", str(os.getpid()))]
@@ -119,11 +72,20 @@ class SeedClient:
 
     @classmethod
     def from_environment(cls, env=None, **options):
+        """A client for SEEDD_ADDRESS with SEEDD_TOKEN, remembering the worker (SEEDD_WORKER or RANK) and
+        SEEDD_EXPERIMENT for get_bundle(). SEEDD_RETRY_TIMEOUT overrides the retry window."""
         identity = WorkerIdentity.from_environment(env)
+        if identity.retry_timeout is not None:
+            options.setdefault("retry_timeout", identity.retry_timeout)
         return cls(identity.address, identity.token, identity=identity, **options)
 
+    @property
+    def addresses(self):
+        return [t.address for t in self._targets]
+
     def close(self):
-        self._channel.close()
+        for target in self._targets:
+            target.channel.close()
 
     def __enter__(self):
         return self
@@ -133,59 +95,67 @@ class SeedClient:
 
     def _call(self, method, request):
         give_up = time.monotonic() + self._retry_timeout
-        backoff = 0.1
+        backoff, attempts, warned = 0.1, 0, False
         while True:
+            target = self._targets[self._current]
+            remaining = give_up - time.monotonic()
             try:
-                return method(request, timeout=self._timeout, metadata=self._metadata)
+                return getattr(target.seeds, method)(request, timeout=min(self._timeout, max(remaining, 0.05)), metadata=self._metadata)
             except grpc.RpcError as error:
-                if error.code() != grpc.StatusCode.UNAVAILABLE or time.monotonic() + backoff > give_up:
-                    raise
-                time.sleep(backoff * (0.5 + random.random() / 2))
-                backoff = min(backoff * 2, 2.0)
+                if error.code() not in _RETRIED:
+                    raise errors.from_rpc_error(error, target.address) from None
+                attempts += 1
+                if not warned and self._retry_timeout > 0:
+                    log.warning("seedd at %s is not answering (%s); retrying for up to %g s", ", ".join(self.addresses), error.code().name, self._retry_timeout)
+                    warned = True
+                self._current = (self._current + 1) % len(self._targets)
+                remaining = give_up - time.monotonic()
+                if remaining <= 0:
+                    raise errors.SeeddUnavailableError(
+                        f"seedd at {', '.join(self.addresses)} did not answer within {self._retry_timeout:g} s ({attempts} attempts; last: "
+                        f"{error.code().name}: {error.details()}). Is it running, and is SEEDD_ADDRESS right?",
+                        error.code().name, target.address) from None
+                if attempts % len(self._targets) == 0:  # every address tried once more: back off
+                    time.sleep(min(backoff * (0.5 + random.random() / 2), remaining))
+                    backoff = min(backoff * 2, 2.0)
 
     def create_experiment(self, experiment_id, root=None, labels=None):
-        request = self._pb.CreateExperimentRequest(experiment_id=experiment_id, root="" if root is None else str(root), labels=labels or {})
-        return self._call(self._stub.CreateExperiment, request)
+        """Creates the experiment, or returns it when it exists with the same root (needs the admin role
+        when the daemon has tokens). root=None lets the daemon draw one."""
+        request = pb.CreateExperimentRequest(experiment_id=experiment_id, root="" if root is None else str(root), labels=labels or {})
+        return self._call("CreateExperiment", request)
 
     def get_experiment(self, experiment_id):
-        return self._call(self._stub.GetExperiment, self._pb.GetExperimentRequest(experiment_id=experiment_id))
+        return self._call("GetExperiment", pb.GetExperimentRequest(experiment_id=experiment_id))
 
     def get_seed(self, experiment_id, worker, library, stream=""):
-        answer = self._call(self._stub.GetSeed, self._pb.GetSeedRequest(experiment_id=experiment_id, worker=worker, library=library, stream=stream))
+        answer = self._call("GetSeed", pb.GetSeedRequest(experiment_id=experiment_id, worker=worker, library=library, stream=stream))
         return self._checked(answer, experiment_id, worker, library, stream)
 
     def get_bundle(self, experiment_id=None, worker=None, columns=None):
-        """All columns of one worker in one BatchGetSeeds call (defaults from the environment)."""
+        """All columns of one worker in one BatchGetSeeds call (experiment and worker default to the
+        environment's: SEEDD_EXPERIMENT, SEEDD_WORKER or RANK)."""
         experiment_id = experiment_id or (self.identity.experiment_id if self.identity else "")
         worker = worker if worker is not None else (self.identity.worker if self.identity else 0)
         if not experiment_id:
-            raise RuntimeError("no experiment: pass experiment_id or set SEEDD_EXPERIMENT")
+            raise ValueError("no experiment: pass experiment_id or set SEEDD_EXPERIMENT")
         columns = list(dict.fromkeys(columns or DEFAULT_COLUMNS))
-        request = self._pb.BatchGetSeedsRequest(requests=[
-            self._pb.GetSeedRequest(experiment_id=experiment_id, worker=worker, library=library, stream=stream) for library, stream in columns])
-        response = self._call(self._stub.BatchGetSeeds, request)
-        if len(response.seeds) != len(columns):
-            raise SeedVerificationError(f"asked for {len(columns)} seeds, got {len(response.seeds)}")
-        seeds = {(library, stream): self._checked(answer, experiment_id, worker, library, stream)
-                 for (library, stream), answer in zip(columns, response.seeds)}
-        return Bundle(experiment_id, worker, int(response.seeds[0].root) if response.seeds else 0, seeds)
+        seeds = self.get_seeds([(experiment_id, worker, library, stream) for library, stream in columns])
+        bundle = Bundle(experiment_id, worker, seeds[0].root if seeds else 0)
+        bundle.seeds = {(s.library, s.stream): s for s in seeds}
+        return bundle
+
+    def get_seeds(self, keys):
+        """Several (experiment, worker, library, stream) keys in one BatchGetSeeds call, verified, in order."""
+        keys = list(keys)
+        request = pb.BatchGetSeedsRequest(requests=[pb.GetSeedRequest(experiment_id=e, worker=w, library=l, stream=s) for e, w, l, s in keys])
+        response = self._call("BatchGetSeeds", request)
+        if len(response.seeds) != len(keys):
+            raise errors.SeedVerificationError(f"asked for {len(keys)} seeds, seedd answered {len(response.seeds)}")
+        return [self._checked(answer, *key) for answer, key in zip(response.seeds, keys)]
 
     def _checked(self, answer, experiment_id, worker, library, stream):
-        seed = IssuedSeed(answer.experiment_id, answer.worker, answer.library, answer.stream, answer.seed, answer.seed64, answer.width,
-                          tuple(answer.state), tuple(answer.spawn_key), int(answer.root), answer.scheme, answer.issue_count)
+        seed = IssuedSeed.of(answer)
         if self._verify:
             verify(seed, experiment_id, worker, library, stream)
         return seed
-
-
-def verify(seed, experiment_id, worker, library, stream):
-    """Raises SeedVerificationError unless seed is exactly the seedseq-v1 answer for the key."""
-    key = f"({experiment_id}, {worker}, {library}, {stream!r})"
-    if seed.scheme != SCHEME:
-        raise SeedVerificationError(f"seedd answered {key} with scheme {seed.scheme!r}; this client verifies {SCHEME} only")
-    if (seed.experiment_id, seed.worker, seed.library, seed.stream) != (experiment_id, worker, library, stream):
-        raise SeedVerificationError(f"seedd answered {key} with the seed of another key")
-    expected = derive(seed.root, worker, library, stream)
-    got = {"seed": seed.seed, "seed64": seed.seed64, "width": seed.width, "state": list(seed.state), "spawn_key": list(seed.spawn_key)}
-    if got != expected:
-        raise SeedVerificationError(f"seedd answered {key} with seed64 {seed.seed64}; seedseq-v1 derives {expected['seed64']}")

@@ -1,0 +1,66 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+
+namespace SeedDaemon.Client.Tests.PythonClient;
+
+/// <summary>Every failure of the Python client raises an exception that names the problem, never a raw gRPC repr.</summary>
+public sealed class PythonErrorTests(TokenDaemon auth) : IClassFixture<TokenDaemon>, IAsyncLifetime
+{
+    private readonly InProcessDaemon _open = new();
+
+    public Task InitializeAsync() => _open.InitializeAsync();
+
+    public Task DisposeAsync() => _open.DisposeAsync();
+
+    [Fact]
+    public async Task Failures_raise_exceptions_that_name_the_problem()
+    {
+        var unreachable = $"127.0.0.1:{ClosedPort()}";
+        var result = await PythonClientPackage.ScenarioAsync("errors", _open.Address, unreachable, auth.Address);
+
+        var down = result.GetProperty("unreachable");
+        Assert.Equal("SeeddUnavailableError", Type(down));
+        Assert.Contains($"seedd at {unreachable} did not answer within 2 s", Message(down), StringComparison.Ordinal);
+        Assert.InRange(down.GetProperty("seconds").GetDouble(), 1.5, 4.0);
+
+        Assert.Equal("ExperimentNotFoundError", Type(result.GetProperty("missing_experiment")));
+        Assert.Contains("Experiment 'errors/none' does not exist", Message(result.GetProperty("missing_experiment")), StringComparison.Ordinal);
+
+        var library = result.GetProperty("invalid_library");
+        Assert.Equal("InvalidArgumentError", Type(library));
+        Assert.Equal("library", library.GetProperty("field").GetString());
+        Assert.Contains("library 'Bad Lib'", Message(library), StringComparison.Ordinal);
+        Assert.Equal("worker", result.GetProperty("reserved_worker").GetProperty("field").GetString());
+
+        var token = result.GetProperty("wrong_token");
+        Assert.Equal("SeeddAuthenticationError", Type(token));
+        Assert.Contains("bearer token is not valid", Message(token), StringComparison.Ordinal);
+        Assert.Contains("SEEDD_TOKEN", Message(token), StringComparison.Ordinal);
+        Assert.Equal("SeeddAuthenticationError", Type(result.GetProperty("no_token")));
+
+        foreach (var failure in result.EnumerateObject())
+        {
+            Assert.DoesNotContain("_InactiveRpcError", Message(failure.Value), StringComparison.Ordinal);
+            Assert.DoesNotContain("debug_error_string", Message(failure.Value), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task A_refused_batch_names_the_key_that_broke_the_rule()
+    {
+        var result = await PythonClientPackage.ScenarioAsync("invalid_field", _open.Address);
+        Assert.Equal("requests[1].library", result.GetProperty("field").GetString());
+    }
+
+    private static string Type(JsonElement failure) => failure.GetProperty("type").GetString()!;
+
+    private static string Message(JsonElement failure) => failure.GetProperty("message").GetString()!;
+
+    private static int ClosedPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
