@@ -1,5 +1,5 @@
 using SeedDaemon.Daemon.Issuance;
-using SeedDaemon.Daemon.Storage;
+using SeedDaemon.Daemon.Recording;
 using SeedDaemon.Derivation;
 using SeedDaemon.Derivation.Ledger;
 

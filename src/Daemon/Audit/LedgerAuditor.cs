@@ -1,5 +1,7 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
 using SeedDaemon.Daemon.Issuance;
-using SeedDaemon.Daemon.Storage;
+using SeedDaemon.Daemon.Recording;
 using SeedDaemon.Derivation;
 using SeedDaemon.Derivation.Ledger;
 
@@ -11,18 +13,18 @@ public sealed class LedgerAuditor(ISeedStore store, ColumnCache columns)
     private const int ChunkSize = 1000;
     private const int MaxScannedPerPage = 20_000;
 
-    public (IReadOnlyList<LedgerRecord> Events, string NextPageToken) ListEvents(EventFilter filter, int pageSize, string? pageToken)
+    public async Task<(IReadOnlyList<LedgerRecord> Events, string NextPageToken)> ListEventsAsync(EventFilter filter, int pageSize, string? pageToken, CancellationToken cancellationToken)
     {
         Validation.ExperimentId(filter.ExperimentId);
         var limit = Validation.PageSize(pageSize);
         filter.Validate();
-        _ = Experiment(filter.ExperimentId);
+        _ = await ExperimentAsync(filter.ExperimentId, cancellationToken);
         var after = DecodeSequence(pageToken);
 
         // Scan in chain order; stop at a full page, the end, or the scan budget (the token resumes the scan).
         var page = new List<LedgerRecord>(limit);
         var scanned = 0;
-        foreach (var record in Events(filter.ExperimentId, after))
+        await foreach (var record in EventsAsync(filter.ExperimentId, after, cancellationToken))
         {
             scanned++;
             if (filter.Matches(record.Entry))
@@ -39,11 +41,11 @@ public sealed class LedgerAuditor(ISeedStore store, ColumnCache columns)
         return (page, "");
     }
 
-    public SeedCheck VerifySeed(SeedKey key, ulong claimed)
+    public async Task<SeedCheck> VerifySeedAsync(SeedKey key, ulong claimed, CancellationToken cancellationToken)
     {
-        var experiment = Experiment(key.ExperimentId);
+        var experiment = await ExperimentAsync(key.ExperimentId, cancellationToken);
         var derived = columns.Get(experiment.Root, key.Library, key.Stream).Derive(key.Worker);
-        var record = store.FindSeed(key.ExperimentId, key.Worker, key.Library, key.Stream);
+        var record = await store.FindSeedAsync(key.ExperimentId, key.Worker, key.Library, key.Stream, cancellationToken);
         return new SeedCheck(claimed == derived.Seed || claimed == derived.Seed64, derived, record);
     }
 
@@ -52,14 +54,14 @@ public sealed class LedgerAuditor(ISeedStore store, ColumnCache columns)
     /// sequence, previous hash, hash of the contents, seed against seedseq-v1, and the issued-seed
     /// record behind every event. Reads in chunks: memory stays bounded.
     /// </summary>
-    public LedgerVerification VerifyLedger(string experimentId)
+    public async Task<LedgerVerification> VerifyLedgerAsync(string experimentId, CancellationToken cancellationToken)
     {
         Validation.ExperimentId(experimentId);
-        var experiment = Experiment(experimentId);
-        var head = store.GetChainHead(experimentId);
+        var experiment = await ExperimentAsync(experimentId, cancellationToken);
+        var head = await store.GetChainHeadAsync(experimentId, cancellationToken);
         var previous = LedgerHash.ToHex(LedgerHash.Genesis);
         ulong expected = 1;
-        foreach (var record in Events(experimentId, after: 0))
+        await foreach (var record in EventsAsync(experimentId, 0, cancellationToken))
         {
             var entry = record.Entry;
             if (entry.Sequence > head.Sequence)
@@ -67,7 +69,7 @@ public sealed class LedgerAuditor(ISeedStore store, ColumnCache columns)
                 break;
             }
 
-            var problem = Check(experiment, record, expected, previous);
+            var problem = await CheckAsync(experiment, record, expected, previous, cancellationToken);
             if (problem is not null)
             {
                 return new LedgerVerification(false, expected - 1, Math.Min(expected, entry.Sequence), problem, head);
@@ -88,16 +90,16 @@ public sealed class LedgerAuditor(ISeedStore store, ColumnCache columns)
     }
 
     /// <summary>The manifest's parts in order: the experiment, every issued seed, every event, then the head of the last event sent.</summary>
-    public IEnumerable<ManifestItem> Manifest(string experimentId)
+    public async IAsyncEnumerable<ManifestItem> ManifestAsync(string experimentId, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         Validation.ExperimentId(experimentId);
-        var experiment = Experiment(experimentId);
+        var experiment = await ExperimentAsync(experimentId, cancellationToken);
         yield return new ManifestItem.Header(experiment);
 
         SeedCursor? cursor = null;
         while (true)
         {
-            var seeds = store.ListSeeds(experimentId, cursor, ChunkSize);
+            var seeds = await store.ListSeedsAsync(experimentId, cursor, ChunkSize, cancellationToken);
             foreach (var seed in seeds)
             {
                 yield return new ManifestItem.Seed(IssuedSeedResult.Of(seed, experiment, columns));
@@ -111,8 +113,8 @@ public sealed class LedgerAuditor(ISeedStore store, ColumnCache columns)
             cursor = new SeedCursor(seeds[^1].Worker, seeds[^1].Library, seeds[^1].Stream);
         }
 
-        var head = new ChainHead(0, LedgerHash.ToHex(LedgerHash.Genesis));
-        foreach (var record in Events(experimentId, after: 0))
+        var head = ChainHead.Genesis;
+        await foreach (var record in EventsAsync(experimentId, 0, cancellationToken))
         {
             yield return new ManifestItem.Event(record);
             head = new ChainHead(record.Entry.Sequence, record.Hash);
@@ -122,11 +124,11 @@ public sealed class LedgerAuditor(ISeedStore store, ColumnCache columns)
     }
 
     /// <summary>An experiment's events after <paramref name="after"/> in chain order, read a chunk at a time (memory stays bounded).</summary>
-    private IEnumerable<LedgerRecord> Events(string experimentId, ulong after)
+    private async IAsyncEnumerable<LedgerRecord> EventsAsync(string experimentId, ulong after, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         while (true)
         {
-            var chunk = store.ListEvents(experimentId, after, ChunkSize);
+            var chunk = await store.ListEventsAsync(experimentId, after, ChunkSize, cancellationToken);
             foreach (var record in chunk)
             {
                 yield return record;
@@ -141,7 +143,7 @@ public sealed class LedgerAuditor(ISeedStore store, ColumnCache columns)
         }
     }
 
-    private string? Check(ExperimentRecord experiment, LedgerRecord record, ulong expected, string previous)
+    private async Task<string?> CheckAsync(ExperimentRecord experiment, LedgerRecord record, ulong expected, string previous, CancellationToken cancellationToken)
     {
         var entry = record.Entry;
         if (entry.Sequence != expected)
@@ -165,7 +167,7 @@ public sealed class LedgerAuditor(ISeedStore store, ColumnCache columns)
             return $"event {entry.Sequence}: seed64 {entry.Seed64} is not the seedseq-v1 seed {derived.Seed64} of its key";
         }
 
-        var seed = store.FindSeed(entry.ExperimentId, entry.Worker, entry.Library, entry.Stream);
+        var seed = await store.FindSeedAsync(entry.ExperimentId, entry.Worker, entry.Library, entry.Stream, cancellationToken);
         if (seed is null || seed.Seed64 != entry.Seed64)
         {
             return $"event {entry.Sequence}: the issued-seed record of its key is missing or holds another seed";
@@ -174,10 +176,10 @@ public sealed class LedgerAuditor(ISeedStore store, ColumnCache columns)
         return null;
     }
 
-    private ExperimentRecord Experiment(string experimentId) =>
-        store.FindExperiment(experimentId) ?? throw SeedDaemonException.ExperimentNotFound(experimentId);
+    private async Task<ExperimentRecord> ExperimentAsync(string experimentId, CancellationToken cancellationToken) =>
+        await store.FindExperimentAsync(experimentId, cancellationToken) ?? throw SeedDaemonException.ExperimentNotFound(experimentId);
 
-    private static string Hex(ulong sequence) => sequence.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
+    private static string Hex(ulong sequence) => sequence.ToString("x16", CultureInfo.InvariantCulture);
 
     private static ulong DecodeSequence(string? pageToken)
     {
@@ -187,7 +189,7 @@ public sealed class LedgerAuditor(ISeedStore store, ColumnCache columns)
             return 0;
         }
 
-        return ulong.TryParse(text, System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out var sequence) && text.Length == 16
+        return ulong.TryParse(text, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var sequence) && text.Length == 16
             ? sequence
             : throw SeedDaemonException.Invalid("page_token", "page_token is damaged; pass next_page_token from the previous response unchanged.");
     }

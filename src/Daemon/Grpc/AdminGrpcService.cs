@@ -1,7 +1,7 @@
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using SeedDaemon.Daemon.Issuance;
-using SeedDaemon.Daemon.Storage;
+using SeedDaemon.Daemon.Recording;
 using SeedDaemon.V1;
 
 namespace SeedDaemon.Daemon.Grpc;

@@ -9,15 +9,15 @@ namespace SeedDaemon.Daemon.Grpc;
 /// <summary>seeddaemon.v1.AuditService: read-only questions about what was issued, and ledger proofs.</summary>
 internal sealed class AuditGrpcService(SeedIssuer issuer, LedgerAuditor auditor) : AuditService.AuditServiceBase
 {
-    public override Task<ListIssuedSeedsResponse> ListIssuedSeeds(ListIssuedSeedsRequest request, ServerCallContext context)
+    public override async Task<ListIssuedSeedsResponse> ListIssuedSeeds(ListIssuedSeedsRequest request, ServerCallContext context)
     {
-        var (page, next) = issuer.ListIssued(request.ExperimentId, request.PageSize, request.PageToken);
+        var (page, next) = await issuer.ListIssuedAsync(request.ExperimentId, request.PageSize, request.PageToken, context.CancellationToken);
         var response = new ListIssuedSeedsResponse { NextPageToken = next };
         response.Seeds.AddRange(page.Select(ProtoMapper.ToProto));
-        return Task.FromResult(response);
+        return response;
     }
 
-    public override Task<ListEventsResponse> ListEvents(ListEventsRequest request, ServerCallContext context)
+    public override async Task<ListEventsResponse> ListEvents(ListEventsRequest request, ServerCallContext context)
     {
         var filter = new EventFilter(
             request.ExperimentId,
@@ -27,16 +27,16 @@ internal sealed class AuditGrpcService(SeedIssuer issuer, LedgerAuditor auditor)
             request.HasStream ? request.Stream : null,
             request.StartTime?.ToDateTime(),
             request.EndTime?.ToDateTime());
-        var (page, next) = auditor.ListEvents(filter, request.PageSize, request.PageToken);
+        var (page, next) = await auditor.ListEventsAsync(filter, request.PageSize, request.PageToken, context.CancellationToken);
         var response = new ListEventsResponse { NextPageToken = next };
         response.Events.AddRange(page.Select(ProtoMapper.ToProto));
-        return Task.FromResult(response);
+        return response;
     }
 
-    public override Task<VerifySeedResponse> VerifySeed(VerifySeedRequest request, ServerCallContext context)
+    public override async Task<VerifySeedResponse> VerifySeed(VerifySeedRequest request, ServerCallContext context)
     {
         var key = SeedKey.Parse(request.ExperimentId, request.Worker, request.Library, request.Stream);
-        var check = auditor.VerifySeed(key, request.Seed);
+        var check = await auditor.VerifySeedAsync(key, request.Seed, context.CancellationToken);
         var response = new VerifySeedResponse
         {
             Match = check.Match,
@@ -52,28 +52,27 @@ internal sealed class AuditGrpcService(SeedIssuer issuer, LedgerAuditor auditor)
             response.FirstIssueTime = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(check.Record.FirstIssueTime);
         }
 
-        return Task.FromResult(response);
+        return response;
     }
 
     public override async Task ExportManifest(ExportManifestRequest request, IServerStreamWriter<ManifestPart> responseStream, ServerCallContext context)
     {
-        foreach (var item in auditor.Manifest(request.ExperimentId))
+        await foreach (var item in auditor.ManifestAsync(request.ExperimentId, context.CancellationToken))
         {
-            context.CancellationToken.ThrowIfCancellationRequested();
             await responseStream.WriteAsync(ProtoMapper.ToProto(item), context.CancellationToken);
         }
     }
 
-    public override Task<VerifyLedgerResponse> VerifyLedger(VerifyLedgerRequest request, ServerCallContext context)
+    public override async Task<VerifyLedgerResponse> VerifyLedger(VerifyLedgerRequest request, ServerCallContext context)
     {
-        var result = auditor.VerifyLedger(request.ExperimentId);
-        return Task.FromResult(new VerifyLedgerResponse
+        var result = await auditor.VerifyLedgerAsync(request.ExperimentId, context.CancellationToken);
+        return new VerifyLedgerResponse
         {
             Ok = result.Ok,
             EventsChecked = result.EventsChecked,
             FirstBrokenSequence = result.FirstBrokenSequence,
             Reason = result.Reason,
             ChainHead = new V1.ChainHead { Sequence = result.Head.Sequence, Hash = result.Head.Hash },
-        });
+        };
     }
 }

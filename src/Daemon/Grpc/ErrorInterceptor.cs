@@ -2,8 +2,6 @@ using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
-using SeedDaemon.Daemon.Issuance;
-using SeedDaemon.Daemon.Storage.LiteDb;
 
 namespace SeedDaemon.Daemon.Grpc;
 
@@ -52,7 +50,7 @@ internal sealed class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Inter
             return new RpcException(new global::Grpc.Core.Status(StatusCode.Cancelled, "The call was cancelled by the client or its deadline passed."));
         }
 
-        if (StorageErrors.Translate(error) is SeedDaemonException known)
+        if (error is SeedDaemonException known)
         {
             return ToRpcException(known);
         }

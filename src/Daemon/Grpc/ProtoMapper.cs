@@ -1,7 +1,7 @@
 using Google.Protobuf.WellKnownTypes;
 using SeedDaemon.Daemon.Audit;
 using SeedDaemon.Daemon.Issuance;
-using SeedDaemon.Daemon.Storage;
+using SeedDaemon.Daemon.Recording;
 using SeedDaemon.Derivation;
 using SeedDaemon.V1;
 

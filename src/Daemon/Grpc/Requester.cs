@@ -2,7 +2,7 @@ using System.Globalization;
 using Grpc.Core;
 using Microsoft.AspNetCore.Http;
 using SeedDaemon.Daemon.Issuance;
-using SeedDaemon.Daemon.Storage;
+using SeedDaemon.Daemon.Recording;
 
 namespace SeedDaemon.Daemon.Grpc;
 

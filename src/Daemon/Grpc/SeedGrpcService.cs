@@ -11,15 +11,15 @@ internal sealed class SeedGrpcService(ExperimentRegistry experiments, SeedIssuer
     public override async Task<Experiment> CreateExperiment(CreateExperimentRequest request, ServerCallContext context) =>
         ProtoMapper.ToProto(await experiments.CreateAsync(request.ExperimentId, request.Root, request.Labels, context.CancellationToken));
 
-    public override Task<Experiment> GetExperiment(GetExperimentRequest request, ServerCallContext context) =>
-        Task.FromResult(ProtoMapper.ToProto(experiments.Get(request.ExperimentId)));
+    public override async Task<Experiment> GetExperiment(GetExperimentRequest request, ServerCallContext context) =>
+        ProtoMapper.ToProto(await experiments.GetAsync(request.ExperimentId, context.CancellationToken));
 
-    public override Task<ListExperimentsResponse> ListExperiments(ListExperimentsRequest request, ServerCallContext context)
+    public override async Task<ListExperimentsResponse> ListExperiments(ListExperimentsRequest request, ServerCallContext context)
     {
-        var (page, next) = experiments.List(request.PageSize, request.PageToken);
+        var (page, next) = await experiments.ListAsync(request.PageSize, request.PageToken, context.CancellationToken);
         var response = new ListExperimentsResponse { NextPageToken = next };
         response.Experiments.AddRange(page.Select(ProtoMapper.ToProto));
-        return Task.FromResult(response);
+        return response;
     }
 
     public override async Task<Experiment> FreezeExperiment(FreezeExperimentRequest request, ServerCallContext context) =>

@@ -33,6 +33,7 @@ public static class CommandLine
         ["--listen"] = "Seedd:Listen",
         ["--db"] = "Seedd:Database",
         ["--http-listen"] = "Seedd:HttpListen",
+        ["--postgres"] = "Seedd:Postgres:ConnectionString",
         ["--config"] = ConfigFileKey,
     };
 

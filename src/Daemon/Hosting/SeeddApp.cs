@@ -10,8 +10,8 @@ using System.Security.Cryptography.X509Certificates;
 using SeedDaemon.Daemon.Issuance;
 using SeedDaemon.Daemon.Operations;
 using SeedDaemon.Daemon.Security;
+using SeedDaemon.Daemon.Recording;
 using SeedDaemon.Daemon.Storage;
-using SeedDaemon.Daemon.Storage.LiteDb;
 using SeedDaemon.Derivation;
 
 namespace SeedDaemon.Daemon.Hosting;
@@ -67,6 +67,7 @@ public static class SeeddApp
         }
 
         builder.Configuration.AddInMemoryCollection(settings);
+        ReadConnectionStringFile(builder.Configuration);
 
         var options = builder.Configuration.GetSection(SeeddOptions.SectionName).Get<SeeddOptions>() ?? new SeeddOptions();
         var validation = new SeeddOptionsValidator().Validate(null, options);
@@ -83,6 +84,13 @@ public static class SeeddApp
 
         var app = builder.Build();
         MapEndpoints(app);
+
+        // Listeners first: a taken port must stop the start before the store creates or opens anything.
+        if (ListenCheck.FirstTaken(options) is { } taken)
+        {
+            await app.DisposeAsync();
+            throw new SeeddStartException(ExitCodes.ListenFailed, taken);
+        }
 
         ISeedStore store;
         try
@@ -101,6 +109,8 @@ public static class SeeddApp
         }
         catch (IOException error)
         {
+            // Taken between the check and the bind: what opening the store created goes again.
+            store.DisposeAfterRefusedStart();
             await app.DisposeAsync();
             var reason = error.InnerException?.Message ?? error.Message;
             throw new SeeddStartException(ExitCodes.ListenFailed, $"cannot listen on {options.Listen}: {reason}", error);
@@ -115,12 +125,42 @@ public static class SeeddApp
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SeedDaemon.Daemon");
         if (logger.IsEnabled(LogLevel.Information))
         {
-            HostingLog.Listening(logger, CommandLine.Version, string.Join(", ", addresses), store.Location, SeedSeqV1.Scheme);
+            var listeners = string.Join(", ", addresses.Select((a, i) => i == 0 ? $"{a} (gRPC)" : $"{a} (HTTP/1.1: REST, /metrics)"));
+            HostingLog.Listening(logger, CommandLine.Version, listeners, store.Location, SeedSeqV1.Scheme);
+            var tokens = options.Auth.Tokens;
+            if (tokens.Count > 0)
+            {
+                HostingLog.AuthOn(logger, tokens.Count, string.Join(", ", tokens.GroupBy(t => t.Role).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Count()} {g.Key}")));
+            }
+            else
+            {
+                HostingLog.AuthOff(logger, listen.IsLocalOnly ? "this machine only (loopback or a Unix socket)" : "any machine that reaches the listener (Seedd:Auth:AllowAnonymous)");
+            }
         }
 
         app.Lifetime.ApplicationStopping.Register(() => HostingLog.Stopping(logger));
         app.Services.GetRequiredService<SystemdNotifier>().Notify("READY=1");
         return new RunningSeedd(app, addresses);
+    }
+
+    /// <summary>Seedd:Postgres:ConnectionStringFile (systemd credentials, a mounted secret) fills in the connection string.</summary>
+    private static void ReadConnectionStringFile(ConfigurationManager configuration)
+    {
+        const string FileKey = "Seedd:Postgres:ConnectionStringFile";
+        const string Key = "Seedd:Postgres:ConnectionString";
+        if (configuration[FileKey] is not { Length: > 0 } file || !string.IsNullOrWhiteSpace(configuration[Key]))
+        {
+            return;
+        }
+
+        try
+        {
+            configuration[Key] = File.ReadAllText(file).Trim();
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            throw new SeeddStartException(ExitCodes.InvalidConfiguration, $"invalid configuration: {FileKey}: cannot read {file}: {error.Message}");
+        }
     }
 
     private static void ConfigureLogging(WebApplicationBuilder builder, SeeddOptions options)
@@ -160,12 +200,7 @@ public static class SeeddApp
         services.AddSingleton<IValidateOptions<SeeddOptions>, SeeddOptionsValidator>();
         services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(8));
 
-        services.AddSingleton<ISeedStore>(sp =>
-        {
-            var options = sp.GetRequiredService<IOptions<SeeddOptions>>().Value;
-            var metrics = sp.GetRequiredService<Metrics>();
-            return LiteSeedStore.Open(options.Database, options.GroupCommitMaxOperations, sp.GetRequiredService<ILogger<LiteSeedStore>>(), sp.GetService<IStorageMedium>(), metrics.GroupCommit);
-        });
+        services.AddSingleton(StoreFactory.Open);
         services.AddSingleton(sp => new SeeddLimits(sp.GetRequiredService<IOptions<SeeddOptions>>().Value.MaxBatchKeys));
         services.AddSingleton<ColumnCache>(_ => new ColumnCache());
         services.AddSingleton<ExperimentRegistry>();
@@ -261,7 +296,7 @@ public static class SeeddApp
         // Prometheus scrapes over HTTP/1.1, on the --http-listen listener only.
         app.MapGet("/metrics", (HttpContext context, Metrics metrics, ISeedStore store) =>
             context.Request.Protocol.StartsWith("HTTP/1", StringComparison.Ordinal)
-                ? Results.Text(metrics.Render(store.SizeBytes, store.ExperimentCount), "text/plain; version=0.0.4; charset=utf-8")
+                ? Results.Text(metrics.Render(store.Statistics), "text/plain; version=0.0.4; charset=utf-8")
                 : Results.NotFound());
     }
 }

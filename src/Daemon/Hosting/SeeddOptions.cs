@@ -16,8 +16,17 @@ public sealed class SeeddOptions
     /// <summary>plain (default; journald's format under systemd) or json (one JSON object per line).</summary>
     public string LogFormat { get; set; } = "plain";
 
-    /// <summary>The LiteDB file; created with its folder when missing.</summary>
-    public string Database { get; set; } = "./data/seeds.db";
+    public const string DefaultDatabase = "./data/seeds.db";
+
+    /// <summary>The LiteDB file (embedded store); created with its folder when missing. Default ./data/seeds.db unless PostgreSQL is configured.</summary>
+    public string? Database { get; set; }
+
+    /// <summary>The replicated store: several seedd replicas over one PostgreSQL database.</summary>
+    public PostgresOptions Postgres { get; set; } = new();
+
+    public bool UsesPostgres => !string.IsNullOrWhiteSpace(Postgres.ConnectionString);
+
+    public string DatabasePath => string.IsNullOrWhiteSpace(Database) ? DefaultDatabase : Database;
 
     /// <summary>Most keys one BatchGetSeeds call may ask for.</summary>
     public int MaxBatchKeys { get; set; } = 10_000;
@@ -31,6 +40,16 @@ public sealed class SeeddOptions
     public AuthOptions Auth { get; set; } = new();
 
     public TlsOptions Tls { get; set; } = new();
+}
+
+/// <summary>Section "Seedd:Postgres".</summary>
+public sealed class PostgresOptions
+{
+    /// <summary>Npgsql keyword format (Host=a,b;Database=seedd;Username=seedd;Password=...) or a postgresql://user@host:port/db URI.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>A file holding the connection string (systemd credentials, a secret mount), read at start instead of ConnectionString.</summary>
+    public string? ConnectionStringFile { get; set; }
 }
 
 /// <summary>The request bounds the gRPC layer enforces, from <see cref="SeeddOptions"/>.</summary>

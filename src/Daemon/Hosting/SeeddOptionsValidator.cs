@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using SeedDaemon.Daemon.Security;
+using SeedDaemon.Daemon.Storage.Postgres;
 
 namespace SeedDaemon.Daemon.Hosting;
 
@@ -39,9 +40,14 @@ public sealed class SeeddOptionsValidator : IValidateOptions<SeeddOptions>
             failures.Add($"Seedd:Tls: CertificatePath ({options.Tls.CertificatePath}) and KeyPath ({options.Tls.KeyPath}) must both name existing PEM files.");
         }
 
-        if (string.IsNullOrWhiteSpace(options.Database))
+        if (options.UsesPostgres && !string.IsNullOrWhiteSpace(options.Database))
         {
-            failures.Add("Seedd:Database (--db): a database file path is required.");
+            failures.Add("Seedd:Database (--db) and Seedd:Postgres:ConnectionString (--postgres) both name a store: seedd uses one, the embedded LiteDB file or PostgreSQL. Give only one of them.");
+        }
+
+        if (options.UsesPostgres && PostgresConnection.Check(options.Postgres.ConnectionString!) is { } connectionError)
+        {
+            failures.Add($"Seedd:Postgres:ConnectionString (--postgres): {connectionError}");
         }
 
         if (options.MaxBatchKeys is < 1 or > 1_000_000)

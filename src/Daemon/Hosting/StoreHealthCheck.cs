@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using SeedDaemon.Daemon.Storage;
+using SeedDaemon.Daemon.Recording;
 
 namespace SeedDaemon.Daemon.Hosting;
 

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging;
-using SeedDaemon.Daemon.Storage;
+using SeedDaemon.Daemon.Recording;
 using SeedDaemon.Derivation;
 
 namespace SeedDaemon.Daemon.Issuance;
@@ -44,17 +44,17 @@ public sealed class ExperimentRegistry(ISeedStore store, ILogger<ExperimentRegis
         return stored;
     }
 
-    public ExperimentRecord Get(string experimentId)
+    public async Task<ExperimentRecord> GetAsync(string experimentId, CancellationToken cancellationToken)
     {
         Validation.ExperimentId(experimentId);
-        return store.FindExperiment(experimentId) ?? throw SeedDaemonException.ExperimentNotFound(experimentId);
+        return await store.FindExperimentAsync(experimentId, cancellationToken) ?? throw SeedDaemonException.ExperimentNotFound(experimentId);
     }
 
-    public (IReadOnlyList<ExperimentRecord> Experiments, string NextPageToken) List(int pageSize, string? pageToken)
+    public async Task<(IReadOnlyList<ExperimentRecord> Experiments, string NextPageToken)> ListAsync(int pageSize, string? pageToken, CancellationToken cancellationToken)
     {
         var limit = Validation.PageSize(pageSize);
         var after = PageToken.Decode(pageToken);
-        var page = store.ListExperiments(after, limit + 1);
+        var page = await store.ListExperimentsAsync(after, limit + 1, cancellationToken);
         if (page.Count <= limit)
         {
             return (page, "");

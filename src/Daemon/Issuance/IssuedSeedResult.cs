@@ -1,4 +1,4 @@
-using SeedDaemon.Daemon.Storage;
+using SeedDaemon.Daemon.Recording;
 using SeedDaemon.Derivation;
 
 namespace SeedDaemon.Daemon.Issuance;

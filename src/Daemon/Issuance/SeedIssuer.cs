@@ -1,5 +1,5 @@
 using SeedDaemon.Daemon.Operations;
-using SeedDaemon.Daemon.Storage;
+using SeedDaemon.Daemon.Recording;
 using SeedDaemon.Derivation;
 
 namespace SeedDaemon.Daemon.Issuance;
@@ -20,25 +20,26 @@ public sealed class SeedIssuer(ISeedStore store, ColumnCache columns, Metrics me
         var derived = new DerivedSeed[keys.Count];
         var roots = new UInt128[keys.Count];
         var issues = new SeedIssue[keys.Count];
+        ExperimentRecord? experiment = null;
         for (var i = 0; i < keys.Count; i++)
         {
             var key = keys[i];
-            var experiment = store.FindExperiment(key.ExperimentId)
-                ?? throw SeedDaemonException.ExperimentNotFound(key.ExperimentId, keys.Count == 1 ? "experiment_id" : $"requests[{i}].experiment_id");
+            if (experiment?.Id != key.ExperimentId)
+            {
+                experiment = await store.FindExperimentForIssueAsync(key.ExperimentId, cancellationToken)
+                    ?? throw SeedDaemonException.ExperimentNotFound(key.ExperimentId, keys.Count == 1 ? "experiment_id" : $"requests[{i}].experiment_id");
+            }
+
             roots[i] = experiment.Root;
             derived[i] = columns.Get(experiment.Root, key.Library, key.Stream).Derive(key.Worker);
             issues[i] = new SeedIssue(key.ExperimentId, key.Worker, key.Library, key.Stream, derived[i].Seed64);
         }
 
         var records = await store.RecordIssuesAsync(issues, origin, cancellationToken);
-        foreach (var key in keys)
-        {
-            metrics.SeedIssued(key.Library);
-        }
-
         var results = new IssuedSeedResult[keys.Count];
         for (var i = 0; i < keys.Count; i++)
         {
+            metrics.SeedIssued(keys[i].Library);
             results[i] = new IssuedSeedResult(records[i], derived[i], roots[i]);
         }
 
@@ -46,13 +47,13 @@ public sealed class SeedIssuer(ISeedStore store, ColumnCache columns, Metrics me
     }
 
     /// <summary>Issued seeds of one experiment, one page at a time, each re-derived for its SeedSequence state.</summary>
-    public (IReadOnlyList<IssuedSeedResult> Seeds, string NextPageToken) ListIssued(string experimentId, int pageSize, string? pageToken)
+    public async Task<(IReadOnlyList<IssuedSeedResult> Seeds, string NextPageToken)> ListIssuedAsync(string experimentId, int pageSize, string? pageToken, CancellationToken cancellationToken)
     {
         Validation.ExperimentId(experimentId);
         var limit = Validation.PageSize(pageSize);
-        var experiment = store.FindExperiment(experimentId) ?? throw SeedDaemonException.ExperimentNotFound(experimentId);
+        var experiment = await store.FindExperimentAsync(experimentId, cancellationToken) ?? throw SeedDaemonException.ExperimentNotFound(experimentId);
         var after = DecodeSeedCursor(pageToken);
-        var page = store.ListSeeds(experimentId, after, limit + 1);
+        var page = await store.ListSeedsAsync(experimentId, after, limit + 1, cancellationToken);
         var items = page.Take(limit)
             .Select(r => IssuedSeedResult.Of(r, experiment, columns))
             .ToList();

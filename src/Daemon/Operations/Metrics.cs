@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
+using SeedDaemon.Daemon.Recording;
 
 namespace SeedDaemon.Daemon.Operations;
 
@@ -28,7 +29,7 @@ public sealed class Metrics
         _flushSeconds.Observe(flush.TotalSeconds);
     }
 
-    public string Render(long databaseBytes, int experiments)
+    public string Render(StoreStatistics store)
     {
         var text = new StringBuilder();
         Header(text, "seedd_seeds_issued_total", "counter", "Seeds answered, by library (repeats of a key included).");
@@ -45,12 +46,25 @@ public sealed class Metrics
 
         _batchSize.Render(text, "seedd_group_commit_batch_size", "Operations per group commit (one transaction, one fsync).");
         _flushSeconds.Render(text, "seedd_group_commit_flush_seconds", "Time from the start of a group commit to its fsync completing.");
-        Header(text, "seedd_database_bytes", "gauge", "Size of the database file and its log.");
-        Line(text, "seedd_database_bytes", "", databaseBytes);
-        Header(text, "seedd_experiments", "gauge", "Number of experiments.");
-        Line(text, "seedd_experiments", "", experiments);
+        Header(text, "seedd_database_bytes", "gauge", "Size of the embedded database file and its log (0 for PostgreSQL).");
+        Line(text, "seedd_database_bytes", "", store.Bytes);
+        Header(text, "seedd_experiments", "gauge", "Number of experiments (PostgreSQL: those this replica has seen).");
+        Line(text, "seedd_experiments", "", store.Experiments);
+        foreach (var (name, value) in store.Gauges.OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            Header(text, name, "gauge", GaugeHelp.GetValueOrDefault(name, name));
+            Line(text, name, "", value);
+        }
         return text.ToString();
     }
+
+    private static readonly Dictionary<string, string> GaugeHelp = new(StringComparer.Ordinal)
+    {
+        ["seedd_issued_keys"] = "Issued keys held in memory by the embedded store.",
+        ["seedd_ledger_events_since_checkpoint"] = "Ledger events the embedded store would replay at the next open.",
+        ["seedd_store_connections_in_use"] = "PostgreSQL connections this replica has open for a commit or a read.",
+        ["seedd_store_connections_max"] = "The PostgreSQL connection pool's size (Max Pool Size).",
+    };
 
     private static void Header(StringBuilder text, string name, string type, string help) =>
         text.Append("# HELP ").Append(name).Append(' ').AppendLine(help).Append("# TYPE ").Append(name).Append(' ').AppendLine(type);

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
-using SeedDaemon.Daemon.Storage;
+using SeedDaemon.Daemon.Recording;
 
 namespace SeedDaemon.Daemon.Operations;
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
@@ -17,75 +18,138 @@ public static class LedgerHash
     public const string Format = "seedd-ledger-v1";
     public const int HashSize = 32;
 
-    private static readonly byte[] Tag = Encoding.ASCII.GetBytes(Format + "\n");
-
     /// <summary>The "previous hash" of an experiment's first event.</summary>
     public static byte[] Genesis => new byte[HashSize];
 
     public static byte[] CanonicalBytes(LedgerEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        using var buffer = new MemoryStream(256);
-        buffer.Write(Tag);
-        WriteString(buffer, entry.ExperimentId);
-        WriteUInt64(buffer, entry.Sequence);
-        WriteUInt64(buffer, unchecked((ulong)entry.TimeUnixMilliseconds));
-        WriteUInt32(buffer, entry.Worker);
-        WriteString(buffer, entry.Library);
-        WriteString(buffer, entry.Stream);
-        WriteUInt64(buffer, entry.Seed64);
-        WriteString(buffer, entry.Principal);
-        WriteString(buffer, entry.Peer);
-        WriteString(buffer, entry.ClientHost);
-        WriteUInt64(buffer, unchecked((ulong)entry.ClientPid));
-        WriteUInt32(buffer, (uint)entry.ClientLabels.Count);
-        foreach (var (key, value) in entry.ClientLabels.OrderBy(l => l.Key, StringComparer.Ordinal))
-        {
-            WriteString(buffer, key);
-            WriteString(buffer, value);
-        }
-
-        return buffer.ToArray();
+        var hasher = new LedgerEventHasher(entry.ExperimentId, entry.TimeUnixMilliseconds, entry.Principal, entry.Peer, entry.ClientHost, entry.ClientPid, entry.ClientLabels);
+        return hasher.CanonicalBytes(entry.Sequence, entry.Worker, entry.Library, entry.Stream, entry.Seed64);
     }
 
     /// <summary>SHA-256(previous || canonical(entry)).</summary>
     public static byte[] Compute(ReadOnlySpan<byte> previous, LedgerEntry entry)
     {
-        if (previous.Length != HashSize)
-        {
-            throw new ArgumentException($"The previous hash must be {HashSize} bytes.", nameof(previous));
-        }
-
-        var canonical = CanonicalBytes(entry);
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        sha.AppendData(previous);
-        sha.AppendData(canonical);
-        return sha.GetHashAndReset();
+        ArgumentNullException.ThrowIfNull(entry);
+        var hash = new byte[HashSize];
+        new LedgerEventHasher(entry.ExperimentId, entry.TimeUnixMilliseconds, entry.Principal, entry.Peer, entry.ClientHost, entry.ClientPid, entry.ClientLabels)
+            .Hash(previous, entry.Sequence, entry.Worker, entry.Library, entry.Stream, entry.Seed64, hash);
+        return hash;
     }
 
     public static string ToHex(ReadOnlySpan<byte> hash) => Convert.ToHexStringLower(hash);
 
     public static byte[] FromHex(string hex) =>
         hex.Length == HashSize * 2 ? Convert.FromHexString(hex) : throw new FormatException($"'{hex}' is not a {HashSize}-byte hex hash.");
+}
 
-    private static void WriteString(Stream buffer, string value)
+/// <summary>
+/// Hashes the events of one request: what they share (experiment, time, who asked) is encoded once,
+/// so each event costs one SHA-256 over a buffer built without allocation. The canonical bytes are
+/// the tag and experiment id, then the event's own fields (sequence, time, worker, library, stream,
+/// seed64), then the origin (principal, peer, client host, pid, labels).
+/// </summary>
+public sealed class LedgerEventHasher
+{
+    private static readonly byte[] Tag = Encoding.ASCII.GetBytes(LedgerHash.Format + "\n");
+
+    private readonly byte[] _experimentId;
+    private readonly long _time;
+    private readonly byte[] _origin;
+
+    public LedgerEventHasher(string experimentId, long timeUnixMilliseconds, string principal, string peer, string clientHost, long clientPid, IReadOnlyDictionary<string, string> clientLabels)
     {
-        var bytes = Encoding.UTF8.GetBytes(value);
-        WriteUInt32(buffer, (uint)bytes.Length);
-        buffer.Write(bytes);
+        ArgumentNullException.ThrowIfNull(clientLabels);
+        _experimentId = Encoding.UTF8.GetBytes(experimentId);
+        _time = timeUnixMilliseconds;
+        var origin = new ArrayBufferWriter<byte>(128);
+        WriteString(origin, principal);
+        WriteString(origin, peer);
+        WriteString(origin, clientHost);
+        WriteUInt64(origin, unchecked((ulong)clientPid));
+        WriteUInt32(origin, (uint)clientLabels.Count);
+        foreach (var (key, value) in clientLabels.OrderBy(l => l.Key, StringComparer.Ordinal))
+        {
+            WriteString(origin, key);
+            WriteString(origin, value);
+        }
+
+        _origin = origin.WrittenSpan.ToArray();
     }
 
-    private static void WriteUInt32(Stream buffer, uint value)
+    /// <summary>Writes SHA-256(previous || canonical(event)) into <paramref name="destination"/> (32 bytes).</summary>
+    public void Hash(ReadOnlySpan<byte> previous, ulong sequence, uint worker, string library, string stream, ulong seed64, Span<byte> destination)
     {
-        Span<byte> bytes = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(bytes, value);
-        buffer.Write(bytes);
+        if (previous.Length != LedgerHash.HashSize)
+        {
+            throw new ArgumentException($"The previous hash must be {LedgerHash.HashSize} bytes.", nameof(previous));
+        }
+
+        var length = LedgerHash.HashSize + CanonicalLength(library, stream);
+        var rented = length <= 1024 ? null : ArrayPool<byte>.Shared.Rent(length);
+        var buffer = rented is null ? stackalloc byte[length] : rented.AsSpan(0, length);
+        previous.CopyTo(buffer);
+        Write(buffer[LedgerHash.HashSize..], sequence, worker, library, stream, seed64);
+        SHA256.HashData(buffer, destination);
+        if (rented is not null)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
     }
 
-    private static void WriteUInt64(Stream buffer, ulong value)
+    public byte[] CanonicalBytes(ulong sequence, uint worker, string library, string stream, ulong seed64)
     {
-        Span<byte> bytes = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt64BigEndian(bytes, value);
-        buffer.Write(bytes);
+        var bytes = new byte[CanonicalLength(library, stream)];
+        Write(bytes, sequence, worker, library, stream, seed64);
+        return bytes;
+    }
+
+    private int CanonicalLength(string library, string stream) =>
+        Tag.Length + 4 + _experimentId.Length + 8 + 8 + 4 + 4 + Encoding.UTF8.GetByteCount(library) + 4 + Encoding.UTF8.GetByteCount(stream) + 8 + _origin.Length;
+
+    private void Write(Span<byte> buffer, ulong sequence, uint worker, string library, string stream, ulong seed64)
+    {
+        var at = 0;
+        Tag.CopyTo(buffer);
+        at += Tag.Length;
+        BinaryPrimitives.WriteUInt32BigEndian(buffer[at..], (uint)_experimentId.Length);
+        _experimentId.CopyTo(buffer[(at + 4)..]);
+        at += 4 + _experimentId.Length;
+        BinaryPrimitives.WriteUInt64BigEndian(buffer[at..], sequence);
+        BinaryPrimitives.WriteUInt64BigEndian(buffer[(at + 8)..], unchecked((ulong)_time));
+        BinaryPrimitives.WriteUInt32BigEndian(buffer[(at + 16)..], worker);
+        at += 20;
+        at += WriteString(buffer[at..], library);
+        at += WriteString(buffer[at..], stream);
+        BinaryPrimitives.WriteUInt64BigEndian(buffer[at..], seed64);
+        at += 8;
+        _origin.CopyTo(buffer[at..]);
+    }
+
+    private static int WriteString(Span<byte> buffer, string value)
+    {
+        var length = Encoding.UTF8.GetBytes(value, buffer[4..]);
+        BinaryPrimitives.WriteUInt32BigEndian(buffer, (uint)length);
+        return 4 + length;
+    }
+
+    private static void WriteString(ArrayBufferWriter<byte> buffer, string value)
+    {
+        WriteUInt32(buffer, (uint)Encoding.UTF8.GetByteCount(value));
+        var written = Encoding.UTF8.GetBytes(value, buffer.GetSpan(Encoding.UTF8.GetMaxByteCount(value.Length)));
+        buffer.Advance(written);
+    }
+
+    private static void WriteUInt32(ArrayBufferWriter<byte> buffer, uint value)
+    {
+        BinaryPrimitives.WriteUInt32BigEndian(buffer.GetSpan(4), value);
+        buffer.Advance(4);
+    }
+
+    private static void WriteUInt64(ArrayBufferWriter<byte> buffer, ulong value)
+    {
+        BinaryPrimitives.WriteUInt64BigEndian(buffer.GetSpan(8), value);
+        buffer.Advance(8);
     }
 }

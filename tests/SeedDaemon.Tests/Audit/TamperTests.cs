@@ -16,11 +16,11 @@ public sealed class TamperTests
         var db = folder.File("seeds.db");
         await IssueAndStop(db, "tamper/db", 10, verify: true);
 
-        // Someone with write access to the file changes who asked for event 6.
+        // Someone with write access to the file changes who asked for event 6 (its request's peer).
         EditEvents(db, events =>
         {
             var sixth = events.FindById("tamper/db|0000000000000006");
-            sixth["a"] = "ipv4:10.0.0.66:1234";
+            sixth["o"].AsArray[0].AsArray[2] = "ipv4:10.0.0.66:1234";
             events.Update(sixth);
         });
 
@@ -51,13 +51,16 @@ public sealed class TamperTests
             await seedd.StopAsync();
         }
 
-        // The batch's 100 events share one document; someone swaps the worker of the 42nd (and its seed with it).
+        // The batch's 100 events share one document, packed 48 bytes an event (README, Storage); someone
+        // swaps the worker and seed (bytes 4 to 15) of the 42nd and the 43rd event.
         EditEvents(db, events =>
         {
             var document = Assert.Single(events.FindAll());
-            var forty2nd = document["k"].AsArray[41].AsArray;
-            var fortyThird = document["k"].AsArray[42].AsArray;
-            (forty2nd[0], forty2nd[3]) = (fortyThird[0], fortyThird[3]);
+            var packed = document["e"].AsBinary;
+            var forty2nd = packed.AsSpan(41 * 48 + 4, 12).ToArray();
+            packed.AsSpan(42 * 48 + 4, 12).CopyTo(packed.AsSpan(41 * 48 + 4, 12));
+            forty2nd.CopyTo(packed.AsSpan(42 * 48 + 4, 12));
+            document["e"] = packed;
             events.Update(document);
         });
 

@@ -1,6 +1,4 @@
-using Microsoft.Extensions.Logging.Abstractions;
-using SeedDaemon.Daemon.Storage;
-using SeedDaemon.Daemon.Storage.LiteDb;
+using SeedDaemon.Daemon.Recording;
 using SeedDaemon.Derivation;
 
 namespace SeedDaemon.Tests.Durability;
@@ -17,7 +15,7 @@ public sealed class DamagedFileTests
         disk.Damage(DatabasePath, 0, new byte[64]);
         var before = disk.ReadAll(DatabasePath);
 
-        var error = Assert.Throws<StoreOpenException>(() => LiteSeedStore.Open(DatabasePath, 16, NullLogger.Instance, disk));
+        var error = Assert.Throws<StoreOpenException>(() => EmbeddedStore.Open(DatabasePath, disk, 16));
         Assert.Contains(DatabasePath, error.Message, StringComparison.Ordinal);
         Assert.Contains("not a LiteDB database or its header is damaged", error.Message, StringComparison.Ordinal);
         Assert.Equal(before, disk.ReadAll(DatabasePath));
@@ -33,7 +31,7 @@ public sealed class DamagedFileTests
             truncate.Flush();
         }
 
-        var error = Assert.Throws<StoreOpenException>(() => LiteSeedStore.Open(DatabasePath, 16, NullLogger.Instance, disk));
+        var error = Assert.Throws<StoreOpenException>(() => EmbeddedStore.Open(DatabasePath, disk, 16));
         Assert.Contains("empty but its log is not", error.Message, StringComparison.Ordinal);
         Assert.Empty(disk.ReadAll(DatabasePath));
     }
@@ -50,7 +48,7 @@ public sealed class DamagedFileTests
         }
 
         var before = File.ReadAllBytes(path);
-        var error = Assert.Throws<StoreOpenException>(() => LiteSeedStore.Open(path, 16, NullLogger.Instance));
+        var error = Assert.Throws<StoreOpenException>(() => EmbeddedStore.Open(path, maxBatch: 16));
         Assert.Contains(path, error.Message, StringComparison.Ordinal);
         Assert.Contains("storage layout 0", error.Message, StringComparison.Ordinal);
         Assert.Contains("written by another version of seedd", error.Message, StringComparison.Ordinal);
@@ -60,7 +58,7 @@ public sealed class DamagedFileTests
     private static async Task<SimulatedDisk> DiskWithData(bool checkpoint = true)
     {
         var disk = new SimulatedDisk();
-        var store = LiteSeedStore.Open(DatabasePath, 16, NullLogger.Instance, disk);
+        var store = EmbeddedStore.Open(DatabasePath, disk, 16);
         await store.CreateExperimentAsync(new ExperimentRecord("damaged/exp", 1, false, SeedSeqV1.Scheme, DateTime.UtcNow, false, new Dictionary<string, string>()), true, default);
         await store.RecordIssuesAsync([new SeedIssue("damaged/exp", 1, "torch", "", SeedSeqV1.Derive(1, 1, "torch", "").Seed64)], RequestOrigin.Anonymous("test"), default);
         if (checkpoint)

@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
-using Microsoft.Extensions.Logging.Abstractions;
-using SeedDaemon.Daemon.Storage;
-using SeedDaemon.Daemon.Storage.LiteDb;
+using SeedDaemon.Daemon.Recording;
 using SeedDaemon.Derivation;
 using Xunit.Abstractions;
 
@@ -34,8 +32,8 @@ public sealed class PowerLossTests(ITestOutputHelper output)
 
         for (var cut = 0; cut < 25; cut++)
         {
-            var store = await Task.Run(() => LiteSeedStore.Open(DatabasePath, 64, NullLogger.Instance, disk)).WaitAsync(Patience);
-            Verify(store, acknowledgedExperiments, acknowledgedSeeds, $"after cut {cut} (random seed {seed})");
+            var store = await Task.Run(() => EmbeddedStore.Open(DatabasePath, disk)).WaitAsync(Patience);
+            await VerifyAsync(store, acknowledgedExperiments, acknowledgedSeeds, $"after cut {cut} (random seed {seed})");
 
             var experimentId = $"power/exp-{cut}";
             var root = (UInt128)(ulong)random.NextInt64();
@@ -83,20 +81,20 @@ public sealed class PowerLossTests(ITestOutputHelper output)
             }).WaitAsync(Patience);
         }
 
-        using var final = LiteSeedStore.Open(DatabasePath, 64, NullLogger.Instance, disk);
-        Verify(final, acknowledgedExperiments, acknowledgedSeeds, $"at the end (random seed {seed})");
+        using var final = EmbeddedStore.Open(DatabasePath, disk);
+        await VerifyAsync(final, acknowledgedExperiments, acknowledgedSeeds, $"at the end (random seed {seed})");
         output.WriteLine($"{acknowledgedSeeds.Count} acknowledged seeds in {acknowledgedExperiments.Count} experiments survived 25 power cuts ({mode})");
         Assert.True(acknowledgedSeeds.Count > 100, "the load should have issued seeds between cuts");
     }
 
-    private static void Verify(LiteSeedStore store, ConcurrentDictionary<string, UInt128> experiments, ConcurrentDictionary<(string, uint), ulong> seeds, string when)
+    private static async Task VerifyAsync(SeedStore store, ConcurrentDictionary<string, UInt128> experiments, ConcurrentDictionary<(string, uint), ulong> seeds, string when)
     {
         foreach (var (id, root) in experiments)
         {
-            var experiment = store.FindExperiment(id);
+            var experiment = await store.FindExperimentAsync(id, default);
             Assert.True(experiment is not null, $"experiment {id} lost {when}");
             Assert.Equal(root, experiment.Root);
-            var stored = store.ListSeeds(id, null, 1_000_000).ToDictionary(s => s.Worker, s => s.Seed64);
+            var stored = (await store.ListSeedsAsync(id, null, 1_000_000, default)).ToDictionary(s => s.Worker, s => s.Seed64);
             foreach (var ((experimentId, worker), seed64) in seeds.Where(s => s.Key.Item1 == id))
             {
                 Assert.True(stored.TryGetValue(worker, out var found), $"acknowledged seed ({experimentId}, {worker}) lost {when}");

@@ -58,7 +58,7 @@ public sealed class MetricsAndLogsTests
         using var entry = JsonDocument.Parse(line);
         Assert.Equal(1, entry.RootElement.GetProperty("EventId").GetInt32());
         Assert.Equal("Information", entry.RootElement.GetProperty("LogLevel").GetString());
-        Assert.Equal(folder.File("seeds.db"), entry.RootElement.GetProperty("State").GetProperty("Database").GetString());
+        Assert.Equal(folder.File("seeds.db"), entry.RootElement.GetProperty("State").GetProperty("Store").GetString());
     }
 
     /// <summary>Prometheus text format: "name{labels} value" lines, comments skipped.</summary>

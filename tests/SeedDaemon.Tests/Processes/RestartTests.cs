@@ -47,8 +47,8 @@ public sealed class RestartTests
             Assert.Equal(generated, await client.GetExperimentAsync(new GetExperimentRequest { ExperimentId = generated.ExperimentId }));
             Assert.Equal(before, await ListAll(channel, [given.ExperimentId, generated.ExperimentId]));
 
-            // Once the writer's in-memory index of issued keys is loaded, it alone tells new keys from issued ones.
-            Assert.Contains(": 100 issued keys indexed", await seedd.WaitForOutputAsync("issued keys indexed"), StringComparison.Ordinal);
+            // A clean stop checkpointed the keys: the open read them and replayed no ledger event.
+            Assert.Contains("2 experiments, 100 issued keys (0 ledger events replayed", seedd.Output, StringComparison.Ordinal);
             var again = await client.GetSeedAsync(new GetSeedRequest { ExperimentId = generated.ExperimentId, Worker = 0, Library = "torch", Stream = "dataloader" });
             var original = before.Single(s => s.ExperimentId == generated.ExperimentId && s.Worker == 0);
             Assert.Equal(original.Seed64, again.Seed64);
@@ -74,7 +74,14 @@ public sealed class RestartTests
 
         await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db))
         {
+            // The keys were never checkpointed: the open rebuilt them from the 200 ledger events, and
+            // LiteDB replayed its log without a repair (it leaves no "-backup" file beside the database).
+            Assert.Contains("1 experiments, 200 issued keys (200 ledger events replayed", seedd.Output, StringComparison.Ordinal);
+            Assert.Equal(["seeds-log.db", "seeds.db"], Directory.GetFiles(folder.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
             using var channel = TestChannels.Create(seedd.Address);
+            var verified = await new AuditService.AuditServiceClient(channel).VerifyLedgerAsync(new VerifyLedgerRequest { ExperimentId = "kill/one" });
+            Assert.True(verified.Ok, verified.Reason);
+            Assert.Equal(200ul, verified.EventsChecked);
             var stored = await ListAll(channel, ["kill/one"]);
             Assert.Equal(
                 acknowledged.Select(s => (s.Worker, s.Seed64, s.FirstIssueTime)).OrderBy(s => s.Worker),

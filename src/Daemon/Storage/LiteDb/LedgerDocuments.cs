@@ -1,97 +1,135 @@
-using System.Globalization;
+using System.Buffers.Binary;
 using LiteDB;
+using SeedDaemon.Daemon.Recording;
 using SeedDaemon.Derivation.Ledger;
 
 namespace SeedDaemon.Daemon.Storage.LiteDb;
 
 /// <summary>
-/// The ledger as stored: one document per request and experiment (at most
-/// <see cref="MaxEventsPerDocument"/> events), keyed "experiment|first sequence(16 hex)". What all
-/// events of a request share (time, who asked, the hash before the first) is stored once; each event
-/// keeps its key, seed and own hash, so verification still names the exact event that was altered.
-/// Ordinal order of the keys is chain order within an experiment.
+/// The ledger as stored (collection "events"): one document per experiment per group commit (split
+/// every <see cref="MaxEventsPerDocument"/> events), keyed "experiment|first sequence(16 hex)" so that
+/// ordinal order is chain order. A document holds the hash before its first event ("prev"), once each
+/// the requests its events came from ("o": time, principal, peer, client host, pid, labels) and the
+/// columns they use ("c": library, stream), then the events packed as fixed-size binary records
+/// ("e"): request index u16, column index u16, worker u32, seed64 u64 (little-endian) and the event's
+/// own 32-byte hash, so verification still names the exact event that was altered.
 /// </summary>
 internal static class LedgerDocuments
 {
-    /// <summary>Bounds what one event read has to load (a document of this many events is ~25 KB).</summary>
-    public const int MaxEventsPerDocument = 256;
+    public const int MaxEventsPerDocument = 1024;
+    public const int EventSize = 48;
 
-    /// <summary>"experiment|first sequence(16 hex)": ordinal order is chain order within an experiment.</summary>
-    public static string Id(string experimentId, ulong firstSequence) =>
-        string.Create(CultureInfo.InvariantCulture, $"{experimentId}{Documents.Separator}{firstSequence:x16}");
-
-    private static (string ExperimentId, ulong FirstSequence) ParseId(string id)
+    public static IEnumerable<BsonDocument> ToDocuments(ChainAppend append)
     {
-        var separator = id.LastIndexOf(Documents.Separator);
-        return (id[..separator], ulong.Parse(id.AsSpan(separator + 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture));
-    }
-
-    /// <summary>The events of one request for one experiment, while they are appended to its chain.</summary>
-    public sealed class Builder(string experimentId, ChainHead head, long time, RequestOrigin origin)
-    {
-        private readonly ulong _first = head.Sequence + 1;
-        private readonly byte[] _previous = LedgerHash.FromHex(head.Hash);
-        private readonly BsonArray _events = [];
-        private byte[]? _last;
-
-        public int Count => _events.Count;
-
-        public bool IsFull => _events.Count == MaxEventsPerDocument;
-
-        /// <summary>The head after the events added so far.</summary>
-        public ChainHead Head => new(_first + (ulong)_events.Count - 1, LedgerHash.ToHex(_last ?? _previous));
-
-        public void Add(SeedIssue issue)
+        for (var start = 0; start < append.Events.Count; start += MaxEventsPerDocument)
         {
-            var entry = new LedgerEntry(
-                experimentId, _first + (ulong)_events.Count, time, issue.Worker, issue.Library, issue.Stream, issue.Seed64,
-                origin.Principal, origin.Peer, origin.ClientHost, origin.ClientPid, origin.ClientLabels);
-            _last = LedgerHash.Compute(_last ?? _previous, entry);
-            _events.Add(new BsonArray
+            var count = Math.Min(MaxEventsPerDocument, append.Events.Count - start);
+            var runs = new Dictionary<int, int>();
+            var columns = new Dictionary<(string, string), int>();
+            var runArray = new BsonArray();
+            var columnArray = new BsonArray();
+            var packed = new byte[count * EventSize];
+            for (var i = 0; i < count; i++)
             {
-                unchecked((int)issue.Worker),
-                issue.Library,
-                issue.Stream,
-                unchecked((long)issue.Seed64),
-                _last,
-            });
-        }
+                var e = append.Events[start + i];
+                if (!runs.TryGetValue(e.Run, out var run))
+                {
+                    runs[e.Run] = run = runArray.Count;
+                    var origin = append.Runs[e.Run];
+                    runArray.Add(new BsonArray { origin.TimeUnixMs, origin.Origin.Principal, origin.Origin.Peer, origin.Origin.ClientHost, origin.Origin.ClientPid, Documents.ToPairs(origin.Origin.ClientLabels) });
+                }
 
-        public BsonDocument ToDocument() => new()
-        {
-            ["_id"] = Id(experimentId, _first),
-            ["t"] = time,
-            ["p"] = origin.Principal,
-            ["a"] = origin.Peer,
-            ["h"] = origin.ClientHost,
-            ["i"] = origin.ClientPid,
-            ["cl"] = Documents.ToPairs(origin.ClientLabels),
-            ["prev"] = _previous,
-            ["k"] = _events,
-        };
+                if (!columns.TryGetValue((e.Library, e.Stream), out var column))
+                {
+                    columns[(e.Library, e.Stream)] = column = columnArray.Count;
+                    columnArray.Add(new BsonArray { e.Library, e.Stream });
+                }
+
+                var slot = packed.AsSpan(i * EventSize, EventSize);
+                BinaryPrimitives.WriteUInt16LittleEndian(slot, (ushort)run);
+                BinaryPrimitives.WriteUInt16LittleEndian(slot[2..], (ushort)column);
+                BinaryPrimitives.WriteUInt32LittleEndian(slot[4..], e.Worker);
+                BinaryPrimitives.WriteUInt64LittleEndian(slot[8..], e.Seed64);
+                e.Hash.CopyTo(slot[16..]);
+            }
+
+            yield return new BsonDocument
+            {
+                ["_id"] = Documents.Id(append.ExperimentId, append.Events[start].Sequence),
+                ["prev"] = start == 0 ? append.BeforeHash : append.Events[start - 1].Hash,
+                ["o"] = runArray,
+                ["c"] = columnArray,
+                ["e"] = packed,
+            };
+        }
     }
 
     /// <summary>The events of one stored document, in chain order, each with its previous hash.</summary>
-    public static IEnumerable<LedgerRecord> ToEvents(BsonDocument document)
+    public static IEnumerable<LedgerRecord> ToRecords(BsonDocument document)
     {
-        var (experimentId, first) = ParseId(document["_id"].AsString);
-        var time = document["t"].AsInt64;
-        var principal = document["p"].AsString;
-        var peer = document["a"].AsString;
-        var host = document["h"].AsString;
-        var pid = document["i"].AsInt64;
-        var labels = Documents.FromPairs(document["cl"].AsArray);
-        var previous = LedgerHash.ToHex(document["prev"].AsBinary);
-        var events = document["k"].AsArray;
-        for (var i = 0; i < events.Count; i++)
+        var stored = Read(document);
+        var runs = stored.Runs.Select(r => (Time: r[0].AsInt64, Principal: r[1].AsString, Peer: r[2].AsString, Host: r[3].AsString, Pid: r[4].AsInt64, Labels: Documents.FromPairs(r[5].AsArray))).ToList();
+        var previous = LedgerHash.ToHex(stored.Previous);
+        for (var i = 0; i < stored.Count; i++)
         {
-            var fields = events[i].AsArray;
-            var entry = new LedgerEntry(
-                experimentId, first + (ulong)i, time, unchecked((uint)fields[0].AsInt32), fields[1].AsString, fields[2].AsString,
-                unchecked((ulong)fields[3].AsInt64), principal, peer, host, pid, labels);
-            var hash = LedgerHash.ToHex(fields[4].AsBinary);
+            var e = stored.Event(i);
+            var run = runs[e.Run];
+            var (library, stream) = stored.Columns[e.Column];
+            var entry = new LedgerEntry(stored.ExperimentId, stored.FirstSequence + (ulong)i, run.Time, e.Worker, library, stream, e.Seed64, run.Principal, run.Peer, run.Host, run.Pid, run.Labels);
+            var hash = LedgerHash.ToHex(e.Hash.Span);
             yield return new LedgerRecord(entry, previous, hash);
             previous = hash;
         }
     }
+
+    /// <summary>A stored document, parsed just enough to walk its events.</summary>
+    public static Stored Read(BsonDocument document)
+    {
+        var (experimentId, first) = Documents.ParseId(document["_id"].AsString);
+        var packed = document["e"].AsBinary;
+        if (packed.Length % EventSize != 0 || document["prev"].AsBinary.Length != LedgerHash.HashSize)
+        {
+            throw new InvalidDataException($"ledger document '{document["_id"].AsString}' is damaged");
+        }
+
+        var columns = document["c"].AsArray.Select(c => (c.AsArray[0].AsString, c.AsArray[1].AsString)).ToArray();
+        return new Stored(experimentId, first, document["prev"].AsBinary, [.. document["o"].AsArray.Select(r => r.AsArray)], columns, packed);
+    }
+
+    public sealed class Stored(string experimentId, ulong firstSequence, byte[] previous, BsonArray[] runs, (string Library, string Stream)[] columns, byte[] packed)
+    {
+        public string ExperimentId { get; } = experimentId;
+
+        public ulong FirstSequence { get; } = firstSequence;
+
+        public byte[] Previous { get; } = previous;
+
+        public BsonArray[] Runs { get; } = runs;
+
+        public (string Library, string Stream)[] Columns { get; } = columns;
+
+        public int Count => packed.Length / EventSize;
+
+        public ulong LastSequence => FirstSequence + (ulong)Count - 1;
+
+        public Event Event(int index)
+        {
+            var slot = packed.AsSpan(index * EventSize, EventSize);
+            var run = BinaryPrimitives.ReadUInt16LittleEndian(slot);
+            var column = BinaryPrimitives.ReadUInt16LittleEndian(slot[2..]);
+            if (run >= Runs.Length || column >= Columns.Length)
+            {
+                throw new InvalidDataException($"event {FirstSequence + (ulong)index} of '{ExperimentId}' refers to a request or column its document does not have: the file is damaged");
+            }
+
+            return new Event(run, column, BinaryPrimitives.ReadUInt32LittleEndian(slot[4..]), BinaryPrimitives.ReadUInt64LittleEndian(slot[8..]), packed.AsMemory((index * EventSize) + 16, LedgerHash.HashSize));
+        }
+
+        /// <summary>The requester (principal, else peer) of a run, as "first requester" shows it.</summary>
+        public string Requester(int run) => Runs[run][1].AsString is { Length: > 0 } principal ? principal : Runs[run][2].AsString;
+
+        public long Time(int run) => Runs[run][0].AsInt64;
+    }
+
+    public readonly record struct Event(int Run, int Column, uint Worker, ulong Seed64, ReadOnlyMemory<byte> Hash);
 }

@@ -1,27 +1,30 @@
 using LiteDB;
 using LiteDB.Engine;
-using Microsoft.Extensions.Logging;
 
 namespace SeedDaemon.Daemon.Storage.LiteDb;
 
 /// <summary>
 /// One open LiteDB database over its data and log streams. LiteDB closes its engine for good after
-/// an I/O error, so the store abandons a failed session and opens a new one.
+/// an I/O error, so the backend abandons a failed session and opens a new one. The log file is
+/// created only when LiteDB first writes to it, so opening a file that is then refused creates
+/// nothing beside it.
 /// </summary>
 internal sealed class LiteSession : IDisposable
 {
-    private LiteSession(LiteDatabase database, Stream data, Stream log, string path, ILogger logger)
+    /// <summary>
+    /// The layout of the documents (<see cref="Documents"/>, <see cref="LedgerDocuments"/>,
+    /// <see cref="KeyChunkDocuments"/>), kept in the file's user version.
+    /// </summary>
+    public const int Layout = 3;
+
+    private LiteSession(LiteDatabase database, Stream data, Stream log)
     {
         Database = database;
-        IssuedKeys = IssuedKeys.StartLoading(
-            database,
-            (keys, elapsed) => StoreLog.IssuedKeysLoaded(logger, path, keys, elapsed.TotalSeconds),
-            error => StoreLog.IssuedKeysFailed(logger, path, error));
         Data = data;
         Log = log;
         Experiments = database.GetCollection(Documents.Experiments);
-        Seeds = database.GetCollection(Documents.Seeds);
         Events = database.GetCollection(Documents.Events);
+        Keys = database.GetCollection(Documents.Keys);
     }
 
     public LiteDatabase Database { get; }
@@ -32,140 +35,103 @@ internal sealed class LiteSession : IDisposable
 
     public ILiteCollection<BsonDocument> Experiments { get; }
 
-    public ILiteCollection<BsonDocument> Seeds { get; }
-
     public ILiteCollection<BsonDocument> Events { get; }
 
-    public IssuedKeys IssuedKeys { get; }
+    public ILiteCollection<BsonDocument> Keys { get; }
 
-    public static LiteSession Open(IStorageMedium medium, string path, string logPath, ILogger logger)
+    /// <summary>Opens the database; <paramref name="created"/> says whether this call created its data file.</summary>
+    public static LiteSession Open(IStorageMedium medium, string path, string logPath, Action<int> migrating, out bool created)
     {
         Stream? data = null;
         Stream? log = null;
+        var directory = Path.GetDirectoryName(path)!;
+        created = !medium.FileExists(path);
         try
         {
-            var directory = Path.GetDirectoryName(path)!;
-            var created = !medium.FileExists(path) || !medium.FileExists(logPath);
-            medium.CreateDirectory(directory);
+            if (created)
+            {
+                medium.CreateDirectory(directory);
+            }
+
             data = medium.OpenExclusive(path);
-            log = medium.OpenExclusive(logPath);
             if (created)
             {
                 medium.SyncDirectory(directory);
             }
 
+            log = medium.FileExists(logPath) ? medium.OpenExclusive(logPath) : new DeferredFileStream(() =>
+            {
+                var file = medium.OpenExclusive(logPath);
+                medium.SyncDirectory(directory);
+                return file;
+            });
             var engine = new LiteEngine(new EngineSettings
             {
                 DataStream = data,
                 LogStream = log,
                 Collation = Collation.Binary,
             });
-            var database = new LiteDatabase(engine, disposeOnClose: true);
+            var session = new LiteSession(new LiteDatabase(engine, disposeOnClose: true), data, log);
             try
             {
-                CheckLayout(database);
+                session.CheckLayout(migrating);
             }
             catch
             {
-                database.Dispose();
+                session.Abandon();
                 throw;
             }
 
-            return new LiteSession(database, data, log, path, logger);
+            return session;
         }
         catch
         {
             log?.Dispose();
             data?.Dispose();
+            if (created && medium is FileSystemMedium)
+            {
+                // A database this call was creating: nothing of it stays behind.
+                File.Delete(path);
+                File.Delete(logPath);
+            }
+
             throw;
         }
     }
 
-    /// <summary>
-    /// The layout of the documents (see <see cref="Documents"/> and <see cref="LedgerDocuments"/>),
-    /// kept in the file's user version. A new database gets it; a file with data in another layout
-    /// is refused, unchanged.
-    /// </summary>
-    public const int Layout = 2;
+    /// <summary>Documents of a collection with ids from <paramref name="lower"/> to <paramref name="upper"/>, in id order.</summary>
+    public static IEnumerable<BsonDocument> Range(ILiteCollection<BsonDocument> collection, string lower, string upper, int limit = int.MaxValue) =>
+        collection.Query()
+            .Where("_id BETWEEN @0 AND @1", lower, upper)
+            .OrderBy("_id")
+            .Limit(limit)
+            .ToEnumerable();
 
-    private static void CheckLayout(LiteDatabase database)
+    /// <summary>An experiment's ledger documents from the one holding <paramref name="sequence"/> on, in chain order.</summary>
+    public IEnumerable<BsonDocument> EventsFrom(string experimentId, ulong sequence)
     {
-        if (database.UserVersion == Layout)
-        {
-            return;
-        }
-
-        if (database.GetCollectionNames().Any())
-        {
-            throw new InvalidDataException(
-                $"it holds data in storage layout {database.UserVersion}, and this seedd reads layout {Layout} (it was written by another version of seedd). It was left untouched; open it with the seedd that wrote it and export its experiments with 'seedctl export'.");
-        }
-
-        database.UserVersion = Layout;
-
-        // Into the data file (fsynced at checkpoints) now: a crash must never leave data without its layout number.
-        database.Checkpoint();
+        var wanted = Documents.Id(experimentId, sequence);
+        var holding = Events.Query()
+            .Where("_id BETWEEN @0 AND @1", Documents.KeyLowerBound(experimentId), wanted)
+            .OrderByDescending("_id")
+            .Select("_id")
+            .Limit(1)
+            .FirstOrDefault();
+        return Range(Events, holding?["_id"].AsString ?? wanted, Documents.KeyUpperBound(experimentId));
     }
-
-    private readonly Dictionary<string, (BsonDocument Document, bool IsNew, bool Dirty)> _experimentsInBatch = new(StringComparer.Ordinal);
-
-    /// <summary>
-    /// An experiment's document as this transaction sees it, read once per group commit: the
-    /// operations of a batch change it (chain head, frozen) in memory and it is written once, by
-    /// <see cref="WriteExperiments"/>, just before the commit.
-    /// </summary>
-    public BsonDocument? Experiment(string experimentId)
-    {
-        if (_experimentsInBatch.TryGetValue(experimentId, out var cached))
-        {
-            return cached.Document;
-        }
-
-        var document = Experiments.FindById(experimentId);
-        if (document is not null)
-        {
-            _experimentsInBatch[experimentId] = (document, false, false);
-        }
-
-        return document;
-    }
-
-    public void AddExperiment(BsonDocument document) => _experimentsInBatch[document["_id"].AsString] = (document, true, true);
-
-    public void ExperimentChanged(string experimentId)
-    {
-        var cached = _experimentsInBatch[experimentId];
-        _experimentsInBatch[experimentId] = (cached.Document, cached.IsNew, true);
-    }
-
-    /// <summary>Writes the experiments the batch changed; the writer calls it before committing.</summary>
-    public void WriteExperiments()
-    {
-        foreach (var (document, isNew, dirty) in _experimentsInBatch.Values)
-        {
-            if (isNew)
-            {
-                Experiments.Insert(document);
-            }
-            else if (dirty)
-            {
-                Experiments.Update(document);
-            }
-        }
-
-        _experimentsInBatch.Clear();
-    }
-
-    /// <summary>Forgets what a rolled-back batch did to experiments.</summary>
-    public void DiscardBatch() => _experimentsInBatch.Clear();
 
     /// <summary>Makes what the last commit wrote durable (fsync of the log).</summary>
     public void Flush() => Log.Flush();
 
-    /// <summary>Drops a session whose engine failed, without letting its leftovers crash the process later.</summary>
+    /// <summary>
+    /// Drops a session that failed or was refused, writing nothing more: the streams close first, so
+    /// whatever LiteDB still tries to write on its way out goes nowhere; and its failed transactions
+    /// cannot crash the process later from the finalizer thread.
+    /// </summary>
     public void Abandon()
     {
-        IssuedKeys.Dispose();
+        Log.Dispose();
+        Data.Dispose();
         LiteDbQuirks.DefuseFailedTransactions(Database);
         try
         {
@@ -173,18 +139,15 @@ internal sealed class LiteSession : IDisposable
         }
         catch (Exception)
         {
-            // The engine is already closed by the failure that brought us here.
+            // Its streams are closed: there is nothing it could still do.
         }
-
-        Log.Dispose();
-        Data.Dispose();
     }
 
+    /// <summary>Closes cleanly: LiteDB checkpoints its log into the data file (fsynced) first.</summary>
     public void Dispose()
     {
         try
         {
-            IssuedKeys.Dispose();
             Database.Dispose();
         }
         finally
@@ -192,5 +155,32 @@ internal sealed class LiteSession : IDisposable
             Log.Dispose();
             Data.Dispose();
         }
+    }
+
+    /// <summary>A new database gets the current layout; a file in layout 2 is migrated; any other is refused, unchanged.</summary>
+    private void CheckLayout(Action<int> migrating)
+    {
+        if (Database.UserVersion == Layout)
+        {
+            return;
+        }
+
+        if (Database.UserVersion == LayoutMigration.FromLayout && Database.GetCollectionNames().Any())
+        {
+            migrating(Database.UserVersion);
+            LayoutMigration.Run(this);
+            return;
+        }
+
+        if (Database.GetCollectionNames().Any())
+        {
+            throw new InvalidDataException(
+                $"it holds data in storage layout {Database.UserVersion}, and this seedd reads layout {Layout} (and migrates layout {LayoutMigration.FromLayout}); it was written by another version of seedd. It was left untouched; open it with the seedd that wrote it and export its experiments with 'seedctl export'.");
+        }
+
+        Database.UserVersion = Layout;
+
+        // Into the data file (fsynced at checkpoints) now: a crash must never leave data without its layout number.
+        Database.Checkpoint();
     }
 }

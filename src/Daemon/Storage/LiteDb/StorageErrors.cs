@@ -1,5 +1,4 @@
 using LiteDB;
-using SeedDaemon.Daemon.Issuance;
 
 namespace SeedDaemon.Daemon.Storage.LiteDb;
 

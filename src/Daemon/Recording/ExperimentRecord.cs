@@ -1,4 +1,4 @@
-namespace SeedDaemon.Daemon.Storage;
+namespace SeedDaemon.Daemon.Recording;
 
 /// <summary>An experiment as stored. Immutable; <see cref="Frozen"/> changes through the store only.</summary>
 public sealed record ExperimentRecord(

@@ -1,12 +1,15 @@
 using SeedDaemon.Derivation.Ledger;
 
-namespace SeedDaemon.Daemon.Storage;
+namespace SeedDaemon.Daemon.Recording;
 
 /// <summary>A stored ledger event with its place in the chain.</summary>
 public sealed record LedgerRecord(LedgerEntry Entry, string PreviousHash, string Hash);
 
 /// <summary>The last event of an experiment's chain (sequence 0 and the genesis hash when there is none).</summary>
-public readonly record struct ChainHead(ulong Sequence, string Hash);
+public readonly record struct ChainHead(ulong Sequence, string Hash)
+{
+    public static ChainHead Genesis { get; } = new(0, LedgerHash.ToHex(LedgerHash.Genesis));
+}
 
 /// <summary>
 /// Who asked, as recorded with every event: the authenticated principal (empty when anonymous),

@@ -1,4 +1,4 @@
-namespace SeedDaemon.Daemon.Storage;
+namespace SeedDaemon.Daemon.Recording;
 
 /// <summary>One issued key as stored: the seed handed out, who asked first and when, and how often it was asked for.</summary>
 public sealed record SeedRecord(

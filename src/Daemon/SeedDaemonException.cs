@@ -1,4 +1,4 @@
-namespace SeedDaemon.Daemon.Issuance;
+namespace SeedDaemon.Daemon;
 
 /// <summary>What went wrong, in terms a client can act on. Grpc/ErrorInterceptor maps each to a status code.</summary>
 public enum ErrorKind

@@ -1,0 +1,230 @@
+using SeedDaemon.Derivation.Ledger;
+
+namespace SeedDaemon.Daemon.Recording;
+
+/// <summary>
+/// The issuance rules, applied to one group commit's operations in order, against the state the
+/// backend holds plus what earlier operations of the same batch did:
+/// <list type="bullet">
+/// <item>create is idempotent for the same root (or none) and ALREADY_EXISTS for another root;</item>
+/// <item>a frozen experiment answers keys already issued and refuses new ones (FAILED_PRECONDITION);</item>
+/// <item>a key's first issue (time, requester) is decided once, its count counts every request;</item>
+/// <item>a stored seed must equal the seed derived for its key (else the database is damaged);</item>
+/// <item>every issued key appends one event to its experiment's hash chain (sequence, previous hash, hash).</item>
+/// </list>
+/// An operation is checked completely before it changes anything, so a refused one leaves no trace.
+/// Planning has no effects of its own: a backend whose transaction has to be retried plans again.
+/// </summary>
+public static class BatchPlanner
+{
+    /// <summary>The experiments a batch reads or writes, in ordinal order (the order to lock them in).</summary>
+    public static IReadOnlyList<string> ExperimentsOf(IReadOnlyList<StoreOperation> operations) =>
+        operations.SelectMany(o => o switch
+            {
+                CreateExperimentOperation create => [create.Candidate.Id],
+                FreezeExperimentOperation freeze => [freeze.ExperimentId],
+                RecordIssuesOperation record => record.Issues.Select(i => i.ExperimentId),
+                _ => [],
+            })
+            .Distinct(StringComparer.Ordinal)
+            .Order(StringComparer.Ordinal)
+            .ToList();
+
+    /// <summary>The keys a batch issues, each once.</summary>
+    public static IReadOnlyList<SeedIssue> KeysOf(IReadOnlyList<StoreOperation> operations) =>
+        operations.OfType<RecordIssuesOperation>().SelectMany(o => o.Issues)
+            .DistinctBy(i => (i.ExperimentId, i.Worker, i.Library, i.Stream))
+            .ToList();
+
+    /// <param name="clock">The time (Unix ms) an operation's events are recorded at.</param>
+    public static PreparedBatch Plan(IReadOnlyList<StoreOperation> operations, IBatchState state, Func<long> clock)
+    {
+        var plan = new Planning(state);
+        foreach (var operation in operations)
+        {
+            try
+            {
+                plan.Batch.Results.Add((operation, operation switch
+                {
+                    CreateExperimentOperation create => plan.Create(create),
+                    FreezeExperimentOperation freeze => plan.Freeze(freeze),
+                    RecordIssuesOperation record => plan.Record(record, clock()),
+                    _ => throw new InvalidOperationException($"{operation.GetType().Name} does not belong in a batch."),
+                }));
+            }
+            catch (SeedDaemonException refused)
+            {
+                plan.Batch.Rejections.Add((operation, refused));
+            }
+        }
+
+        plan.Finish();
+        return plan.Batch;
+    }
+
+    /// <summary>One batch being planned: the backend's state overlaid with what the batch did so far.</summary>
+    private sealed class Planning(IBatchState state)
+    {
+        private readonly Dictionary<string, Experiment> _experiments = new(StringComparer.Ordinal);
+        private readonly Dictionary<(string, uint, string, string), KeyChange> _keys = [];
+
+        public PreparedBatch Batch { get; } = new();
+
+        public ExperimentRecord Create(CreateExperimentOperation operation)
+        {
+            var candidate = operation.Candidate;
+            if (Find(candidate.Id) is { } existing)
+            {
+                if (operation.RootGiven && existing.Record.Root != candidate.Root)
+                {
+                    throw new SeedDaemonException(ErrorKind.AlreadyExists, $"Experiment '{candidate.Id}' already exists with a different root; its root never changes. Use another experiment id.", "root");
+                }
+
+                return existing.Record;
+            }
+
+            _experiments[candidate.Id] = new Experiment(candidate, ChainHead.Genesis);
+            Batch.CreatedExperiments.Add(candidate);
+            return candidate;
+        }
+
+        public ExperimentRecord Freeze(FreezeExperimentOperation operation)
+        {
+            var experiment = Find(operation.ExperimentId) ?? throw SeedDaemonException.ExperimentNotFound(operation.ExperimentId);
+            if (!experiment.Record.Frozen)
+            {
+                experiment.Record = experiment.Record with { Frozen = true };
+                var created = Batch.CreatedExperiments.FindIndex(e => e.Id == operation.ExperimentId);
+                if (created >= 0)
+                {
+                    Batch.CreatedExperiments[created] = experiment.Record;
+                }
+                else
+                {
+                    Batch.FrozenExperiments.Add(operation.ExperimentId);
+                }
+            }
+
+            return experiment.Record;
+        }
+
+        public SeedRecord[] Record(RecordIssuesOperation operation, long now)
+        {
+            var issues = operation.Issues;
+
+            // Checks first: nothing is planned unless every key may be issued.
+            for (var i = 0; i < issues.Count; i++)
+            {
+                var issue = issues[i];
+                var experiment = Find(issue.ExperimentId)
+                    ?? throw SeedDaemonException.ExperimentNotFound(issue.ExperimentId, issues.Count == 1 ? "experiment_id" : $"requests[{i}].experiment_id");
+                if (experiment.Record.Frozen && Key(issue) is null)
+                {
+                    throw new SeedDaemonException(
+                        ErrorKind.FailedPrecondition,
+                        $"Experiment '{issue.ExperimentId}' is frozen: key (worker {issue.Worker}, library '{issue.Library}', stream '{issue.Stream}') was never issued and no new keys are issued. Keys already issued still answer.");
+                }
+            }
+
+            var records = new SeedRecord[issues.Count];
+            var runs = new Dictionary<string, (int Run, LedgerEventHasher Hasher)>(StringComparer.Ordinal);
+            for (var i = 0; i < issues.Count; i++)
+            {
+                var issue = issues[i];
+                var key = (issue.ExperimentId, issue.Worker, issue.Library, issue.Stream);
+                if (_keys.TryGetValue(key, out var change))
+                {
+                    change.State = Again(change.State, issue);
+                }
+                else if (state.Key(issue.ExperimentId, issue.Worker, issue.Library, issue.Stream) is { } stored)
+                {
+                    _keys[key] = change = new KeyChange(issue.ExperimentId, issue.Worker, issue.Library, issue.Stream, Again(stored, issue), isNew: false);
+                    Batch.KeyChanges.Add(change);
+                }
+                else
+                {
+                    _keys[key] = change = new KeyChange(issue.ExperimentId, issue.Worker, issue.Library, issue.Stream, new KeyState(issue.Seed64, now, operation.Origin.Requester, 1), isNew: true);
+                    Batch.KeyChanges.Add(change);
+                }
+
+                var s = change.State;
+                records[i] = new SeedRecord(issue.ExperimentId, issue.Worker, issue.Library, issue.Stream, s.Seed64, DateTimeOffset.FromUnixTimeMilliseconds(s.FirstIssueUnixMs).UtcDateTime, s.FirstRequester, s.IssueCount);
+                Append(issue, operation.Origin, now, runs);
+            }
+
+            return records;
+        }
+
+        /// <summary>The stored record asked for once more; its seed must be the one derived for its key.</summary>
+        private static KeyState Again(KeyState stored, SeedIssue issue) =>
+            stored.Seed64 == issue.Seed64
+                ? stored with { IssueCount = stored.IssueCount + 1 }
+                : throw new InvalidDataException($"The stored seed of key ({issue.ExperimentId}, {issue.Worker}, {issue.Library}, '{issue.Stream}') is {stored.Seed64}, but seedseq-v1 derives {issue.Seed64}: the database is damaged or was written by another scheme.");
+
+        /// <summary>The chain appender: the event's sequence follows the head, its hash covers the previous hash.</summary>
+        private void Append(SeedIssue issue, RequestOrigin origin, long now, Dictionary<string, (int Run, LedgerEventHasher Hasher)> runs)
+        {
+            var experiment = _experiments[issue.ExperimentId];
+            if (experiment.Append is null)
+            {
+                experiment.Append = new ChainAppend(issue.ExperimentId, experiment.Head, LedgerHash.FromHex(experiment.Head.Hash));
+                experiment.LastHash = experiment.Append.BeforeHash;
+                Batch.Appends.Add(experiment.Append);
+            }
+
+            var append = experiment.Append;
+            if (!runs.TryGetValue(issue.ExperimentId, out var run))
+            {
+                append.Runs.Add(new EventRun(now, origin));
+                run = (append.Runs.Count - 1, new LedgerEventHasher(issue.ExperimentId, now, origin.Principal, origin.Peer, origin.ClientHost, origin.ClientPid, origin.ClientLabels));
+                runs[issue.ExperimentId] = run;
+            }
+
+            var sequence = append.After.Sequence + 1;
+            var hash = new byte[LedgerHash.HashSize];
+            run.Hasher.Hash(experiment.LastHash, sequence, issue.Worker, issue.Library, issue.Stream, issue.Seed64, hash);
+            append.Events.Add(new PreparedEvent(sequence, run.Run, issue.Worker, issue.Library, issue.Stream, issue.Seed64, hash));
+            experiment.LastHash = hash;
+            append.After = new ChainHead(sequence, "");
+        }
+
+        public void Finish()
+        {
+            foreach (var append in Batch.Appends)
+            {
+                append.After = new ChainHead(append.After.Sequence, LedgerHash.ToHex(_experiments[append.ExperimentId].LastHash!));
+            }
+        }
+
+        private Experiment? Find(string experimentId)
+        {
+            if (_experiments.TryGetValue(experimentId, out var experiment))
+            {
+                return experiment;
+            }
+
+            if (state.Experiment(experimentId) is not { } stored)
+            {
+                return null;
+            }
+
+            return _experiments[experimentId] = new Experiment(stored.Record, stored.Head);
+        }
+
+        private KeyState? Key(SeedIssue issue) =>
+            _keys.TryGetValue((issue.ExperimentId, issue.Worker, issue.Library, issue.Stream), out var change)
+                ? change.State
+                : state.Key(issue.ExperimentId, issue.Worker, issue.Library, issue.Stream);
+
+        private sealed class Experiment(ExperimentRecord record, ChainHead head)
+        {
+            public ExperimentRecord Record { get; set; } = record;
+
+            public ChainHead Head { get; } = head;
+
+            public ChainAppend? Append { get; set; }
+
+            public byte[]? LastHash { get; set; }
+        }
+    }
+}

@@ -1,0 +1,65 @@
+namespace SeedDaemon.Daemon.Recording;
+
+/// <summary>
+/// What one group commit writes, as the planner decided it: new experiments, experiments newly
+/// frozen, each experiment's appended ledger events with its new chain head, and the final state of
+/// every key the batch issued. A backend persists all of it in one transaction.
+/// </summary>
+public sealed class PreparedBatch
+{
+    public List<ExperimentRecord> CreatedExperiments { get; } = [];
+
+    public List<string> FrozenExperiments { get; } = [];
+
+    public List<ChainAppend> Appends { get; } = [];
+
+    public List<KeyChange> KeyChanges { get; } = [];
+
+    public bool IsEmpty => CreatedExperiments.Count == 0 && FrozenExperiments.Count == 0 && Appends.Count == 0;
+
+    /// <summary>Each accepted operation with what it answers once the batch is durable.</summary>
+    internal List<(StoreOperation Operation, object Result)> Results { get; } = [];
+
+    /// <summary>Each refused operation with its error, answered once the batch is settled.</summary>
+    internal List<(StoreOperation Operation, SeedDaemonException Error)> Rejections { get; } = [];
+}
+
+/// <summary>The events a batch appends to one experiment's chain: from <see cref="Before"/> to <see cref="After"/>.</summary>
+public sealed class ChainAppend(string experimentId, ChainHead before, byte[] beforeHash)
+{
+    public string ExperimentId { get; } = experimentId;
+
+    public ChainHead Before { get; } = before;
+
+    public ChainHead After { get; internal set; } = before;
+
+    /// <summary>The hash of the event before the first appended one (32 bytes; zeros for the first event ever).</summary>
+    public byte[] BeforeHash { get; } = beforeHash;
+
+    /// <summary>Who asked and when, once per request; events refer to it by index.</summary>
+    public List<EventRun> Runs { get; } = [];
+
+    public List<PreparedEvent> Events { get; } = [];
+}
+
+/// <summary>The time (Unix ms) and origin a request's events share.</summary>
+public sealed record EventRun(long TimeUnixMs, RequestOrigin Origin);
+
+/// <summary>One appended event: its place in the chain, its key, the seed returned, and its own hash (32 bytes).</summary>
+public readonly record struct PreparedEvent(ulong Sequence, int Run, uint Worker, string Library, string Stream, ulong Seed64, byte[] Hash);
+
+/// <summary>An issued key after the batch: new (its first issue is this batch), or an existing one asked for again.</summary>
+public sealed class KeyChange(string experimentId, uint worker, string library, string stream, KeyState state, bool isNew)
+{
+    public string ExperimentId { get; } = experimentId;
+
+    public uint Worker { get; } = worker;
+
+    public string Library { get; } = library;
+
+    public string Stream { get; } = stream;
+
+    public KeyState State { get; internal set; } = state;
+
+    public bool IsNew { get; } = isNew;
+}

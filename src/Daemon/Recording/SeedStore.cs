@@ -1,0 +1,87 @@
+namespace SeedDaemon.Daemon.Recording;
+
+/// <summary>
+/// The store every part of the daemon uses: writes go through the one <see cref="GroupCommitWriter"/>
+/// to the backend (which plans them with <see cref="BatchPlanner"/>); reads go to the backend.
+/// </summary>
+public sealed class SeedStore : ISeedStore
+{
+    private readonly IStoreBackend _backend;
+    private readonly GroupCommitWriter _writer;
+    private int _disposed;
+
+    /// <param name="committed">Told the size and duration of every group commit (for metrics).</param>
+    public SeedStore(IStoreBackend backend, int maxBatch, ILogger logger, Action<int, TimeSpan>? committed = null)
+    {
+        _backend = backend;
+        _writer = new GroupCommitWriter(backend, maxBatch, logger, committed);
+    }
+
+    public string Location => _backend.Location;
+
+    public bool IsWritable => _writer.IsRunning && _backend.IsWritable;
+
+    public bool IsRunning => _writer.IsRunning;
+
+    public StoreStatistics Statistics => _backend.Statistics;
+
+    public ValueTask<ExperimentRecord?> FindExperimentAsync(string experimentId, CancellationToken cancellationToken) =>
+        _backend.FindExperimentAsync(experimentId, cancellationToken);
+
+    public ValueTask<ExperimentRecord?> FindExperimentForIssueAsync(string experimentId, CancellationToken cancellationToken) =>
+        _backend.FindExperimentForIssueAsync(experimentId, cancellationToken);
+
+    public ValueTask<IReadOnlyList<ExperimentRecord>> ListExperimentsAsync(string? afterId, int limit, CancellationToken cancellationToken) =>
+        _backend.ListExperimentsAsync(afterId, limit, cancellationToken);
+
+    public Task<ExperimentRecord> CreateExperimentAsync(ExperimentRecord candidate, bool rootGiven, CancellationToken cancellationToken) =>
+        _writer.SubmitAsync(new CreateExperimentOperation(candidate, rootGiven), cancellationToken);
+
+    public Task<ExperimentRecord> FreezeExperimentAsync(string experimentId, CancellationToken cancellationToken) =>
+        _writer.SubmitAsync(new FreezeExperimentOperation(experimentId), cancellationToken);
+
+    public Task<IReadOnlyList<SeedRecord>> RecordIssuesAsync(IReadOnlyList<SeedIssue> issues, RequestOrigin origin, CancellationToken cancellationToken) =>
+        _writer.SubmitAsync(new RecordIssuesOperation(issues, origin), cancellationToken);
+
+    public Task<BackupInfo> BackupAsync(string targetPath, CancellationToken cancellationToken) =>
+        _writer.SubmitAsync(new BackupOperation(targetPath), cancellationToken);
+
+    public ValueTask<IReadOnlyList<SeedRecord>> ListSeedsAsync(string experimentId, SeedCursor? afterKey, int limit, CancellationToken cancellationToken) =>
+        _backend.ListSeedsAsync(experimentId, afterKey, limit, cancellationToken);
+
+    public ValueTask<SeedRecord?> FindSeedAsync(string experimentId, uint worker, string library, string stream, CancellationToken cancellationToken) =>
+        _backend.FindSeedAsync(experimentId, worker, library, stream, cancellationToken);
+
+    public ValueTask<IReadOnlyList<LedgerRecord>> ListEventsAsync(string experimentId, ulong afterSequence, int limit, CancellationToken cancellationToken) =>
+        _backend.ListEventsAsync(experimentId, afterSequence, limit, cancellationToken);
+
+    public ValueTask<ChainHead> GetChainHeadAsync(string experimentId, CancellationToken cancellationToken) =>
+        _backend.GetChainHeadAsync(experimentId, cancellationToken);
+
+    public void DisposeAfterRefusedStart()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _writer.Dispose();
+            _backend.DisposeAfterRefusedStart();
+        }
+    }
+
+    /// <summary>Finishes the writes in flight, then closes the backend (the embedded one checkpoints).</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            _writer.Dispose();
+        }
+        finally
+        {
+            _backend.Dispose();
+        }
+    }
+}

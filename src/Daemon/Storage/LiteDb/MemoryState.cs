@@ -1,0 +1,233 @@
+using System.Collections.Concurrent;
+using SeedDaemon.Daemon.Recording;
+using SeedDaemon.Derivation.Ledger;
+
+namespace SeedDaemon.Daemon.Storage.LiteDb;
+
+/// <summary>
+/// Everything the embedded store knows, in memory: experiments with their chain heads, and each
+/// experiment's issued keys (<see cref="KeyProjection"/>). It is the state the planner reads (the
+/// group-commit thread is the only writer, so it reads without a lock) and what reads answer from.
+/// It changes only once a batch is durable (<see cref="Apply"/>, under the write lock), so nobody
+/// sees a commit before it is on disk. Rebuilt from the file at open (<see cref="StateLoader"/>).
+/// </summary>
+internal sealed class MemoryState : IBatchState, IDisposable
+{
+    private readonly Dictionary<string, ExperimentEntry> _experiments = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ExperimentRecord> _records = new(StringComparer.Ordinal);
+    private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
+
+    public ColumnTable Columns { get; } = new();
+
+    public StringTable Requesters { get; } = new();
+
+    /// <summary>Ledger events applied since the last checkpoint of the key projection (all experiments).</summary>
+    public long TailEvents { get; set; }
+
+    public int ExperimentCount => _records.Count;
+
+    public long KeyCount { get; private set; }
+
+    /// <summary>The experiments, for the group-commit thread (checkpoints).</summary>
+    public IEnumerable<ExperimentEntry> Entries => _experiments.Values;
+
+    /// <summary>One experiment, for the group-commit thread.</summary>
+    public ExperimentEntry Entry(string experimentId) => _experiments[experimentId];
+
+    ExperimentState? IBatchState.Experiment(string experimentId) =>
+        _experiments.TryGetValue(experimentId, out var entry) ? new ExperimentState(entry.Record, new ChainHead(entry.HeadSequence, entry.HeadHex)) : null;
+
+    KeyState? IBatchState.Key(string experimentId, uint worker, string library, string stream)
+    {
+        if (!_experiments.TryGetValue(experimentId, out var entry) || !Columns.TryFind(library, stream, out var column) || !entry.Keys.TryFind(worker, column, out var position))
+        {
+            return null;
+        }
+
+        ref var record = ref entry.Keys.At(position);
+        return new KeyState(record.Seed64, record.FirstIssueUnixMs, Requesters[record.FirstRequester], record.IssueCount);
+    }
+
+    /// <summary>An experiment read from the file (at open, before anyone reads).</summary>
+    public ExperimentEntry Load(ExperimentRecord record, ChainHead head, ulong checkpointSequence)
+    {
+        var entry = new ExperimentEntry(record, head, checkpointSequence);
+        _experiments[record.Id] = entry;
+        _records[record.Id] = record;
+        return entry;
+    }
+
+    /// <summary>One ledger event of the tail after the last checkpoint, replayed at open: the key's first issue, or one more issue.</summary>
+    public void Replay(ExperimentEntry entry, uint worker, string library, string stream, ulong seed64, long time, string requester)
+    {
+        var column = Columns.GetOrAdd(library, stream);
+        if (entry.Keys.TryFind(worker, column, out var position))
+        {
+            ref var record = ref entry.Keys.At(position);
+            if (record.Seed64 != seed64)
+            {
+                throw new InvalidDataException($"the ledger of '{entry.Record.Id}' gives key ({worker}, {library}, '{stream}') seed {seed64}, its record {record.Seed64}: the file is damaged");
+            }
+
+            entry.Keys.SetCount(position, record.IssueCount + 1);
+        }
+        else
+        {
+            AddKey(entry, worker, column, seed64, time, requester, 1);
+        }
+
+        TailEvents++;
+    }
+
+    /// <summary>A key of a checkpointed chunk, in insertion order (at open).</summary>
+    public void LoadKey(ExperimentEntry entry, uint worker, int column, ulong seed64, long firstIssue, string requester, ulong count) =>
+        AddKey(entry, worker, column, seed64, firstIssue, requester, count);
+
+    /// <summary>What a durable batch changed. The only change to the state after open.</summary>
+    public void Apply(PreparedBatch batch)
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            foreach (var created in batch.CreatedExperiments)
+            {
+                Load(created, ChainHead.Genesis, 0);
+            }
+
+            foreach (var frozen in batch.FrozenExperiments)
+            {
+                var entry = _experiments[frozen];
+                entry.Record = entry.Record with { Frozen = true };
+                _records[frozen] = entry.Record;
+            }
+
+            foreach (var change in batch.KeyChanges)
+            {
+                var entry = _experiments[change.ExperimentId];
+                var column = Columns.GetOrAdd(change.Library, change.Stream);
+                if (change.IsNew)
+                {
+                    AddKey(entry, change.Worker, column, change.State.Seed64, change.State.FirstIssueUnixMs, change.State.FirstRequester, change.State.IssueCount);
+                }
+                else
+                {
+                    entry.Keys.TryFind(change.Worker, column, out var position);
+                    entry.Keys.SetCount(position, change.State.IssueCount);
+                }
+            }
+
+            foreach (var append in batch.Appends)
+            {
+                var entry = _experiments[append.ExperimentId];
+                entry.SetHead(append.After, append.Events[^1].Hash);
+                TailEvents += append.Events.Count;
+            }
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    public ExperimentRecord? Find(string experimentId) => _records.TryGetValue(experimentId, out var record) ? record : null;
+
+    public IReadOnlyList<ExperimentRecord> ListExperiments(string? afterId, int limit) =>
+        _records.Values
+            .Where(e => afterId is null || string.CompareOrdinal(e.Id, afterId) > 0)
+            .OrderBy(e => e.Id, StringComparer.Ordinal)
+            .Take(limit)
+            .ToList();
+
+    public ChainHead? Head(string experimentId) =>
+        Read(() => _experiments.TryGetValue(experimentId, out var entry) ? new ChainHead(entry.HeadSequence, entry.HeadHex) : (ChainHead?)null);
+
+    public SeedRecord? FindSeed(string experimentId, uint worker, string library, string stream) =>
+        Read(() => _experiments.TryGetValue(experimentId, out var entry) && Columns.TryFind(library, stream, out var column) && entry.Keys.TryFind(worker, column, out var position)
+            ? ToSeed(entry, position)
+            : null);
+
+    /// <summary>A page of an experiment's keys in (worker, library, stream) order, after the cursor.</summary>
+    public IReadOnlyList<SeedRecord> ListSeeds(string experimentId, SeedCursor? after, int limit)
+    {
+        var snapshot = Read(() => _experiments.TryGetValue(experimentId, out var entry) ? (entry, entry.Keys.SnapshotForOrder(Columns)) : default);
+        if (snapshot.entry is null)
+        {
+            return [];
+        }
+
+        var order = snapshot.entry.Keys.Order(snapshot.Item2);
+        var start = after is { } cursor ? order.After(cursor.Worker, cursor.Library, cursor.Stream) : 0;
+        var end = Math.Min(order.Count, start + limit);
+        return Read(() =>
+        {
+            var page = new List<SeedRecord>(Math.Max(0, end - start));
+            for (var i = start; i < end; i++)
+            {
+                page.Add(ToSeed(snapshot.entry, order.Positions[i]));
+            }
+
+            return page;
+        });
+    }
+
+    public void Dispose() => _lock.Dispose();
+
+    private SeedRecord ToSeed(ExperimentEntry entry, int position)
+    {
+        ref var record = ref entry.Keys.At(position);
+        var (library, stream) = Columns[record.Column];
+        return new SeedRecord(entry.Record.Id, record.Worker, library, stream, record.Seed64,
+            DateTimeOffset.FromUnixTimeMilliseconds(record.FirstIssueUnixMs).UtcDateTime, Requesters[record.FirstRequester], record.IssueCount);
+    }
+
+    private void AddKey(ExperimentEntry entry, uint worker, int column, ulong seed64, long firstIssue, string requester, ulong count)
+    {
+        entry.Keys.Add(new KeyRecord
+        {
+            Worker = worker,
+            Column = column,
+            Seed64 = seed64,
+            FirstIssueUnixMs = firstIssue,
+            FirstRequester = Requesters.GetOrAdd(requester),
+            IssueCount = count,
+        });
+        KeyCount++;
+    }
+
+    private T Read<T>(Func<T> read)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            return read();
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+}
+
+/// <summary>One experiment in memory: its record, its chain head, its checkpoint, its keys.</summary>
+internal sealed class ExperimentEntry(ExperimentRecord record, ChainHead head, ulong checkpointSequence)
+{
+    public ExperimentRecord Record { get; set; } = record;
+
+    public ulong HeadSequence { get; private set; } = head.Sequence;
+
+    public string HeadHex { get; private set; } = head.Hash;
+
+    public byte[] HeadHash { get; private set; } = LedgerHash.FromHex(head.Hash);
+
+    /// <summary>The ledger sequence the checkpointed key chunks in the file reflect.</summary>
+    public ulong CheckpointSequence { get; set; } = checkpointSequence;
+
+    public KeyProjection Keys { get; } = new();
+
+    public void SetHead(ChainHead head, byte[] hash)
+    {
+        HeadSequence = head.Sequence;
+        HeadHex = head.Hash;
+        HeadHash = hash;
+    }
+}

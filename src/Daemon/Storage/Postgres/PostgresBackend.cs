@@ -1,0 +1,418 @@
+using System.Collections.Concurrent;
+using Npgsql;
+using SeedDaemon.Daemon.Recording;
+using SeedDaemon.Derivation;
+using SeedDaemon.Derivation.Ledger;
+
+namespace SeedDaemon.Daemon.Storage.Postgres;
+
+/// <summary>
+/// The replicated backend: any number of stateless seedd replicas over one PostgreSQL database.
+/// A group commit is one transaction: it locks the rows of the experiments it touches
+/// (SELECT ... FOR UPDATE, in id order), reads the records of the keys it issues, lets
+/// <see cref="BatchPlanner"/> decide, writes everything with one statement per table (arrays
+/// through <c>unnest</c>) and commits; the seeds are answered only after the commit returned, that
+/// is after PostgreSQL flushed it (and, with a synchronous standby, after the standby has it). Two
+/// replicas creating one experiment race on its primary key: the loser's transaction is retried and
+/// finds the winner's root; (experiment, sequence) as primary key of the ledger is the safety net
+/// behind the row lock. While the database is unreachable the replica answers UNAVAILABLE, reports
+/// NOT_SERVING and reconnects by itself.
+/// </summary>
+public sealed class PostgresBackend : IStoreBackend
+{
+    private const int MaxAttempts = 8;
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, ExperimentRecord> _immutable = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _probe;
+    private readonly int _maxConnections;
+    private volatile bool _writable;
+    private volatile bool _schemaReady;
+    private int _connectionsInUse;
+
+    private PostgresBackend(NpgsqlDataSource dataSource, string location, int maxConnections, bool schemaReady, ILogger logger)
+    {
+        _dataSource = dataSource;
+        Location = location;
+        _maxConnections = maxConnections;
+        _logger = logger;
+        _schemaReady = _writable = schemaReady;
+        _probe = Task.Run(ProbeAsync);
+    }
+
+    public string Location { get; }
+
+    public bool IsWritable => _writable;
+
+    public StoreStatistics Statistics => new(0, _immutable.Count, new Dictionary<string, double>
+    {
+        ["seedd_store_connections_in_use"] = Volatile.Read(ref _connectionsInUse),
+        ["seedd_store_connections_max"] = _maxConnections,
+    });
+
+    /// <summary>
+    /// Connects and creates or migrates the schema. A wrong password, a missing database, a role
+    /// without the rights it needs or a schema from a newer seedd stop the start
+    /// (<see cref="StoreOpenException"/>, naming the cause, never the password); a database that
+    /// cannot be reached yet does not: the replica starts NOT_SERVING and keeps trying.
+    /// </summary>
+    public static PostgresBackend Open(string connectionString, ILogger logger)
+    {
+        var builder = PostgresConnection.Parse(connectionString);
+        var location = PostgresConnection.Describe(builder);
+        var dataSource = Build(builder);
+        var ready = false;
+        try
+        {
+            var found = PostgresSchema.Ensure(dataSource);
+            PostgresLog.SchemaReady(logger, location, found, PostgresSchema.Version);
+            ready = true;
+        }
+        catch (Exception error) when (IsUnreachable(error))
+        {
+            PostgresLog.Unreachable(logger, location, Describe(error));
+        }
+        catch (Exception error)
+        {
+            dataSource.Dispose();
+            throw new StoreOpenException(location, Describe(error), error);
+        }
+
+        return new PostgresBackend(dataSource, location, builder.MaxPoolSize, ready, logger);
+    }
+
+    public PreparedBatch Commit(IReadOnlyList<StoreOperation> operations)
+    {
+        var experiments = BatchPlanner.ExperimentsOf(operations);
+        var keys = BatchPlanner.KeysOf(operations);
+        for (var attempt = 1; ; attempt++)
+        {
+            var opened = false;
+            try
+            {
+                EnsureSchema();
+                using var connection = Open();
+                opened = true;
+                using var transaction = connection.BeginTransaction();
+                var state = PostgresState.Read(connection, transaction, experiments, keys);
+                var prepared = BatchPlanner.Plan(operations, state, () => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+                if (!prepared.IsEmpty)
+                {
+                    PostgresWrites.Execute(connection, transaction, prepared, state);
+                }
+
+                transaction.Commit();
+                _writable = true;
+                return prepared;
+            }
+            catch (Exception error) when (IsRetryable(error) && attempt < MaxAttempts)
+            {
+                // Another replica won a race (the same new experiment, a deadlock): plan again on what it committed.
+                PostgresLog.Retrying(_logger, attempt, Describe(error));
+            }
+            catch (Exception error)
+            {
+                throw Translate(error);
+            }
+            finally
+            {
+                if (opened)
+                {
+                    Interlocked.Decrement(ref _connectionsInUse);
+                }
+            }
+        }
+    }
+
+    public BackupInfo Backup(string targetPath) =>
+        throw new SeedDaemonException(ErrorKind.FailedPrecondition, "CreateBackup copies the embedded LiteDB file; this seedd stores its records in PostgreSQL. Back up the database itself: pg_dump for a logical copy, pg_basebackup (or your provider's snapshots) with WAL archiving for point-in-time recovery.");
+
+    public void Idle()
+    {
+    }
+
+    public void DisposeAfterRefusedStart() => Dispose();
+
+    public ValueTask<ExperimentRecord?> FindExperimentAsync(string experimentId, CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
+        {
+            await using var command = new NpgsqlCommand($"SELECT {PostgresState.ExperimentColumns} FROM seedd_experiments WHERE id = @id COLLATE \"C\"", connection);
+            command.Parameters.AddWithValue("id", experimentId);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            return await reader.ReadAsync(cancellationToken) ? Remember(PostgresState.ReadExperiment(reader).Record) : null;
+        }, cancellationToken);
+
+    /// <summary>Root and scheme never change: once seen, an experiment is answered from memory for deriving seeds (the rules read it again, locked).</summary>
+    public ValueTask<ExperimentRecord?> FindExperimentForIssueAsync(string experimentId, CancellationToken cancellationToken) =>
+        _immutable.TryGetValue(experimentId, out var known) ? new(known) : FindExperimentAsync(experimentId, cancellationToken);
+
+    public ValueTask<IReadOnlyList<ExperimentRecord>> ListExperimentsAsync(string? afterId, int limit, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<ExperimentRecord>>(async connection =>
+        {
+            await using var command = new NpgsqlCommand($"SELECT {PostgresState.ExperimentColumns} FROM seedd_experiments WHERE id > @after COLLATE \"C\" ORDER BY id LIMIT @limit", connection);
+            command.Parameters.AddWithValue("after", afterId ?? "");
+            command.Parameters.AddWithValue("limit", limit);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            var list = new List<ExperimentRecord>();
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                list.Add(Remember(PostgresState.ReadExperiment(reader).Record));
+            }
+
+            return list;
+        }, cancellationToken);
+
+    public ValueTask<IReadOnlyList<SeedRecord>> ListSeedsAsync(string experimentId, SeedCursor? afterKey, int limit, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<SeedRecord>>(async connection =>
+        {
+            await using var command = new NpgsqlCommand(
+                """
+                SELECT worker, library, stream, seed64, first_issue_ms, first_requester, issue_count FROM seedd_issued_seeds
+                WHERE experiment_id = @e COLLATE "C" AND (worker, library, stream) > (@w, @l COLLATE "C", @s COLLATE "C")
+                ORDER BY worker, library, stream LIMIT @limit
+                """, connection);
+            command.Parameters.AddWithValue("e", experimentId);
+            command.Parameters.AddWithValue("w", afterKey is { } after ? (long)after.Worker : -1L);
+            command.Parameters.AddWithValue("l", afterKey?.Library ?? "");
+            command.Parameters.AddWithValue("s", afterKey?.Stream ?? "");
+            command.Parameters.AddWithValue("limit", limit);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            var list = new List<SeedRecord>();
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                list.Add(ReadSeed(experimentId, reader));
+            }
+
+            return list;
+        }, cancellationToken);
+
+    public ValueTask<SeedRecord?> FindSeedAsync(string experimentId, uint worker, string library, string stream, CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
+        {
+            await using var command = new NpgsqlCommand(
+                "SELECT worker, library, stream, seed64, first_issue_ms, first_requester, issue_count FROM seedd_issued_seeds WHERE experiment_id = @e COLLATE \"C\" AND worker = @w AND library = @l COLLATE \"C\" AND stream = @s COLLATE \"C\"", connection);
+            command.Parameters.AddWithValue("e", experimentId);
+            command.Parameters.AddWithValue("w", (long)worker);
+            command.Parameters.AddWithValue("l", library);
+            command.Parameters.AddWithValue("s", stream);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            return await reader.ReadAsync(cancellationToken) ? ReadSeed(experimentId, reader) : null;
+        }, cancellationToken);
+
+    public ValueTask<IReadOnlyList<LedgerRecord>> ListEventsAsync(string experimentId, ulong afterSequence, int limit, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<LedgerRecord>>(async connection =>
+        {
+            await using var command = new NpgsqlCommand(
+                """
+                SELECT sequence, time_ms, worker, library, stream, seed64, principal, peer, client_host, client_pid, client_labels::text, prev_hash, hash
+                FROM seedd_ledger_events WHERE experiment_id = @e COLLATE "C" AND sequence > @after ORDER BY sequence LIMIT @limit
+                """, connection);
+            command.Parameters.AddWithValue("e", experimentId);
+            command.Parameters.AddWithValue("after", (long)afterSequence);
+            command.Parameters.AddWithValue("limit", limit);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            var list = new List<LedgerRecord>();
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var entry = new LedgerEntry(experimentId, (ulong)reader.GetInt64(0), reader.GetInt64(1), (uint)reader.GetInt64(2), reader.GetString(3), reader.GetString(4),
+                    unchecked((ulong)reader.GetInt64(5)), reader.GetString(6), reader.GetString(7), reader.GetString(8), reader.GetInt64(9), PostgresState.Labels(reader.GetString(10)));
+                list.Add(new LedgerRecord(entry, LedgerHash.ToHex(reader.GetFieldValue<byte[]>(11)), LedgerHash.ToHex(reader.GetFieldValue<byte[]>(12))));
+            }
+
+            return list;
+        }, cancellationToken);
+
+    public ValueTask<ChainHead> GetChainHeadAsync(string experimentId, CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
+        {
+            await using var command = new NpgsqlCommand("SELECT head_sequence, head_hash FROM seedd_experiments WHERE id = @id COLLATE \"C\"", connection);
+            command.Parameters.AddWithValue("id", experimentId);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                throw SeedDaemonException.ExperimentNotFound(experimentId);
+            }
+
+            var sequence = (ulong)reader.GetInt64(0);
+            return sequence == 0 ? ChainHead.Genesis : new ChainHead(sequence, LedgerHash.ToHex(reader.GetFieldValue<byte[]>(1)));
+        }, cancellationToken);
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        try
+        {
+            _probe.Wait(TimeSpan.FromSeconds(5));
+        }
+        catch (AggregateException)
+        {
+            // Cancelled.
+        }
+
+        _stop.Dispose();
+        _dataSource.Dispose();
+    }
+
+    private static NpgsqlDataSource Build(NpgsqlConnectionStringBuilder builder)
+    {
+        builder = new NpgsqlConnectionStringBuilder(builder.ConnectionString);
+
+        // Durable commits are the contract: "on" waits for the local flush and, with synchronous_standby_names
+        // set, for a standby's. An Options entry of the user's that sets synchronous_commit wins (remote_apply).
+        if (builder.Options?.Contains("synchronous_commit", StringComparison.OrdinalIgnoreCase) != true)
+        {
+            builder.Options = $"{builder.Options} -c synchronous_commit=on".Trim();
+        }
+
+        builder.ApplicationName ??= "seedd";
+        if (!builder.ContainsKey("Timeout"))
+        {
+            builder.Timeout = 5;
+        }
+
+        // A replica writes: with several hosts it needs the primary (read-write), and follows it after a fail-over.
+        var target = ParseTarget(builder.TargetSessionAttributes) ?? TargetSessionAttributes.ReadWrite;
+        builder.TargetSessionAttributes = null;
+        var dataSourceBuilder = new NpgsqlDataSourceBuilder(builder.ConnectionString);
+        return dataSourceBuilder.BuildMultiHost().WithTargetSession(target);
+    }
+
+    private static TargetSessionAttributes? ParseTarget(string? text) =>
+        text is null ? null
+        : Enum.TryParse<TargetSessionAttributes>(text.Replace("-", "", StringComparison.Ordinal), ignoreCase: true, out var target) ? target
+        : throw new ArgumentException($"Target Session Attributes '{text}' is not any, primary, standby, prefer-primary, prefer-standby, read-write or read-only.");
+
+    private NpgsqlConnection Open()
+    {
+        var connection = _dataSource.OpenConnection();
+        Interlocked.Increment(ref _connectionsInUse);
+        return connection;
+    }
+
+    private void EnsureSchema()
+    {
+        if (!_schemaReady)
+        {
+            PostgresSchema.Ensure(_dataSource);
+            _schemaReady = true;
+            PostgresLog.SchemaReady(_logger, Location, -1, PostgresSchema.Version);
+        }
+    }
+
+    private async ValueTask<T> ReadAsync<T>(Func<NpgsqlConnection, Task<T>> read, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _connectionsInUse);
+        try
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+            return await read(connection);
+        }
+        catch (Exception error) when (error is not SeedDaemonException and not OperationCanceledException)
+        {
+            throw Translate(error);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _connectionsInUse);
+        }
+    }
+
+    private ExperimentRecord Remember(ExperimentRecord record)
+    {
+        _immutable.TryAdd(record.Id, record);
+        return record;
+    }
+
+    private static SeedRecord ReadSeed(string experimentId, NpgsqlDataReader reader) =>
+        new(experimentId, (uint)reader.GetInt64(0), reader.GetString(1), reader.GetString(2), unchecked((ulong)reader.GetInt64(3)),
+            DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)).UtcDateTime, reader.GetString(5), (ulong)reader.GetInt64(6));
+
+    /// <summary>Every second while the database cannot be written: reconnect (and finish the schema), then report SERVING again.</summary>
+    private async Task ProbeAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), _stop.Token);
+                if (_writable)
+                {
+                    continue;
+                }
+
+                EnsureSchema();
+                await using var connection = await _dataSource.OpenConnectionAsync(_stop.Token);
+                await using var command = new NpgsqlCommand("SELECT 1", connection);
+                await command.ExecuteScalarAsync(_stop.Token);
+                _writable = true;
+                PostgresLog.Reachable(_logger, Location);
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception error)
+            {
+                ClearHostStates();
+                if (!IsUnreachable(error))
+                {
+                    PostgresLog.ProbeFailed(_logger, Location, Describe(error));
+                }
+            }
+        }
+    }
+
+    private void ClearHostStates()
+    {
+        if (_dataSource is NpgsqlMultiHostDataSource multiHost)
+        {
+            multiHost.ClearDatabaseStates();
+        }
+    }
+
+    /// <summary>Storage failures as errors a client can act on; the replica turns NOT_SERVING while the database is away.</summary>
+    private Exception Translate(Exception error)
+    {
+        if (error is SeedDaemonException)
+        {
+            return error;
+        }
+
+        if (error is PostgresException { SqlState: PostgresErrorCodes.DiskFull or PostgresErrorCodes.OutOfMemory })
+        {
+            return new SeedDaemonException(ErrorKind.ResourceExhausted, $"{Location} is out of space ({Describe(error)}); nothing was recorded and no seed was issued.");
+        }
+
+        if (IsUnreachable(error) || error is PostgresException { SqlState: PostgresErrorCodes.ReadOnlySqlTransaction } || error is SchemaTooNewException)
+        {
+            _writable = false;
+            ClearHostStates();
+            return new SeedDaemonException(ErrorKind.Unavailable, $"{Location} cannot be written right now ({Describe(error)}); nothing was recorded and no seed was issued. Retry.");
+        }
+
+        return error;
+    }
+
+    /// <summary>The database could not be reached, or is shutting down or starting: worth waiting for.</summary>
+    private static bool IsUnreachable(Exception error) => error switch
+    {
+        PostgresException postgres => postgres.SqlState.StartsWith("08", StringComparison.Ordinal) || postgres.SqlState.StartsWith("57P", StringComparison.Ordinal),
+        NpgsqlException or TimeoutException or System.Net.Sockets.SocketException or IOException => true,
+        _ => false,
+    };
+
+    private static bool IsRetryable(Exception error) => error is PostgresException
+    {
+        SqlState: PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected,
+    } or ConcurrentCreationException;
+
+    /// <summary>What went wrong, in PostgreSQL's words and code; never a password.</summary>
+    private static string Describe(Exception error) => error switch
+    {
+        PostgresException postgres => $"{postgres.MessageText} ({postgres.SqlState})",
+        NpgsqlException { InnerException: { } inner } => inner.Message,
+        _ => error.Message,
+    };
+}

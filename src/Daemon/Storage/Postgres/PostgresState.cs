@@ -1,0 +1,90 @@
+using System.Text.Json;
+using Npgsql;
+using SeedDaemon.Daemon.Recording;
+using SeedDaemon.Derivation;
+using SeedDaemon.Derivation.Ledger;
+
+namespace SeedDaemon.Daemon.Storage.Postgres;
+
+/// <summary>
+/// What a batch's rules read, as rows read inside its transaction: the experiments it touches
+/// (locked FOR UPDATE, so no other replica appends to their chains, issues their keys or freezes
+/// them until this transaction ends) and the records of the keys it issues.
+/// </summary>
+internal sealed class PostgresState : IBatchState
+{
+    private readonly Dictionary<string, ExperimentState> _experiments = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string, uint, string, string), KeyState> _keys = [];
+
+    public ExperimentState? Experiment(string experimentId) => _experiments.GetValueOrDefault(experimentId);
+
+    public KeyState? Key(string experimentId, uint worker, string library, string stream) =>
+        _keys.TryGetValue((experimentId, worker, library, stream), out var key) ? key : null;
+
+    /// <summary>Locks and reads the experiments, then reads the keys, in one round trip.</summary>
+    public static PostgresState Read(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<string> experiments, IReadOnlyList<SeedIssue> keys)
+    {
+        var state = new PostgresState();
+        using var batch = new NpgsqlBatch(connection, transaction);
+        var lockRows = new NpgsqlBatchCommand($"SELECT {ExperimentColumns} FROM seedd_experiments WHERE id = ANY(@ids::text[] COLLATE \"C\") ORDER BY id FOR UPDATE");
+        lockRows.Parameters.AddWithValue("ids", experiments.ToArray());
+        batch.BatchCommands.Add(lockRows);
+        if (keys.Count > 0)
+        {
+            var readKeys = new NpgsqlBatchCommand(
+                """
+                SELECT s.experiment_id, s.worker, s.library, s.stream, s.seed64, s.first_issue_ms, s.first_requester, s.issue_count
+                FROM seedd_issued_seeds s
+                JOIN unnest(@e::text[], @w::bigint[], @l::text[], @s::text[]) AS k(e, w, l, s)
+                  ON s.experiment_id = k.e COLLATE "C" AND s.worker = k.w AND s.library = k.l COLLATE "C" AND s.stream = k.s COLLATE "C"
+                """);
+            readKeys.Parameters.AddWithValue("e", keys.Select(k => k.ExperimentId).ToArray());
+            readKeys.Parameters.AddWithValue("w", keys.Select(k => (long)k.Worker).ToArray());
+            readKeys.Parameters.AddWithValue("l", keys.Select(k => k.Library).ToArray());
+            readKeys.Parameters.AddWithValue("s", keys.Select(k => k.Stream).ToArray());
+            batch.BatchCommands.Add(readKeys);
+        }
+
+        using var reader = batch.ExecuteReader();
+        while (reader.Read())
+        {
+            var (record, head) = ReadExperiment(reader);
+            state._experiments[record.Id] = new ExperimentState(record, head);
+        }
+
+        if (keys.Count > 0 && reader.NextResult())
+        {
+            while (reader.Read())
+            {
+                state._keys[(reader.GetString(0), (uint)reader.GetInt64(1), reader.GetString(2), reader.GetString(3))] =
+                    new KeyState(unchecked((ulong)reader.GetInt64(4)), reader.GetInt64(5), reader.GetString(6), (ulong)reader.GetInt64(7));
+            }
+        }
+
+        return state;
+    }
+
+    public const string ExperimentColumns = "id, root, root_generated, scheme, create_time_ms, frozen, labels::text, head_sequence, head_hash";
+
+    /// <summary>A row of <see cref="ExperimentColumns"/>.</summary>
+    public static (ExperimentRecord Record, ChainHead Head) ReadExperiment(NpgsqlDataReader reader)
+    {
+        var id = reader.GetString(0);
+        if (!Root.TryParse(reader.GetString(1), out var root))
+        {
+            throw new InvalidDataException($"experiment '{id}' has a damaged root in the database");
+        }
+
+        var record = new ExperimentRecord(id, root, reader.GetBoolean(2), reader.GetString(3),
+            DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)).UtcDateTime, reader.GetBoolean(5), Labels(reader.GetString(6)));
+        var sequence = (ulong)reader.GetInt64(7);
+        return (record, sequence == 0 ? ChainHead.Genesis : new ChainHead(sequence, LedgerHash.ToHex(reader.GetFieldValue<byte[]>(8))));
+    }
+
+    public static Dictionary<string, string> Labels(string json) =>
+        JsonSerializer.Deserialize<Dictionary<string, string>>(json) is { } labels
+            ? new Dictionary<string, string>(labels, StringComparer.Ordinal)
+            : new Dictionary<string, string>(StringComparer.Ordinal);
+
+    public static string Json(IReadOnlyDictionary<string, string> labels) => JsonSerializer.Serialize(labels);
+}

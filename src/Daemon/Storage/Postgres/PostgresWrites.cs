@@ -1,0 +1,134 @@
+using Npgsql;
+using SeedDaemon.Daemon.Recording;
+using SeedDaemon.Derivation;
+using SeedDaemon.Derivation.Ledger;
+
+namespace SeedDaemon.Daemon.Storage.Postgres;
+
+/// <summary>
+/// Writes a prepared batch inside its transaction, in one round trip: one statement per table and
+/// kind of change, each taking its rows as arrays through <c>unnest</c>.
+/// </summary>
+internal static class PostgresWrites
+{
+    public static void Execute(NpgsqlConnection connection, NpgsqlTransaction transaction, PreparedBatch prepared, PostgresState state)
+    {
+        using var batch = new NpgsqlBatch(connection, transaction);
+        var heads = prepared.Appends.ToDictionary(a => a.ExperimentId, StringComparer.Ordinal);
+        var created = prepared.CreatedExperiments;
+        if (created.Count > 0)
+        {
+            var insert = new NpgsqlBatchCommand(
+                """
+                INSERT INTO seedd_experiments (id, root, root_generated, scheme, create_time_ms, frozen, labels, head_sequence, head_hash)
+                SELECT id, root, generated, scheme, created, frozen, labels::jsonb, sequence, hash
+                FROM unnest(@id::text[], @root::text[], @generated::boolean[], @scheme::text[], @created::bigint[], @frozen::boolean[], @labels::text[], @sequence::bigint[], @hash::bytea[])
+                  AS v(id, root, generated, scheme, created, frozen, labels, sequence, hash)
+                ON CONFLICT (id) DO NOTHING
+                """);
+            insert.Parameters.AddWithValue("id", created.Select(e => e.Id).ToArray());
+            insert.Parameters.AddWithValue("root", created.Select(e => Root.Format(e.Root)).ToArray());
+            insert.Parameters.AddWithValue("generated", created.Select(e => e.RootGenerated).ToArray());
+            insert.Parameters.AddWithValue("scheme", created.Select(e => e.Scheme).ToArray());
+            insert.Parameters.AddWithValue("created", created.Select(e => new DateTimeOffset(e.CreateTime).ToUnixTimeMilliseconds()).ToArray());
+            insert.Parameters.AddWithValue("frozen", created.Select(e => e.Frozen).ToArray());
+            insert.Parameters.AddWithValue("labels", created.Select(e => PostgresState.Json(e.Labels)).ToArray());
+            insert.Parameters.AddWithValue("sequence", created.Select(e => heads.TryGetValue(e.Id, out var a) ? (long)a.After.Sequence : 0L).ToArray());
+            insert.Parameters.AddWithValue("hash", created.Select(e => heads.TryGetValue(e.Id, out var a) ? LedgerHash.FromHex(a.After.Hash) : LedgerHash.Genesis).ToArray());
+            batch.BatchCommands.Add(insert);
+        }
+
+        var createdIds = created.Select(e => e.Id).ToHashSet(StringComparer.Ordinal);
+        var changed = prepared.FrozenExperiments.Concat(heads.Keys).Where(id => !createdIds.Contains(id)).Distinct(StringComparer.Ordinal).ToList();
+        if (changed.Count > 0)
+        {
+            var update = new NpgsqlBatchCommand(
+                """
+                UPDATE seedd_experiments e SET frozen = v.frozen, head_sequence = v.sequence, head_hash = v.hash
+                FROM unnest(@id::text[], @frozen::boolean[], @sequence::bigint[], @hash::bytea[]) AS v(id, frozen, sequence, hash)
+                WHERE e.id = v.id COLLATE "C"
+                """);
+            var current = changed.Select(id => state.Experiment(id)!).ToList();
+            update.Parameters.AddWithValue("id", changed.ToArray());
+            update.Parameters.AddWithValue("frozen", current.Select(e => e.Record.Frozen || prepared.FrozenExperiments.Contains(e.Record.Id)).ToArray());
+            update.Parameters.AddWithValue("sequence", current.Select(e => (long)(heads.TryGetValue(e.Record.Id, out var a) ? a.After : e.Head).Sequence).ToArray());
+            update.Parameters.AddWithValue("hash", current.Select(e => LedgerHash.FromHex((heads.TryGetValue(e.Record.Id, out var a) ? a.After : e.Head).Hash)).ToArray());
+            batch.BatchCommands.Add(update);
+        }
+
+        var newKeys = prepared.KeyChanges.Where(k => k.IsNew).ToList();
+        if (newKeys.Count > 0)
+        {
+            var insert = new NpgsqlBatchCommand(
+                """
+                INSERT INTO seedd_issued_seeds (experiment_id, worker, library, stream, seed64, first_issue_ms, first_requester, issue_count)
+                SELECT * FROM unnest(@e::text[], @w::bigint[], @l::text[], @s::text[], @seed::bigint[], @first::bigint[], @requester::text[], @count::bigint[])
+                """);
+            AddKeys(insert, newKeys);
+            insert.Parameters.AddWithValue("seed", newKeys.Select(k => unchecked((long)k.State.Seed64)).ToArray());
+            insert.Parameters.AddWithValue("first", newKeys.Select(k => k.State.FirstIssueUnixMs).ToArray());
+            insert.Parameters.AddWithValue("requester", newKeys.Select(k => k.State.FirstRequester).ToArray());
+            batch.BatchCommands.Add(insert);
+        }
+
+        var again = prepared.KeyChanges.Where(k => !k.IsNew).ToList();
+        if (again.Count > 0)
+        {
+            var update = new NpgsqlBatchCommand(
+                """
+                UPDATE seedd_issued_seeds s SET issue_count = v.count
+                FROM unnest(@e::text[], @w::bigint[], @l::text[], @s::text[], @count::bigint[]) AS v(e, w, l, s, count)
+                WHERE s.experiment_id = v.e COLLATE "C" AND s.worker = v.w AND s.library = v.l COLLATE "C" AND s.stream = v.s COLLATE "C"
+                """);
+            AddKeys(update, again);
+            batch.BatchCommands.Add(update);
+        }
+
+        var events = prepared.Appends.SelectMany(a => a.Events.Select((e, i) => (Append: a, Event: e, Previous: i == 0 ? a.BeforeHash : a.Events[i - 1].Hash))).ToList();
+        if (events.Count > 0)
+        {
+            var insert = new NpgsqlBatchCommand(
+                """
+                INSERT INTO seedd_ledger_events (experiment_id, sequence, time_ms, worker, library, stream, seed64, principal, peer, client_host, client_pid, client_labels, prev_hash, hash)
+                SELECT e, sequence, time, w, l, s, seed, principal, peer, host, pid, labels::jsonb, prev, hash
+                FROM unnest(@e::text[], @sequence::bigint[], @time::bigint[], @w::bigint[], @l::text[], @s::text[], @seed::bigint[], @principal::text[], @peer::text[],
+                            @host::text[], @pid::bigint[], @labels::text[], @prev::bytea[], @hash::bytea[])
+                  AS v(e, sequence, time, w, l, s, seed, principal, peer, host, pid, labels, prev, hash)
+                """);
+            var runs = events.Select(x => x.Append.Runs[x.Event.Run]).ToList();
+            insert.Parameters.AddWithValue("e", events.Select(x => x.Append.ExperimentId).ToArray());
+            insert.Parameters.AddWithValue("sequence", events.Select(x => (long)x.Event.Sequence).ToArray());
+            insert.Parameters.AddWithValue("time", runs.Select(r => r.TimeUnixMs).ToArray());
+            insert.Parameters.AddWithValue("w", events.Select(x => (long)x.Event.Worker).ToArray());
+            insert.Parameters.AddWithValue("l", events.Select(x => x.Event.Library).ToArray());
+            insert.Parameters.AddWithValue("s", events.Select(x => x.Event.Stream).ToArray());
+            insert.Parameters.AddWithValue("seed", events.Select(x => unchecked((long)x.Event.Seed64)).ToArray());
+            insert.Parameters.AddWithValue("principal", runs.Select(r => r.Origin.Principal).ToArray());
+            insert.Parameters.AddWithValue("peer", runs.Select(r => r.Origin.Peer).ToArray());
+            insert.Parameters.AddWithValue("host", runs.Select(r => r.Origin.ClientHost).ToArray());
+            insert.Parameters.AddWithValue("pid", runs.Select(r => r.Origin.ClientPid).ToArray());
+            insert.Parameters.AddWithValue("labels", runs.Select(r => PostgresState.Json(r.Origin.ClientLabels)).ToArray());
+            insert.Parameters.AddWithValue("prev", events.Select(x => x.Previous).ToArray());
+            insert.Parameters.AddWithValue("hash", events.Select(x => x.Event.Hash).ToArray());
+            batch.BatchCommands.Add(insert);
+        }
+
+        batch.ExecuteNonQuery();
+        if (created.Count > 0 && batch.BatchCommands[0].RecordsAffected != created.Count)
+        {
+            throw new ConcurrentCreationException();
+        }
+    }
+
+    private static void AddKeys(NpgsqlBatchCommand command, List<KeyChange> keys)
+    {
+        command.Parameters.AddWithValue("e", keys.Select(k => k.ExperimentId).ToArray());
+        command.Parameters.AddWithValue("w", keys.Select(k => (long)k.Worker).ToArray());
+        command.Parameters.AddWithValue("l", keys.Select(k => k.Library).ToArray());
+        command.Parameters.AddWithValue("s", keys.Select(k => k.Stream).ToArray());
+        command.Parameters.AddWithValue("count", keys.Select(k => (long)k.State.IssueCount).ToArray());
+    }
+}
+
+/// <summary>Another replica created an experiment of this batch first: the batch is planned again on what it committed.</summary>
+internal sealed class ConcurrentCreationException() : Exception("another replica created the same experiment first");
