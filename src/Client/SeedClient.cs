@@ -16,6 +16,8 @@ public sealed class SeedClient : IDisposable
     private readonly SeedClientOptions _options;
     private readonly SeedService.SeedServiceClient _seeds;
     private readonly Metadata _headers;
+    private readonly Task? _connecting;
+    private int _outage;
 
     public SeedClient(SeedClientOptions options)
         : this(Channels.Create(Validated(options)), options, ownsChannel: true)
@@ -35,14 +37,17 @@ public sealed class SeedClient : IDisposable
         _ownsChannel = ownsChannel;
         _seeds = new SeedService.SeedServiceClient(channel);
         _headers = options.Headers();
+
+        // A balanced channel (several replicas) fails calls UNAVAILABLE until a replica is connected:
+        // start connecting now, and let the first calls wait for it rather than back off.
+        if (options.Addresses.Count > 1 || options.Address.Scheme == "dns")
+        {
+            _connecting = channel.ConnectAsync();
+        }
     }
 
-    /// <summary>A client for the address in SEEDD_ADDRESS (or the default).</summary>
-    public static SeedClient FromEnvironment(WorkerIdentity? identity = null)
-    {
-        identity ??= WorkerIdentity.FromEnvironment();
-        return new(new SeedClientOptions { Address = identity.Address, UnixSocketPath = identity.UnixSocketPath, Token = identity.Token });
-    }
+    /// <summary>A client for SEEDD_ADDRESS (or the default) with SEEDD_TOKEN and SEEDD_RETRY_TIMEOUT.</summary>
+    public static SeedClient FromEnvironment(WorkerIdentity? identity = null) => new((identity ?? WorkerIdentity.FromEnvironment()).ToOptions());
 
     /// <summary>Creates the experiment, or returns it when it exists with the same root. A null or empty root lets the daemon draw one (once).</summary>
     public Task<Experiment> CreateExperimentAsync(string experimentId, string? root = null, IReadOnlyDictionary<string, string>? labels = null, CancellationToken cancellationToken = default)
@@ -124,6 +129,31 @@ public sealed class SeedClient : IDisposable
         }
     }
 
-    private Task<T> CallAsync<T>(Func<CallOptions, Task<T>> call, CancellationToken cancellationToken) =>
-        Retry.UnavailableAsync(o => call(o.WithHeaders(_headers)), _options, cancellationToken);
+    private async Task<T> CallAsync<T>(Func<CallOptions, Task<T>> call, CancellationToken cancellationToken)
+    {
+        if (_connecting is { IsCompleted: false } connecting)
+        {
+            try
+            {
+                await connecting.WaitAsync(_options.ConnectTimeout, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                // No replica answered yet: the call fails UNAVAILABLE and is retried as usual.
+            }
+        }
+
+        var answer = await Retry.UnavailableAsync(o => call(o.WithHeaders(_headers)), _options, NotAnswering, cancellationToken);
+        Volatile.Write(ref _outage, 0);
+        return answer;
+    }
+
+    /// <summary>One line as soon as seedd stops answering (once until it answers again), so that a waiting worker does not look like a hang.</summary>
+    private void NotAnswering(string detail)
+    {
+        if (Interlocked.Exchange(ref _outage, 1) == 0)
+        {
+            ClientLog.NotAnswering(_options.Logger ?? StandardErrorLogger.Instance, _options.Describe(), detail, _options.RetryTimeout.TotalSeconds);
+        }
+    }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Grpc.Core;
+using Microsoft.Extensions.Logging;
 
 namespace SeedDaemon.Client;
 
@@ -8,8 +9,15 @@ public sealed class SeedClientOptions
 {
     public const string DefaultAddress = "http://127.0.0.1:50051";
 
-    /// <summary>http://HOST:PORT (environment SEEDD_ADDRESS).</summary>
+    /// <summary>http://HOST:PORT or https://HOST:PORT (environment SEEDD_ADDRESS); dns:///NAME:PORT to use every address the name resolves to.</summary>
     public Uri Address { get; set; } = new(DefaultAddress);
+
+    /// <summary>
+    /// Several replicas of one seedd deployment (SEEDD_ADDRESS=http://a:50051,http://b:50051): calls
+    /// are spread over them (round robin) and go on when one dies: a call that hits a dead replica
+    /// fails UNAVAILABLE and is retried on another. When empty, <see cref="Address"/> alone.
+    /// </summary>
+    public IList<Uri> Addresses { get; } = new List<Uri>();
 
     /// <summary>Bearer token (environment SEEDD_TOKEN) for daemons that require one.</summary>
     public string? Token { get; set; }
@@ -23,8 +31,20 @@ public sealed class SeedClientOptions
     /// <summary>Deadline of each attempt.</summary>
     public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How long to keep retrying UNAVAILABLE (a daemon restarting, a network blip) before giving up.</summary>
+    /// <summary>How long to keep retrying UNAVAILABLE (a daemon restarting, a network blip) before giving up (environment SEEDD_RETRY_TIMEOUT, seconds).</summary>
     public TimeSpan RetryTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long opening a connection may take; a daemon behind a dropped route fails this fast instead of at the call's deadline.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Where the client says that seedd is not answering and it is retrying (once per call). Standard error when unset.</summary>
+    public ILogger? Logger { get; set; }
+
+    /// <summary>The daemon address(es), as messages name them.</summary>
+    public string Describe() =>
+        UnixSocketPath is { } socket ? "unix:" + socket
+        : Addresses.Count > 0 ? string.Join(',', Addresses.Select(a => a.ToString().TrimEnd('/')))
+        : Address.ToString().TrimEnd('/');
 
     public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromMilliseconds(100);
 
@@ -44,20 +64,42 @@ public sealed class SeedClientOptions
 
     /// <summary>
     /// Options for an address as users write it: http://HOST:PORT, https://..., HOST:PORT (http is
-    /// assumed) or unix:/path.sock. Throws <see cref="FormatException"/> for anything else.
+    /// assumed), dns:///NAME:PORT, unix:/path.sock, or several HTTP addresses separated by commas.
+    /// Throws <see cref="FormatException"/> for anything else.
     /// </summary>
     public static SeedClientOptions ForAddress(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
+        text = text.Trim();
         if (text.StartsWith("unix:", StringComparison.Ordinal))
         {
             return new SeedClientOptions { Address = new Uri("http://localhost"), UnixSocketPath = text["unix:".Length..] };
         }
 
-        var withScheme = text.Contains("://", StringComparison.Ordinal) ? text : "http://" + text;
-        return Uri.TryCreate(withScheme, UriKind.Absolute, out var uri)
-            ? new SeedClientOptions { Address = uri }
-            : throw new FormatException($"'{text}' is not an address like http://127.0.0.1:50051 or unix:/run/seedd/seedd.sock.");
+        var addresses = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Parse).ToList();
+        if (addresses.Count == 0)
+        {
+            throw new FormatException($"'{text}' is not an address like http://127.0.0.1:50051 or unix:/run/seedd/seedd.sock.");
+        }
+
+        var options = new SeedClientOptions { Address = addresses[0] };
+        if (addresses.Count > 1)
+        {
+            foreach (var address in addresses)
+            {
+                options.Addresses.Add(address);
+            }
+        }
+
+        return options;
+
+        static Uri Parse(string one)
+        {
+            var withScheme = one.Contains("://", StringComparison.Ordinal) ? one : "http://" + one;
+            return Uri.TryCreate(withScheme, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" or "dns"
+                ? uri
+                : throw new FormatException($"'{one}' is not an address like http://127.0.0.1:50051, dns:///seedd.internal:50051 or unix:/run/seedd/seedd.sock.");
+        }
     }
 
     /// <summary>The metadata every call carries: the bearer token, and who is asking (recorded in the daemon's ledger).</summary>
@@ -86,12 +128,20 @@ public sealed class SeedClientOptions
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad setting.</summary>
     public void Validate()
     {
-        if (!Address.IsAbsoluteUri || (Address.Scheme != Uri.UriSchemeHttp && Address.Scheme != Uri.UriSchemeHttps))
+        foreach (var address in Addresses.Count > 0 ? Addresses : [Address])
         {
-            throw new ArgumentException($"Address '{Address}' must be an absolute http:// or https:// URI.", nameof(Address));
+            if (!address.IsAbsoluteUri || address.Scheme is not ("http" or "https" or "dns"))
+            {
+                throw new ArgumentException($"Address '{address}' must be an absolute http://, https:// or dns:/// URI.", nameof(Address));
+            }
         }
 
-        foreach (var (name, value) in new[] { (nameof(CallTimeout), CallTimeout), (nameof(InitialBackoff), InitialBackoff), (nameof(MaxBackoff), MaxBackoff) })
+        if (Addresses.Select(a => a.Scheme).Distinct().Count() > 1 || (Addresses.Count > 1 && Addresses.Any(a => a.Scheme == "dns")))
+        {
+            throw new ArgumentException($"Addresses ({Describe()}) must all be http:// or all be https:// (one dns:/// name alone).", nameof(Addresses));
+        }
+
+        foreach (var (name, value) in new[] { (nameof(CallTimeout), CallTimeout), (nameof(InitialBackoff), InitialBackoff), (nameof(MaxBackoff), MaxBackoff), (nameof(ConnectTimeout), ConnectTimeout) })
         {
             if (value <= TimeSpan.Zero)
             {

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace SeedDaemon.Client;
@@ -19,7 +20,12 @@ public static class ServiceCollectionExtensions
             o.Validate();
             return true;
         });
-        services.AddSingleton(sp => new SeedClient(sp.GetRequiredService<IOptions<SeedClientOptions>>().Value));
+        services.AddSingleton(sp =>
+        {
+            var configured = sp.GetRequiredService<IOptions<SeedClientOptions>>().Value;
+            configured.Logger ??= sp.GetService<ILoggerFactory>()?.CreateLogger<SeedClient>();
+            return new SeedClient(configured);
+        });
         return services;
     }
 }

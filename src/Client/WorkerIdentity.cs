@@ -17,6 +17,31 @@ public sealed record WorkerIdentity(Uri Address, string? ExperimentId, uint Work
     /// <summary>SEEDD_TOKEN, the bearer token, when the daemon requires one.</summary>
     public string? Token { get; init; }
 
+    /// <summary>Every replica SEEDD_ADDRESS lists (http://a:50051,http://b:50051); empty for one address.</summary>
+    public IReadOnlyList<Uri> Addresses { get; init; } = [];
+
+    /// <summary>SEEDD_RETRY_TIMEOUT (seconds): how long calls retry an unreachable daemon.</summary>
+    public TimeSpan? RetryTimeout { get; init; }
+
+    public const string RetryTimeoutVariable = "SEEDD_RETRY_TIMEOUT";
+
+    /// <summary>Client options for this identity: its address(es), token and retry window.</summary>
+    public SeedClientOptions ToOptions()
+    {
+        var options = new SeedClientOptions { Address = Address, UnixSocketPath = UnixSocketPath, Token = Token };
+        foreach (var address in Addresses)
+        {
+            options.Addresses.Add(address);
+        }
+
+        if (RetryTimeout is { } retry)
+        {
+            options.RetryTimeout = retry;
+        }
+
+        return options;
+    }
+
     public const string AddressVariable = "SEEDD_ADDRESS";
     public const string ExperimentVariable = "SEEDD_EXPERIMENT";
     public const string WorkerVariable = "SEEDD_WORKER";
@@ -66,7 +91,18 @@ public sealed record WorkerIdentity(Uri Address, string? ExperimentId, uint Work
             source = "default (single process)";
         }
 
-        return new WorkerIdentity(target.Address, experiment, worker, source, localRank, worldSize) { UnixSocketPath = target.UnixSocketPath, Token = Read(TokenVariable) };
+        var retry = Read(RetryTimeoutVariable) is { } seconds
+            ? double.TryParse(seconds, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= 0
+                ? TimeSpan.FromSeconds(value)
+                : throw new FormatException($"{RetryTimeoutVariable}='{seconds}' is not a number of seconds.")
+            : (TimeSpan?)null;
+        return new WorkerIdentity(target.Address, experiment, worker, source, localRank, worldSize)
+        {
+            UnixSocketPath = target.UnixSocketPath,
+            Token = Read(TokenVariable),
+            Addresses = [.. target.Addresses],
+            RetryTimeout = retry,
+        };
     }
 
     /// <summary>The experiment id, or a clear error when SEEDD_EXPERIMENT is missing.</summary>

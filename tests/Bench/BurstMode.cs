@@ -15,16 +15,16 @@ internal static class BurstMode
     private const int Workers = 4096;
     private static readonly string[] Libraries = ["python", "numpy", "torch", "torch.cuda", "dotnet"];
 
-    public static async Task RunAsync()
+    public static async Task RunAsync(string[] args)
     {
-        using var folder = new TempFolder();
-        await using var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", folder.File("seeds.db"));
-        var channels = Enumerable.Range(0, 32).Select(_ => Channels.Create(new SeedClientOptions { Address = new Uri(seedd.Address) })).ToArray();
+        await using var deployment = await Deployment.StartAsync(args);
+        Console.WriteLine($"{deployment.Description}; {Environment.ProcessorCount} cores");
+        var channels = Enumerable.Range(0, 32).Select(_ => deployment.Channel()).ToArray();
         var clients = channels.Select(c => new SeedService.SeedServiceClient(c)).ToArray();
         try
         {
-            var cold = await FleetAsync(clients, "bench/burst-cold", seedd.Pid);
-            var warm = await FleetAsync(clients, "bench/burst-warm", seedd.Pid);
+            var cold = await FleetAsync(clients, "bench/burst-cold", deployment.Pids);
+            var warm = await FleetAsync(clients, "bench/burst-warm", deployment.Pids);
             Console.WriteLine($"burst_all_served_s = {cold.Seconds:F2} cold, {warm.Seconds:F2} warm (target < 2)");
             Console.WriteLine($"burst_p99_ms = {cold.P99Ms:F0} cold, {warm.P99Ms:F0} warm (target < 200)");
         }
@@ -39,7 +39,7 @@ internal static class BurstMode
 
     private sealed record Fleet(double Seconds, double P99Ms);
 
-    private static async Task<Fleet> FleetAsync(SeedService.SeedServiceClient[] clients, string experiment, int seeddPid)
+    private static async Task<Fleet> FleetAsync(SeedService.SeedServiceClient[] clients, string experiment, int[] seeddPids)
     {
         await clients[0].CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = experiment, Root = "7" });
         foreach (var client in clients)
@@ -50,7 +50,7 @@ internal static class BurstMode
 
         var latencies = new double[Workers];
         var answers = new BatchGetSeedsResponse[Workers];
-        var cpu = ProcessCpu.Used(seeddPid);
+        var cpu = Load.Cpu(seeddPids);
         var stopwatch = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, Workers).Select(async w =>
         {
@@ -61,7 +61,7 @@ internal static class BurstMode
             latencies[w] = (stopwatch.Elapsed - started).TotalMilliseconds;
         }));
         var total = stopwatch.Elapsed;
-        var seeddCpu = ProcessCpu.Used(seeddPid) - cpu;
+        var seeddCpu = Load.Cpu(seeddPids) - cpu;
 
         var distinct = Libraries.Select((library, i) => answers.Select(a => a.Seeds[i].Seed).Distinct().Count()).ToArray();
         Array.Sort(latencies);

@@ -13,15 +13,16 @@ namespace SeedDaemon.Bench;
 /// </summary>
 internal static class DaemonMode
 {
-    public static async Task RunAsync(bool quick)
+    public static async Task RunAsync(string[] args)
     {
+        var quick = args.Contains("--quick");
         int[] callerCounts = quick ? [64] : [1, 16, 64, 256];
         var rounds = 3;
         var duration = TimeSpan.FromSeconds(quick ? 2 : 3);
-        using var folder = new TempFolder();
-        await using var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--db", folder.File("seeds.db"));
-        Console.WriteLine($"seedd {TestPaths.SeeddDll} on {seedd.Address}; database {folder.File("seeds.db")}; {Environment.ProcessorCount} cores");
-        using var channel = Channels.Create(new SeedClientOptions { Address = new Uri(seedd.Address) });
+        await using var deployment = await Deployment.StartAsync(args, "--http-listen", "127.0.0.1:0");
+        var pids = deployment.Pids;
+        Console.WriteLine($"{deployment.Description}: {string.Join(", ", deployment.Replicas.Select(r => r.Address))}; {Environment.ProcessorCount} cores");
+        using var channel = deployment.Channel();
         var health = new Health.HealthClient(channel);
         var seeds = new SeedService.SeedServiceClient(channel);
         await seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "bench/new", Root = "1" });
@@ -48,8 +49,8 @@ internal static class DaemonMode
                 var ratios = new List<double>();
                 for (var round = 0; round < rounds; round++)
                 {
-                    var baseline = await Load.RunAsync(callers, duration, echo, seedd.Pid);
-                    var subject = await Load.RunAsync(callers, duration, call, seedd.Pid);
+                    var baseline = await Load.RunAsync(callers, duration, echo, pids);
+                    var subject = await Load.RunAsync(callers, duration, call, pids);
                     ratios.Add(subject.PerSecond / baseline.PerSecond);
                     Console.WriteLine($"C={callers,-3} echo           {baseline}");
                     Console.WriteLine($"C={callers,-3} {name,-14} {subject}");
@@ -65,7 +66,7 @@ internal static class DaemonMode
         var batchNext = 10_000_000;
         for (var round = 0; round < rounds; round++)
         {
-            var baseline = await Load.RunAsync(16, duration, echo, seedd.Pid);
+            var baseline = await Load.RunAsync(16, duration, echo, pids);
             var batch = await Load.RunAsync(4, duration, () =>
             {
                 var request = new BatchGetSeedsRequest();
@@ -76,7 +77,7 @@ internal static class DaemonMode
                 }
 
                 return seeds.BatchGetSeedsAsync(request).ResponseAsync;
-            }, seedd.Pid);
+            }, pids);
             batchRatios.Add(batch.PerSecond * 1000);
             Console.WriteLine($"batch_new (1000 keys, 4 callers) {batch.PerSecond * 1000,10:F0} seeds/s  p50 {batch.P50Ms:F1} ms  p99 {batch.P99Ms:F1} ms  seedd CPU {batch.ServerCpuMicroseconds / 1000:F1} us/seed;  echo {baseline.PerSecond:F0}/s");
         }
@@ -84,7 +85,10 @@ internal static class DaemonMode
         headline.Add($"batch_new = {Load.Median(batchRatios):F0} seeds/s  (BatchGetSeeds of 1,000 new keys, median of {rounds})");
         Console.WriteLine();
         headline.ForEach(Console.WriteLine);
-        await WriterProfile(seedd.Output);
+        foreach (var replica in deployment.Replicas)
+        {
+            await WriterProfile(replica.Output);
+        }
     }
 
     /// <summary>Where the time goes: the group-commit writer's time per operation, from the daemon's own metrics.</summary>

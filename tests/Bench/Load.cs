@@ -6,7 +6,7 @@ namespace SeedDaemon.Bench;
 /// <summary>A closed-loop load: C callers each calling back to back for a fixed time.</summary>
 internal static class Load
 {
-    /// <param name="ServerCpuMicroseconds">The daemon's CPU time (all threads) per call, when its pid was given.</param>
+    /// <param name="ServerCpuMicroseconds">The daemons' CPU time (all threads) per call, when their pids were given.</param>
     public sealed record Result(long Calls, double Seconds, double P50Ms, double P99Ms, double P999Ms, double ServerCpuMicroseconds)
     {
         public double PerSecond => Calls / Seconds;
@@ -16,9 +16,10 @@ internal static class Load
             (double.IsNaN(ServerCpuMicroseconds) ? "" : $"  seedd CPU {ServerCpuMicroseconds,6:F1} us/call");
     }
 
-    public static async Task<Result> RunAsync(int callers, TimeSpan duration, Func<Task> call, int? serverPid = null)
+    /// <param name="serverPids">The daemon processes whose CPU time (all threads, summed) is reported per call.</param>
+    public static async Task<Result> RunAsync(int callers, TimeSpan duration, Func<Task> call, int[]? serverPids = null)
     {
-        var cpuBefore = serverPid is { } before ? ProcessCpu.Used(before) : TimeSpan.Zero;
+        var cpuBefore = Cpu(serverPids);
         var latencies = new List<long>[callers];
         var stopwatch = Stopwatch.StartNew();
         var end = duration.Ticks;
@@ -33,11 +34,13 @@ internal static class Load
             }
         }));
         var seconds = stopwatch.Elapsed.TotalSeconds;
-        var cpu = serverPid is { } after ? (ProcessCpu.Used(after) - cpuBefore).TotalMicroseconds : double.NaN;
+        var cpu = serverPids is null ? double.NaN : (Cpu(serverPids) - cpuBefore).TotalMicroseconds;
         var all = latencies.SelectMany(l => l).Order().ToArray();
         double Percentile(double p) => all.Length == 0 ? 0 : all[Math.Min(all.Length - 1, (int)(p * all.Length))] * 1000.0 / Stopwatch.Frequency;
         return new Result(all.Length, seconds, Percentile(0.5), Percentile(0.99), Percentile(0.999), cpu / Math.Max(1, all.Length));
     }
+
+    public static TimeSpan Cpu(int[]? pids) => pids is null ? TimeSpan.Zero : pids.Aggregate(TimeSpan.Zero, (sum, pid) => sum + ProcessCpu.Used(pid));
 
     public static double Median(IEnumerable<double> values)
     {

@@ -1,24 +1,24 @@
 using SeedDaemon.Bench;
 
-// dotnet run -c Release --project tests/Bench -- daemon [--quick] | derive | burst | scale
+// dotnet run -c Release --project tests/Bench -- daemon [--quick] [--postgres [--replicas N]] | derive | burst [--postgres [--replicas N]] | scale [--quick]
 var mode = args.FirstOrDefault() ?? "";
 var quick = args.Contains("--quick");
 switch (mode)
 {
     case "daemon":
-        await DaemonMode.RunAsync(quick);
+        await DaemonMode.RunAsync(args);
         break;
     case "derive":
         DeriveMode.Run(args.Skip(1).Where(a => a != "--quick").ToArray());
         break;
     case "burst":
-        await BurstMode.RunAsync();
+        await BurstMode.RunAsync(args);
         break;
     case "scale":
         await ScaleMode.RunAsync(quick ? 200_000 : 1_000_000);
         break;
     default:
-        Console.Error.WriteLine("usage: SeedDaemon.Bench daemon [--quick] | derive | burst | scale [--quick]");
+        Console.Error.WriteLine("usage: SeedDaemon.Bench daemon [--quick] [--postgres [--replicas N]] | derive | burst [--postgres [--replicas N]] | scale [--quick]");
         return 2;
 }
 

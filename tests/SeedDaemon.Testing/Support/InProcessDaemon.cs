@@ -35,7 +35,7 @@ public class InProcessDaemon : IAsyncLifetime
             ["Seedd:MaxBatchKeys"] = "1000",
             ["Logging:LogLevel:Default"] = "Warning",
         };
-        Configure(settings, _folder);
+        await ConfigureAsync(settings, _folder);
         _running = await SeeddApp.StartAsync(settings);
         Address = _running.Addresses[0];
         Channel = CreateChannel(Address);
@@ -46,6 +46,13 @@ public class InProcessDaemon : IAsyncLifetime
     /// <summary>More settings for a daemon of a particular kind (tokens, TLS, ...).</summary>
     protected virtual void Configure(Dictionary<string, string?> settings, TempFolder folder)
     {
+    }
+
+    /// <summary>Settings that need work first (a database of its own on a PostgreSQL server).</summary>
+    protected virtual Task ConfigureAsync(Dictionary<string, string?> settings, TempFolder folder)
+    {
+        Configure(settings, folder);
+        return Task.CompletedTask;
     }
 
     protected virtual GrpcChannel CreateChannel(string address) => TestChannels.Create(address);

@@ -61,6 +61,9 @@ public static partial class ProcessRunner
         }
     }
 
+    /// <summary>Sends a signal to a process that may already be gone.</summary>
+    public static bool TrySignal(int pid, int signal) => kill(pid, signal) == 0;
+
     [LibraryImport("libc", SetLastError = true)]
     private static partial int kill(int pid, int sig);
 }

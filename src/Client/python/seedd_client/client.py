@@ -63,6 +63,7 @@ class SeedClient:
         self._current = random.randrange(len(self._targets))  # spread a fleet over the replicas
         self._timeout, self._retry_timeout, self._verify = timeout, retry_timeout, verify
         self.identity = identity
+        self._outage = False  # a "not answering" line was logged and no call has succeeded since
         metadata = [("x-seedd-client-host", socket.gethostname()), ("x-seedd-client-pid", str(os.getpid()))]
         if labels:
             metadata.append(("x-seedd-client-labels", ",".join(f"{k}={v}" for k, v in labels.items())))
@@ -95,19 +96,22 @@ class SeedClient:
 
     def _call(self, method, request):
         give_up = time.monotonic() + self._retry_timeout
-        backoff, attempts, warned = 0.1, 0, False
+        backoff, attempts = 0.1, 0
         while True:
             target = self._targets[self._current]
             remaining = give_up - time.monotonic()
             try:
-                return getattr(target.seeds, method)(request, timeout=min(self._timeout, max(remaining, 0.05)), metadata=self._metadata)
+                answer = getattr(target.seeds, method)(request, timeout=min(self._timeout, max(remaining, 0.05)), metadata=self._metadata)
+                self._outage = False
+                return answer
             except grpc.RpcError as error:
                 if error.code() not in _RETRIED:
                     raise errors.from_rpc_error(error, target.address) from None
                 attempts += 1
-                if not warned and self._retry_timeout > 0:
+                if not self._outage and self._retry_timeout > 0:
+                    # One line as soon as seedd stops answering (once until it answers again): not a silent hang.
                     log.warning("seedd at %s is not answering (%s); retrying for up to %g s", ", ".join(self.addresses), error.code().name, self._retry_timeout)
-                    warned = True
+                    self._outage = True
                 self._current = (self._current + 1) % len(self._targets)
                 remaining = give_up - time.monotonic()
                 if remaining <= 0:

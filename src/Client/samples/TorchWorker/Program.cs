@@ -3,17 +3,23 @@ using SeedDaemon.Client;
 using SeedDaemon.Client.Torch;
 using TorchSharp;
 
-// dotnet run --project src/Client/samples/TorchWorker -- --address http://127.0.0.1:50051 --experiment ID --worker N
-//   [--root R]        create the experiment with this root if it does not exist (default: the daemon draws one)
+// dotnet run -c Release --project src/Client/samples/TorchWorker -- --address http://127.0.0.1:50051 --experiment ID --worker N
+//   [--root R]        first create the experiment with this root (needs the admin role when the daemon has tokens);
+//                     without it the experiment must exist
 //   [--draws full]    also print randint, randperm and nn.Linear initial weights
 //   [--checkpoint]    also capture the RNG state, draw, restore it and draw again
 // Without --address/--experiment/--worker the worker identity comes from SEEDD_ADDRESS,
-// SEEDD_EXPERIMENT and SEEDD_WORKER or RANK.
+// SEEDD_EXPERIMENT and SEEDD_WORKER or RANK; the token from SEEDD_TOKEN; the retry window from
+// SEEDD_RETRY_TIMEOUT (seconds, default 60).
 try
 {
     var options = Arguments.Parse(args);
-    using var client = new SeedClient(new SeedClientOptions { Address = options.Address });
-    await client.CreateExperimentAsync(options.Experiment, options.Root);
+    using var client = new SeedClient(options.Client);
+    if (options.Root is not null)
+    {
+        await client.CreateExperimentAsync(options.Experiment, options.Root);
+    }
+
     var columns = ColumnKey.Default.Concat([new ColumnKey("torch", "dataloader"), new ColumnKey("torch", "augment")]);
     var bundle = await client.GetBundleAsync(options.Experiment, options.Worker, columns);
 
@@ -80,12 +86,12 @@ static string Format(torch.Tensor tensor)
     }
 }
 
-internal sealed record Arguments(Uri Address, string Experiment, uint Worker, string? Root, bool FullDraws, bool Checkpoint)
+internal sealed record Arguments(SeedClientOptions Client, string Experiment, uint Worker, string? Root, bool FullDraws, bool Checkpoint)
 {
     public static Arguments Parse(string[] args)
     {
         var identity = WorkerIdentity.FromEnvironment();
-        Uri address = identity.Address;
+        var client = identity.ToOptions();
         string? experiment = identity.ExperimentId;
         var worker = identity.Worker;
         string? root = null;
@@ -96,7 +102,12 @@ internal sealed record Arguments(Uri Address, string Experiment, uint Worker, st
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
             switch (args[i])
             {
-                case "--address": address = new Uri(Value()); break;
+                case "--address":
+                    var given = SeedClientOptions.ForAddress(Value());
+                    given.Token = client.Token;
+                    given.RetryTimeout = client.RetryTimeout;
+                    client = given;
+                    break;
                 case "--experiment": experiment = Value(); break;
                 case "--worker": worker = uint.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--root": root = Value(); break;
@@ -106,6 +117,6 @@ internal sealed record Arguments(Uri Address, string Experiment, uint Worker, st
             }
         }
 
-        return new Arguments(address, experiment ?? throw new ArgumentException("--experiment (or SEEDD_EXPERIMENT) is required."), worker, root, full, checkpoint);
+        return new Arguments(client, experiment ?? throw new ArgumentException("--experiment (or SEEDD_EXPERIMENT) is required."), worker, root, full, checkpoint);
     }
 }

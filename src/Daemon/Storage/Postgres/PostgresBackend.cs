@@ -267,6 +267,18 @@ public sealed class PostgresBackend : IStoreBackend
         }
 
         builder.ApplicationName ??= "seedd";
+
+        // seedd changes no session state, so a pooled connection needs no DISCARD ALL round trip when
+        // returned; and its few statements are prepared once per connection instead of parsed per batch.
+        if (!builder.ContainsKey("No Reset On Close"))
+        {
+            builder.NoResetOnClose = true;
+        }
+
+        if (!builder.ContainsKey("Max Auto Prepare"))
+        {
+            builder.MaxAutoPrepare = 32;
+        }
         if (!builder.ContainsKey("Timeout"))
         {
             builder.Timeout = 5;

@@ -76,7 +76,7 @@ public static class PostgresConnection
             var eq = pair.IndexOf('=', StringComparison.Ordinal);
             var key = Uri.UnescapeDataString(eq >= 0 ? pair[..eq] : pair);
             var value = Uri.UnescapeDataString(eq >= 0 ? pair[(eq + 1)..] : "");
-            builder[UriKeywords.GetValueOrDefault(key, key)] = UriValues.GetValueOrDefault(value, value);
+            builder[UriKeywords.GetValueOrDefault(key, key)] = value;
         }
 
         return builder;
@@ -98,13 +98,6 @@ public static class PostgresConnection
         ["dbname"] = "Database",
         ["host"] = "Host",
         ["port"] = "Port",
-    };
-
-    private static readonly Dictionary<string, string> UriValues = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["read-write"] = "ReadWrite",
-        ["read-only"] = "ReadOnly",
-        ["prefer-standby"] = "PreferStandby",
     };
 
     private static string Redact(string message, string text)

@@ -1,10 +1,11 @@
 using Grpc.Health.V1;
 using Grpc.Reflection.V1Alpha;
 
-namespace SeedDaemon.Tests.Integration;
+namespace SeedDaemon.Tests.Conformance;
 
 /// <summary>The standard health and reflection services that load balancers and grpcurl-style tools use.</summary>
-public sealed class StandardServicesTests(InProcessDaemon daemon) : IClassFixture<InProcessDaemon>
+public abstract class StandardServicesTests<TDaemon>(TDaemon daemon) : IClassFixture<TDaemon>
+    where TDaemon : ConformanceDaemon
 {
     [Fact]
     public async Task Health_reports_serving()

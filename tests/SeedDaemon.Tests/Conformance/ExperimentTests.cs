@@ -2,10 +2,11 @@ using Grpc.Core;
 using SeedDaemon.Derivation;
 using SeedDaemon.V1;
 
-namespace SeedDaemon.Tests.Integration;
+namespace SeedDaemon.Tests.Conformance;
 
 /// <summary>Experiment management through a real gRPC channel to a real Kestrel.</summary>
-public sealed class ExperimentTests(InProcessDaemon daemon) : IClassFixture<InProcessDaemon>
+public abstract class ExperimentTests<TDaemon>(TDaemon daemon) : IClassFixture<TDaemon>
+    where TDaemon : ConformanceDaemon
 {
     [Fact]
     public async Task Create_with_a_root_stores_it_and_is_idempotent()

@@ -3,18 +3,11 @@ using System.Net.Http.Json;
 using Google.Protobuf;
 using SeedDaemon.V1;
 
-namespace SeedDaemon.Tests.Integration;
-
-/// <summary>A daemon with its HTTP/1.1 listener on.</summary>
-public sealed class RestDaemon : InProcessDaemon
-{
-    public string RestAddress => Addresses[1];
-
-    protected override void Configure(Dictionary<string, string?> settings, TempFolder folder) => settings["Seedd:HttpListen"] = "127.0.0.1:0";
-}
+namespace SeedDaemon.Tests.Conformance;
 
 /// <summary>REST (gRPC JSON transcoding over HTTP/1.1) answers what gRPC answers.</summary>
-public sealed class RestTests(RestDaemon daemon) : IClassFixture<RestDaemon>
+public abstract class RestTests<TDaemon>(TDaemon daemon) : IClassFixture<TDaemon>
+    where TDaemon : ConformanceDaemon
 {
     private static readonly JsonParser Parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(false));
 

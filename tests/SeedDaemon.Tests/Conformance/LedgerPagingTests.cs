@@ -1,12 +1,13 @@
 using SeedDaemon.V1;
 
-namespace SeedDaemon.Tests.Audit;
+namespace SeedDaemon.Tests.Conformance;
 
 /// <summary>
 /// A request's events are stored together (up to 256 to a document): listings, paging, filters and
 /// verification see one event per key, in chain order, however the documents are cut.
 /// </summary>
-public sealed class LedgerPagingTests(InProcessDaemon daemon) : IClassFixture<InProcessDaemon>
+public abstract class LedgerPagingTests<TDaemon>(TDaemon daemon) : IClassFixture<TDaemon>
+    where TDaemon : ConformanceDaemon
 {
     [Fact]
     public async Task Events_of_large_batches_list_and_page_one_per_key_in_chain_order()

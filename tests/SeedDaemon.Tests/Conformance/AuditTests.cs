@@ -1,9 +1,10 @@
 using Grpc.Core;
 using SeedDaemon.V1;
 
-namespace SeedDaemon.Tests.Integration;
+namespace SeedDaemon.Tests.Conformance;
 
-public sealed class AuditTests(InProcessDaemon daemon) : IClassFixture<InProcessDaemon>
+public abstract class AuditTests<TDaemon>(TDaemon daemon) : IClassFixture<TDaemon>
+    where TDaemon : ConformanceDaemon
 {
     [Fact]
     public async Task ListIssuedSeeds_pages_in_worker_library_stream_order()

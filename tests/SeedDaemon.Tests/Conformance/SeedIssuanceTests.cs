@@ -2,10 +2,11 @@ using Grpc.Core;
 using SeedDaemon.Derivation;
 using SeedDaemon.V1;
 
-namespace SeedDaemon.Tests.Integration;
+namespace SeedDaemon.Tests.Conformance;
 
 /// <summary>GetSeed and BatchGetSeeds through a real channel: values, records, statuses.</summary>
-public sealed class SeedIssuanceTests(InProcessDaemon daemon) : IClassFixture<InProcessDaemon>
+public abstract class SeedIssuanceTests<TDaemon>(TDaemon daemon) : IClassFixture<TDaemon>
+    where TDaemon : ConformanceDaemon
 {
     private async Task<string> NewExperiment(string id, string root = "42")
     {

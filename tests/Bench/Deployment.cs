@@ -1,0 +1,64 @@
+using Grpc.Net.Client;
+using SeedDaemon.Client;
+using SeedDaemon.Testing;
+
+namespace SeedDaemon.Bench;
+
+/// <summary>
+/// What a benchmark runs against: one seedd over its own LiteDB file, or N seedd replicas over a
+/// PostgreSQL server of the run's own (--postgres [--replicas N]). Clients get one channel balanced
+/// over every replica, as the SDK builds it for SEEDD_ADDRESS=a,b,c.
+/// </summary>
+internal sealed class Deployment : IAsyncDisposable
+{
+    private readonly TempFolder _folder;
+    private readonly PostgresCluster? _cluster;
+
+    private Deployment(TempFolder folder, PostgresCluster? cluster, IReadOnlyList<SeeddProcess> replicas)
+    {
+        _folder = folder;
+        _cluster = cluster;
+        Replicas = replicas;
+    }
+
+    public IReadOnlyList<SeeddProcess> Replicas { get; }
+
+    public int[] Pids => Replicas.Select(r => r.Pid).ToArray();
+
+    public string Description => _cluster is null
+        ? $"seedd (LiteDB {_folder.File("seeds.db")})"
+        : $"{Replicas.Count} seedd replica(s) over PostgreSQL 15 on 127.0.0.1:{_cluster.Port}";
+
+    public static async Task<Deployment> StartAsync(string[] args, params string[] extra)
+    {
+        var folder = new TempFolder();
+        if (!args.Contains("--postgres"))
+        {
+            return new Deployment(folder, null, [await SeeddProcess.StartAsync(["--listen", "127.0.0.1:0", "--db", folder.File("seeds.db"), .. extra])]);
+        }
+
+        var replicas = args.SkipWhile(a => a != "--replicas").Skip(1).Select(int.Parse).FirstOrDefault(1);
+        var cluster = await PostgresCluster.StartAsync();
+        var connection = cluster.ConnectionString(await cluster.CreateDatabaseAsync("bench"));
+        var processes = await Task.WhenAll(Enumerable.Range(0, replicas).Select(_ => SeeddProcess.StartAsync(["--listen", "127.0.0.1:0", "--postgres", connection, .. extra])));
+        return new Deployment(folder, cluster, processes);
+    }
+
+    /// <summary>A channel to every replica (balanced when there are several), with the SDK's settings.</summary>
+    public GrpcChannel Channel() => Channels.Create(SeedClientOptions.ForAddress(string.Join(',', Replicas.Select(r => r.Address))));
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var replica in Replicas)
+        {
+            await replica.DisposeAsync();
+        }
+
+        if (_cluster is not null)
+        {
+            await _cluster.DisposeAsync();
+        }
+
+        _folder.Dispose();
+    }
+}

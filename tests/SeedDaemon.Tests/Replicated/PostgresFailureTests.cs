@@ -1,0 +1,135 @@
+using Grpc.Core;
+using Grpc.Health.V1;
+using SeedDaemon.Daemon.Hosting;
+using SeedDaemon.V1;
+
+namespace SeedDaemon.Tests.Replicated;
+
+/// <summary>PostgreSQL going away, coming back, or refusing seedd: what a replica does.</summary>
+public sealed class PostgresFailureTests
+{
+    [Fact]
+    public async Task PostgreSQL_stopped_is_UNAVAILABLE_and_NOT_SERVING_and_served_again_without_a_restart()
+    {
+        await using var cluster = await PostgresCluster.StartAsync();
+        await using var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--postgres", cluster.ConnectionString(await cluster.CreateDatabaseAsync()));
+        using var channel = TestChannels.Create(seedd.Address);
+        var seeds = new SeedService.SeedServiceClient(channel);
+        var health = new Health.HealthClient(channel);
+        await seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "pg/outage", Root = "3" });
+        var before = await seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = "pg/outage", Worker = 0, Library = "torch" });
+
+        await cluster.StopAsync();
+        await RpcAssert.FailsWith(StatusCode.Unavailable, async () =>
+            await seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = "pg/outage", Worker = 1, Library = "torch" }));
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, (await health.CheckAsync(new HealthCheckRequest())).Status);
+
+        await cluster.StartAgainAsync();
+        await WaitForAsync(async () => (await health.CheckAsync(new HealthCheckRequest())).Status == HealthCheckResponse.Types.ServingStatus.Serving, "SERVING after PostgreSQL came back");
+        var after = await seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = "pg/outage", Worker = 1, Library = "torch" });
+        Assert.Equal(1ul, after.IssueCount);
+        var again = await seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = "pg/outage", Worker = 0, Library = "torch" });
+        Assert.Equal(before.FirstIssueTime, again.FirstIssueTime);
+        Assert.Equal(2ul, again.IssueCount);
+        var verified = await new AuditService.AuditServiceClient(channel).VerifyLedgerAsync(new VerifyLedgerRequest { ExperimentId = "pg/outage" });
+        Assert.True(verified.Ok, verified.Reason);
+        Assert.Equal(3ul, verified.EventsChecked);
+    }
+
+    [Fact]
+    public async Task A_replica_started_while_PostgreSQL_is_down_does_not_exit_and_serves_once_it_is_up()
+    {
+        await using var cluster = await PostgresCluster.StartAsync();
+        var connection = cluster.ConnectionString(await cluster.CreateDatabaseAsync());
+        await cluster.StopAsync();
+
+        await using var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--postgres", connection);
+        Assert.Contains("is not reachable", seedd.Output, StringComparison.Ordinal);
+        using var channel = TestChannels.Create(seedd.Address);
+        var health = new Health.HealthClient(channel);
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, (await health.CheckAsync(new HealthCheckRequest())).Status);
+        await RpcAssert.FailsWith(StatusCode.Unavailable, async () =>
+            await new SeedService.SeedServiceClient(channel).CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "pg/late", Root = "1" }));
+
+        await cluster.StartAgainAsync();
+        await WaitForAsync(async () => (await health.CheckAsync(new HealthCheckRequest())).Status == HealthCheckResponse.Types.ServingStatus.Serving, "SERVING once PostgreSQL is up");
+        var created = await new SeedService.SeedServiceClient(channel).CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "pg/late", Root = "1" });
+        Assert.Equal("1", created.Root);
+        Assert.Equal(1, await cluster.ScalarAsync<int>(ConnectionDatabase(connection), "SELECT version FROM seedd_schema"));
+    }
+
+    [Fact]
+    public async Task A_wrong_password_a_missing_database_or_a_role_without_rights_stop_the_start_naming_the_cause()
+    {
+        var cluster = await PostgresCluster.SharedAsync();
+        var database = await cluster.CreateDatabaseAsync();
+
+        var (code, output) = await SeeddProcess.RunToExitAsync("--listen", "127.0.0.1:0", "--postgres", cluster.ConnectionString(database, password: "not-the-password-4711"));
+        Assert.Equal(ExitCodes.DatabaseUnavailable, code);
+        Assert.Contains("password authentication failed", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("not-the-password-4711", output, StringComparison.Ordinal);
+
+        (code, output) = await SeeddProcess.RunToExitAsync("--listen", "127.0.0.1:0", "--postgres", cluster.ConnectionString("no_such_database"));
+        Assert.Equal(ExitCodes.DatabaseUnavailable, code);
+        Assert.Contains("\"no_such_database\" does not exist", output, StringComparison.Ordinal);
+        Assert.DoesNotContain(PostgresCluster.Password, output, StringComparison.Ordinal);
+
+        // PostgreSQL 15 no longer lets every role create tables in the public schema.
+        await cluster.ExecuteAsync(database, "CREATE ROLE seedd_reader LOGIN PASSWORD 'reader-secret'");
+        (code, output) = await SeeddProcess.RunToExitAsync("--listen", "127.0.0.1:0", "--postgres", cluster.ConnectionString(database, "seedd_reader", "reader-secret"));
+        Assert.Equal(ExitCodes.DatabaseUnavailable, code);
+        Assert.Contains("permission denied", output, StringComparison.Ordinal);
+        Assert.Contains("42501", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("reader-secret", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_schema_from_a_newer_seedd_is_refused_by_its_version()
+    {
+        var cluster = await PostgresCluster.SharedAsync();
+        var database = await cluster.CreateDatabaseAsync();
+        await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--postgres", cluster.ConnectionString(database)))
+        {
+            await seedd.StopAsync();
+        }
+
+        await cluster.ExecuteAsync(database, "UPDATE seedd_schema SET version = 99");
+        var (code, output) = await SeeddProcess.RunToExitAsync("--listen", "127.0.0.1:0", "--postgres", cluster.ConnectionString(database));
+        Assert.Equal(ExitCodes.DatabaseUnavailable, code);
+        Assert.Contains("schema version 99, newer than this seedd knows (1)", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Both_a_database_file_and_PostgreSQL_is_a_configuration_error_naming_both()
+    {
+        using var folder = new TempFolder();
+        var (code, output) = await SeeddProcess.RunToExitAsync("--listen", "127.0.0.1:0", "--db", folder.File("seeds.db"), "--postgres", "Host=127.0.0.1;Database=seedd");
+        Assert.Equal(ExitCodes.InvalidConfiguration, code);
+        Assert.Contains("Seedd:Database (--db) and Seedd:Postgres:ConnectionString (--postgres)", output, StringComparison.Ordinal);
+        Assert.False(File.Exists(folder.File("seeds.db")));
+    }
+
+    [Theory]
+    [InlineData("postgresql://seedd:p%40ss@db1:5433,db2:5434/seeds?sslmode=disable&target_session_attrs=read-write", "PostgreSQL host=db1:5433,db2:5434 database=seeds user=seedd")]
+    [InlineData("Host=db1;Port=6000;Database=seeds;Username=seedd;Password=secret", "PostgreSQL host=db1:6000 database=seeds user=seedd")]
+    public void Connection_strings_are_read_in_both_forms_and_described_without_the_password(string text, string described)
+    {
+        Assert.Null(Daemon.Storage.Postgres.PostgresConnection.Check(text));
+        var builder = Daemon.Storage.Postgres.PostgresConnection.Parse(text);
+        Assert.Equal(described, Daemon.Storage.Postgres.PostgresConnection.Describe(builder));
+        Assert.DoesNotContain("secret", described, StringComparison.Ordinal);
+        Assert.True(builder.Password is "p@ss" or "secret");
+    }
+
+    private static string ConnectionDatabase(string connection) => new Npgsql.NpgsqlConnectionStringBuilder(connection).Database!;
+
+    private static async Task WaitForAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"not {what} within 30 s");
+            await Task.Delay(200);
+        }
+    }
+}

@@ -1,0 +1,82 @@
+using Grpc.Core;
+using SeedDaemon.V1;
+using Xunit.Abstractions;
+
+namespace SeedDaemon.Tests.Replicated;
+
+/// <summary>Three seedd replicas over one PostgreSQL database: one chain per experiment, each key's first issue decided once, whatever happens to a replica.</summary>
+public sealed class ReplicaTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Three_replicas_under_load_one_killed_lose_nothing_and_keep_one_gap_free_chain()
+    {
+        var cluster = await PostgresCluster.SharedAsync();
+        await using var replicas = await Replicas.StartAsync(cluster.ConnectionString(await cluster.CreateDatabaseAsync()), 3);
+        const string Experiment = "replicas/load";
+        using var first = TestChannels.Create(replicas.Processes[0].Address);
+        await new SeedService.SeedServiceClient(first).CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = Experiment, Root = "777" });
+        await Replicas.WarmUpAsync(replicas, "replicas/warm-up");
+
+        var load = new ReplicatedLoad(Experiment);
+        using var stop = new CancellationTokenSource();
+        var running = load.RunAsync(replicas.Addresses, 48, stop.Token);
+        await Task.Delay(2000);
+        var beforeKill = load.Count;
+        ProcessRunner.Signal(replicas.Processes[1].Pid, 9);
+        await Task.Delay(2000);
+        await stop.CancelAsync();
+        await running;
+        var afterKill = load.Count - beforeKill;
+        output.WriteLine($"{beforeKill} answers before the kill, {afterKill} after, {load.Failures} calls failed or were cut short");
+        Assert.True(beforeKill > 100, $"only {beforeKill} answers before the kill");
+        Assert.True(afterKill > 100, $"only {afterKill} answers after a replica died: the SDK did not go on with the others");
+
+        await ReplicatedLedger.VerifyAsync(replicas.Processes[2].Address, Experiment, load);
+    }
+
+    [Fact]
+    public async Task Concurrent_creates_without_a_root_on_three_replicas_agree_on_one_root()
+    {
+        var cluster = await PostgresCluster.SharedAsync();
+        await using var replicas = await Replicas.StartAsync(cluster.ConnectionString(await cluster.CreateDatabaseAsync()), 3);
+        var channels = replicas.Addresses.Select(a => TestChannels.Create(a)).ToList();
+        try
+        {
+            for (var round = 0; round < 5; round++)
+            {
+                var id = $"replicas/race-{round}";
+                var answers = await Task.WhenAll(Enumerable.Range(0, 30).Select(i =>
+                    new SeedService.SeedServiceClient(channels[i % 3]).CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = id }).ResponseAsync));
+                Assert.Single(answers.Select(a => a.Root).Distinct());
+                Assert.All(answers, a => Assert.True(a.RootGenerated));
+                foreach (var channel in channels)
+                {
+                    Assert.Equal(answers[0], await new SeedService.SeedServiceClient(channel).GetExperimentAsync(new GetExperimentRequest { ExperimentId = id }));
+                }
+            }
+        }
+        finally
+        {
+            channels.ForEach(c => c.Dispose());
+        }
+    }
+
+    [Fact]
+    public async Task Freezing_on_one_replica_takes_effect_on_every_replica_at_once()
+    {
+        var cluster = await PostgresCluster.SharedAsync();
+        await using var replicas = await Replicas.StartAsync(cluster.ConnectionString(await cluster.CreateDatabaseAsync()), 3);
+        var clients = replicas.Addresses.Select(a => new SeedService.SeedServiceClient(TestChannels.Create(a))).ToList();
+        await clients[0].CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "replicas/freeze", Root = "5" });
+        var issued = await clients[1].GetSeedAsync(new GetSeedRequest { ExperimentId = "replicas/freeze", Worker = 1, Library = "torch" });
+
+        await clients[0].FreezeExperimentAsync(new FreezeExperimentRequest { ExperimentId = "replicas/freeze" });
+
+        await RpcAssert.FailsWith(StatusCode.FailedPrecondition, async () =>
+            await clients[1].GetSeedAsync(new GetSeedRequest { ExperimentId = "replicas/freeze", Worker = 2, Library = "torch" }));
+        var again = await clients[2].GetSeedAsync(new GetSeedRequest { ExperimentId = "replicas/freeze", Worker = 1, Library = "torch" });
+        Assert.Equal(issued.Seed64, again.Seed64);
+        Assert.Equal(2ul, again.IssueCount);
+        Assert.True((await clients[2].GetExperimentAsync(new GetExperimentRequest { ExperimentId = "replicas/freeze" })).Frozen);
+    }
+}

@@ -1,0 +1,49 @@
+using SeedDaemon.V1;
+
+namespace SeedDaemon.Tests.Replicated;
+
+/// <summary>What must hold after replicas answered concurrently, whatever happened to them.</summary>
+internal static class ReplicatedLedger
+{
+    /// <summary>
+    /// Every acknowledged seed is stored, with one first issue (every answer of a key named the same
+    /// first issue time and requester as the record), a count at least its answers, and one gap-free
+    /// chain that verifies with exactly one event per counted issue.
+    /// </summary>
+    public static async Task VerifyAsync(string address, string experiment, ReplicatedLoad load)
+    {
+        using var channel = TestChannels.Create(address, maxReceiveMessageSize: 64 << 20);
+        var audit = new AuditService.AuditServiceClient(channel);
+        var stored = new Dictionary<uint, IssuedSeed>();
+        var token = "";
+        do
+        {
+            var page = await audit.ListIssuedSeedsAsync(new ListIssuedSeedsRequest { ExperimentId = experiment, PageSize = 1000, PageToken = token });
+            foreach (var seed in page.Seeds)
+            {
+                stored.Add(seed.Worker, seed);
+            }
+
+            token = page.NextPageToken;
+        }
+        while (token != "");
+
+        foreach (var (worker, answers) in load.Acknowledged)
+        {
+            Assert.True(stored.TryGetValue(worker, out var record), $"the acknowledged seed of worker {worker} is not stored");
+            Assert.All(answers, a =>
+            {
+                Assert.Equal(record.Seed64, a.Seed64);
+                Assert.Equal(record.FirstIssueTime, a.FirstIssueTime);
+                Assert.Equal(record.FirstRequester, a.FirstRequester);
+            });
+            Assert.True(record.IssueCount >= (ulong)answers.Count, $"worker {worker}: {answers.Count} answers but an issue count of {record.IssueCount}");
+            // Every request was counted once: no two answers of a key carry the same count.
+            Assert.Equal(answers.Count, answers.Select(a => a.IssueCount).Distinct().Count());
+        }
+
+        var verified = await audit.VerifyLedgerAsync(new VerifyLedgerRequest { ExperimentId = experiment }, deadline: DateTime.UtcNow.AddMinutes(2));
+        Assert.True(verified.Ok, $"the chain does not verify: {verified.Reason}");
+        Assert.Equal(stored.Values.Aggregate(0ul, (sum, s) => sum + s.IssueCount), verified.EventsChecked);
+    }
+}
