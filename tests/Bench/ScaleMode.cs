@@ -38,6 +38,12 @@ internal static class ScaleMode
         await using var restarted = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db);
         var startSeconds = started.Elapsed.TotalSeconds;
         var rssAfterStart = ProcessMemory.ResidentKilobytes(restarted.Pid);
+        long BaselineRssKilobytes;
+        using (var empty = new TempFolder())
+        {
+            await using var fresh = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", empty.File("seeds.db"));
+            BaselineRssKilobytes = ProcessMemory.ResidentKilobytes(fresh.Pid);
+        }
 
         using var scanChannel = Channels.Create(new SeedClientOptions { Address = new Uri(restarted.Address) });
         var audit = new AuditService.AuditServiceClient(scanChannel);
@@ -50,8 +56,29 @@ internal static class ScaleMode
         Console.WriteLine($"scan_records_per_s = {cold.PerSecond:F0} (first full scan after the restart, {cold.Records} records through ListIssuedSeeds in pages of 1,000; target >= 200000)");
         Console.WriteLine($"  {cold}");
         Console.WriteLine($"  second scan: {warm}");
-        var indexed = await restarted.WaitForOutputAsync("issued keys indexed");
-        Console.WriteLine($"writer's key index: {indexed[(indexed.IndexOf(']', StringComparison.Ordinal) + 2)..]}");
+        var opened = await restarted.WaitForOutputAsync("Opened seed database");
+        Console.WriteLine($"open: {opened[(opened.IndexOf(']', StringComparison.Ordinal) + 2)..]}");
+        Console.WriteLine($"memory_per_key_bytes = {(rssAfterStart - BaselineRssKilobytes) * 1024.0 / records:F0} (RSS after start less a fresh daemon's {BaselineRssKilobytes / 1024} MiB, over {records} keys)");
+        await restarted.StopAsync();
+
+        // The same file after a kill -9 with the keys never checkpointed: the open replays the ledger.
+        await using (var unclean = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db))
+        {
+            using var channel = TestChannels.Create(unclean.Address);
+            var client = new SeedService.SeedServiceClient(channel);
+            for (var first = records; first < records + 200_000; first += 10_000)
+            {
+                var request = new BatchGetSeedsRequest();
+                request.Requests.AddRange(Enumerable.Range(first, 10_000).Select(i => new GetSeedRequest { ExperimentId = "bench/scale", Worker = (uint)i, Library = "torch" }));
+                await client.BatchGetSeedsAsync(request);
+            }
+
+            ProcessRunner.Signal(unclean.Pid, 9);
+        }
+
+        var replayStarted = Stopwatch.StartNew();
+        await using var replayed = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db);
+        Console.WriteLine($"start_after_kill_s = {replayStarted.Elapsed.TotalSeconds:F2}: {(await replayed.WaitForOutputAsync("Opened seed database")).Split("] ")[1]}");
     }
 
     private sealed record Scan(long Records, double Seconds, double SeeddMicroseconds, double ClientMicroseconds)

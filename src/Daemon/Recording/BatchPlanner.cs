@@ -66,9 +66,9 @@ public static class BatchPlanner
     private sealed class Planning(IBatchState state)
     {
         private readonly Dictionary<string, Experiment> _experiments = new(StringComparer.Ordinal);
-        private readonly Dictionary<(string, uint, string, string), KeyChange> _keys = [];
-
         public PreparedBatch Batch { get; } = new();
+
+        private Dictionary<(string ExperimentId, uint Worker, string Library, string Stream), KeyChange> Keys => Batch.KeysByKey;
 
         public ExperimentRecord Create(CreateExperimentOperation operation)
         {
@@ -128,28 +128,38 @@ public static class BatchPlanner
 
             var records = new SeedRecord[issues.Count];
             var runs = new Dictionary<string, (int Run, LedgerEventHasher Hasher)>(StringComparer.Ordinal);
-            for (var i = 0; i < issues.Count; i++)
+            try
             {
-                var issue = issues[i];
-                var key = (issue.ExperimentId, issue.Worker, issue.Library, issue.Stream);
-                if (_keys.TryGetValue(key, out var change))
+                for (var i = 0; i < issues.Count; i++)
                 {
-                    change.State = Again(change.State, issue);
-                }
-                else if (state.Key(issue.ExperimentId, issue.Worker, issue.Library, issue.Stream) is { } stored)
-                {
-                    _keys[key] = change = new KeyChange(issue.ExperimentId, issue.Worker, issue.Library, issue.Stream, Again(stored, issue), isNew: false);
-                    Batch.KeyChanges.Add(change);
-                }
-                else
-                {
-                    _keys[key] = change = new KeyChange(issue.ExperimentId, issue.Worker, issue.Library, issue.Stream, new KeyState(issue.Seed64, now, operation.Origin.Requester, 1), isNew: true);
-                    Batch.KeyChanges.Add(change);
-                }
+                    var issue = issues[i];
+                    var key = (issue.ExperimentId, issue.Worker, issue.Library, issue.Stream);
+                    if (Keys.TryGetValue(key, out var change))
+                    {
+                        change.State = Again(change.State, issue);
+                    }
+                    else if (state.Key(issue.ExperimentId, issue.Worker, issue.Library, issue.Stream) is { } stored)
+                    {
+                        Keys[key] = change = new KeyChange(issue.ExperimentId, issue.Worker, issue.Library, issue.Stream, Again(stored, issue), isNew: false);
+                        Batch.KeyChanges.Add(change);
+                    }
+                    else
+                    {
+                        Keys[key] = change = new KeyChange(issue.ExperimentId, issue.Worker, issue.Library, issue.Stream, new KeyState(issue.Seed64, now, operation.Origin.Requester, 1), isNew: true);
+                        Batch.KeyChanges.Add(change);
+                    }
 
-                var s = change.State;
-                records[i] = new SeedRecord(issue.ExperimentId, issue.Worker, issue.Library, issue.Stream, s.Seed64, DateTimeOffset.FromUnixTimeMilliseconds(s.FirstIssueUnixMs).UtcDateTime, s.FirstRequester, s.IssueCount);
-                Append(issue, operation.Origin, now, runs);
+                    var s = change.State;
+                    records[i] = new SeedRecord(issue.ExperimentId, issue.Worker, issue.Library, issue.Stream, s.Seed64, DateTimeOffset.FromUnixTimeMilliseconds(s.FirstIssueUnixMs).UtcDateTime, s.FirstRequester, s.IssueCount);
+                    Append(issue, operation.Origin, now, runs);
+                }
+            }
+            finally
+            {
+                foreach (var (_, hasher) in runs.Values)
+                {
+                    hasher.Dispose();
+                }
             }
 
             return records;
@@ -212,7 +222,7 @@ public static class BatchPlanner
         }
 
         private KeyState? Key(SeedIssue issue) =>
-            _keys.TryGetValue((issue.ExperimentId, issue.Worker, issue.Library, issue.Stream), out var change)
+            Keys.TryGetValue((issue.ExperimentId, issue.Worker, issue.Library, issue.Stream), out var change)
                 ? change.State
                 : state.Key(issue.ExperimentId, issue.Worker, issue.Library, issue.Stream);
 

@@ -1,5 +1,5 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Threading.Channels;
 
 namespace SeedDaemon.Daemon.Recording;
 
@@ -14,8 +14,12 @@ internal sealed class GroupCommitWriter : IDisposable
     private readonly int _maxBatch;
     private readonly ILogger _logger;
     private readonly Action<int, TimeSpan>? _committed;
-    private readonly Channel<StoreOperation> _queue = Channel.CreateUnbounded<StoreOperation>(new UnboundedChannelOptions { SingleReader = true });
+    // Lock-free: every request handler adds to it. The writer sleeps on the signal without spinning
+    // (a spinning writer and a locked queue cost more CPU than a whole health check).
+    private readonly ConcurrentQueue<StoreOperation> _queue = new();
+    private readonly ManualResetEventSlim _signal = new(initialState: false, spinCount: 0);
     private readonly Thread _thread;
+    private volatile bool _closed;
 
     public GroupCommitWriter(IStoreBackend backend, int maxBatch, ILogger logger, Action<int, TimeSpan>? committed)
     {
@@ -27,13 +31,23 @@ internal sealed class GroupCommitWriter : IDisposable
         _thread.Start();
     }
 
-    public bool IsRunning => _thread.IsAlive && !_queue.Reader.Completion.IsCompleted;
+    public bool IsRunning => _thread.IsAlive && !_closed;
 
     public Task<T> SubmitAsync<T>(StoreOperation<T> operation, CancellationToken cancellationToken)
     {
-        if (!_queue.Writer.TryWrite(operation))
+        if (_closed)
         {
             throw new SeedDaemonException(ErrorKind.Unavailable, "seedd is shutting down; retry against a running daemon.");
+        }
+
+        _queue.Enqueue(operation);
+        try
+        {
+            _signal.Set();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed meanwhile: Dispose fails what it finds queued.
         }
 
         // Once queued the write goes ahead; cancelling only stops the wait.
@@ -43,18 +57,48 @@ internal sealed class GroupCommitWriter : IDisposable
     /// <summary>Stops taking operations, finishes those queued, and waits for the thread.</summary>
     public void Dispose()
     {
-        _queue.Writer.TryComplete();
+        _closed = true;
+        _signal.Set();
         _thread.Join();
+
+        // Queued in the moment between the check in SubmitAsync and the close: refused, not lost.
+        while (_queue.TryDequeue(out var late))
+        {
+            late.Fail(new SeedDaemonException(ErrorKind.Unavailable, "seedd is shutting down; retry against a running daemon."));
+        }
+
+        _signal.Dispose();
+    }
+
+    /// <summary>Waits until an operation is queued; false once closed with nothing left.</summary>
+    private bool WaitForWork()
+    {
+        while (_queue.IsEmpty)
+        {
+            if (_closed)
+            {
+                return false;
+            }
+
+            // Reset, then look again: an operation queued in between has set the signal after being queued.
+            _signal.Reset();
+            if (_queue.IsEmpty && !_closed)
+            {
+                _signal.Wait();
+            }
+        }
+
+        return true;
     }
 
     private void Run()
     {
         var batch = new List<StoreOperation>(_maxBatch);
-        while (_queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        while (WaitForWork())
         {
             batch.Clear();
             StoreOperation? alone = null;
-            while (batch.Count < _maxBatch && _queue.Reader.TryRead(out var operation))
+            while (batch.Count < _maxBatch && _queue.TryDequeue(out var operation))
             {
                 if (operation.RunsAlone)
                 {
@@ -75,7 +119,7 @@ internal sealed class GroupCommitWriter : IDisposable
                 RunAlone(backup, () => _backend.Backup(backup.TargetPath));
             }
 
-            if (!_queue.Reader.TryPeek(out _))
+            if (_queue.IsEmpty)
             {
                 RunAlone(null, () =>
                 {
@@ -86,19 +130,43 @@ internal sealed class GroupCommitWriter : IDisposable
         }
     }
 
+    /// <summary>Hands the batch to the backend; its operations are answered when the backend says it is durable.</summary>
     private void Commit(List<StoreOperation> batch)
     {
         var started = Stopwatch.GetTimestamp();
-        PreparedBatch prepared;
+        var operations = batch.ToArray();
+        Task<PreparedBatch> durable;
         try
         {
-            prepared = _backend.Commit(batch);
+            durable = _backend.Commit(operations);
         }
         catch (Exception error)
         {
-            RecordingLog.BatchFailed(_logger, batch.Count, error);
+            Settle(operations, null, error, started);
+            return;
+        }
 
-            foreach (var operation in batch)
+        if (durable.IsCompleted)
+        {
+            Settle(operations, durable.IsCompletedSuccessfully ? durable.Result : null, durable.Exception?.InnerException, started);
+        }
+        else
+        {
+            durable.ContinueWith(
+                done => Settle(operations, done.IsCompletedSuccessfully ? done.Result : null, done.Exception?.InnerException, started),
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+        }
+    }
+
+    private void Settle(StoreOperation[] operations, PreparedBatch? prepared, Exception? error, long started)
+    {
+        if (prepared is null)
+        {
+            error ??= new InvalidOperationException("the backend completed a batch without a result");
+            RecordingLog.BatchFailed(_logger, operations.Length, error);
+            foreach (var operation in operations)
             {
                 operation.Fail(error);
             }
@@ -111,15 +179,15 @@ internal sealed class GroupCommitWriter : IDisposable
             operation.Complete(result);
         }
 
-        foreach (var (operation, error) in prepared.Rejections)
+        foreach (var (operation, refused) in prepared.Rejections)
         {
-            operation.Fail(error);
+            operation.Fail(refused);
         }
 
-        _committed?.Invoke(batch.Count, Stopwatch.GetElapsedTime(started));
+        _committed?.Invoke(operations.Length, Stopwatch.GetElapsedTime(started));
         if (_logger.IsEnabled(LogLevel.Trace))
         {
-            RecordingLog.BatchCommitted(_logger, batch.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            RecordingLog.BatchCommitted(_logger, operations.Length, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
     }
 

@@ -20,10 +20,13 @@ public interface IStoreBackend : IDisposable
 
     /// <summary>
     /// One group commit: plans <paramref name="operations"/> with <see cref="BatchPlanner.Plan"/> against
-    /// the backend's state and returns only once what was prepared is durable. Called by the one
-    /// group-commit thread only. Throws (having written nothing durable) when the database fails.
+    /// the backend's state, writes what was prepared, and returns a task that completes once it is
+    /// durable (at once for PostgreSQL, whose COMMIT is durable; after the fsync for LiteDB, whose
+    /// next batch may be planned and written meanwhile: the backend then plans it against an
+    /// <see cref="OverlayState"/>). Called by the one group-commit thread only. Throws, or faults the
+    /// task, when the database fails: then nothing the operations answer is returned.
     /// </summary>
-    PreparedBatch Commit(IReadOnlyList<StoreOperation> operations);
+    Task<PreparedBatch> Commit(IReadOnlyList<StoreOperation> operations);
 
     /// <summary>A consistent copy of the store in a new file (on the group-commit thread, with no batch in flight).</summary>
     BackupInfo Backup(string targetPath);

@@ -15,6 +15,9 @@ public sealed class PreparedBatch
 
     public List<KeyChange> KeyChanges { get; } = [];
 
+    /// <summary>The same key changes, by key: what a later batch planned before this one is durable must see.</summary>
+    public Dictionary<(string ExperimentId, uint Worker, string Library, string Stream), KeyChange> KeysByKey { get; } = [];
+
     public bool IsEmpty => CreatedExperiments.Count == 0 && FrozenExperiments.Count == 0 && Appends.Count == 0;
 
     /// <summary>Each accepted operation with what it answers once the batch is durable.</summary>

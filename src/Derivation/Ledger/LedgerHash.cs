@@ -24,7 +24,7 @@ public static class LedgerHash
     public static byte[] CanonicalBytes(LedgerEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        var hasher = new LedgerEventHasher(entry.ExperimentId, entry.TimeUnixMilliseconds, entry.Principal, entry.Peer, entry.ClientHost, entry.ClientPid, entry.ClientLabels);
+        using var hasher = new LedgerEventHasher(entry.ExperimentId, entry.TimeUnixMilliseconds, entry.Principal, entry.Peer, entry.ClientHost, entry.ClientPid, entry.ClientLabels);
         return hasher.CanonicalBytes(entry.Sequence, entry.Worker, entry.Library, entry.Stream, entry.Seed64);
     }
 
@@ -33,8 +33,8 @@ public static class LedgerHash
     {
         ArgumentNullException.ThrowIfNull(entry);
         var hash = new byte[HashSize];
-        new LedgerEventHasher(entry.ExperimentId, entry.TimeUnixMilliseconds, entry.Principal, entry.Peer, entry.ClientHost, entry.ClientPid, entry.ClientLabels)
-            .Hash(previous, entry.Sequence, entry.Worker, entry.Library, entry.Stream, entry.Seed64, hash);
+        using var hasher = new LedgerEventHasher(entry.ExperimentId, entry.TimeUnixMilliseconds, entry.Principal, entry.Peer, entry.ClientHost, entry.ClientPid, entry.ClientLabels);
+        hasher.Hash(previous, entry.Sequence, entry.Worker, entry.Library, entry.Stream, entry.Seed64, hash);
         return hash;
     }
 
@@ -45,18 +45,21 @@ public static class LedgerHash
 }
 
 /// <summary>
-/// Hashes the events of one request: what they share (experiment, time, who asked) is encoded once,
-/// so each event costs one SHA-256 over a buffer built without allocation. The canonical bytes are
+/// Hashes the events of one request (one thread at a time): what they share (experiment, time, who
+/// asked) is encoded once, so each event costs one SHA-256 over a buffer built without allocation. The canonical bytes are
 /// the tag and experiment id, then the event's own fields (sequence, time, worker, library, stream,
 /// seed64), then the origin (principal, peer, client host, pid, labels).
 /// </summary>
-public sealed class LedgerEventHasher
+public sealed class LedgerEventHasher : IDisposable
 {
     private static readonly byte[] Tag = Encoding.ASCII.GetBytes(LedgerHash.Format + "\n");
 
     private readonly byte[] _experimentId;
     private readonly long _time;
     private readonly byte[] _origin;
+
+    // Reused for every event of the request: OpenSSL's one-shot SHA-256 sets up a context each time.
+    private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
 
     public LedgerEventHasher(string experimentId, long timeUnixMilliseconds, string principal, string peer, string clientHost, long clientPid, IReadOnlyDictionary<string, string> clientLabels)
     {
@@ -86,17 +89,21 @@ public sealed class LedgerEventHasher
             throw new ArgumentException($"The previous hash must be {LedgerHash.HashSize} bytes.", nameof(previous));
         }
 
-        var length = LedgerHash.HashSize + CanonicalLength(library, stream);
+        var length = CanonicalLength(library, stream);
         var rented = length <= 1024 ? null : ArrayPool<byte>.Shared.Rent(length);
         var buffer = rented is null ? stackalloc byte[length] : rented.AsSpan(0, length);
-        previous.CopyTo(buffer);
-        Write(buffer[LedgerHash.HashSize..], sequence, worker, library, stream, seed64);
-        SHA256.HashData(buffer, destination);
+        Write(buffer, sequence, worker, library, stream, seed64);
+        _sha.AppendData(previous);
+        _sha.AppendData(buffer);
+        _sha.GetHashAndReset(destination);
+
         if (rented is not null)
         {
             ArrayPool<byte>.Shared.Return(rented);
         }
     }
+
+    public void Dispose() => _sha.Dispose();
 
     public byte[] CanonicalBytes(ulong sequence, uint worker, string library, string stream, ulong seed64)
     {

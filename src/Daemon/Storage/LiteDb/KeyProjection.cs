@@ -24,6 +24,9 @@ internal sealed class KeyProjection
 
     public int ChunkCount => _chunks.Count;
 
+    /// <summary>Room for this many keys without growing (at open, when the checkpoint says how many there are).</summary>
+    public void EnsureCapacity(int keys) => _index.EnsureCapacity(keys);
+
     public bool TryFind(uint worker, int column, out int position) => _index.TryGetValue(new KeyId(worker, column), out position);
 
     public ref KeyRecord At(int position) => ref _chunks[position / ChunkSize][position % ChunkSize];

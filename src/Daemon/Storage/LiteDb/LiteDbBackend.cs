@@ -9,10 +9,13 @@ namespace SeedDaemon.Daemon.Storage.LiteDb;
 /// <see cref="IStorageMedium"/>, owned by one process. The state is kept in memory
 /// (<see cref="MemoryState"/>), which is what the planner reads and what reads answer from; a group
 /// commit writes only the ledger (one document per experiment) and the experiment documents it
-/// changed, commits and fsyncs the log once. Issued keys are checkpointed into LiteDB in bulk, off
-/// the request path (<see cref="CheckpointKeys"/>), and rebuilt at open from the checkpoint and the
-/// ledger after it. After an I/O failure (disk full) the session is dropped, and the next write
-/// reopens the file and reloads the state from it, so the daemon recovers without a restart.
+/// changed, and commits. The fsync of the log runs on a thread of its own, so that the group-commit
+/// thread writes the next batch meanwhile (planned against the batches still waiting for their fsync);
+/// a batch is answered, and becomes visible to readers, once an fsync that started after its commit
+/// has returned. Issued keys are checkpointed into LiteDB in bulk, off the request path
+/// (<see cref="CheckpointKeys"/>), and rebuilt at open from the checkpoint and the ledger after it.
+/// After an I/O failure (disk full) the session is dropped, every batch not yet durable fails, and
+/// the next write reopens the file and reloads the state from it: no restart needed.
 /// </summary>
 public sealed class LiteDbBackend : IStoreBackend
 {
@@ -22,11 +25,18 @@ public sealed class LiteDbBackend : IStoreBackend
     private readonly string _logPath;
     private readonly ILogger _logger;
     private readonly LiteDbCheckpoints _checkpoints;
-    private readonly ReaderWriterLockSlim _visibility = new(LockRecursionPolicy.NoRecursion);
+    private readonly Lock _pendingGate = new();
+    private readonly List<Pending> _pending = [];
+    private readonly ManualResetEventSlim _syncSignal = new(initialState: false, spinCount: 0);
+    private readonly ManualResetEventSlim _syncTook = new(initialState: true, spinCount: 0);
+    private int _syncing;
+    private readonly Thread _syncer;
+    private volatile bool _closing;
     private volatile LiteSession? _session;
     private volatile MemoryState _state;
     private Exception? _downBecause;
     private long _lastCheckpoint = Stopwatch.GetTimestamp();
+    private int _commitsSinceLogCheck;
 
     private LiteDbBackend(string path, IStorageMedium medium, LiteSession session, MemoryState state, bool created, ILogger logger, LiteDbCheckpoints checkpoints)
     {
@@ -38,6 +48,8 @@ public sealed class LiteDbBackend : IStoreBackend
         Created = created;
         _logger = logger;
         _checkpoints = checkpoints;
+        _syncer = new Thread(Sync) { IsBackground = true, Name = "seedd-fsync" };
+        _syncer.Start();
     }
 
     public string Location { get; }
@@ -97,18 +109,39 @@ public sealed class LiteDbBackend : IStoreBackend
         return new LiteDbBackend(path, medium, session, state, created, logger, checkpoints ?? new LiteDbCheckpoints());
     }
 
-    public PreparedBatch Commit(IReadOnlyList<StoreOperation> operations)
+    public Task<PreparedBatch> Commit(IReadOnlyList<StoreOperation> operations)
     {
+        // Two stages: while one fsync runs, one more batch may be committed behind it, no more. The
+        // requests that arrive meanwhile wait in the queue and make the next batch bigger: fewer,
+        // larger commits, which is what keeps LiteDB's cost per request low.
+        WaitForSyncerToTakeCommitted();
         var session = Acquire();
         var state = _state;
-        var prepared = BatchPlanner.Plan(operations, state, () => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+
+        // Planned, and its experiment documents built, against the durable state and the batches
+        // still waiting for their fsync, with the fsync thread held off from applying meanwhile.
+        var (prepared, before, experiments) = state.Planning(() =>
+        {
+            List<Pending> pending;
+            lock (_pendingGate)
+            {
+                pending = [.. _pending];
+            }
+
+            var view = new OverlayState(state, pending.Select(p => p.Batch).ToList());
+            var planned = BatchPlanner.Plan(operations, view, () => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            return (planned, pending.LastOrDefault()?.Durable.Task, planned.IsEmpty ? [] : ExperimentDocuments(state, view, planned));
+        });
+
         if (prepared.IsEmpty)
         {
-            return prepared;
+            // Nothing to write, but what it answers may rest on a batch still waiting for its fsync.
+            return before is null ? Task.FromResult(prepared) : AfterAsync(before, prepared);
         }
 
-        Write(session, () =>
+        Guard(session, () =>
         {
+            session.Database.BeginTrans();
             foreach (var append in prepared.Appends)
             {
                 foreach (var document in LedgerDocuments.ToDocuments(append))
@@ -117,24 +150,80 @@ public sealed class LiteDbBackend : IStoreBackend
                 }
             }
 
-            WriteExperiments(session, state, prepared);
+            foreach (var (document, isNew) in experiments)
+            {
+                if (isNew)
+                {
+                    session.Experiments.Insert(document);
+                }
+                else
+                {
+                    session.Experiments.Update(document);
+                }
+            }
+
+            session.Database.Commit();
+            return true;
         });
-        state.Apply(prepared);
+
+        var durable = new Pending(prepared, new TaskCompletionSource<PreparedBatch>(), session, state);
+        lock (_pendingGate)
+        {
+            _pending.Add(durable);
+        }
+
+        _syncSignal.Set();
         if (state.TailEvents >= _checkpoints.HardEvents)
         {
             CheckpointKeys(session, state);
         }
 
-        return prepared;
+        if (++_commitsSinceLogCheck >= 64)
+        {
+            _commitsSinceLogCheck = 0;
+            if (LogBytes >= _checkpoints.HardLogBytes)
+            {
+                CheckpointLog(session);
+            }
+        }
+
+        return durable.Durable.Task;
+
+        static async Task<PreparedBatch> AfterAsync(Task previous, PreparedBatch prepared)
+        {
+            await previous;
+            return prepared;
+        }
     }
 
     public void Idle()
     {
         var state = _state;
-        if (_session is { } session && state.TailEvents > 0
+        if (_session is { } session && (state.TailEvents > 0 || HasPending)
             && (state.TailEvents >= _checkpoints.IdleEvents || Stopwatch.GetElapsedTime(_lastCheckpoint) >= _checkpoints.IdleInterval))
         {
             CheckpointKeys(session, state);
+        }
+
+        if (_session is { } open && LogBytes >= _checkpoints.IdleLogBytes)
+        {
+            CheckpointLog(open);
+        }
+    }
+
+    private long LogBytes => _medium.FileExists(_logPath) ? _medium.FileLength(_logPath) : 0;
+
+    /// <summary>LiteDB's own checkpoint: its log copied into the data file, the data file fsynced, the log emptied.</summary>
+    private void CheckpointLog(LiteSession session)
+    {
+        WaitForPending();
+        if (_session == session)
+        {
+            Guard(session, () =>
+            {
+                session.Database.Checkpoint();
+                return true;
+            });
         }
     }
 
@@ -159,6 +248,7 @@ public sealed class LiteDbBackend : IStoreBackend
         var session = Acquire();
         var state = _state;
         CheckpointKeys(session, state, force: true);
+        session = Acquire();
         return Guard(session, () =>
         {
             session.Database.Checkpoint();
@@ -201,8 +291,8 @@ public sealed class LiteDbBackend : IStoreBackend
 
     public ValueTask<IReadOnlyList<LedgerRecord>> ListEventsAsync(string experimentId, ulong afterSequence, int limit, CancellationToken cancellationToken)
     {
-        // Under the read side of the lock the writer commits and fsyncs under: nothing not yet durable is seen.
-        _visibility.EnterReadLock();
+        // LiteDB shows what is committed; the durable head (in memory, moved only after the fsync) cuts off what is not yet on disk.
+        var durable = _state.Head(experimentId)?.Sequence ?? 0;
         try
         {
             var session = _session ?? throw Down();
@@ -211,6 +301,11 @@ public sealed class LiteDbBackend : IStoreBackend
             {
                 foreach (var record in LedgerDocuments.ToRecords(document))
                 {
+                    if (record.Entry.Sequence > durable)
+                    {
+                        return new(events);
+                    }
+
                     if (record.Entry.Sequence > afterSequence)
                     {
                         events.Add(record);
@@ -228,17 +323,13 @@ public sealed class LiteDbBackend : IStoreBackend
         {
             throw StorageErrors.Translate(error);
         }
-        finally
-        {
-            _visibility.ExitReadLock();
-        }
     }
 
-    /// <summary>Checkpoints the keys (so the next open reads no ledger tail), then closes the file (LiteDB checkpoints its log).</summary>
+    /// <summary>Makes what is pending durable, checkpoints the keys (so the next open reads no ledger tail), then closes the file (LiteDB checkpoints its log).</summary>
     public void Dispose()
     {
+        StopSyncer();
         var session = _session;
-        _session = null;
         try
         {
             if (session is not null)
@@ -252,12 +343,23 @@ public sealed class LiteDbBackend : IStoreBackend
                     // The next open replays the ledger instead.
                 }
 
+                try
+                {
+                    CheckpointLog(session);
+                }
+                catch (SeedDaemonException)
+                {
+                    // The next open replays LiteDB's log instead.
+                }
+
+                _session = null;
                 session.Dispose();
             }
         }
         finally
         {
-            _visibility.Dispose();
+            _syncSignal.Dispose();
+            _syncTook.Dispose();
             StoreLog.Closed(_logger, Location);
         }
     }
@@ -265,10 +367,10 @@ public sealed class LiteDbBackend : IStoreBackend
     /// <summary>After a refused start: closes the database and removes it when this open created it, so the start changed nothing.</summary>
     public void DisposeAfterRefusedStart()
     {
+        StopSyncer();
         var session = _session;
         _session = null;
         session?.Abandon();
-        _visibility.Dispose();
         if (Created && _medium is FileSystemMedium)
         {
             File.Delete(Location);
@@ -286,6 +388,13 @@ public sealed class LiteDbBackend : IStoreBackend
     /// </summary>
     private void CheckpointKeys(LiteSession session, MemoryState state, bool force = false)
     {
+        // The chunks must be the durable state itself: nothing may be waiting for its fsync.
+        WaitForPending();
+        if (_session != session)
+        {
+            return;
+        }
+
         var changed = state.Entries.Where(e => e.Keys.DirtyChunks.Count > 0 || e.CheckpointSequence != e.HeadSequence).ToList();
         if (changed.Count == 0 && !force)
         {
@@ -320,47 +429,189 @@ public sealed class LiteDbBackend : IStoreBackend
         StoreLog.KeysCheckpointed(_logger, chunks, changed.Count, events, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
-    /// <summary>The experiment documents a batch changes, as they are once it is applied.</summary>
-    private static void WriteExperiments(LiteSession session, MemoryState state, PreparedBatch prepared)
+    /// <summary>The experiment documents a batch changes (new or updated), as they are once it is applied over the batches before it.</summary>
+    private static List<(BsonDocument Document, bool IsNew)> ExperimentDocuments(MemoryState state, OverlayState before, PreparedBatch prepared)
     {
+        var documents = new List<(BsonDocument, bool)>();
         var heads = prepared.Appends.ToDictionary(a => a.ExperimentId, a => a.After, StringComparer.Ordinal);
         foreach (var created in prepared.CreatedExperiments)
         {
-            session.Experiments.Insert(Documents.ToDocument(created, heads.GetValueOrDefault(created.Id, ChainHead.Genesis), 0));
+            documents.Add((Documents.ToDocument(created, heads.GetValueOrDefault(created.Id, ChainHead.Genesis), 0), true));
         }
 
         var createdIds = prepared.CreatedExperiments.Select(e => e.Id).ToHashSet(StringComparer.Ordinal);
         foreach (var id in prepared.FrozenExperiments.Concat(heads.Keys).Where(id => !createdIds.Contains(id)).Distinct(StringComparer.Ordinal))
         {
-            var entry = state.Entry(id);
-            var record = prepared.FrozenExperiments.Contains(id) ? entry.Record with { Frozen = true } : entry.Record;
-            var head = heads.TryGetValue(id, out var after) ? after : new ChainHead(entry.HeadSequence, entry.HeadHex);
-            session.Experiments.Update(Documents.ToDocument(record, head, entry.CheckpointSequence));
+            var current = before.Experiment(id)!;
+            var record = prepared.FrozenExperiments.Contains(id) ? current.Record with { Frozen = true } : current.Record;
+            var head = heads.TryGetValue(id, out var after) ? after : current.Head;
+            documents.Add((Documents.ToDocument(record, head, state.CheckpointOf(id)), false));
         }
+
+        return documents;
     }
 
     /// <summary>
-    /// Runs <paramref name="write"/> in one transaction, commits and fsyncs the log under the write side
-    /// of the visibility lock. On failure nothing of it is durable: an I/O error drops the session (it
-    /// is reopened on the next write), anything else is rolled back.
+    /// Runs <paramref name="write"/> in one transaction, commits and fsyncs the log (with nothing else
+    /// pending: checkpoints only). On failure nothing of it is durable: an I/O error drops the session
+    /// (it is reopened on the next write), anything else is rolled back.
     /// </summary>
     private void Write(LiteSession session, Action write) => Guard(session, () =>
     {
         session.Database.BeginTrans();
         write();
-        _visibility.EnterWriteLock();
-        try
-        {
-            session.Database.Commit();
-            session.Flush();
-        }
-        finally
-        {
-            _visibility.ExitWriteLock();
-        }
-
+        session.Database.Commit();
+        session.Flush();
         return true;
     });
+
+    private bool HasPending
+    {
+        get
+        {
+            lock (_pendingGate)
+            {
+                return _pending.Count > 0;
+            }
+        }
+    }
+
+    private void WaitForSyncerToTakeCommitted()
+    {
+        while (true)
+        {
+            _syncTook.Reset();
+            lock (_pendingGate)
+            {
+                if (_pending.Count <= _syncing || _closing)
+                {
+                    return;
+                }
+            }
+
+            _syncTook.Wait();
+        }
+    }
+
+    /// <summary>Waits until every committed batch is durable (or failed).</summary>
+    private void WaitForPending()
+    {
+        Task? last;
+        lock (_pendingGate)
+        {
+            last = _pending.LastOrDefault()?.Durable.Task;
+        }
+
+        try
+        {
+            last?.Wait();
+        }
+        catch (AggregateException)
+        {
+            // Those batches failed; their operations were told.
+        }
+    }
+
+    /// <summary>
+    /// The fsync thread: takes every batch committed so far, fsyncs the log once (one fsync for all of
+    /// them), applies them to the state in order and answers them. A failed fsync fails every batch not
+    /// yet durable and drops the session: the file, reopened, is the truth.
+    /// </summary>
+    private void Sync()
+    {
+        while (true)
+        {
+            List<Pending> batches;
+            lock (_pendingGate)
+            {
+                batches = [.. _pending];
+                _syncing = batches.Count;
+            }
+
+            _syncTook.Set();
+
+            if (batches.Count == 0)
+            {
+                if (_closing)
+                {
+                    return;
+                }
+
+                _syncSignal.Reset();
+                if (!HasPending && !_closing)
+                {
+                    _syncSignal.Wait();
+                }
+
+                continue;
+            }
+
+            var session = batches[0].Session;
+            try
+            {
+                session.Flush();
+            }
+            catch (Exception error)
+            {
+                FailPending(session, error);
+                continue;
+            }
+
+            batches[0].State.ApplyDurable(batches.Select(b => b.Batch).ToList(), () =>
+            {
+                lock (_pendingGate)
+                {
+                    _pending.RemoveRange(0, batches.Count);
+                    _syncing = 0;
+                }
+            });
+            foreach (var batch in batches)
+            {
+                batch.Durable.TrySetResult(batch.Batch);
+            }
+        }
+    }
+
+    private void FailPending(LiteSession session, Exception error)
+    {
+        List<Pending> failed;
+        lock (_pendingGate)
+        {
+            failed = [.. _pending];
+            _pending.Clear();
+            _syncing = 0;
+        }
+
+        _syncTook.Set();
+
+        if (error is IOException or LiteException or ObjectDisposedException)
+        {
+            Abandon(session, error);
+        }
+
+        var translated = StorageErrors.Translate(error);
+        foreach (var batch in failed)
+        {
+            batch.Durable.TrySetException(translated);
+        }
+    }
+
+    private void StopSyncer()
+    {
+        if (_closing)
+        {
+            return;
+        }
+
+        WaitForPending();
+        _closing = true;
+        _syncSignal.Set();
+        _syncTook.Set();
+        _syncer.Join();
+    }
+
+    /// <summary>A batch committed in LiteDB and waiting for the fsync that makes it durable.</summary>
+    private sealed record Pending(PreparedBatch Batch, TaskCompletionSource<PreparedBatch> Durable, LiteSession Session, MemoryState State);
 
     private T Guard<T>(LiteSession session, Func<T> run)
     {
@@ -372,6 +623,7 @@ public sealed class LiteDbBackend : IStoreBackend
         {
             if (error is IOException or LiteException or ObjectDisposedException)
             {
+                FailPending(session, error);
                 Abandon(session, error);
             }
             else if (error is not SeedDaemonException)
@@ -426,18 +678,15 @@ public sealed class LiteDbBackend : IStoreBackend
 
     private void Abandon(LiteSession session, Exception cause)
     {
-        _visibility.EnterWriteLock();
-        try
+        lock (_pendingGate)
         {
-            if (ReferenceEquals(_session, session))
+            if (!ReferenceEquals(_session, session))
             {
-                _session = null;
-                _downBecause = cause;
+                return;
             }
-        }
-        finally
-        {
-            _visibility.ExitWriteLock();
+
+            _session = null;
+            _downBecause = cause;
         }
 
         session.Abandon();
@@ -507,4 +756,10 @@ public sealed record LiteDbCheckpoints
 
     /// <summary>Checkpoint even under load once this many events came since the last one (bounds the replay at the next open).</summary>
     public long HardEvents { get; init; } = 1_048_576;
+
+    /// <summary>Copy LiteDB's log into the data file when idle once the log holds this much.</summary>
+    public long IdleLogBytes { get; init; } = 8 << 20;
+
+    /// <summary>... and even under load once it holds this much.</summary>
+    public long HardLogBytes { get; init; } = 64 << 20;
 }

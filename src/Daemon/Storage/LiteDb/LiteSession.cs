@@ -75,6 +75,13 @@ internal sealed class LiteSession : IDisposable
             try
             {
                 session.CheckLayout(migrating);
+
+                // LiteDB would copy its log into the data file (and fsync it) inside whichever commit
+                // crosses 1,000 pages: on the request path. The backend does it itself, when idle.
+                if (session.Database.CheckpointSize != 0)
+                {
+                    session.Database.CheckpointSize = 0;
+                }
             }
             catch
             {

@@ -5,11 +5,11 @@ using SeedDaemon.Derivation.Ledger;
 namespace SeedDaemon.Daemon.Storage.LiteDb;
 
 /// <summary>
-/// Everything the embedded store knows, in memory: experiments with their chain heads, and each
-/// experiment's issued keys (<see cref="KeyProjection"/>). It is the state the planner reads (the
-/// group-commit thread is the only writer, so it reads without a lock) and what reads answer from.
-/// It changes only once a batch is durable (<see cref="Apply"/>, under the write lock), so nobody
-/// sees a commit before it is on disk. Rebuilt from the file at open (<see cref="StateLoader"/>).
+/// Everything the embedded store knows durably, in memory: experiments with their chain heads, and
+/// each experiment's issued keys (<see cref="KeyProjection"/>). The planner reads it (with the batches
+/// not yet durable over it) and reads answer from it. It changes only once a batch is durable
+/// (<see cref="ApplyDurable"/>, under the write lock), so nobody sees a commit before it is on disk.
+/// Rebuilt from the file at open (<see cref="StateLoader"/>).
 /// </summary>
 internal sealed class MemoryState : IBatchState, IDisposable
 {
@@ -31,8 +31,8 @@ internal sealed class MemoryState : IBatchState, IDisposable
     /// <summary>The experiments, for the group-commit thread (checkpoints).</summary>
     public IEnumerable<ExperimentEntry> Entries => _experiments.Values;
 
-    /// <summary>One experiment, for the group-commit thread.</summary>
-    public ExperimentEntry Entry(string experimentId) => _experiments[experimentId];
+    /// <summary>The ledger sequence an experiment's checkpointed keys reflect (0 for one not yet durable).</summary>
+    public ulong CheckpointOf(string experimentId) => _experiments.TryGetValue(experimentId, out var entry) ? entry.CheckpointSequence : 0;
 
     ExperimentState? IBatchState.Experiment(string experimentId) =>
         _experiments.TryGetValue(experimentId, out var entry) ? new ExperimentState(entry.Record, new ChainHead(entry.HeadSequence, entry.HeadHex)) : null;
@@ -83,11 +83,33 @@ internal sealed class MemoryState : IBatchState, IDisposable
     public void LoadKey(ExperimentEntry entry, uint worker, int column, ulong seed64, long firstIssue, string requester, ulong count) =>
         AddKey(entry, worker, column, seed64, firstIssue, requester, count);
 
-    /// <summary>What a durable batch changed. The only change to the state after open.</summary>
-    public void Apply(PreparedBatch batch)
+    /// <summary>
+    /// Holds off <see cref="ApplyDurable"/> while the group-commit thread plans a batch against this state
+    /// and the batches still waiting for their fsync (which are applied, and dropped from that list, together).
+    /// </summary>
+    public T Planning<T>(Func<T> plan) => Read(plan);
+
+    /// <summary>What durable batches changed, in order, and <paramref name="then"/> under the same lock. The only change to the state after open.</summary>
+    public void ApplyDurable(IReadOnlyList<PreparedBatch> batches, Action then)
     {
         _lock.EnterWriteLock();
         try
+        {
+            foreach (var batch in batches)
+            {
+                Apply(batch);
+            }
+
+            then();
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    private void Apply(PreparedBatch batch)
+    {
         {
             foreach (var created in batch.CreatedExperiments)
             {
@@ -122,10 +144,6 @@ internal sealed class MemoryState : IBatchState, IDisposable
                 entry.SetHead(append.After, append.Events[^1].Hash);
                 TailEvents += append.Events.Count;
             }
-        }
-        finally
-        {
-            _lock.ExitWriteLock();
         }
     }
 

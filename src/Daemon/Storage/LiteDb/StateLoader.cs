@@ -20,6 +20,8 @@ internal static class StateLoader
             {
                 var (record, head, checkpoint) = Documents.ToExperiment(document);
                 var entry = state.Load(record, head, checkpoint);
+                var chunks = session.Keys.Count(LiteDB.Query.Between("_id", Documents.KeyLowerBound(record.Id), Documents.KeyUpperBound(record.Id)));
+                entry.Keys.EnsureCapacity(chunks * KeyProjection.ChunkSize);
                 foreach (var chunk in LiteSession.Range(session.Keys, Documents.KeyLowerBound(record.Id), Documents.KeyUpperBound(record.Id)))
                 {
                     KeyChunkDocuments.Load(chunk, state, entry);

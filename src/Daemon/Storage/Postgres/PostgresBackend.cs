@@ -83,7 +83,10 @@ public sealed class PostgresBackend : IStoreBackend
         return new PostgresBackend(dataSource, location, builder.MaxPoolSize, ready, logger);
     }
 
-    public PreparedBatch Commit(IReadOnlyList<StoreOperation> operations)
+    /// <summary>One transaction, durable when COMMIT returns; the next batch waits for it.</summary>
+    public Task<PreparedBatch> Commit(IReadOnlyList<StoreOperation> operations) => Task.FromResult(CommitNow(operations));
+
+    private PreparedBatch CommitNow(IReadOnlyList<StoreOperation> operations)
     {
         var experiments = BatchPlanner.ExperimentsOf(operations);
         var keys = BatchPlanner.KeysOf(operations);
