@@ -17,14 +17,23 @@ internal static class Retry
             {
                 return await call(callOptions);
             }
-            catch (RpcException error) when (error.StatusCode == StatusCode.Unavailable && DateTime.UtcNow + backoff < giveUpAt)
+            catch (RpcException error) when (error.StatusCode == StatusCode.Unavailable && DateTime.UtcNow < giveUpAt)
             {
                 notAnswering(error.Status.Detail);
 
-                // Full jitter keeps a fleet that lost its daemon from coming back in lockstep.
-                var delay = TimeSpan.FromTicks((long)(backoff.Ticks * (0.5 + (Random.Shared.NextDouble() / 2))));
+                // Full jitter keeps a fleet that lost its daemon from coming back in lockstep; the last
+                // attempt is made when the window closes, so a caller waits the whole window it was promised.
+                var jittered = TimeSpan.FromTicks((long)(backoff.Ticks * (0.5 + (Random.Shared.NextDouble() / 2))));
+                var delay = TimeSpan.FromTicks(Math.Min(jittered.Ticks, Math.Max(0, (giveUpAt - DateTime.UtcNow).Ticks)));
                 await Task.Delay(delay, cancellationToken);
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, options.MaxBackoff.Ticks));
+            }
+            catch (RpcException error) when (error.StatusCode == StatusCode.Unavailable && options.RetryTimeout > TimeSpan.Zero)
+            {
+                throw new RpcException(new Status(
+                    StatusCode.Unavailable,
+                    $"seedd at {options.Describe()} did not answer within {options.RetryTimeout.TotalSeconds:0.#} s ({attempt} attempts; last: {error.Status.Detail}). Is it running, and is SEEDD_ADDRESS right?",
+                    error.Status.DebugException));
             }
         }
     }

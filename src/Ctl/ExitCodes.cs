@@ -15,6 +15,7 @@ public static class ExitCodes
     public const int AlreadyExists = 7;
     public const int FailedPrecondition = 8;
     public const int PermissionDenied = 9;
+    public const int Unauthenticated = 10;
 
     /// <summary>The one place a daemon status becomes an exit code.</summary>
     public static int Of(StatusCode status) => status switch
@@ -24,7 +25,8 @@ public static class ExitCodes
         StatusCode.InvalidArgument => InvalidArgument,
         StatusCode.AlreadyExists => AlreadyExists,
         StatusCode.FailedPrecondition => FailedPrecondition,
-        StatusCode.Unauthenticated or StatusCode.PermissionDenied => PermissionDenied,
+        StatusCode.Unauthenticated => Unauthenticated,
+        StatusCode.PermissionDenied => PermissionDenied,
         _ => Failed,
     };
 }

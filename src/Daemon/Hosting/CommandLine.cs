@@ -9,23 +9,34 @@ public static class CommandLine
     public const string ConfigFileKey = "Seedd:ConfigFile";
 
     public const string Usage = """
-        Usage: seedd [--listen HOST:PORT | --listen unix:/path.sock] [--db PATH] [--http-listen HOST:PORT] [--config FILE]
+        Usage: seedd [--listen ADDRESS] [--db PATH | --postgres CONNECTION] [--http-listen HOST:PORT] [--config FILE]
 
-        Serves deterministic seeds (scheme seedseq-v1) over gRPC and records every seed it issues.
+        Serves deterministic seeds (scheme seedseq-v1) over gRPC and records every seed it issues,
+        in an embedded LiteDB file (one seedd) or in PostgreSQL (several seedd replicas).
 
         Options:
-          --listen ADDRESS   where to listen (HTTP/2 cleartext); default 127.0.0.1:50051
-                             (configuration key Seedd:Listen, environment Seedd__Listen)
-          --db PATH          the LiteDB database file; default ./data/seeds.db
-                             (configuration key Seedd:Database, environment Seedd__Database)
-          --http-listen ADDR HTTP/1.1 listener for Prometheus /metrics (Seedd:HttpListen); off by default
-          --config FILE      a JSON configuration file (like appsettings.json) read before the
-                             environment and these flags, e.g. /etc/seedd/appsettings.json
-          --help             show this help
-          --version          show the version
+          --listen ADDRESS         gRPC (HTTP/2 cleartext, or TLS when Seedd:Tls is set): HOST:PORT or
+                                   unix:/path.sock; default 127.0.0.1:50051 (Seedd:Listen)
+          --db PATH                the embedded LiteDB database file, created with its folder when
+                                   missing; default ./data/seeds.db (Seedd:Database)
+          --postgres CONNECTION    record in PostgreSQL instead: Npgsql keywords
+                                   (Host=a,b;Database=seedd;Username=seedd) or postgresql://user@host/db;
+                                   keep the password in Seedd:Postgres:ConnectionStringFile or the
+                                   environment, not on a command line (Seedd:Postgres:ConnectionString)
+          --http-listen HOST:PORT  an HTTP/1.1 listener for REST (/v1/..., gRPC JSON transcoding) and
+                                   Prometheus /metrics; off by default (Seedd:HttpListen)
+          --config FILE            a JSON configuration file (like appsettings.json) read before the
+                                   environment and these flags, e.g. /etc/seedd/appsettings.json
+          --help                   show this help
+          --version                show the version
 
-        Other settings (Seedd:MaxBatchKeys, Seedd:GroupCommitMaxOperations, Logging:...) come from
-        appsettings.json next to the executable or from environment variables (Seedd__Key).
+        Bearer tokens and roles (issuer, auditor, admin) come from Seedd:Auth:Tokens; without tokens
+        seedd only listens on loopback or a Unix socket. Other settings (Seedd:MaxBatchKeys,
+        Seedd:GroupCommitMaxOperations, Seedd:Tls, Logging:...) come from appsettings.json next to the
+        executable, --config, or environment variables (Seedd__Key, e.g. Seedd__Listen).
+
+        Exit codes: 0 stopped cleanly, 1 failed while running, 2 invalid configuration,
+        3 database cannot be opened, 4 cannot listen. A refused start changes no file.
         """;
 
     private static readonly Dictionary<string, string> Flags = new(StringComparer.Ordinal)

@@ -287,6 +287,9 @@ public static class SeeddApp
 
     private static void MapEndpoints(WebApplication app)
     {
+        // Routing is added explicitly so the path is rewritten before an endpoint is chosen.
+        app.UseDecodedSlashesInRestPaths();
+        app.UseRouting();
         app.MapGrpcService<SeedGrpcService>();
         app.MapGrpcService<AuditGrpcService>();
         app.MapGrpcService<AdminGrpcService>();

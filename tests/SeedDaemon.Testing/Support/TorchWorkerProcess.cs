@@ -15,14 +15,17 @@ public static class TorchWorkerProcess
         public IReadOnlyList<string> Draws(params string[] names) => names.Select(n => $"{n}: {Line(n)}").ToList();
     }
 
-    public static async Task<Output> RunAsync(string address, string experiment, uint worker, params string[] extra)
+    public static Task<Output> RunAsync(string address, string experiment, uint worker, params string[] extra) => RunAsync(null, address, experiment, worker, extra);
+
+    /// <summary>Runs TorchWorker with extra environment variables (SEEDD_TOKEN, SEEDD_RETRY_TIMEOUT, ...).</summary>
+    public static async Task<Output> RunAsync(IDictionary<string, string>? environment, string address, string experiment, uint worker, params string[] extra)
     {
         if (!File.Exists(TestPaths.TorchWorkerDll))
         {
             throw new InvalidOperationException($"{TestPaths.TorchWorkerDll} is missing; build the solution first.");
         }
 
-        var result = await ProcessRunner.RunAsync("dotnet", [TestPaths.TorchWorkerDll, "--address", address, "--experiment", experiment, "--worker", worker.ToString(System.Globalization.CultureInfo.InvariantCulture), .. extra], timeout: TimeSpan.FromMinutes(2));
+        var result = await ProcessRunner.RunAsync("dotnet", [TestPaths.TorchWorkerDll, "--address", address, "--experiment", experiment, "--worker", worker.ToString(System.Globalization.CultureInfo.InvariantCulture), .. extra], timeout: TimeSpan.FromMinutes(2), environment: environment);
         return new Output(result.ExitCode, result.Stdout, result.Stderr);
     }
 }

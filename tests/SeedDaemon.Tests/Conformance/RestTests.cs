@@ -37,6 +37,22 @@ public abstract class RestTests<TDaemon>(TDaemon daemon) : IClassFixture<TDaemon
     }
 
     [Fact]
+    public async Task An_id_with_slashes_is_found_as_it_is_and_percent_encoded()
+    {
+        await daemon.Seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "team/project/run-17", Root = "17" });
+        using var http = new HttpClient { BaseAddress = new Uri(daemon.RestAddress) };
+        foreach (var path in new[] { "/v1/experiments/team/project/run-17", "/v1/experiments/team%2Fproject%2Frun-17", "/v1/experiments/team%2fproject/run-17" })
+        {
+            var answer = await http.GetAsync(path);
+            Assert.True(answer.StatusCode == HttpStatusCode.OK, $"{path}: {answer.StatusCode} {await answer.Content.ReadAsStringAsync()}");
+            Assert.Equal("team/project/run-17", Parser.Parse<Experiment>(await answer.Content.ReadAsStringAsync()).ExperimentId);
+        }
+
+        var seed = Parser.Parse<IssuedSeed>(await http.GetStringAsync("/v1/seed?experiment_id=team%2Fproject%2Frun-17&worker=1&library=torch"));
+        Assert.Equal("team/project/run-17", seed.ExperimentId);
+    }
+
+    [Fact]
     public async Task REST_errors_carry_the_status_and_the_field()
     {
         using var http = new HttpClient { BaseAddress = new Uri(daemon.RestAddress) };

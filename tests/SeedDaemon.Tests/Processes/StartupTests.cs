@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using SeedDaemon.Daemon.Hosting;
+using SeedDaemon.V1;
 
 namespace SeedDaemon.Tests.Processes;
 
@@ -20,6 +21,70 @@ public sealed class StartupTests
         Assert.Equal(ExitCodes.ListenFailed, code);
         Assert.Contains($"cannot listen on 127.0.0.1:{port}", output, StringComparison.Ordinal);
         Assert.Contains("in use", output, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task A_taken_port_creates_no_database_and_leaves_an_existing_one_byte_for_byte()
+    {
+        using var folder = new TempFolder();
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+
+        // A new database: nothing may appear in its folder.
+        var (code, _) = await SeeddProcess.RunToExitAsync("--listen", $"127.0.0.1:{port}", "--db", folder.File("new.db"));
+        Assert.Equal(ExitCodes.ListenFailed, code);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(folder.Path));
+
+        // An existing database (written and closed by seedd): every file byte for byte as it was.
+        var db = folder.File("seeds.db");
+        await WriteDatabaseAsync(db);
+        var before = DirectorySnapshot.Take(folder.Path);
+        (code, _) = await SeeddProcess.RunToExitAsync("--listen", $"127.0.0.1:{port}", "--db", db);
+        Assert.Equal(ExitCodes.ListenFailed, code);
+        before.AssertUnchanged(folder.Path, "a start refused for a taken port");
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public async Task Data_damaged_in_the_middle_of_the_file_is_named_and_left_byte_for_byte(int page)
+    {
+        using var folder = new TempFolder();
+        var db = folder.File("seeds.db");
+        await WriteDatabaseAsync(db);
+        using (var file = File.OpenWrite(db))
+        {
+            file.Seek((page * 8192) + 64, SeekOrigin.Begin);
+            file.Write(Enumerable.Repeat((byte)0xFF, 300).ToArray());
+        }
+
+        var before = DirectorySnapshot.Take(folder.Path);
+        var (code, output) = await SeeddProcess.RunToExitAsync("--listen", "127.0.0.1:0", "--db", db);
+        Assert.Equal(ExitCodes.DatabaseUnavailable, code);
+        Assert.Contains($"cannot open seed database '{db}'", output, StringComparison.Ordinal);
+        Assert.Contains("the file is damaged", output, StringComparison.Ordinal);
+        Assert.Contains("left untouched", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+        before.AssertUnchanged(folder.Path, "a start refused for a damaged database");
+    }
+
+    /// <summary>A database as seedd leaves it after a clean stop: experiments, issued keys, a ledger.</summary>
+    private static async Task WriteDatabaseAsync(string db)
+    {
+        await using var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db);
+        using var channel = TestChannels.Create(seedd.Address);
+        var seeds = new SeedService.SeedServiceClient(channel);
+        for (var e = 1; e <= 3; e++)
+        {
+            await seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = $"startup/e{e}", Root = e.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        }
+
+        var batch = new BatchGetSeedsRequest();
+        batch.Requests.AddRange(Enumerable.Range(1, 50).Select(w => new GetSeedRequest { ExperimentId = "startup/e1", Worker = (uint)w, Library = "torch" }));
+        await seeds.BatchGetSeedsAsync(batch);
+        Assert.Equal(ExitCodes.Ok, await seedd.StopAsync());
     }
 
     [Fact]
@@ -79,6 +144,10 @@ public sealed class StartupTests
         var (code, output) = await SeeddProcess.RunToExitAsync("--help");
         Assert.Equal(ExitCodes.Ok, code);
         Assert.Contains("Usage: seedd", output, StringComparison.Ordinal);
+        foreach (var item in new[] { "--listen", "--db", "--postgres", "--http-listen", "--config", "REST", "/metrics", "Seedd:Auth:Tokens", "unix:" })
+        {
+            Assert.Contains(item, output, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

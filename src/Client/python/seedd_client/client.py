@@ -72,13 +72,13 @@ class SeedClient:
         self._metadata = metadata
 
     @classmethod
-    def from_environment(cls, env=None, **options):
-        """A client for SEEDD_ADDRESS with SEEDD_TOKEN, remembering the worker (SEEDD_WORKER or RANK) and
-        SEEDD_EXPERIMENT for get_bundle(). SEEDD_RETRY_TIMEOUT overrides the retry window."""
+    def from_environment(cls, env=None, address=None, **options):
+        """A client for SEEDD_ADDRESS (or `address`) with SEEDD_TOKEN, remembering the worker (SEEDD_WORKER
+        or RANK) and SEEDD_EXPERIMENT for get_bundle(). SEEDD_RETRY_TIMEOUT overrides the retry window."""
         identity = WorkerIdentity.from_environment(env)
         if identity.retry_timeout is not None:
             options.setdefault("retry_timeout", identity.retry_timeout)
-        return cls(identity.address, identity.token, identity=identity, **options)
+        return cls(address or identity.address, identity.token, identity=identity, **options)
 
     @property
     def addresses(self):

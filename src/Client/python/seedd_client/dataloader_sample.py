@@ -51,7 +51,7 @@ def main():
         parser.error("--experiment (or SEEDD_EXPERIMENT) is required")
 
     try:
-        with SeedClient(args.address, identity.token) as client:
+        with SeedClient.from_environment(address=args.address) as client:
             if args.root is not None:
                 client.create_experiment(args.experiment, args.root)
             seeding = DataLoaderSeeding(client, args.num_workers, args.experiment, args.rank)

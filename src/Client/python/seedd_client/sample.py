@@ -28,7 +28,7 @@ def main():
 
     columns = DEFAULT_COLUMNS + [("dotnet", ""), ("torch", "dataloader"), ("torch", "augment")]
     try:
-        with SeedClient(args.address, identity.token) as client:
+        with SeedClient.from_environment(address=args.address) as client:
             if args.root is not None:
                 client.create_experiment(args.experiment, args.root)
             bundle = client.get_bundle(args.experiment, args.worker, columns)

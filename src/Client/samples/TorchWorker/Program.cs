@@ -67,7 +67,7 @@ try
 }
 catch (Exception error) when (error is ArgumentException or FormatException or TorchUnavailableException or SeedVerificationException or InvalidOperationException or Grpc.Core.RpcException)
 {
-    Console.Error.WriteLine($"TorchWorker: {error.Message}");
+    Console.Error.WriteLine(error is Grpc.Core.RpcException rpc ? $"TorchWorker: seedd answered {rpc.StatusCode}: {rpc.Status.Detail}" : $"TorchWorker: {error.Message}");
     return 1;
 }
 

@@ -741,7 +741,7 @@ public sealed class LiteDbBackend : IStoreBackend
         IOException io => io.Message,
         LiteException { ErrorCode: LiteException.INVALID_DATABASE } => "it is not a LiteDB database or its header is damaged. It was left untouched; restore it from a backup.",
         InvalidDataException when error.Message.StartsWith("it holds data in storage layout", StringComparison.Ordinal) => error.Message,
-        _ => $"the file is damaged ({error.GetType().Name}: {error.Message}). It was left untouched; restore it from a backup.",
+        _ => $"the file is damaged: its pages cannot be read back as seedd wrote them (LiteDB: {error.Message}). It and its log were left untouched; restore it from a backup.",
     };
 }
 
