@@ -4,16 +4,23 @@
 #
 #   sudo systemd/install.sh              install or upgrade
 #   sudo systemd/install.sh --uninstall  remove the programs and the unit (keeps /etc/seedd and /var/lib/seedd)
+#   sudo systemd/install.sh --postgres FILE
+#                                        replicated mode: FILE holds the PostgreSQL connection string;
+#                                        it is copied to /etc/seedd/postgres.conn (mode 0600) and the
+#                                        drop-in seedd.service.d/postgres.conf hands it to seedd
 #   systemd/install.sh --root DIR        install under DIR instead of / (packaging, tests)
 set -euo pipefail
 
 root=""
 action=install
+postgres=""
 while (($#)); do
   case "$1" in
     --uninstall) action=uninstall ;;
     --root) root=${2:?--root needs a directory}; shift ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    --postgres) postgres=${2:?--postgres needs a file holding the connection string}; shift
+                [[ -r $postgres ]] || { echo "install.sh: cannot read $postgres" >&2; exit 2; } ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -28,7 +35,7 @@ live_systemd() { [[ -z $root ]] && command -v systemctl >/dev/null && systemctl 
 
 if [[ $action == uninstall ]]; then
   if live_systemd; then systemctl disable --now seedd.service 2>/dev/null || true; fi
-  rm -rf "$lib" "$unit" "$bin/seedd" "$bin/seedctl"
+  rm -rf "$lib" "$unit" "$unit.d/postgres.conf" "$bin/seedd" "$bin/seedctl"
   if live_systemd; then systemctl daemon-reload; fi
   echo "seedd removed. Kept: $etc (configuration) and $root/var/lib/seedd (the database)."
   exit 0
@@ -57,6 +64,10 @@ rm -rf "$lib.old"
 ln -sfn /usr/lib/seedd/seedd "$bin/seedd"
 ln -sfn /usr/lib/seedd/seedctl/seedctl "$bin/seedctl"
 install -m 0644 "$repo/systemd/seedd.service" "$unit"
+if [[ -n $postgres ]]; then
+  install -D -m 0644 "$repo/systemd/postgres.conf" "$unit.d/postgres.conf"
+  install -m 0600 "$postgres" "$etc/postgres.conn"
+fi
 
 # Configuration is the administrator's: written once, never overwritten.
 if [[ ! -f $etc/appsettings.json ]]; then
@@ -77,7 +88,7 @@ if [[ ! -f $etc/seedd.env ]]; then
 # Environment for seedd.service; any setting as Seedd__Key=value, e.g.
 # Seedd__Auth__Tokens__0__Name=trainer-fleet
 # Seedd__Auth__Tokens__0__Role=issuer
-# Seedd__Auth__Tokens__0__Sha256=<printf %s "$TOKEN" | sha256sum>
+# Seedd__Auth__Tokens__0__Sha256=<the output of: printf %s "$TOKEN" | sha256sum | cut -d' ' -f1>
 ENV
   chmod 0640 "$etc/seedd.env"
 fi
@@ -91,6 +102,6 @@ Next:
   journalctl -u seedd -f                   its log
   seedctl doctor                           is it healthy?
   curl -s http://127.0.0.1:9464/metrics    Prometheus metrics
-The database lives in /var/lib/seedd/seeds.db. Edit $etc/appsettings.json or $etc/seedd.env, then
+$(if [[ -n $postgres ]]; then echo "Records go to PostgreSQL (connection string in $etc/postgres.conn, drop-in $unit.d/postgres.conf)."; else echo "The database lives in /var/lib/seedd/seeds.db."; fi) Edit $etc/appsettings.json or $etc/seedd.env, then
 'sudo systemctl restart seedd'.
 NEXT

@@ -82,7 +82,10 @@ public sealed class SeeddOptionsValidator : IValidateOptions<SeeddOptions>
 
             if (token.Sha256.Length != 64 || !token.Sha256.All(char.IsAsciiHexDigit))
             {
-                failures.Add($"{key}:Sha256: must be the 64-hex-digit SHA-256 of the token (printf %s \"$TOKEN\" | sha256sum), not the token itself.");
+                var pastedWithDash = token.Sha256.EndsWith(" -", StringComparison.Ordinal) && token.Sha256.Split(' ')[0] is { Length: 64 } digits && digits.All(char.IsAsciiHexDigit);
+                failures.Add(pastedWithDash
+                    ? $"{key}:Sha256: '{token.Sha256}' is sha256sum's whole line; keep only the 64 hex digits before the spaces (printf %s \"$TOKEN\" | sha256sum | cut -d' ' -f1)."
+                    : $"{key}:Sha256: must be the 64-hex-digit SHA-256 of the token (printf %s \"$TOKEN\" | sha256sum | cut -d' ' -f1), not the token itself.");
             }
         }
     }

@@ -4,11 +4,14 @@ namespace SeedDaemon.Tests.Operations;
 public sealed class InstallTests
 {
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public async Task Install_twice_then_uninstall()
     {
         using var folder = new TempFolder();
         var script = Path.Combine(TestPaths.RepoRoot, "systemd", "install.sh");
-        var first = await ProcessRunner.RunAsync("bash", [script, "--root", folder.Path], timeout: TimeSpan.FromMinutes(5));
+        var connection = folder.File("postgres.conn");
+        await File.WriteAllTextAsync(connection, "Host=db1,db2;Database=seedd;Username=seedd;Password=not-in-the-unit");
+        var first = await ProcessRunner.RunAsync("bash", [script, "--root", folder.Path, "--postgres", connection], timeout: TimeSpan.FromMinutes(5));
         Assert.True(first.ExitCode == 0, first.Stdout + first.Stderr);
         Assert.Contains("systemctl enable --now seedd", first.Stdout, StringComparison.Ordinal);
         foreach (var path in new[] { "usr/lib/seedd/seedd", "usr/lib/seedd/seedctl/seedctl", "etc/systemd/system/seedd.service", "etc/seedd/appsettings.json", "etc/seedd/seedd.env" })
@@ -17,6 +20,23 @@ public sealed class InstallTests
         }
 
         Assert.Equal("/usr/lib/seedd/seedd", new FileInfo(Path.Combine(folder.Path, "usr/bin/seedd")).LinkTarget);
+        Assert.Equal("/usr/lib/seedd/seedctl/seedctl", new FileInfo(Path.Combine(folder.Path, "usr/bin/seedctl")).LinkTarget);
+
+        // Replicated mode: the drop-in, and the connection string readable by root only, never in the unit.
+        var installedConnection = Path.Combine(folder.Path, "etc/seedd/postgres.conn");
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(installedConnection));
+        Assert.Contains("%d/postgres", await File.ReadAllTextAsync(Path.Combine(folder.Path, "etc/systemd/system/seedd.service.d/postgres.conf")), StringComparison.Ordinal);
+        Assert.DoesNotContain("not-in-the-unit", await File.ReadAllTextAsync(Path.Combine(folder.Path, "etc/systemd/system/seedd.service")), StringComparison.Ordinal);
+
+        // A daemon host carries no libtorch, and the installed seedctl's doctor passes there.
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(folder.Path, "usr/lib/seedd"), "libtorch*", SearchOption.AllDirectories));
+        await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", folder.File("doctor.db")))
+        {
+            var doctor = await ProcessRunner.RunAsync(Path.Combine(folder.Path, "usr/lib/seedd/seedctl/seedctl"), ["doctor", "--address", seedd.Address]);
+            Assert.True(doctor.ExitCode == 0, doctor.Stdout + doctor.Stderr);
+            Assert.Contains("not checked here", doctor.Stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain("FAIL", doctor.Stdout, StringComparison.Ordinal);
+        }
         var config = Path.Combine(folder.Path, "etc/seedd/appsettings.json");
         await File.AppendAllTextAsync(config, "\n");
         var edited = await File.ReadAllTextAsync(config);
@@ -33,6 +53,7 @@ public sealed class InstallTests
         Assert.True(removed.ExitCode == 0, removed.Stdout + removed.Stderr);
         Assert.False(Directory.Exists(Path.Combine(folder.Path, "usr/lib/seedd")));
         Assert.False(File.Exists(Path.Combine(folder.Path, "etc/systemd/system/seedd.service")));
+        Assert.False(File.Exists(Path.Combine(folder.Path, "etc/systemd/system/seedd.service.d/postgres.conf")));
         Assert.True(File.Exists(config), "configuration is kept");
     }
 }

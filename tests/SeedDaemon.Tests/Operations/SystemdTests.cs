@@ -35,6 +35,8 @@ public sealed partial class SystemdTests
         using var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
         socket.Bind(new UnixDomainSocketEndPoint(path));
         var received = new List<string>();
+        var arrivals = new List<TimeSpan>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var listening = Task.Run(async () =>
         {
@@ -45,6 +47,7 @@ public sealed partial class SystemdTests
                 lock (received)
                 {
                     received.Add(Encoding.UTF8.GetString(buffer, 0, count));
+                    arrivals.Add(clock.Elapsed);
                 }
             }
         });
@@ -53,11 +56,27 @@ public sealed partial class SystemdTests
         await using (var seedd = await SeeddProcess.StartAsync(environment, "--listen", "127.0.0.1:0", "--db", folder.File("seeds.db")))
         {
             await WaitFor(received, "READY=1");
-            await Task.Delay(1000);
-            lock (received)
+
+            // WATCHDOG_USEC=400 ms asks for a ping every 200 ms. A loaded machine may delay a few, so
+            // the test waits (up to 20 s) for six pings and checks the median gap between them: it
+            // must stay under the watchdog interval, or systemd would restart a healthy daemon.
+            List<TimeSpan> Pings()
             {
-                Assert.True(received.Count(m => m == "WATCHDOG=1") >= 2, "expected watchdog pings every 200 ms: " + string.Join(" | ", received));
+                lock (received)
+                {
+                    return received.Select((m, i) => (m, i)).Where(x => x.m == "WATCHDOG=1").Select(x => arrivals[x.i]).ToList();
+                }
             }
+
+            for (var i = 0; i < 200 && Pings().Count < 6; i++)
+            {
+                await Task.Delay(100);
+            }
+
+            var pings = Pings();
+            Assert.True(pings.Count >= 6, "expected repeated watchdog pings: " + string.Join(" | ", received));
+            var gaps = pings.Zip(pings.Skip(1), (a, b) => b - a).Order().ToList();
+            Assert.True(gaps[gaps.Count / 2] < TimeSpan.FromMilliseconds(400), "median gap between pings: " + gaps[gaps.Count / 2]);
 
             Assert.Equal(0, await seedd.StopAsync());
         }
@@ -67,6 +86,65 @@ public sealed partial class SystemdTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => listening);
         Assert.True(received.IndexOf("READY=1") < received.IndexOf("STOPPING=1"));
     }
+
+    /// <summary>
+    /// There is no init system here, so the test does what systemd does with the unit and the
+    /// drop-in: the Environment= lines in order, %d the credentials directory holding the
+    /// LoadCredential= file, ExecStart as written. What it proves: the unit names no store conflict
+    /// (the embedded path is cleared in replicated mode), the password is only in the credential,
+    /// and seedd started that way serves from PostgreSQL without printing the password.
+    /// </summary>
+    [Fact]
+    public async Task The_unit_with_the_postgres_drop_in_runs_seedd_against_PostgreSQL_from_a_credential()
+    {
+        var unitText = await File.ReadAllTextAsync(Unit);
+        var dropIn = await File.ReadAllTextAsync(Path.Combine(TestPaths.RepoRoot, "systemd", "postgres.conf"));
+        Assert.DoesNotContain("Password=", unitText + dropIn, StringComparison.OrdinalIgnoreCase);
+
+        var cluster = await PostgresCluster.SharedAsync();
+        var database = await cluster.CreateDatabaseAsync("systemd");
+        using var folder = new TempFolder();
+        var credentials = Directory.CreateDirectory(folder.File("credentials")).FullName;
+        var credential = Lines(dropIn, "LoadCredential").Single().Split(':', 2);
+        await File.WriteAllTextAsync(Path.Combine(credentials, credential[0]), cluster.ConnectionString(database) + "\n");
+
+        var config = folder.File("appsettings.json");
+        await File.WriteAllTextAsync(config, """{ "Seedd": { "Listen": "127.0.0.1:0" } }""");
+        var environment = new Dictionary<string, string?>();
+        foreach (var assignment in Lines(unitText, "Environment").Concat(Lines(dropIn, "Environment")))
+        {
+            var (name, value) = (assignment.Split('=', 2)[0], assignment.Split('=', 2)[1]);
+            environment[name] = value.Replace("%d", credentials, StringComparison.Ordinal).Replace("/var/lib/seedd", folder.Path, StringComparison.Ordinal);
+        }
+
+        var execStart = Lines(unitText, "ExecStart").Single().Split(' ');
+        Assert.Equal("/usr/lib/seedd/seedd", execStart[0]);
+        var args = execStart[1..].Select(a => a == "/etc/seedd/appsettings.json" ? config : a).ToArray();
+
+        await using (var seedd = await SeeddProcess.StartAsync(environment, args))
+        {
+            Assert.Contains("store PostgreSQL host=", seedd.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain(PostgresCluster.Password, seedd.Output, StringComparison.Ordinal);
+            using var channel = TestChannels.Create(seedd.Address);
+            var seeds = new SeedDaemon.V1.SeedService.SeedServiceClient(channel);
+            await seeds.CreateExperimentAsync(new SeedDaemon.V1.CreateExperimentRequest { ExperimentId = "systemd/pg", Root = "9" });
+            await seeds.GetSeedAsync(new SeedDaemon.V1.GetSeedRequest { ExperimentId = "systemd/pg", Worker = 1, Library = "torch" });
+        }
+
+        Assert.Equal(1L, await cluster.ScalarAsync<long>(database, "select count(*) from seedd_issued_seeds"));
+        Assert.False(File.Exists(folder.File("seeds.db")), "replicated mode must not create the embedded database");
+
+        // Without the drop-in the same unit runs the embedded store at its Environment= path.
+        environment = Lines(unitText, "Environment").ToDictionary(a => a.Split('=', 2)[0], a => (string?)a.Split('=', 2)[1].Replace("/var/lib/seedd", folder.Path, StringComparison.Ordinal));
+        await using (var embedded = await SeeddProcess.StartAsync(environment, args))
+        {
+            Assert.Contains($"store {folder.File("seeds.db")}", embedded.Output, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>The values of every "Name=" line of a unit file, in order.</summary>
+    private static IEnumerable<string> Lines(string unit, string name) =>
+        unit.Split('\n').Where(l => l.StartsWith(name + "=", StringComparison.Ordinal)).Select(l => l[(name.Length + 1)..].Trim());
 
     private static async Task WaitFor(List<string> received, string message)
     {

@@ -139,6 +139,34 @@ public sealed class StartupTests
     }
 
     [Fact]
+    public async Task The_READMEs_token_recipe_gives_a_hash_seedd_accepts_and_sha256sums_whole_line_is_named()
+    {
+        using var folder = new TempFolder();
+        const string Token = "a-fleet-token-7781";
+        var recipe = await ProcessRunner.RunAsync("bash", ["-c", "printf %s \"$TOKEN\" | sha256sum | cut -d' ' -f1"], environment: new Dictionary<string, string> { ["TOKEN"] = Token });
+        var hash = recipe.Stdout.Trim();
+        var whole = (await ProcessRunner.RunAsync("bash", ["-c", "printf %s \"$TOKEN\" | sha256sum"], environment: new Dictionary<string, string> { ["TOKEN"] = Token })).Stdout.Trim();
+
+        Dictionary<string, string?> Settings(string sha256) => new()
+        {
+            ["Seedd__Auth__Tokens__0__Name"] = "fleet",
+            ["Seedd__Auth__Tokens__0__Role"] = "issuer",
+            ["Seedd__Auth__Tokens__0__Sha256"] = sha256,
+        };
+
+        var (code, output) = await SeeddProcess.RunToExitAsync(Settings(whole), "--listen", "127.0.0.1:0", "--db", folder.File("seeds.db"));
+        Assert.Equal(ExitCodes.InvalidConfiguration, code);
+        Assert.Contains("is sha256sum's whole line", output, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(folder.Path));
+
+        await using var seedd = await SeeddProcess.StartAsync(Settings(hash), "--listen", "127.0.0.1:0", "--db", folder.File("seeds.db"));
+        Assert.Contains("auth on", await seedd.WaitForOutputAsync("auth "), StringComparison.Ordinal);
+        using var channel = TestChannels.Create(seedd.Address);
+        var listed = await new SeedService.SeedServiceClient(channel).ListExperimentsAsync(new ListExperimentsRequest(), new Grpc.Core.Metadata { { "authorization", "Bearer " + Token } });
+        Assert.Empty(listed.Experiments);
+    }
+
+    [Fact]
     public async Task Help_prints_usage()
     {
         var (code, output) = await SeeddProcess.RunToExitAsync("--help");
