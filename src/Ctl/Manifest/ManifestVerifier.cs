@@ -132,8 +132,8 @@ public static class ManifestVerifier
             Where = name;
             var expected = _columns.Get(_root, library, stream).Derive(worker);
             Expect(U64(seed, "seed64") == expected.Seed64, $"{name}: seed64 {U64(seed, "seed64")} is not the seedseq-v1 seed {expected.Seed64}");
-            Expect(U64(seed, "seed") == expected.Seed, $"{name}: seed {U64(seed, "seed")} is not the seedseq-v1 seed {expected.Seed}");
-            Expect(seed.GetProperty("width").GetInt32() == expected.Width, $"{name}: width {seed.GetProperty("width").GetInt32()} is not {expected.Width}");
+            Expect(seed.GetProperty("width").GetInt32() == Libraries.WidthOf(library), $"{name}: width {seed.GetProperty("width").GetInt32()} is not library '{library}''s {Libraries.WidthOf(library)}");
+            Expect(U64(seed, "seed") == Libraries.Truncate(U64(seed, "seed64"), Libraries.WidthOf(library)), $"{name}: seed {U64(seed, "seed")} is not seed64 cut to library '{library}''s {Libraries.WidthOf(library)} bits ({expected.Seed})");
             Expect(Words(seed, "state").SequenceEqual(expected.StateWords()), $"{name}: state is not SeedSequence(root, spawn_key).generate_state(4)");
             Expect(Words(seed, "spawn_key").SequenceEqual(expected.SpawnKey()), $"{name}: spawn_key is not [worker, tag(library)(, tag(stream))]");
         }
@@ -163,6 +163,10 @@ public static class ManifestVerifier
             Expect(hash == e.GetProperty("hash").GetString(), $"{name} (worker {worker}, library '{library}', stream '{stream}'): its hash does not match its contents; the event was altered");
             var expected = _columns.Get(_root, library, stream).Derive(worker);
             Expect(entry.Seed64 == expected.Seed64, $"{name}: seed64 {entry.Seed64} is not the seedseq-v1 seed {expected.Seed64}");
+
+            // The seed a user applies is not in the hash: it must be seed64 cut to the library's width.
+            var seed = U64(e, "seed");
+            Expect(seed == Libraries.Truncate(entry.Seed64, Libraries.WidthOf(library)), $"{name}: seed {seed} is not seed64 {entry.Seed64} cut to library '{library}''s {Libraries.WidthOf(library)} bits ({expected.Seed})");
             Previous = hash;
         }
 

@@ -42,6 +42,8 @@ for i, seed in enumerate(manifest["seeds"]):
     expected = seedseq_oracle.derive(root, seed["worker"], seed["library"], seed["stream"])
     if int(seed["seed64"]) != expected["seed64"] or seed["state"] != expected["state"] or seed["spawn_key"] != expected["spawn_key"]:
         sys.exit(f"seed {i + 1} differs from NumPy's seedseq-v1")
+    if int(seed["seed"]) != expected["seed"] or seed["width"] != expected["width"]:
+        sys.exit(f"seed {i + 1}: seed or width is not seed64 cut to the library's width")
 
 previous = bytes(32)
 for e in manifest["events"]:
@@ -50,6 +52,9 @@ for e in manifest["events"]:
     digest = hashlib.sha256(previous + canonical(experiment["experiment_id"], e)).digest()
     if digest.hex() != e["hash"]:
         sys.exit(f"event {e['sequence']}: hash differs from SHA-256(prev || canonical)")
+    expected = seedseq_oracle.derive(root, e["worker"], e["library"], e["stream"])
+    if int(e["seed64"]) != expected["seed64"] or int(e["seed"]) != expected["seed"]:
+        sys.exit(f"event {e['sequence']}: seed {e['seed']} / seed64 {e['seed64']} is not seedseq-v1's seed of its key")
     previous = digest
 
 head = manifest["chain_head"]

@@ -123,6 +123,23 @@ public sealed class TamperTests
         Assert.Contains("event 3", eventOutput, StringComparison.Ordinal);
         Assert.Contains("altered", eventOutput, StringComparison.Ordinal);
 
+        // The truncated seed (the one a user applies) is outside the hash: it is checked against seed64 and the width.
+        var changedEventSeed = folder.File("changed-event-seed.json");
+        await Edit(manifest, changedEventSeed, m => m["events"]![5]!["seed"] = (ulong.Parse(m["events"]![5]!["seed"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture) ^ 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var eventSeedOutput = await Ctl.Expect(5, "http://127.0.0.1:1", "verify-manifest", changedEventSeed);
+        Assert.Contains("event 6: seed ", eventSeedOutput, StringComparison.Ordinal);
+        Assert.Contains("32 bits", eventSeedOutput, StringComparison.Ordinal);
+
+        var changedWidth = folder.File("changed-width.json");
+        await Edit(manifest, changedWidth, m => m["seeds"]![1]!["width"] = 64);
+        Assert.Contains("width 64 is not library 'numpy''s 32", await Ctl.Expect(5, "http://127.0.0.1:1", "verify-manifest", changedWidth), StringComparison.Ordinal);
+
+        foreach (var tampered in new[] { changedSeed, changedEvent, changedEventSeed, changedWidth })
+        {
+            var oracle = await ProcessRunner.RunAsync(Python.Interpreter, [TestPaths.PythonScript("manifest_oracle.py"), tampered]);
+            Assert.True(oracle.ExitCode == 1 && oracle.Stderr.Length > 0, $"the independent oracle accepted {tampered}: {oracle.Stdout}{oracle.Stderr}");
+        }
+
         var truncated = folder.File("truncated.json");
         await Edit(manifest, truncated, m => ((JsonArray)m["events"]!).RemoveAt(7));
         Assert.Contains("chain_head", await Ctl.Expect(5, "http://127.0.0.1:1", "verify-manifest", truncated), StringComparison.Ordinal);
