@@ -250,6 +250,21 @@ def scenario_invalid_field(address):
     return {"field": None}
 
 
+def scenario_tampering(address):
+    """The real client against adversary_server.py: what get_seed, get_seeds and get_bundle say of its answer."""
+    outcomes = {}
+    with SeedClient(address, retry_timeout=0) as client:
+        for name, call in (("get_seed", lambda: client.get_seed("adversary/x", 3, "numpy")),
+                           ("get_seeds", lambda: client.get_seeds([("adversary/x", 3, "numpy", ""), ("adversary/x", 4, "torch", "dataloader")])),
+                           ("get_bundle", lambda: client.get_bundle("adversary/x", 3))):
+            try:
+                call()
+                outcomes[name] = "accepted"
+            except SeedVerificationError as error:
+                outcomes[name] = "refused: " + str(error)
+    return outcomes
+
+
 SCENARIOS = {name[len("scenario_"):]: value for name, value in globals().items() if name.startswith("scenario_")}
 
 if __name__ == "__main__":

@@ -23,12 +23,7 @@ public sealed class BufTests
     [Fact]
     public async Task The_protos_do_not_break_their_previous_version()
     {
-        var history = await ProcessRunner.RunAsync("git", ["-C", TestPaths.RepoRoot, "log", "-n", "2", "--format=%H", "--", "protos"]);
-        Assert.True(history.ExitCode == 0, "git log: " + history.Stderr);
-        var commits = history.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.NotEmpty(commits);
-        var previous = commits[^1];
-
+        var previous = await BaseAsync();
         using var current = new TempFolder();
         using var before = new TempFolder();
         await Materialize(TestPaths.Protos, current.Path);
@@ -39,6 +34,37 @@ public sealed class BufTests
         var breaking = await RunBuf("breaking", current.Path, "--against", Path.Combine(before.Path, "against"), "--config", Config);
         Assert.True(breaking.ExitCode == 0, $"buf breaking against {previous}: " + breaking.Stdout + breaking.Stderr);
     }
+
+    /// <summary>
+    /// The protos' previous version: the newest commit whose protos differ from the working tree's
+    /// (the oldest commit when they never changed). A shallow clone hides that history, and comparing
+    /// the protos with themselves proves nothing: the history is fetched, or the test fails saying why.
+    /// </summary>
+    private static async Task<string> BaseAsync()
+    {
+        var shallow = await Git("rev-parse", "--is-shallow-repository");
+        if (shallow.Stdout.Trim() == "true")
+        {
+            var fetch = await Git("fetch", "--unshallow", "--quiet");
+            Assert.True(fetch.ExitCode == 0, $"This clone is shallow and its history could not be fetched ({fetch.Stderr.Trim()}): buf breaking has no previous version of protos/ to compare with. Run the tests in a full clone (git clone without --depth).");
+        }
+
+        var history = await Git("log", "--format=%H", "--", "protos");
+        Assert.True(history.ExitCode == 0, "git log: " + history.Stderr);
+        var commits = history.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.NotEmpty(commits);
+        foreach (var commit in commits)
+        {
+            if ((await Git("diff", "--quiet", commit, "--", "protos")).ExitCode == 1)
+            {
+                return commit;
+            }
+        }
+
+        return commits[^1];
+    }
+
+    private static Task<ProcessRunner.Result> Git(params string[] args) => ProcessRunner.RunAsync("git", ["-C", TestPaths.RepoRoot, .. args]);
 
     /// <summary>Our protos plus google/api's two files (so imports resolve; buf.yaml ignores them).</summary>
     private static async Task Materialize(string protos, string target)
