@@ -12,7 +12,8 @@ public sealed class RestartTests
     {
         using var folder = new TempFolder();
         var db = folder.File("seeds.db");
-        var listen = $"127.0.0.1:{FreePort()}";
+        var listen = $"127.0.0.1:{FreePortOutsideTheEphemeralRange()}";
+        var log = new RecordingLogger();
         var columns = ColumnKey.Default;
 
         SeedBundle before;
@@ -22,15 +23,17 @@ public sealed class RestartTests
             Address = new Uri(first.Address),
             RetryTimeout = TimeSpan.FromSeconds(60),
             CallTimeout = TimeSpan.FromSeconds(5),
+            Logger = log,
         });
         await client.CreateExperimentAsync("sdk/restart");
         before = await client.GetBundleAsync("sdk/restart", 5, columns);
         Assert.Equal(0, await first.StopAsync());
         await first.DisposeAsync();
 
-        // The worker asks while no daemon runs; the daemon comes back a moment later.
+        // The worker asks while no daemon runs; once the client says it is retrying (not a fixed
+        // sleep, which a loaded machine can outrun), the daemon comes back.
         var during = client.GetBundleAsync("sdk/restart", 5, columns);
-        await Task.Delay(1500);
+        await log.WaitForAsync("is not answering").WaitAsync(TimeSpan.FromSeconds(30));
         Assert.False(during.IsCompleted, "the call should still be retrying while the daemon is down");
         await using var second = await SeeddProcess.StartAsync("--listen", listen, "--db", db);
         var after = await during.WaitAsync(TimeSpan.FromSeconds(60));
@@ -43,10 +46,24 @@ public sealed class RestartTests
         }
     }
 
-    private static int FreePort()
+    /// <summary>
+    /// The daemon must come back on the same port. Other tests listen on port 0, which the kernel
+    /// picks from the ephemeral range (32768-60999 here): a port below it cannot be taken meanwhile.
+    /// </summary>
+    private static int FreePortOutsideTheEphemeralRange()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        for (var attempt = 0; ; attempt++)
+        {
+            var port = Random.Shared.Next(20_000, 32_000);
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException) when (attempt < 100)
+            {
+            }
+        }
     }
 }

@@ -30,6 +30,9 @@ public sealed class SimulatedDisk : IStorageMedium
 
     public bool PoweredOff { get; private set; }
 
+    /// <summary>Flushes wait while this is reset: a disk whose fsync hangs (a slow commit).</summary>
+    public ManualResetEventSlim FlushGate { get; } = new(initialState: true);
+
     public long UsedBytes
     {
         get
@@ -165,6 +168,16 @@ public sealed class SimulatedDisk : IStorageMedium
         }
     }
 
+    /// <summary>Every file's name and current bytes, for "nothing changed" comparisons (hex, so records compare by value).</summary>
+    public IReadOnlyDictionary<string, string> Snapshot()
+    {
+        lock (_gate)
+        {
+            return _files.Where(f => f.Value.IsOpen || f.Value.EntryDurable || f.Value.Current.Length > 0)
+                .ToDictionary(f => f.Key, f => Convert.ToHexString(f.Value.Current.ToArray()), StringComparer.Ordinal);
+        }
+    }
+
     public byte[] ReadAll(string path)
     {
         lock (_gate)
@@ -240,6 +253,7 @@ public sealed class SimulatedDisk : IStorageMedium
 
         public override void Flush()
         {
+            disk.FlushGate.Wait();
             lock (disk._gate)
             {
                 disk.ThrowIfOff();

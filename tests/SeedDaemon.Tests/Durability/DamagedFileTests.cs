@@ -7,18 +7,19 @@ namespace SeedDaemon.Tests.Durability;
 public sealed class DamagedFileTests
 {
     private const string DatabasePath = "/sim/damaged/seeds.db";
+    private const string LogPath = "/sim/damaged/seeds-log.db";
 
     [Fact]
     public async Task A_damaged_header_is_refused_and_left_untouched()
     {
         var disk = await DiskWithData();
         disk.Damage(DatabasePath, 0, new byte[64]);
-        var before = disk.ReadAll(DatabasePath);
+        var before = disk.Snapshot();
 
         var error = Assert.Throws<StoreOpenException>(() => EmbeddedStore.Open(DatabasePath, disk, 16));
         Assert.Contains(DatabasePath, error.Message, StringComparison.Ordinal);
         Assert.Contains("not a LiteDB database or its header is damaged", error.Message, StringComparison.Ordinal);
-        Assert.Equal(before, disk.ReadAll(DatabasePath));
+        Assert.Equal(before, disk.Snapshot());
     }
 
     [Fact]
@@ -31,9 +32,11 @@ public sealed class DamagedFileTests
             truncate.Flush();
         }
 
+        var before = disk.Snapshot();
+        Assert.NotEmpty(before[LogPath]);
         var error = Assert.Throws<StoreOpenException>(() => EmbeddedStore.Open(DatabasePath, disk, 16));
         Assert.Contains("empty but its log is not", error.Message, StringComparison.Ordinal);
-        Assert.Empty(disk.ReadAll(DatabasePath));
+        Assert.Equal(before, disk.Snapshot());
     }
 
     [Fact]
@@ -47,12 +50,12 @@ public sealed class DamagedFileTests
             older.GetCollection("seeds").Insert(new LiteDB.BsonDocument { ["_id"] = "old/exp|00000001|torch|", ["e"] = "old/exp", ["v"] = 7L });
         }
 
-        var before = File.ReadAllBytes(path);
+        var before = DirectorySnapshot.Take(folder.Path);
         var error = Assert.Throws<StoreOpenException>(() => EmbeddedStore.Open(path, maxBatch: 16));
         Assert.Contains(path, error.Message, StringComparison.Ordinal);
         Assert.Contains("storage layout 0", error.Message, StringComparison.Ordinal);
         Assert.Contains("written by another version of seedd", error.Message, StringComparison.Ordinal);
-        Assert.Equal(before, File.ReadAllBytes(path));
+        before.AssertUnchanged(folder.Path, "a refused open of another layout");
     }
 
     private static async Task<SimulatedDisk> DiskWithData(bool checkpoint = true)

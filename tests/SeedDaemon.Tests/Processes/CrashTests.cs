@@ -66,17 +66,22 @@ public sealed class CrashTests(ITestOutputHelper output)
             var exitCode = await seedd.StopAsync(TimeSpan.FromSeconds(10));
             Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(10), $"seedd took {stopwatch.Elapsed} to stop");
             Assert.Equal(0, exitCode);
+            Assert.Contains("Closed seed database", seedd.Output, StringComparison.Ordinal);
             output.WriteLine($"stopped in {stopwatch.ElapsedMilliseconds} ms with {acknowledged.Count} seeds acknowledged");
             await stop.CancelAsync();
             await load;
         }
 
+        // Stopped cleanly: the keys were checkpointed and LiteDB's log folded into the data file.
+        var log = folder.File("seeds-log.db");
+        Assert.True(!File.Exists(log) || new FileInfo(log).Length == 0, $"the log holds {new FileInfo(log).Length} bytes after a clean stop");
+        Assert.NotEmpty(acknowledged);
+
         await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db))
         {
+            Assert.Contains("(0 ledger events replayed after the last checkpoint)", seedd.Output, StringComparison.Ordinal);
             await LoadGenerator.VerifyAsync(seedd.Address, experiment, acknowledged, "after SIGTERM");
         }
-
-        Assert.NotEmpty(acknowledged);
     }
 
     [Fact]
@@ -93,9 +98,13 @@ public sealed class CrashTests(ITestOutputHelper output)
             await new SeedService.SeedServiceClient(channel).CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = experiment, Root = "8" });
             using var stop = new CancellationTokenSource();
             var load = new LoadGenerator(experiment, acknowledged).RunAsync(seedd.Address, 16, stop.Token);
-            await Task.Delay(300);
+            for (var i = 0; i < 600 && acknowledged.Count < 100; i++)
+            {
+                await Task.Delay(50);
+            }
 
             var before = new ConcurrentDictionary<uint, IssuedSeed>(acknowledged);
+            Assert.True(before.Count >= 100, $"only {before.Count} seeds were acknowledged before the backup");
             var backup = await new AdminService.AdminServiceClient(channel).CreateBackupAsync(new CreateBackupRequest { Path = backupPath });
             await Task.Delay(200);
             await stop.CancelAsync();
