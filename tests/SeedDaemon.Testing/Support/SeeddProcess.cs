@@ -35,9 +35,13 @@ public sealed partial class SeeddProcess : IAsyncDisposable
     public static Task<SeeddProcess> StartAsync(params string[] args) => StartAsync(new Dictionary<string, string?>(), args);
 
     /// <summary>Starts seedd with extra environment variables (this process's own are left alone).</summary>
-    public static async Task<SeeddProcess> StartAsync(IReadOnlyDictionary<string, string?> environment, params string[] args)
+    public static Task<SeeddProcess> StartAsync(IReadOnlyDictionary<string, string?> environment, params string[] args) =>
+        StartDllAsync(TestPaths.SeeddDll, environment, args);
+
+    /// <summary>Starts another build of seedd (an earlier release, for migrations) from its seedd.dll.</summary>
+    public static async Task<SeeddProcess> StartDllAsync(string dll, IReadOnlyDictionary<string, string?> environment, params string[] args)
     {
-        var seedd = Launch(args, environment);
+        var seedd = Launch(dll, args, environment);
         var exited = seedd._process.WaitForExitAsync();
         var first = await Task.WhenAny(seedd._listening.Task, exited, Task.Delay(TimeSpan.FromSeconds(60)));
         if (first != seedd._listening.Task)
@@ -55,7 +59,7 @@ public sealed partial class SeeddProcess : IAsyncDisposable
 
     public static async Task<(int ExitCode, string Output)> RunToExitAsync(IReadOnlyDictionary<string, string?> environment, params string[] args)
     {
-        await using var seedd = Launch(args, environment);
+        await using var seedd = Launch(TestPaths.SeeddDll, args, environment);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await seedd._process.WaitForExitAsync(cts.Token);
         return (seedd._process.ExitCode, seedd.Output);
@@ -101,11 +105,11 @@ public sealed partial class SeeddProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static SeeddProcess Launch(string[] args, IReadOnlyDictionary<string, string?> environment)
+    private static SeeddProcess Launch(string dll, string[] args, IReadOnlyDictionary<string, string?> environment)
     {
-        if (!File.Exists(TestPaths.SeeddDll))
+        if (!File.Exists(dll))
         {
-            throw new InvalidOperationException($"{TestPaths.SeeddDll} is missing; build the solution first.");
+            throw new InvalidOperationException($"{dll} is missing; build the solution first.");
         }
 
         var start = new ProcessStartInfo("dotnet")
@@ -114,7 +118,7 @@ public sealed partial class SeeddProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(TestPaths.SeeddDll);
+        start.ArgumentList.Add(dll);
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);

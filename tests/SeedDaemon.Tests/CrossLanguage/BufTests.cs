@@ -42,20 +42,15 @@ public sealed class BufTests
     /// </summary>
     private static async Task<string> BaseAsync()
     {
-        var shallow = await Git("rev-parse", "--is-shallow-repository");
-        if (shallow.Stdout.Trim() == "true")
-        {
-            var fetch = await Git("fetch", "--unshallow", "--quiet");
-            Assert.True(fetch.ExitCode == 0, $"This clone is shallow and its history could not be fetched ({fetch.Stderr.Trim()}): buf breaking has no previous version of protos/ to compare with. Run the tests in a full clone (git clone without --depth).");
-        }
+        await GitHistory.EnsureFullAsync("buf breaking has no previous version of protos/ to compare with");
 
-        var history = await Git("log", "--format=%H", "--", "protos");
+        var history = await GitHistory.RunAsync("log", "--format=%H", "--", "protos");
         Assert.True(history.ExitCode == 0, "git log: " + history.Stderr);
         var commits = history.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.NotEmpty(commits);
         foreach (var commit in commits)
         {
-            if ((await Git("diff", "--quiet", commit, "--", "protos")).ExitCode == 1)
+            if ((await GitHistory.RunAsync("diff", "--quiet", commit, "--", "protos")).ExitCode == 1)
             {
                 return commit;
             }
@@ -63,8 +58,6 @@ public sealed class BufTests
 
         return commits[^1];
     }
-
-    private static Task<ProcessRunner.Result> Git(params string[] args) => ProcessRunner.RunAsync("git", ["-C", TestPaths.RepoRoot, .. args]);
 
     /// <summary>Our protos plus google/api's two files (so imports resolve; buf.yaml ignores them).</summary>
     private static async Task Materialize(string protos, string target)

@@ -5,16 +5,37 @@ namespace SeedDaemon.Daemon.Storage.LiteDb;
 
 /// <summary>
 /// Migrates a file in layout 2 (seedd 1.0: one document per issued key in "seeds", ledger events as
-/// BSON arrays) to layout 3 at open, in one transaction: each ledger document is rewritten in the
-/// packed form (same id, same events, same hashes), the issued keys become checkpointed key chunks,
-/// "seeds" is dropped. A crash during it leaves the file in layout 2; the chain is unchanged, so
-/// every earlier manifest still verifies.
+/// BSON arrays) to layout 3 at open. One transaction rewrites each ledger document in the packed
+/// form (same id, same events, same hashes), turns the issued keys into checkpointed key chunks and
+/// marks every experiment with its checkpoint. LiteDB cannot drop a collection or set the layout
+/// number inside a transaction, so those follow it; each is idempotent, and a crash between them is
+/// finished by the next open (the experiments' checkpoint marks say the transaction committed). A
+/// crash before the commit leaves the file in layout 2. The chain is unchanged, so every earlier
+/// manifest still verifies.
 /// </summary>
 internal static class LayoutMigration
 {
     public const int FromLayout = 2;
 
     public static void Run(LiteSession session)
+    {
+        var database = session.Database;
+        if (session.Experiments.FindAll().Any(e => !e.ContainsKey("cp")))
+        {
+            Rewrite(session);
+        }
+
+        if (database.CollectionExists("seeds"))
+        {
+            database.DropCollection("seeds");
+        }
+
+        database.UserVersion = LiteSession.Layout;
+        database.Checkpoint();
+    }
+
+    /// <summary>The documents, in one transaction.</summary>
+    private static void Rewrite(LiteSession session)
     {
         var database = session.Database;
         database.BeginTrans();
@@ -51,8 +72,6 @@ internal static class LayoutMigration
                 session.Experiments.Update(document);
             }
 
-            database.DropCollection("seeds");
-            database.UserVersion = LiteSession.Layout;
             database.Commit();
         }
         catch
@@ -60,8 +79,6 @@ internal static class LayoutMigration
             database.Rollback();
             throw;
         }
-
-        database.Checkpoint();
     }
 
     /// <summary>A layout-2 ledger document ({t, p, a, h, i, cl, prev, k: [[worker, library, stream, seed64, hash]]}) in layout 3.</summary>

@@ -1,0 +1,122 @@
+using SeedDaemon.V1;
+using Xunit.Abstractions;
+
+namespace SeedDaemon.Tests.Durability;
+
+/// <summary>
+/// A database written by seedd 1.0 (layout 2), built from this repository's history and run as a
+/// real process, is migrated to layout 3 when this seedd opens it: the same issued seeds with the
+/// same first issue and counts, the same ledger with the same chain head, frozen experiments still
+/// frozen, and new issues continuing the chain.
+/// </summary>
+public sealed class LayoutMigrationTests(ITestOutputHelper output)
+{
+    /// <summary>The last commit of seedd 1.0, whose embedded store writes layout 2.</summary>
+    private const string Seedd10 = "ac6e5424bcae6860bcdab98f69feef833d2d0fb9";
+
+    private static readonly string[] Experiments = ["legacy/a", "legacy/b", "legacy/frozen"];
+
+    [Fact]
+    public async Task A_layout_2_database_from_seedd_1_0_is_migrated_at_open_with_every_record_and_hash()
+    {
+        using var folder = new TempFolder();
+        var legacy = await BuildSeedd10Async(folder.File("seedd-1.0"));
+        var db = folder.File("seeds.db");
+
+        Dictionary<string, Contents> before;
+        await using (var old = await SeeddProcess.StartDllAsync(legacy, new Dictionary<string, string?>(), "--listen", "127.0.0.1:0", "--db", db))
+        {
+            Assert.Contains("seedd 1.0", old.Output, StringComparison.Ordinal);
+            using var channel = TestChannels.Create(old.Address);
+            var seeds = new SeedService.SeedServiceClient(channel);
+            for (var e = 0; e < Experiments.Length; e++)
+            {
+                await seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = Experiments[e], Root = (1000 + e).ToString(System.Globalization.CultureInfo.InvariantCulture), Labels = { ["team"] = "legacy" } });
+                var batch = new BatchGetSeedsRequest();
+                batch.Requests.AddRange(Enumerable.Range(0, 300).Select(w => new GetSeedRequest { ExperimentId = Experiments[e], Worker = (uint)w, Library = w % 3 == 0 ? "numpy" : "torch", Stream = w % 5 == 0 ? "dataloader" : "" }));
+                await seeds.BatchGetSeedsAsync(batch);
+                for (uint worker = 0; worker < 20; worker++)
+                {
+                    await seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = Experiments[e], Worker = worker, Library = "python" });
+                    await seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = Experiments[e], Worker = worker, Library = "python" });
+                }
+            }
+
+            await seeds.FreezeExperimentAsync(new FreezeExperimentRequest { ExperimentId = "legacy/frozen" });
+            before = await ReadAllAsync(channel);
+            Assert.Equal(0, await old.StopAsync());
+        }
+
+        await using var migrated = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db);
+        output.WriteLine(migrated.Output);
+        Assert.Contains("is in storage layout 2; migrating it to layout 3", migrated.Output, StringComparison.Ordinal);
+        using var after = TestChannels.Create(migrated.Address);
+        var now = await ReadAllAsync(after);
+        foreach (var id in Experiments)
+        {
+            Assert.Equal(before[id].Seeds, now[id].Seeds);
+            Assert.Equal(before[id].Events, now[id].Events);
+            Assert.True(now[id].Ledger.Ok, now[id].Ledger.Reason);
+            Assert.Equal(before[id].Ledger.ChainHead, now[id].Ledger.ChainHead);
+            Assert.Equal(320, now[id].Seeds.Count);
+        }
+
+        var client = new SeedService.SeedServiceClient(after);
+        Assert.True((await client.GetExperimentAsync(new GetExperimentRequest { ExperimentId = "legacy/frozen" })).Frozen);
+        await RpcAssert.FailsWith(Grpc.Core.StatusCode.FailedPrecondition, async () =>
+            await client.GetSeedAsync(new GetSeedRequest { ExperimentId = "legacy/frozen", Worker = 999, Library = "torch" }));
+        var repeat = await client.GetSeedAsync(new GetSeedRequest { ExperimentId = "legacy/a", Worker = 3, Library = "python" });
+        Assert.Equal(3ul, repeat.IssueCount);
+        await client.GetSeedAsync(new GetSeedRequest { ExperimentId = "legacy/a", Worker = 5000, Library = "torch" });
+        var ledger = await new AuditService.AuditServiceClient(after).VerifyLedgerAsync(new VerifyLedgerRequest { ExperimentId = "legacy/a" });
+        Assert.True(ledger.Ok, ledger.Reason);
+        Assert.Equal(before["legacy/a"].Ledger.EventsChecked + 2, ledger.EventsChecked);
+    }
+
+    /// <summary>Builds seedd 1.0's daemon from the repository's history (about 20 s); returns its seedd.dll.</summary>
+    private static async Task<string> BuildSeedd10Async(string folder)
+    {
+        await GitHistory.EnsureFullAsync($"seedd 1.0 ({Seedd10[..7]}) cannot be built to write a layout-2 database");
+        var source = Path.Combine(folder, "src");
+        Directory.CreateDirectory(source);
+        var archive = await ProcessRunner.RunAsync("bash", ["-c", $"git -C '{TestPaths.RepoRoot}' archive {Seedd10} Directory.Build.props Directory.Packages.props global.json .editorconfig protos src/Daemon src/Derivation | tar -x -C '{source}'"]);
+        Assert.True(archive.ExitCode == 0, "git archive: " + archive.Stderr);
+        var output = Path.Combine(folder, "out");
+        var build = await ProcessRunner.RunAsync("dotnet", ["build", Path.Combine(source, "src", "Daemon"), "-c", "Release", "-o", output, "--nologo", "-v", "q"], timeout: TimeSpan.FromMinutes(5));
+        Assert.True(build.ExitCode == 0, "building seedd 1.0: " + build.Stdout + build.Stderr);
+        return Path.Combine(output, "seedd.dll");
+    }
+
+    private static async Task<Dictionary<string, Contents>> ReadAllAsync(Grpc.Net.Client.GrpcChannel channel)
+    {
+        var audit = new AuditService.AuditServiceClient(channel);
+        var result = new Dictionary<string, Contents>(StringComparer.Ordinal);
+        foreach (var id in Experiments)
+        {
+            var seeds = new List<IssuedSeed>();
+            var token = "";
+            do
+            {
+                var page = await audit.ListIssuedSeedsAsync(new ListIssuedSeedsRequest { ExperimentId = id, PageSize = 1000, PageToken = token });
+                seeds.AddRange(page.Seeds);
+                token = page.NextPageToken;
+            }
+            while (token != "");
+
+            var events = new List<LedgerEvent>();
+            do
+            {
+                var page = await audit.ListEventsAsync(new ListEventsRequest { ExperimentId = id, PageSize = 1000, PageToken = token });
+                events.AddRange(page.Events);
+                token = page.NextPageToken;
+            }
+            while (token != "");
+
+            result[id] = new Contents(seeds, events, await audit.VerifyLedgerAsync(new VerifyLedgerRequest { ExperimentId = id }));
+        }
+
+        return result;
+    }
+
+    private sealed record Contents(List<IssuedSeed> Seeds, List<LedgerEvent> Events, VerifyLedgerResponse Ledger);
+}
