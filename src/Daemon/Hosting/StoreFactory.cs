@@ -17,6 +17,6 @@ internal static class StoreFactory
         IStoreBackend backend = options.UsesPostgres
             ? PostgresBackend.Open(options.Postgres.ConnectionString!, loggers.CreateLogger<PostgresBackend>())
             : LiteDbBackend.Open(options.DatabasePath, loggers.CreateLogger<LiteDbBackend>(), services.GetService<IStorageMedium>());
-        return new SeedStore(backend, options.GroupCommitMaxOperations, loggers.CreateLogger<SeedStore>(), services.GetRequiredService<Metrics>().GroupCommit);
+        return new SeedStore(backend, options.GroupCommitMaxOperations, loggers.CreateLogger<SeedStore>(), services.GetRequiredService<Metrics>());
     }
 }

@@ -9,7 +9,7 @@ namespace SeedDaemon.Daemon.Operations;
 /// The daemon's Prometheus metrics, kept with interlocked counters and fixed-bucket histograms
 /// (no per-request allocation) and written in the text exposition format at /metrics.
 /// </summary>
-public sealed class Metrics
+public sealed class Metrics : IRecordingObserver
 {
     private static readonly double[] BatchBuckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
     private static readonly double[] FlushBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
@@ -18,16 +18,19 @@ public sealed class Metrics
     private readonly ConcurrentDictionary<(string Method, string Status), Counter> _requests = new();
     private readonly Histogram _batchSize = new(BatchBuckets);
     private readonly Histogram _flushSeconds = new(FlushBuckets);
+    private readonly Histogram _writeSeconds = new(FlushBuckets);
 
     public void SeedIssued(string library) => _seedsByLibrary.GetOrAdd(library, _ => new Counter()).Increment();
 
     public void Request(string method, string status) => _requests.GetOrAdd((method, status), _ => new Counter()).Increment();
 
-    public void GroupCommit(int operations, TimeSpan flush)
+    public void Committed(int operations, TimeSpan duration)
     {
         _batchSize.Observe(operations);
-        _flushSeconds.Observe(flush.TotalSeconds);
+        _flushSeconds.Observe(duration.TotalSeconds);
     }
+
+    public void Answered(TimeSpan waited) => _writeSeconds.Observe(waited.TotalSeconds);
 
     public string Render(StoreStatistics store)
     {
@@ -45,7 +48,8 @@ public sealed class Metrics
         }
 
         _batchSize.Render(text, "seedd_group_commit_batch_size", "Operations per group commit (one transaction, one fsync).");
-        _flushSeconds.Render(text, "seedd_group_commit_flush_seconds", "Time from the start of a group commit to its fsync completing.");
+        _flushSeconds.Render(text, "seedd_group_commit_flush_seconds", "Time from the start of a group commit to it being durable (fsync, or PostgreSQL's commit).");
+        _writeSeconds.Render(text, "seedd_store_write_seconds", "Store latency of a write: from the request handing it to the store to its answer (queue and group commit).");
         Header(text, "seedd_database_bytes", "gauge", "Size of the embedded database file and its log (0 for PostgreSQL).");
         Line(text, "seedd_database_bytes", "", store.Bytes);
         Header(text, "seedd_experiments", "gauge", "Number of experiments (PostgreSQL: those this replica has seen).");

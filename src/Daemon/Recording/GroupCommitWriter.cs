@@ -13,7 +13,7 @@ internal sealed class GroupCommitWriter : IDisposable
     private readonly IStoreBackend _backend;
     private readonly int _maxBatch;
     private readonly ILogger _logger;
-    private readonly Action<int, TimeSpan>? _committed;
+    private readonly IRecordingObserver? _observer;
     // Lock-free: every request handler adds to it. The writer sleeps on the signal without spinning
     // (a spinning writer and a locked queue cost more CPU than a whole health check).
     private readonly ConcurrentQueue<StoreOperation> _queue = new();
@@ -21,12 +21,12 @@ internal sealed class GroupCommitWriter : IDisposable
     private readonly Thread _thread;
     private volatile bool _closed;
 
-    public GroupCommitWriter(IStoreBackend backend, int maxBatch, ILogger logger, Action<int, TimeSpan>? committed)
+    public GroupCommitWriter(IStoreBackend backend, int maxBatch, ILogger logger, IRecordingObserver? observer)
     {
         _backend = backend;
         _maxBatch = maxBatch;
         _logger = logger;
-        _committed = committed;
+        _observer = observer;
         _thread = new Thread(Run) { IsBackground = true, Name = "seedd-group-commit" };
         _thread.Start();
     }
@@ -40,6 +40,7 @@ internal sealed class GroupCommitWriter : IDisposable
             throw new SeedDaemonException(ErrorKind.Unavailable, "seedd is shutting down; retry against a running daemon.");
         }
 
+        operation.Submitted = Stopwatch.GetTimestamp();
         _queue.Enqueue(operation);
         try
         {
@@ -184,7 +185,14 @@ internal sealed class GroupCommitWriter : IDisposable
             operation.Fail(refused);
         }
 
-        _committed?.Invoke(operations.Length, Stopwatch.GetElapsedTime(started));
+        if (_observer is { } observer)
+        {
+            observer.Committed(operations.Length, Stopwatch.GetElapsedTime(started));
+            foreach (var operation in operations)
+            {
+                observer.Answered(Stopwatch.GetElapsedTime(operation.Submitted));
+            }
+        }
         if (_logger.IsEnabled(LogLevel.Trace))
         {
             RecordingLog.BatchCommitted(_logger, operations.Length, Stopwatch.GetElapsedTime(started).TotalMilliseconds);

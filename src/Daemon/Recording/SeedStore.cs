@@ -10,11 +10,11 @@ public sealed class SeedStore : ISeedStore
     private readonly GroupCommitWriter _writer;
     private int _disposed;
 
-    /// <param name="committed">Told the size and duration of every group commit (for metrics).</param>
-    public SeedStore(IStoreBackend backend, int maxBatch, ILogger logger, Action<int, TimeSpan>? committed = null)
+    /// <param name="observer">Told the size and duration of every group commit and each write's wait (for metrics).</param>
+    public SeedStore(IStoreBackend backend, int maxBatch, ILogger logger, IRecordingObserver? observer = null)
     {
         _backend = backend;
-        _writer = new GroupCommitWriter(backend, maxBatch, logger, committed);
+        _writer = new GroupCommitWriter(backend, maxBatch, logger, observer);
     }
 
     public string Location => _backend.Location;

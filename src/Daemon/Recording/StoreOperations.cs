@@ -10,6 +10,9 @@ public abstract class StoreOperation
     /// <summary>True for operations that run outside any batch, with nothing else in flight (backup).</summary>
     public virtual bool RunsAlone => false;
 
+    /// <summary>When the request handed it to the store (Stopwatch timestamp).</summary>
+    internal long Submitted { get; set; }
+
     internal abstract void Fail(Exception error);
 
     internal abstract void Complete(object result);

@@ -265,6 +265,20 @@ def scenario_tampering(address):
     return outcomes
 
 
+def scenario_ride_through(addresses, experiment, kill_pid):
+    """One client over several replicas; after 10 calls the first replica is killed (SIGKILL) and the
+    calls go on. Returns every answer, in order."""
+    import signal
+    answers = []
+    with SeedClient(addresses, retry_timeout=30) as client:
+        for worker in range(40):
+            if worker == 10:
+                os.kill(int(kill_pid), signal.SIGKILL)
+            seed = client.get_seed(experiment, worker, "torch")
+            answers.append({"worker": seed.worker, "seed64": str(seed.seed64), "issue_count": seed.issue_count})
+    return answers
+
+
 SCENARIOS = {name[len("scenario_"):]: value for name, value in globals().items() if name.startswith("scenario_")}
 
 if __name__ == "__main__":

@@ -173,4 +173,58 @@ public abstract class SeedIssuanceTests<TDaemon>(TDaemon daemon) : IClassFixture
         var listed = await daemon.Audit.ListIssuedSeedsAsync(new ListIssuedSeedsRequest { ExperimentId = id, PageSize = 1000 });
         Assert.Equal(256, listed.Seeds.Count);
     }
+
+    [Fact]
+    public async Task Every_answered_request_is_exactly_one_event_of_one_gap_free_chain()
+    {
+        var id = await NewExperiment("issue/one-event-each", "77");
+        var asked = new System.Collections.Concurrent.ConcurrentDictionary<(uint, string), int>();
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(async caller =>
+        {
+            var random = new Random(caller);
+            for (var i = 0; i < 25; i++)
+            {
+                // Singles and batches over a small key space, so new keys and repeats race each other.
+                var keys = Enumerable.Range(0, random.Next(1, 4)).Select(_ => ((uint)random.Next(0, 30), random.Next(2) == 0 ? "torch" : "numpy")).ToList();
+                if (keys.Count == 1)
+                {
+                    await daemon.Seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = id, Worker = keys[0].Item1, Library = keys[0].Item2 });
+                }
+                else
+                {
+                    var batch = new BatchGetSeedsRequest();
+                    batch.Requests.AddRange(keys.Select(k => new GetSeedRequest { ExperimentId = id, Worker = k.Item1, Library = k.Item2 }));
+                    await daemon.Seeds.BatchGetSeedsAsync(batch);
+                }
+
+                foreach (var key in keys)
+                {
+                    asked.AddOrUpdate(key, 1, (_, n) => n + 1);
+                }
+            }
+        }));
+
+        var events = new List<LedgerEvent>();
+        var token = "";
+        do
+        {
+            var page = await daemon.Audit.ListEventsAsync(new ListEventsRequest { ExperimentId = id, PageSize = 1000, PageToken = token });
+            events.AddRange(page.Events);
+            token = page.NextPageToken;
+        }
+        while (token != "");
+
+        var total = asked.Values.Sum();
+        Assert.Equal(Enumerable.Range(1, total).Select(n => (ulong)n), events.Select(e => e.Sequence));
+        Assert.All(events, e => Assert.Equal(SeedSeqV1.Derive(77, e.Worker, e.Library, e.Stream).Seed64, e.Seed64));
+        Assert.Equal(events.Skip(1).Select(e => e.PrevHash), events.SkipLast(1).Select(e => e.Hash));
+        var perKey = events.GroupBy(e => (e.Worker, e.Library)).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(asked.OrderBy(k => k.Key).ToList(), perKey.OrderBy(k => k.Key).ToList());
+
+        var listed = await daemon.Audit.ListIssuedSeedsAsync(new ListIssuedSeedsRequest { ExperimentId = id, PageSize = 1000 });
+        Assert.All(listed.Seeds, s => Assert.Equal((ulong)asked[(s.Worker, s.Library)], s.IssueCount));
+        var verified = await daemon.Audit.VerifyLedgerAsync(new VerifyLedgerRequest { ExperimentId = id });
+        Assert.True(verified.Ok, verified.Reason);
+        Assert.Equal((ulong)total, verified.EventsChecked);
+    }
 }

@@ -44,6 +44,8 @@ public sealed class MetricsAndLogsTests
         Assert.True(samples["seedd_group_commit_batch_size_count"] >= 7);
         Assert.Equal(samples["seedd_group_commit_batch_size_count"], samples["seedd_group_commit_batch_size_bucket{le=\"+Inf\"}"]);
         Assert.True(samples["seedd_group_commit_flush_seconds_sum"] > 0);
+        Assert.Equal(7, samples["seedd_store_write_seconds_count"]);
+        Assert.True(samples["seedd_store_write_seconds_sum"] >= samples["seedd_group_commit_flush_seconds_sum"] * 0.5);
         Assert.True(samples["seedd_database_bytes"] >= 8192);
         Assert.Equal(1, samples["seedd_experiments"]);
     }

@@ -1,0 +1,11 @@
+namespace SeedDaemon.Daemon.Recording;
+
+/// <summary>Told what the store's writes cost (for /metrics), by whichever backend.</summary>
+public interface IRecordingObserver
+{
+    /// <summary>A group commit of <paramref name="operations"/> became durable <paramref name="duration"/> after it started.</summary>
+    void Committed(int operations, TimeSpan duration);
+
+    /// <summary>A write was answered <paramref name="waited"/> after its request handed it to the store (queue and commit).</summary>
+    void Answered(TimeSpan waited);
+}
