@@ -15,7 +15,8 @@ packages=(
   python3-venv python3-setuptools python3-wheel        # pip install of seedd_client into a venv (setuptools builds it)
   postgresql-15                                        # the replicated backend's tests make their own clusters
   strace                                               # counts the daemon's fsyncs
-  time systemd git                                     # peak memory, systemd-analyze verify, buf breaking's base
+  time systemd git                                     # peak memory, systemd-analyze verify, buf breaking's base and seedd 1.0's source
+  curl                                                 # the README's REST transcripts, replayed by tests/readme/transcripts.py
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -26,6 +26,7 @@ public sealed partial class TestDependenciesTests
         "/usr/bin/systemd-analyze",
         "/usr/bin/git",
         "/usr/bin/strace",
+        "/usr/bin/curl",
         "/usr/sbin/runuser",
         "/usr/lib/postgresql/15/bin/initdb",
         "/usr/lib/postgresql/15/bin/pg_ctl",

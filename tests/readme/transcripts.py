@@ -1,0 +1,224 @@
+#!/usr/bin/python3
+"""Replays the README's transcripts against a fresh seedd and compares, or writes them back.
+
+    tests/readme/transcripts.py            check: exit 1 with a diff when the README and the product differ
+    tests/readme/transcripts.py --update   rewrite the outputs in README.md from this run
+
+A transcript is a ```console block: lines starting with "$ " are commands (a trailing backslash
+continues one), the lines after a command are its output. Blocks run in README order, in one scratch
+folder (src/ and protos/ in commands mean the repository's), against an empty database: "$ seedd ... &" starts the
+daemon in the background and shows its start-up lines. A ```python file=NAME block is written to
+NAME in that folder first, so a later "$ python NAME" runs exactly the code the README shows.
+
+`seedd` and `seedctl` are the Release builds (`dotnet build -c Release` first; the test suite does).
+The daemon listens on free ports, shown as the defaults 50051 (gRPC) and 9464 (HTTP/1.1); the
+scratch folder shows as /home/you/demo, the host name as node (padded, so tables stay aligned). Compared with times, durations,
+hashes, peer ports and client pids masked, and runs of spaces collapsed (table widths follow them).
+"""
+import difflib
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+README = os.path.join(REPO, "README.md")
+SEEDD = os.path.join(REPO, "src/Daemon/bin/Release/net10.0/seedd.dll")
+SEEDCTL = os.path.join(REPO, "src/Ctl/bin/Release/net10.0/seedctl.dll")
+SHOWN_HOME = "/home/you"
+SHOWN_FOLDER = "/home/you/demo"
+SHOWN_HOST = "node"
+GRPC_PORT, HTTP_PORT = "50051", "9464"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return str(s.getsockname()[1])
+
+
+def parse(text):
+    """[(kind, start, end, payload)] for console and python file= blocks, start/end as line indexes of the body."""
+    lines = text.split("\n")
+    blocks, i = [], 0
+    while i < len(lines):
+        fence = re.match(r"^```(console|python file=(\S+))\s*$", lines[i])
+        if not fence:
+            i += 1
+            continue
+        end = lines.index("```", i + 1)
+        blocks.append(("console" if fence.group(1) == "console" else "file", i + 1, end, fence.group(2)))
+        i = end + 1
+    return lines, blocks
+
+
+def commands(body):
+    """[(command, expected output lines)] of one console block."""
+    result, i = [], 0
+    while i < len(body):
+        if not body[i].startswith("$ "):
+            raise SystemExit(f"transcripts: a console block line is neither a command nor after one: {body[i]!r}")
+        command = body[i][2:]
+        while command.endswith("\\"):
+            i += 1
+            command = command + "\n" + body[i]
+        i += 1
+        output = []
+        while i < len(body) and not body[i].startswith("$ "):
+            output.append(body[i])
+            i += 1
+        while output and output[-1] == "":
+            output.pop()
+        result.append((command, output))
+    return result
+
+
+class Session:
+    def __init__(self, folder):
+        self.folder = folder
+        self.grpc, self.http = free_port(), free_port()
+        self.daemon = None
+        bin_dir = os.path.join(folder, ".bin")
+        home = os.path.join(folder, ".home")
+        os.makedirs(bin_dir)
+        os.makedirs(home)
+        for name, dll in (("seedd", SEEDD), ("seedctl", SEEDCTL)):
+            if not os.path.exists(dll):
+                raise SystemExit(f"transcripts: {dll} is missing; run dotnet build -c Release first")
+            path = os.path.join(bin_dir, name)
+            with open(path, "w") as f:
+                f.write(f'#!/bin/sh\nexec dotnet "{dll}" "$@"\n')
+            os.chmod(path, 0o755)
+        self.home = home
+        self.env = {
+            "PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin",
+            "HOME": home,
+            "LANG": "C.UTF-8",
+            "DOTNET_CLI_HOME": home,
+            "DOTNET_NOLOGO": "1",
+            "DOTNET_CLI_TELEMETRY_OPTOUT": "1",
+            "SEEDD_ADDRESS": f"http://127.0.0.1:{self.grpc}",
+            "Seedd__Listen": f"127.0.0.1:{self.grpc}",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            # The NuGet cache the build restored (the README takes google/api's protos from it).
+            "NUGET_PACKAGES": os.environ.get("NUGET_PACKAGES") or os.path.expanduser("~/.nuget/packages"),
+        }
+
+    def to_real(self, command):
+        """The command as run: the session's ports, and the repository's folders by their real path
+        (dotnet and protoc resolve paths through a symbolic link into a different tree)."""
+        command = command.replace(f":{GRPC_PORT}", f":{self.grpc}").replace(f":{HTTP_PORT}", f":{self.http}")
+        return re.sub(r"(?<![\w/.$-])(-I)?(src|protos)(?=/|\s|$)", lambda m: (m.group(1) or "") + os.path.join(REPO, m.group(2)), command)
+
+    def shown(self, text):
+        text = text.replace(f":{self.grpc}", f":{GRPC_PORT}").replace(f":{self.http}", f":{HTTP_PORT}")
+        text = text.replace(self.home, SHOWN_HOME).replace(self.folder, SHOWN_FOLDER).replace(REPO + "/", "")
+        host = socket.gethostname()
+        # Keep the columns after a host name where they were: pad or trim the spaces that follow it.
+        return re.sub(r"\b" + re.escape(host) + r"\b( {2,})?", lambda m: SHOWN_HOST + (" " * max(2, len(host) + len(m.group(1)) - len(SHOWN_HOST)) if m.group(1) else ""), text)
+
+    def run(self, command):
+        real = self.to_real(command)
+        if real.rstrip().endswith("&"):
+            return self.start_daemon(real.rstrip()[:-1])
+        done = subprocess.run(["bash", "-o", "pipefail", "-c", real], cwd=self.folder, env=self.env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
+        return self.shown(done.stdout.decode()).rstrip("\n").split("\n") if done.stdout else []
+
+    def start_daemon(self, command):
+        self.stop_daemon()
+        log = open(os.path.join(self.folder, ".seedd.log"), "w+")
+        self.daemon = subprocess.Popen(["bash", "-c", "exec " + command], cwd=self.folder, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.daemon_log = log
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            log.seek(0)
+            text = log.read()
+            if re.search(r"auth (on|off)", text):
+                return self.shown(text).rstrip("\n").split("\n")
+            if self.daemon.poll() is not None:
+                raise SystemExit(f"transcripts: '{command}' exited {self.daemon.returncode}:\n{text}")
+            time.sleep(0.1)
+        raise SystemExit(f"transcripts: '{command}' did not start in 60 s")
+
+    def stop_daemon(self):
+        if self.daemon is not None:
+            self.daemon.send_signal(signal.SIGTERM)
+            self.daemon.wait(30)
+            self.daemon_log.close()
+            self.daemon = None
+
+
+MASKS = [
+    (re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d+)?Z?"), "<time>"),
+    (re.compile(r"\b\d+(\.\d+)? ?(s|ms)\b"), "<duration>"),
+    # Hashes, never seeds: a full SHA-256 (seeds have at most 20 digits), and the short forms of the
+    # events table (last column) and of doctor ("head ...").
+    (re.compile(r"\b[0-9a-f]{64}\b"), "<hash>"),
+    (re.compile(r"\b[0-9a-f]{12}$"), "<hash>"),
+    (re.compile(r"head [0-9a-f]{16}\b"), "head <hash>"),
+    (re.compile(r"127\.0\.0\.1:(?!" + GRPC_PORT + r"\b|" + HTTP_PORT + r"\b)\d+"), "127.0.0.1:<port>"),
+    (re.compile(SHOWN_HOST + r"(\s+)\d+"), SHOWN_HOST + r"\1<pid>"),
+    (re.compile(r'"client_pid": ?"?\d+"?'), '"client_pid": <pid>'),
+    (re.compile(r"[ \t]+"), " "),
+]
+
+
+def masked(lines):
+    out = []
+    for line in lines:
+        for pattern, replacement in MASKS:
+            line = pattern.sub(replacement, line)
+        out.append(line.rstrip())
+    return out
+
+
+def main():
+    update = "--update" in sys.argv[1:]
+    with open(README, encoding="utf-8") as f:
+        lines, blocks = parse(f.read())
+    folder = tempfile.mkdtemp(prefix="seedd-readme-")
+    session = Session(folder)
+    problems, replacements = [], []
+    try:
+        for kind, start, end, name in blocks:
+            body = lines[start:end]
+            if kind == "file":
+                with open(os.path.join(folder, name), "w", encoding="utf-8") as f:
+                    f.write(session.to_real("\n".join(body)) + "\n")
+                continue
+            new_body = []
+            for command, expected in commands(body):
+                actual = session.run(command)
+                new_body.append("$ " + command)
+                new_body.extend(actual)
+                if masked(expected) != masked(actual):
+                    diff = "\n".join(difflib.unified_diff(expected, actual, "README", "seedd now", lineterm=""))
+                    problems.append(f"README.md line {start}: $ {command}\n{diff}")
+            replacements.append((start, end, new_body))
+    finally:
+        session.stop_daemon()
+        shutil.rmtree(folder, ignore_errors=True)
+
+    if update:
+        for start, end, new_body in reversed(replacements):
+            lines[start:end] = new_body
+        with open(README, "w", encoding="utf-8") as f:
+            f.write("\n".join(lines))
+        print(f"transcripts: {len(replacements)} blocks written into README.md")
+        return 0
+    if problems:
+        print("\n\n".join(problems))
+        print(f"\ntranscripts: {len(problems)} commands differ from README.md; run tests/readme/transcripts.py --update and review the diff")
+        return 1
+    print(f"transcripts: {sum(len(commands(lines[s:e])) for k, s, e, _ in blocks if k == 'console')} commands replayed, README.md matches")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
