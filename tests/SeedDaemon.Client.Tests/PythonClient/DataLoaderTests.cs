@@ -149,18 +149,5 @@ public sealed class DataLoaderTests(InProcessDaemon daemon) : IClassFixture<InPr
 
     private static string Hash(string line) => line.Split(' ')[^1];
 
-    private async Task<List<LedgerEvent>> LedgerAsync(string experiment)
-    {
-        var events = new List<LedgerEvent>();
-        var token = "";
-        do
-        {
-            var page = await daemon.Audit.ListEventsAsync(new ListEventsRequest { ExperimentId = experiment, PageSize = 1000, PageToken = token });
-            events.AddRange(page.Events);
-            token = page.NextPageToken;
-        }
-        while (token != "");
-
-        return events;
-    }
+    private Task<List<LedgerEvent>> LedgerAsync(string experiment) => daemon.Audit.EventsAsync(experiment);
 }

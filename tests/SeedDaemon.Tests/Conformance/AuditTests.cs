@@ -27,15 +27,7 @@ public abstract class AuditTests<TDaemon>(TDaemon daemon) : IClassFixture<TDaemo
 
         var issued = await daemon.Seeds.BatchGetSeedsAsync(batch);
 
-        var listed = new List<IssuedSeed>();
-        var token = "";
-        do
-        {
-            var page = await daemon.Audit.ListIssuedSeedsAsync(new ListIssuedSeedsRequest { ExperimentId = id, PageSize = 4, PageToken = token });
-            listed.AddRange(page.Seeds);
-            token = page.NextPageToken;
-        }
-        while (token != "");
+        var listed = await daemon.Audit.IssuedSeedsAsync(id, pageSize: 4);
 
         Assert.Equal(12, listed.Count);
         var expectedOrder = listed

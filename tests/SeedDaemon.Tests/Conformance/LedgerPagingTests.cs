@@ -23,15 +23,7 @@ public abstract class LedgerPagingTests<TDaemon>(TDaemon daemon) : IClassFixture
         await daemon.Seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = id, Worker = 9, Library = "torch" });
         asked.AddRange(await Batch(Enumerable.Range(1000, 257).Select(i => ((uint)i, "torch"))));
 
-        var events = new List<LedgerEvent>();
-        var token = "";
-        do
-        {
-            var page = await daemon.Audit.ListEventsAsync(new ListEventsRequest { ExperimentId = id, PageSize = 97, PageToken = token });
-            events.AddRange(page.Events);
-            token = page.NextPageToken;
-        }
-        while (token != "");
+        var events = await daemon.Audit.EventsAsync(id, pageSize: 97);
 
         Assert.Equal(asked.Count, events.Count);
         Assert.Equal(Enumerable.Range(1, asked.Count).Select(i => (ulong)i), events.Select(e => e.Sequence));

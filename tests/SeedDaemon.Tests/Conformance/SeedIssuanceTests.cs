@@ -204,15 +204,7 @@ public abstract class SeedIssuanceTests<TDaemon>(TDaemon daemon) : IClassFixture
             }
         }));
 
-        var events = new List<LedgerEvent>();
-        var token = "";
-        do
-        {
-            var page = await daemon.Audit.ListEventsAsync(new ListEventsRequest { ExperimentId = id, PageSize = 1000, PageToken = token });
-            events.AddRange(page.Events);
-            token = page.NextPageToken;
-        }
-        while (token != "");
+        var events = await daemon.Audit.EventsAsync(id);
 
         var total = asked.Values.Sum();
         Assert.Equal(Enumerable.Range(1, total).Select(n => (ulong)n), events.Select(e => e.Sequence));

@@ -93,26 +93,7 @@ public sealed class LayoutMigrationTests(ITestOutputHelper output)
         var result = new Dictionary<string, Contents>(StringComparer.Ordinal);
         foreach (var id in Experiments)
         {
-            var seeds = new List<IssuedSeed>();
-            var token = "";
-            do
-            {
-                var page = await audit.ListIssuedSeedsAsync(new ListIssuedSeedsRequest { ExperimentId = id, PageSize = 1000, PageToken = token });
-                seeds.AddRange(page.Seeds);
-                token = page.NextPageToken;
-            }
-            while (token != "");
-
-            var events = new List<LedgerEvent>();
-            do
-            {
-                var page = await audit.ListEventsAsync(new ListEventsRequest { ExperimentId = id, PageSize = 1000, PageToken = token });
-                events.AddRange(page.Events);
-                token = page.NextPageToken;
-            }
-            while (token != "");
-
-            result[id] = new Contents(seeds, events, await audit.VerifyLedgerAsync(new VerifyLedgerRequest { ExperimentId = id }));
+            result[id] = new Contents(await audit.IssuedSeedsAsync(id), await audit.EventsAsync(id), await audit.VerifyLedgerAsync(new VerifyLedgerRequest { ExperimentId = id }));
         }
 
         return result;

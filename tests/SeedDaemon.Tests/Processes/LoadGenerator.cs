@@ -37,19 +37,7 @@ internal sealed class LoadGenerator(string experimentId, ConcurrentDictionary<ui
     {
         using var channel = TestChannels.Create(address);
         var audit = new AuditService.AuditServiceClient(channel);
-        var stored = new Dictionary<uint, IssuedSeed>();
-        var token = "";
-        do
-        {
-            var page = await audit.ListIssuedSeedsAsync(new ListIssuedSeedsRequest { ExperimentId = experimentId, PageSize = 1000, PageToken = token });
-            foreach (var seed in page.Seeds)
-            {
-                stored[seed.Worker] = seed;
-            }
-
-            token = page.NextPageToken;
-        }
-        while (token != "");
+        var stored = (await audit.IssuedSeedsAsync(experimentId)).ToDictionary(s => s.Worker);
 
         foreach (var (worker, seed) in acknowledged)
         {

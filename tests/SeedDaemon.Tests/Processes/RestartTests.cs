@@ -97,14 +97,7 @@ public sealed class RestartTests
         var all = new List<IssuedSeed>();
         foreach (var id in experimentIds)
         {
-            var token = "";
-            do
-            {
-                var page = await audit.ListIssuedSeedsAsync(new ListIssuedSeedsRequest { ExperimentId = id, PageSize = 17, PageToken = token });
-                all.AddRange(page.Seeds);
-                token = page.NextPageToken;
-            }
-            while (token != "");
+            all.AddRange(await audit.IssuedSeedsAsync(id, pageSize: 17));
         }
 
         return all;

@@ -14,19 +14,7 @@ internal static class ReplicatedLedger
     {
         using var channel = TestChannels.Create(address, maxReceiveMessageSize: 64 << 20);
         var audit = new AuditService.AuditServiceClient(channel);
-        var stored = new Dictionary<uint, IssuedSeed>();
-        var token = "";
-        do
-        {
-            var page = await audit.ListIssuedSeedsAsync(new ListIssuedSeedsRequest { ExperimentId = experiment, PageSize = 1000, PageToken = token });
-            foreach (var seed in page.Seeds)
-            {
-                stored.Add(seed.Worker, seed);
-            }
-
-            token = page.NextPageToken;
-        }
-        while (token != "");
+        var stored = (await audit.IssuedSeedsAsync(experiment)).ToDictionary(s => s.Worker);
 
         foreach (var (worker, answers) in load.Acknowledged)
         {
