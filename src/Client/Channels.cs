@@ -79,8 +79,7 @@ public static class Channels
             };
         }
 
-        var replicas = options.Addresses.Count > 1 || address.Scheme == "dns";
-        if (!replicas || options.UnixSocketPath is not null)
+        if (!options.IsBalanced)
         {
             return GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
         }

@@ -40,7 +40,7 @@ public sealed class SeedClient : IDisposable
 
         // A balanced channel (several replicas) fails calls UNAVAILABLE until a replica is connected:
         // start connecting now, and let the first calls wait for it rather than back off.
-        if (options.Addresses.Count > 1 || options.Address.Scheme == "dns")
+        if (options.IsBalanced)
         {
             _connecting = channel.ConnectAsync();
         }

@@ -37,8 +37,11 @@ public sealed class SeedClientOptions
     /// <summary>How long opening a connection may take; a daemon behind a dropped route fails this fast instead of at the call's deadline.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Where the client says that seedd is not answering and it is retrying (once per call). Standard error when unset.</summary>
+    /// <summary>Where the client says that seedd is not answering and it is retrying (once per outage). Standard error when unset.</summary>
     public ILogger? Logger { get; set; }
+
+    /// <summary>Several replicas (listed, or a dns:/// name that may resolve to several): calls are balanced round robin over them.</summary>
+    public bool IsBalanced => UnixSocketPath is null && (Addresses.Count > 1 || Address.Scheme == "dns");
 
     /// <summary>The daemon address(es), as messages name them.</summary>
     public string Describe() =>

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using SeedDaemon.Client;
 
 namespace SeedDaemon.Client.Tests;
@@ -12,7 +10,7 @@ public sealed class RestartTests
     {
         using var folder = new TempFolder();
         var db = folder.File("seeds.db");
-        var listen = $"127.0.0.1:{FreePortOutsideTheEphemeralRange()}";
+        var listen = $"127.0.0.1:{Ports.UnusedOutsideTheEphemeralRange()}";
         var log = new RecordingLogger();
         var columns = ColumnKey.Default;
 
@@ -43,27 +41,6 @@ public sealed class RestartTests
         {
             Assert.Equal(seed.Seed64, after.Seeds[column].Seed64);
             Assert.Equal(seed.IssueCount + 1, after.Seeds[column].IssueCount);
-        }
-    }
-
-    /// <summary>
-    /// The daemon must come back on the same port. Other tests listen on port 0, which the kernel
-    /// picks from the ephemeral range (32768-60999 here): a port below it cannot be taken meanwhile.
-    /// </summary>
-    private static int FreePortOutsideTheEphemeralRange()
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            var port = Random.Shared.Next(20_000, 32_000);
-            try
-            {
-                using var listener = new TcpListener(IPAddress.Loopback, port);
-                listener.Start();
-                return port;
-            }
-            catch (SocketException) when (attempt < 100)
-            {
-            }
         }
     }
 }

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.RegularExpressions;
 
 namespace SeedDaemon.Client.Tests;
@@ -16,7 +14,7 @@ public sealed class UnreachableTests
     [Fact]
     public async Task TorchWorker_says_once_that_seedd_is_not_answering_and_gives_up_after_the_retry_window()
     {
-        var address = UnusedAddress();
+        var address = $"http://127.0.0.1:{Ports.Unused()}";
         var clock = Stopwatch.StartNew();
         var run = await TorchWorkerProcess.RunAsync(ThreeSeconds, address, "unreachable/x", 1);
         clock.Stop();
@@ -33,7 +31,7 @@ public sealed class UnreachableTests
     [Fact]
     public async Task The_Python_sample_says_once_that_seedd_is_not_answering_and_gives_up_after_the_retry_window()
     {
-        var address = UnusedAddress();
+        var address = $"http://127.0.0.1:{Ports.Unused()}";
         var clock = Stopwatch.StartNew();
         var run = await PythonClientPackage.RunAsync(["-m", "seedd_client.sample", "--address", address, "--experiment", "unreachable/x", "--worker", "1"], ThreeSeconds);
         clock.Stop();
@@ -43,12 +41,5 @@ public sealed class UnreachableTests
         Assert.Contains("retrying for up to 3 s", run.Stderr, StringComparison.Ordinal);
         Assert.Contains("UNAVAILABLE", run.Stderr, StringComparison.Ordinal);
         Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(3) && clock.Elapsed < TimeSpan.FromSeconds(40), $"took {clock.Elapsed}");
-    }
-
-    private static string UnusedAddress()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return $"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}";
     }
 }

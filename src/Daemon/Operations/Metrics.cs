@@ -66,7 +66,7 @@ public sealed class Metrics : IRecordingObserver
     {
         ["seedd_issued_keys"] = "Issued keys held in memory by the embedded store.",
         ["seedd_ledger_events_since_checkpoint"] = "Ledger events the embedded store would replay at the next open.",
-        ["seedd_store_connections_in_use"] = "PostgreSQL connections this replica has open for a commit or a read.",
+        ["seedd_store_connections_in_use"] = "PostgreSQL connections this replica holds (or is opening) for a commit or a read.",
         ["seedd_store_connections_max"] = "The PostgreSQL connection pool's size (Max Pool Size).",
     };
 
@@ -95,8 +95,14 @@ public sealed class Metrics : IRecordingObserver
 
         public void Observe(double value)
         {
-            var bucket = Array.FindIndex(bounds, b => value <= b);
-            Interlocked.Increment(ref _counts[bucket < 0 ? bounds.Length : bucket]);
+            // A loop, not a predicate: every group commit and every write observes (no closure per call).
+            var bucket = 0;
+            while (bucket < bounds.Length && value > bounds[bucket])
+            {
+                bucket++;
+            }
+
+            Interlocked.Increment(ref _counts[bucket]);
             Interlocked.Increment(ref _count);
             double current, updated;
             do

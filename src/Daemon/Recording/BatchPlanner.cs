@@ -68,7 +68,7 @@ public static class BatchPlanner
         private readonly Dictionary<string, Experiment> _experiments = new(StringComparer.Ordinal);
         public PreparedBatch Batch { get; } = new();
 
-        private Dictionary<(string ExperimentId, uint Worker, string Library, string Stream), KeyChange> Keys => Batch.KeysByKey;
+        private Dictionary<(string ExperimentId, uint Worker, string Library, string Stream), KeyChange> Keys => Batch.Keys;
 
         public ExperimentRecord Create(CreateExperimentOperation operation)
         {
@@ -83,8 +83,7 @@ public static class BatchPlanner
                 return existing.Record;
             }
 
-            _experiments[candidate.Id] = new Experiment(candidate, ChainHead.Genesis);
-            Batch.CreatedExperiments.Add(candidate);
+            _experiments[candidate.Id] = new Experiment(candidate, ChainHead.Genesis) { Created = true };
             return candidate;
         }
 
@@ -94,15 +93,7 @@ public static class BatchPlanner
             if (!experiment.Record.Frozen)
             {
                 experiment.Record = experiment.Record with { Frozen = true };
-                var created = Batch.CreatedExperiments.FindIndex(e => e.Id == operation.ExperimentId);
-                if (created >= 0)
-                {
-                    Batch.CreatedExperiments[created] = experiment.Record;
-                }
-                else
-                {
-                    Batch.FrozenExperiments.Add(operation.ExperimentId);
-                }
+                experiment.Frozen = true;
             }
 
             return experiment.Record;
@@ -141,12 +132,10 @@ public static class BatchPlanner
                     else if (state.Key(issue.ExperimentId, issue.Worker, issue.Library, issue.Stream) is { } stored)
                     {
                         Keys[key] = change = new KeyChange(issue.ExperimentId, issue.Worker, issue.Library, issue.Stream, Again(stored, issue), isNew: false);
-                        Batch.KeyChanges.Add(change);
                     }
                     else
                     {
                         Keys[key] = change = new KeyChange(issue.ExperimentId, issue.Worker, issue.Library, issue.Stream, new KeyState(issue.Seed64, now, operation.Origin.Requester, 1), isNew: true);
-                        Batch.KeyChanges.Add(change);
                     }
 
                     var s = change.State;
@@ -198,11 +187,20 @@ public static class BatchPlanner
             append.After = new ChainHead(sequence, "");
         }
 
+        /// <summary>Closes each chain at its new head and lists every experiment the batch changed.</summary>
         public void Finish()
         {
-            foreach (var append in Batch.Appends)
+            foreach (var (id, experiment) in _experiments)
             {
-                append.After = new ChainHead(append.After.Sequence, LedgerHash.ToHex(_experiments[append.ExperimentId].LastHash!));
+                if (experiment.Append is { } append)
+                {
+                    append.After = new ChainHead(append.After.Sequence, LedgerHash.ToHex(experiment.LastHash!));
+                }
+
+                if (experiment.Created || experiment.Frozen || experiment.Append is not null)
+                {
+                    Batch.Experiments[id] = new ExperimentChange(experiment.Record, experiment.Append?.After ?? experiment.Head, experiment.Created);
+                }
             }
         }
 
@@ -231,6 +229,12 @@ public static class BatchPlanner
             public ExperimentRecord Record { get; set; } = record;
 
             public ChainHead Head { get; } = head;
+
+            /// <summary>Created by this batch.</summary>
+            public bool Created { get; init; }
+
+            /// <summary>Frozen by this batch.</summary>
+            public bool Frozen { get; set; }
 
             public ChainAppend? Append { get; set; }
 

@@ -1,24 +1,22 @@
 namespace SeedDaemon.Daemon.Recording;
 
 /// <summary>
-/// What one group commit writes, as the planner decided it: new experiments, experiments newly
-/// frozen, each experiment's appended ledger events with its new chain head, and the final state of
-/// every key the batch issued. A backend persists all of it in one transaction.
+/// What one group commit writes, as the planner decided it: every experiment it creates, freezes or
+/// appends to (as it is after the batch), each experiment's appended ledger events, and the final
+/// state of every key the batch issued. A backend persists all of it in one transaction.
 /// </summary>
 public sealed class PreparedBatch
 {
-    public List<ExperimentRecord> CreatedExperiments { get; } = [];
-
-    public List<string> FrozenExperiments { get; } = [];
+    /// <summary>The experiments the batch changes, by id, each as it is after the batch.</summary>
+    public Dictionary<string, ExperimentChange> Experiments { get; } = new(StringComparer.Ordinal);
 
     public List<ChainAppend> Appends { get; } = [];
 
-    public List<KeyChange> KeyChanges { get; } = [];
+    /// <summary>The keys the batch issues, by key, each as it is after the batch.</summary>
+    public Dictionary<(string ExperimentId, uint Worker, string Library, string Stream), KeyChange> Keys { get; } = [];
 
-    /// <summary>The same key changes, by key: what a later batch planned before this one is durable must see.</summary>
-    public Dictionary<(string ExperimentId, uint Worker, string Library, string Stream), KeyChange> KeysByKey { get; } = [];
-
-    public bool IsEmpty => CreatedExperiments.Count == 0 && FrozenExperiments.Count == 0 && Appends.Count == 0;
+    /// <summary>Nothing to write: every key issued appends to an experiment, so it would be in <see cref="Experiments"/>.</summary>
+    public bool IsEmpty => Experiments.Count == 0;
 
     /// <summary>Each accepted operation with what it answers once the batch is durable.</summary>
     internal List<(StoreOperation Operation, object Result)> Results { get; } = [];
@@ -43,7 +41,13 @@ public sealed class ChainAppend(string experimentId, ChainHead before, byte[] be
     public List<EventRun> Runs { get; } = [];
 
     public List<PreparedEvent> Events { get; } = [];
+
+    /// <summary>The hash the event at <paramref name="index"/> of <see cref="Events"/> chains to.</summary>
+    public byte[] PreviousHash(int index) => index == 0 ? BeforeHash : Events[index - 1].Hash;
 }
+
+/// <summary>An experiment after the batch: new (created by it), or an existing one frozen or appended to.</summary>
+public sealed record ExperimentChange(ExperimentRecord Record, ChainHead Head, bool IsNew);
 
 /// <summary>The time (Unix ms) and origin a request's events share.</summary>
 public sealed record EventRun(long TimeUnixMs, RequestOrigin Origin);

@@ -18,6 +18,9 @@ public interface IStorageMedium
 
     void CreateDirectory(string path);
 
+    /// <summary>Removes a file (closed) if it exists: what a refused start had created.</summary>
+    void DeleteFile(string path);
+
     /// <summary>Makes the directory's entries (a newly created file) durable.</summary>
     void SyncDirectory(string path);
 }

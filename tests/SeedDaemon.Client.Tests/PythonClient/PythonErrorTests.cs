@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 
 namespace SeedDaemon.Client.Tests.PythonClient;
@@ -16,7 +14,7 @@ public sealed class PythonErrorTests(TokenDaemon auth) : IClassFixture<TokenDaem
     [Fact]
     public async Task Failures_raise_exceptions_that_name_the_problem()
     {
-        var unreachable = $"127.0.0.1:{ClosedPort()}";
+        var unreachable = $"127.0.0.1:{Ports.Unused()}";
         var result = await PythonClientPackage.ScenarioAsync("errors", _open.Address, unreachable, auth.Address);
 
         var down = result.GetProperty("unreachable");
@@ -57,10 +55,4 @@ public sealed class PythonErrorTests(TokenDaemon auth) : IClassFixture<TokenDaem
 
     private static string Message(JsonElement failure) => failure.GetProperty("message").GetString()!;
 
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

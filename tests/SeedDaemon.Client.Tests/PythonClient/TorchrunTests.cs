@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using SeedDaemon.Derivation;
 using SeedDaemon.V1;
@@ -22,7 +20,7 @@ public sealed class TorchrunTests(InProcessDaemon daemon) : IClassFixture<InProc
         const int WorldSize = 4;
         const int PerNode = 2;
         await daemon.Seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = Experiment, Root = "4096" });
-        var port = FreePort();
+        var port = Ports.Unused();
 
         var workers = Enumerable.Range(0, WorldSize).Select(rank => PythonClientPackage.RunAsync(
             [TestPaths.PythonScript("client_scenarios.py"), "torchrun_worker"],
@@ -87,10 +85,4 @@ public sealed class TorchrunTests(InProcessDaemon daemon) : IClassFixture<InProc
         Assert.Contains("WORLD_SIZE is 8 but neither SEEDD_WORKER nor RANK is set", result.Stderr, StringComparison.Ordinal);
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

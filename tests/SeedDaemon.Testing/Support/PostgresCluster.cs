@@ -46,7 +46,7 @@ public sealed class PostgresCluster : IAsyncDisposable
             throw new InvalidOperationException($"{BinDirectory}/initdb is missing: install Debian's postgresql-15 (tests/run-all.sh does, as root).");
         }
 
-        var cluster = new PostgresCluster(NewFolder("seedd-pg-"), FreePort());
+        var cluster = new PostgresCluster(NewFolder("seedd-pg-"), Ports.UnusedOutsideTheEphemeralRange());
         await File.WriteAllTextAsync(Path.Combine(cluster._folder, "password"), Password);
         await cluster.AsPostgresAsync("initdb", "-D", cluster.DataDirectory, "--username=postgres", $"--pwfile={Path.Combine(cluster._folder, "password")}",
             "--auth-local=trust", "--auth-host=scram-sha-256", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync");
@@ -154,7 +154,7 @@ public sealed class PostgresCluster : IAsyncDisposable
     /// <summary>A hot standby streaming from this server (pg_basebackup -R -X stream -C -S), started on a port of its own.</summary>
     public async Task<PostgresCluster> CreateStandbyAsync(string slot)
     {
-        var standby = new PostgresCluster(NewFolder("seedd-pg-standby-"), FreePort());
+        var standby = new PostgresCluster(NewFolder("seedd-pg-standby-"), Ports.UnusedOutsideTheEphemeralRange());
         await standby.AsPostgresAsync(new Dictionary<string, string> { ["PGPASSWORD"] = Password },
             "pg_basebackup", "-h", "127.0.0.1", "-p", Port.ToString(CultureInfo.InvariantCulture), "-U", "postgres", "-D", standby.DataDirectory, "-R", "-X", "stream", "-C", "-S", slot, "--checkpoint=fast");
         await standby.ConfigureAsync($"cluster_name = '{slot}'\n");
@@ -249,10 +249,4 @@ public sealed class PostgresCluster : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

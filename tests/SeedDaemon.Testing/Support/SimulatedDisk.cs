@@ -52,6 +52,14 @@ public sealed class SimulatedDisk : IStorageMedium
         }
     }
 
+    public void DeleteFile(string path)
+    {
+        lock (_gate)
+        {
+            _files.Remove(path);
+        }
+    }
+
     public bool DirectoryExists(string path)
     {
         lock (_gate)

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using SeedDaemon.Derivation;
 using SeedDaemon.V1;
@@ -175,10 +173,7 @@ public sealed class SeedctlTests(InProcessDaemon daemon) : IClassFixture<InProce
         Assert.Contains("required", await Ctl.Expect(Usage, daemon.Address, "seeds", "get", "--experiment", "x"), StringComparison.Ordinal);
         Assert.Contains("seedctl --help", await Ctl.Expect(Usage, daemon.Address, "no-such-verb"), StringComparison.Ordinal);
 
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
+        var port = Ports.Unused();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         Assert.Contains("cannot reach seedd", await Ctl.Expect(Unavailable, $"http://127.0.0.1:{port}", "experiments", "list"), StringComparison.Ordinal);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"seedctl took {clock.Elapsed} to give up on an address nothing listens on; it must fail fast");

@@ -1,18 +1,12 @@
 """Apply a bundle to the libraries this process has. Each is optional: what is absent is reported."""
-import importlib
 import os
 import random
 from dataclasses import dataclass, field
 
+from ._modules import installed
+
 CUBLAS_WORKSPACE_VARIABLE = "CUBLAS_WORKSPACE_CONFIG"
 CUBLAS_WORKSPACE_VALUE = ":4096:8"
-
-
-def _module(name):
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
 
 
 @dataclass
@@ -51,14 +45,14 @@ def apply_bundle(bundle, deterministic=False, warn_only=False):
     def has(library, stream=""):
         return (library, stream) in bundle.seeds
 
-    torch = _module("torch") if has("torch") or deterministic else None
+    torch = installed("torch") if has("torch") or deterministic else None
     if deterministic:
         _cublas_workspace(torch, report)
 
     # Keras's set_random_seed also seeds random, NumPy and TensorFlow: run it first, so the
     # per-library seeds below win.
     if has("keras"):
-        keras = _module("keras")
+        keras = installed("keras")
         if keras is not None:
             keras.utils.set_random_seed(bundle.seed("keras"))
             report.applied.append(f"keras.utils.set_random_seed({bundle.seed('keras')})")
@@ -71,7 +65,7 @@ def apply_bundle(bundle, deterministic=False, warn_only=False):
         os.environ["PYTHONHASHSEED"] = str(bundle.seed("python.hash"))
         report.applied.append(f"PYTHONHASHSEED={bundle.seed('python.hash')} (child processes only; this interpreter's hash seed is fixed at its start)")
     if has("numpy"):
-        np = _module("numpy")
+        np = installed("numpy")
         if np is not None:
             np.random.seed(bundle.seed("numpy"))
             report.applied.append(f"numpy.random.seed({bundle.seed('numpy')}); bundle.numpy_generator() for new-style code")
@@ -80,20 +74,20 @@ def apply_bundle(bundle, deterministic=False, warn_only=False):
     if has("torch"):
         _seed_torch(torch, bundle, report)
     if has("tensorflow"):
-        tf = _module("tensorflow")
+        tf = installed("tensorflow")
         if tf is not None:
             tf.random.set_seed(bundle.seed("tensorflow"))
             report.applied.append(f"tf.random.set_seed({bundle.seed('tensorflow')})")
         else:
             report.not_applied.append("tensorflow: not installed")
     if has("jax"):
-        report.not_applied.append("jax: no global state; use bundle.jax_key()" if _module("jax") else "jax: not installed")
+        report.not_applied.append("jax: no global state; use bundle.jax_key()" if installed("jax") else "jax: not installed")
     if has("sklearn"):
         report.not_applied.append(f"sklearn: no global state; pass random_state=bundle.sklearn_random_state() ({bundle.seed('sklearn')})")
 
     if deterministic:
         _torch_switches(torch, warn_only, report)
-        tf = _module("tensorflow")
+        tf = installed("tensorflow")
         if tf is not None:
             tf.config.experimental.enable_op_determinism()
             report.switches["tf.config.experimental.enable_op_determinism()"] = "set"

@@ -1,17 +1,9 @@
 """A worker's seeds as the daemon answered them, verified against seedseq-v1 derived here."""
-import importlib
 from dataclasses import dataclass, field
 
-from .errors import LibraryNotInstalledError, SeedVerificationError
+from ._modules import required
+from .errors import SeedVerificationError
 from .seedseq import SCHEME, WIDTHS, derive
-
-
-def optional_module(name, purpose):
-    """Imports an optional library, or raises LibraryNotInstalledError naming it (never ImportError)."""
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        raise LibraryNotInstalledError(name, purpose) from None
 
 
 @dataclass(frozen=True)
@@ -81,22 +73,22 @@ class Bundle:
 
     def seed_sequence(self, library="numpy", stream=""):
         """numpy.random.SeedSequence(root, spawn_key=...) of a column: what new-style NumPy code should use."""
-        np = optional_module("numpy", "Bundle.seed_sequence()")
+        np = required("numpy", "Bundle.seed_sequence()")
         return np.random.SeedSequence(self.root, spawn_key=self.get(library, stream).spawn_key)
 
     def numpy_generator(self, stream=""):
         """numpy.random.default_rng(SeedSequence(root, spawn_key)) of the numpy column."""
-        np = optional_module("numpy", "Bundle.numpy_generator()")
+        np = required("numpy", "Bundle.numpy_generator()")
         return np.random.default_rng(self.seed_sequence("numpy", stream))
 
     def torch_generator(self, stream=""):
         """A new torch.Generator seeded with the (torch, stream) seed."""
-        torch = optional_module("torch", "Bundle.torch_generator()")
+        torch = required("torch", "Bundle.torch_generator()")
         return torch.Generator().manual_seed(self.seed("torch", stream))
 
     def jax_key(self, stream=""):
         """jax.random.key(seed) of the jax column."""
-        jax = optional_module("jax", "Bundle.jax_key()")
+        jax = required("jax", "Bundle.jax_key()")
         return jax.random.key(self.seed("jax", stream))
 
     def sklearn_random_state(self, stream=""):

@@ -25,7 +25,7 @@ their seeds never change between epochs.
 """
 import random
 
-from .bundle import optional_module
+from ._modules import required
 from .identity import compose_worker
 
 LIBRARIES = ("python", "numpy", "torch")
@@ -65,7 +65,7 @@ class DataLoaderSeeding:
     """Seeds for a DataLoader of one rank: its generator, and its worker processes' seeds per epoch."""
 
     def __init__(self, client, num_workers, experiment_id=None, rank=None):
-        torch = optional_module("torch", "DataLoaderSeeding")
+        torch = required("torch", "DataLoaderSeeding")
         identity = client.identity
         self.experiment_id = experiment_id or (identity.experiment_id if identity else "")
         self.rank = rank if rank is not None else (identity.worker if identity else 0)

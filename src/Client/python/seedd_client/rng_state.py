@@ -7,9 +7,10 @@ CPU generator, as in .NET), "cuda:N" (each CUDA device's generator), "stream:NAM
 apply_bundle made for the bundle's torch streams).
 """
 import hashlib
-import importlib
 import random
 import struct
+
+from ._modules import installed
 
 MAGIC = 0x53524E47  # "SRNG", as the .NET RngState
 _DIGEST = 32
@@ -19,13 +20,6 @@ _NUMPY_STATE = struct.Struct("<624IiId")
 
 class RngStateError(ValueError):
     """The bytes are not an RNG state this client wrote, are damaged, or could not be restored here."""
-
-
-def _module(name):
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
 
 
 def _generators(seeded):
@@ -88,11 +82,11 @@ def _capture(seeded, names):
     if wanted("python"):
         version, internal, gauss = random.getstate()
         parts["python"] = _PYTHON_STATE.pack(version, *internal, gauss is not None, gauss or 0.0)
-    np = _module("numpy")
+    np = installed("numpy")
     if np is not None and wanted("numpy"):
         kind, keys, position, has_gauss, cached = np.random.get_state(legacy=True)
         parts["numpy"] = _NUMPY_STATE.pack(*keys.tolist(), position, has_gauss, cached)
-    torch = _module("torch")
+    torch = installed("torch")
     if torch is not None:
         if wanted("cpu"):
             parts["cpu"] = bytes(torch.get_rng_state().numpy())
@@ -112,13 +106,13 @@ def _restore_part(name, blob, generators):
         random.setstate((values[0], tuple(values[1:626]), values[627] if values[626] else None))
         return
     if name == "numpy":
-        np = _module("numpy")
+        np = installed("numpy")
         if np is None:
             raise RngStateError("the state has NumPy's generator but NumPy is not installed here")
         values = _NUMPY_STATE.unpack(blob)
         np.random.set_state(("MT19937", np.array(values[:624], dtype=np.uint32), values[624], values[625], values[626]))
         return
-    torch = _module("torch")
+    torch = installed("torch")
     if torch is None:
         raise RngStateError(f"the state has torch's generator {name!r} but torch is not installed here")
     tensor = torch.tensor(list(blob), dtype=torch.uint8)

@@ -17,6 +17,8 @@ public sealed partial class FileSystemMedium : IStorageMedium
 
     public void CreateDirectory(string path) => Directory.CreateDirectory(path);
 
+    public void DeleteFile(string path) => File.Delete(path);
+
     public void SyncDirectory(string path)
     {
         if (OperatingSystem.IsWindows())

@@ -16,7 +16,7 @@ internal static class KeyChunkDocuments
 {
     public const int RecordSize = 34;
 
-    public static BsonDocument ToDocument(ExperimentEntry entry, int chunk, ColumnTable columns, StringTable requesters)
+    public static BsonDocument ToDocument(ExperimentEntry entry, int chunk, InternTable<(string Library, string Stream)> columns, InternTable<string> requesters)
     {
         var records = entry.Keys.Chunk(chunk);
         var columnIndex = new Dictionary<int, int>();
@@ -70,7 +70,7 @@ internal static class KeyChunkDocuments
             throw new InvalidDataException($"key chunk '{document["_id"].AsString}' is missing, out of place or damaged");
         }
 
-        var columns = document["c"].AsArray.Select(c => state.Columns.GetOrAdd(c.AsArray[0].AsString, c.AsArray[1].AsString)).ToArray();
+        var columns = document["c"].AsArray.Select(c => state.Columns.GetOrAdd((c.AsArray[0].AsString, c.AsArray[1].AsString))).ToArray();
         var requesters = document["q"].AsArray.Select(q => q.AsString).ToArray();
         for (var offset = 0; offset < packed.Length; offset += RecordSize)
         {

@@ -59,7 +59,7 @@ internal sealed class KeyProjection
     public void MarkClean() => _dirty.Clear();
 
     /// <summary>What a listing needs to sort by, taken under the read lock (cheap: references only).</summary>
-    public OrderSnapshot SnapshotForOrder(ColumnTable columns) => new(Count, [.. _chunks], columns.Snapshot(), Volatile.Read(ref _order));
+    public OrderSnapshot SnapshotForOrder(InternTable<(string Library, string Stream)> columns) => new(Count, [.. _chunks], columns.Snapshot(), Volatile.Read(ref _order));
 
     /// <summary>
     /// Positions of every record of <paramref name="snapshot"/> in (worker, library, stream) order,

@@ -61,7 +61,7 @@ internal static class LayoutMigration
                 {
                     var parts = seed["_id"].AsString.Split(Documents.Separator);
                     var worker = Convert.ToUInt32(parts[1], 16);
-                    keys.LoadKey(entry, worker, keys.Columns.GetOrAdd(parts[2], parts[3]), unchecked((ulong)seed["v"].AsInt64), seed["t"].AsInt64, seed["r"].AsString, (ulong)seed["n"].AsInt64);
+                    keys.LoadKey(entry, worker, keys.Columns.GetOrAdd((parts[2], parts[3])), unchecked((ulong)seed["v"].AsInt64), seed["t"].AsInt64, seed["r"].AsString, (ulong)seed["n"].AsInt64);
                 }
 
                 for (var chunk = 0; chunk < entry.Keys.ChunkCount; chunk++)

@@ -56,7 +56,7 @@ internal static class LedgerDocuments
             yield return new BsonDocument
             {
                 ["_id"] = Documents.Id(append.ExperimentId, append.Events[start].Sequence),
-                ["prev"] = start == 0 ? append.BeforeHash : append.Events[start - 1].Hash,
+                ["prev"] = append.PreviousHash(start),
                 ["o"] = runArray,
                 ["c"] = columnArray,
                 ["e"] = packed,
@@ -109,8 +109,6 @@ internal static class LedgerDocuments
         public (string Library, string Stream)[] Columns { get; } = columns;
 
         public int Count => packed.Length / EventSize;
-
-        public ulong LastSequence => FirstSequence + (ulong)Count - 1;
 
         public Event Event(int index)
         {

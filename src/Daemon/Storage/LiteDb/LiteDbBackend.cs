@@ -19,19 +19,14 @@ namespace SeedDaemon.Daemon.Storage.LiteDb;
 /// </summary>
 public sealed class LiteDbBackend : IStoreBackend
 {
-    private const int PageSize = 8192;
+    internal const int PageSize = 8192;
 
     private readonly IStorageMedium _medium;
     private readonly string _logPath;
     private readonly ILogger _logger;
     private readonly LiteDbCheckpoints _checkpoints;
-    private readonly Lock _pendingGate = new();
-    private readonly List<Pending> _pending = [];
-    private readonly ManualResetEventSlim _syncSignal = new(initialState: false, spinCount: 0);
-    private readonly ManualResetEventSlim _syncTook = new(initialState: true, spinCount: 0);
-    private int _syncing;
-    private readonly Thread _syncer;
-    private volatile bool _closing;
+    private readonly Lock _sessionGate = new();
+    private readonly SyncPipeline _sync;
     private volatile LiteSession? _session;
     private volatile MemoryState _state;
     private Exception? _downBecause;
@@ -48,8 +43,7 @@ public sealed class LiteDbBackend : IStoreBackend
         Created = created;
         _logger = logger;
         _checkpoints = checkpoints;
-        _syncer = new Thread(Sync) { IsBackground = true, Name = "seedd-fsync" };
-        _syncer.Start();
+        _sync = new SyncPipeline(FailPending);
     }
 
     public string Location { get; }
@@ -81,7 +75,7 @@ public sealed class LiteDbBackend : IStoreBackend
     {
         medium ??= FileSystemMedium.Instance;
         path = Path.GetFullPath(path);
-        CheckBeforeOpen(medium, path, LogPath(path));
+        OpenChecks.BeforeOpen(medium, path, LogPath(path));
         LiteSession session;
         bool created;
         try
@@ -90,7 +84,7 @@ public sealed class LiteDbBackend : IStoreBackend
         }
         catch (Exception error)
         {
-            throw new StoreOpenException(path, Describe(error), error);
+            throw new StoreOpenException(path, OpenChecks.Describe(error), error);
         }
 
         var started = Stopwatch.GetTimestamp();
@@ -102,7 +96,7 @@ public sealed class LiteDbBackend : IStoreBackend
         catch (Exception error)
         {
             session.Abandon();
-            throw new StoreOpenException(path, Describe(error), error);
+            throw new StoreOpenException(path, OpenChecks.Describe(error), error);
         }
 
         StoreLog.Opened(logger, path, state.ExperimentCount, state.KeyCount, state.TailEvents, Stopwatch.GetElapsedTime(started).TotalSeconds);
@@ -111,10 +105,7 @@ public sealed class LiteDbBackend : IStoreBackend
 
     public Task<PreparedBatch> Commit(IReadOnlyList<StoreOperation> operations)
     {
-        // Two stages: while one fsync runs, one more batch may be committed behind it, no more. The
-        // requests that arrive meanwhile wait in the queue and make the next batch bigger: fewer,
-        // larger commits, which is what keeps LiteDB's cost per request low.
-        WaitForSyncerToTakeCommitted();
+        _sync.WaitForRoom();
         var session = Acquire();
         var state = _state;
 
@@ -122,15 +113,10 @@ public sealed class LiteDbBackend : IStoreBackend
         // still waiting for their fsync, with the fsync thread held off from applying meanwhile.
         var (prepared, before, experiments) = state.Planning(() =>
         {
-            List<Pending> pending;
-            lock (_pendingGate)
-            {
-                pending = [.. _pending];
-            }
-
+            var pending = _sync.Snapshot();
             var view = new OverlayState(state, pending.Select(p => p.Batch).ToList());
             var planned = BatchPlanner.Plan(operations, view, () => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-            return (planned, pending.LastOrDefault()?.Durable.Task, planned.IsEmpty ? [] : ExperimentDocuments(state, view, planned));
+            return (planned, pending.LastOrDefault()?.Durable.Task, ExperimentDocuments(state, planned));
         });
 
         if (prepared.IsEmpty)
@@ -166,13 +152,7 @@ public sealed class LiteDbBackend : IStoreBackend
             return true;
         });
 
-        var durable = new Pending(prepared, new TaskCompletionSource<PreparedBatch>(), session, state);
-        lock (_pendingGate)
-        {
-            _pending.Add(durable);
-        }
-
-        _syncSignal.Set();
+        var durable = _sync.Add(prepared, session, state);
         if (state.TailEvents >= _checkpoints.HardEvents)
         {
             CheckpointKeys(session, state);
@@ -187,7 +167,7 @@ public sealed class LiteDbBackend : IStoreBackend
             }
         }
 
-        return durable.Durable.Task;
+        return durable;
 
         static async Task<PreparedBatch> AfterAsync(Task previous, PreparedBatch prepared)
         {
@@ -199,7 +179,7 @@ public sealed class LiteDbBackend : IStoreBackend
     public void Idle()
     {
         var state = _state;
-        if (_session is { } session && (state.TailEvents > 0 || HasPending)
+        if (_session is { } session && (state.TailEvents > 0 || _sync.HasPending)
             && (state.TailEvents >= _checkpoints.IdleEvents || Stopwatch.GetElapsedTime(_lastCheckpoint) >= _checkpoints.IdleInterval))
         {
             CheckpointKeys(session, state);
@@ -216,7 +196,7 @@ public sealed class LiteDbBackend : IStoreBackend
     /// <summary>LiteDB's own checkpoint: its log copied into the data file, the data file fsynced, the log emptied.</summary>
     private void CheckpointLog(LiteSession session)
     {
-        WaitForPending();
+        _sync.WaitForAll();
         if (_session == session)
         {
             Guard(session, () =>
@@ -328,7 +308,7 @@ public sealed class LiteDbBackend : IStoreBackend
     /// <summary>Makes what is pending durable, checkpoints the keys (so the next open reads no ledger tail), then closes the file (LiteDB checkpoints its log).</summary>
     public void Dispose()
     {
-        StopSyncer();
+        _sync.Stop();
         var session = _session;
         try
         {
@@ -358,8 +338,7 @@ public sealed class LiteDbBackend : IStoreBackend
         }
         finally
         {
-            _syncSignal.Dispose();
-            _syncTook.Dispose();
+            _sync.Dispose();
             StoreLog.Closed(_logger, Location);
         }
     }
@@ -367,14 +346,13 @@ public sealed class LiteDbBackend : IStoreBackend
     /// <summary>After a refused start: closes the database and removes it when this open created it, so the start changed nothing.</summary>
     public void DisposeAfterRefusedStart()
     {
-        StopSyncer();
+        _sync.Dispose();
         var session = _session;
         _session = null;
         session?.Abandon();
-        if (Created && _medium is FileSystemMedium)
+        if (Created)
         {
-            File.Delete(Location);
-            File.Delete(_logPath);
+            LiteSession.DeleteCreated(_medium, Location, _logPath);
         }
     }
 
@@ -389,7 +367,7 @@ public sealed class LiteDbBackend : IStoreBackend
     private void CheckpointKeys(LiteSession session, MemoryState state, bool force = false)
     {
         // The chunks must be the durable state itself: nothing may be waiting for its fsync.
-        WaitForPending();
+        _sync.WaitForAll();
         if (_session != session)
         {
             return;
@@ -429,27 +407,9 @@ public sealed class LiteDbBackend : IStoreBackend
         StoreLog.KeysCheckpointed(_logger, chunks, changed.Count, events, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
-    /// <summary>The experiment documents a batch changes (new or updated), as they are once it is applied over the batches before it.</summary>
-    private static List<(BsonDocument Document, bool IsNew)> ExperimentDocuments(MemoryState state, OverlayState before, PreparedBatch prepared)
-    {
-        var documents = new List<(BsonDocument, bool)>();
-        var heads = prepared.Appends.ToDictionary(a => a.ExperimentId, a => a.After, StringComparer.Ordinal);
-        foreach (var created in prepared.CreatedExperiments)
-        {
-            documents.Add((Documents.ToDocument(created, heads.GetValueOrDefault(created.Id, ChainHead.Genesis), 0), true));
-        }
-
-        var createdIds = prepared.CreatedExperiments.Select(e => e.Id).ToHashSet(StringComparer.Ordinal);
-        foreach (var id in prepared.FrozenExperiments.Concat(heads.Keys).Where(id => !createdIds.Contains(id)).Distinct(StringComparer.Ordinal))
-        {
-            var current = before.Experiment(id)!;
-            var record = prepared.FrozenExperiments.Contains(id) ? current.Record with { Frozen = true } : current.Record;
-            var head = heads.TryGetValue(id, out var after) ? after : current.Head;
-            documents.Add((Documents.ToDocument(record, head, state.CheckpointOf(id)), false));
-        }
-
-        return documents;
-    }
+    /// <summary>The experiment documents a batch changes (new or updated), each with the key checkpoint the file holds for it.</summary>
+    private static List<(BsonDocument Document, bool IsNew)> ExperimentDocuments(MemoryState state, PreparedBatch prepared) =>
+        [.. prepared.Experiments.Values.Select(c => (Documents.ToDocument(c.Record, c.Head, c.IsNew ? 0 : state.CheckpointOf(c.Record.Id)), c.IsNew))];
 
     /// <summary>
     /// Runs <paramref name="write"/> in one transaction, commits and fsyncs the log (with nothing else
@@ -465,153 +425,15 @@ public sealed class LiteDbBackend : IStoreBackend
         return true;
     });
 
-    private bool HasPending
-    {
-        get
-        {
-            lock (_pendingGate)
-            {
-                return _pending.Count > 0;
-            }
-        }
-    }
-
-    private void WaitForSyncerToTakeCommitted()
-    {
-        while (true)
-        {
-            _syncTook.Reset();
-            lock (_pendingGate)
-            {
-                if (_pending.Count <= _syncing || _closing)
-                {
-                    return;
-                }
-            }
-
-            _syncTook.Wait();
-        }
-    }
-
-    /// <summary>Waits until every committed batch is durable (or failed).</summary>
-    private void WaitForPending()
-    {
-        Task? last;
-        lock (_pendingGate)
-        {
-            last = _pending.LastOrDefault()?.Durable.Task;
-        }
-
-        try
-        {
-            last?.Wait();
-        }
-        catch (AggregateException)
-        {
-            // Those batches failed; their operations were told.
-        }
-    }
-
-    /// <summary>
-    /// The fsync thread: takes every batch committed so far, fsyncs the log once (one fsync for all of
-    /// them), applies them to the state in order and answers them. A failed fsync fails every batch not
-    /// yet durable and drops the session: the file, reopened, is the truth.
-    /// </summary>
-    private void Sync()
-    {
-        while (true)
-        {
-            List<Pending> batches;
-            lock (_pendingGate)
-            {
-                batches = [.. _pending];
-                _syncing = batches.Count;
-            }
-
-            _syncTook.Set();
-
-            if (batches.Count == 0)
-            {
-                if (_closing)
-                {
-                    return;
-                }
-
-                _syncSignal.Reset();
-                if (!HasPending && !_closing)
-                {
-                    _syncSignal.Wait();
-                }
-
-                continue;
-            }
-
-            var session = batches[0].Session;
-            try
-            {
-                session.Flush();
-            }
-            catch (Exception error)
-            {
-                FailPending(session, error);
-                continue;
-            }
-
-            batches[0].State.ApplyDurable(batches.Select(b => b.Batch).ToList(), () =>
-            {
-                lock (_pendingGate)
-                {
-                    _pending.RemoveRange(0, batches.Count);
-                    _syncing = 0;
-                }
-            });
-            foreach (var batch in batches)
-            {
-                batch.Durable.TrySetResult(batch.Batch);
-            }
-        }
-    }
-
+    /// <summary>A failed fsync or write: every batch not yet durable fails; an I/O error drops the session (the file, reopened, is the truth).</summary>
     private void FailPending(LiteSession session, Exception error)
     {
-        List<Pending> failed;
-        lock (_pendingGate)
-        {
-            failed = [.. _pending];
-            _pending.Clear();
-            _syncing = 0;
-        }
-
-        _syncTook.Set();
-
+        _sync.FailAll(error);
         if (error is IOException or LiteException or ObjectDisposedException)
         {
             Abandon(session, error);
         }
-
-        var translated = StorageErrors.Translate(error);
-        foreach (var batch in failed)
-        {
-            batch.Durable.TrySetException(translated);
-        }
     }
-
-    private void StopSyncer()
-    {
-        if (_closing)
-        {
-            return;
-        }
-
-        WaitForPending();
-        _closing = true;
-        _syncSignal.Set();
-        _syncTook.Set();
-        _syncer.Join();
-    }
-
-    /// <summary>A batch committed in LiteDB and waiting for the fsync that makes it durable.</summary>
-    private sealed record Pending(PreparedBatch Batch, TaskCompletionSource<PreparedBatch> Durable, LiteSession Session, MemoryState State);
 
     private T Guard<T>(LiteSession session, Func<T> run)
     {
@@ -624,7 +446,6 @@ public sealed class LiteDbBackend : IStoreBackend
             if (error is IOException or LiteException or ObjectDisposedException)
             {
                 FailPending(session, error);
-                Abandon(session, error);
             }
             else if (error is not SeedDaemonException)
             {
@@ -678,7 +499,7 @@ public sealed class LiteDbBackend : IStoreBackend
 
     private void Abandon(LiteSession session, Exception cause)
     {
-        lock (_pendingGate)
+        lock (_sessionGate)
         {
             if (!ReferenceEquals(_session, session))
             {
@@ -696,70 +517,4 @@ public sealed class LiteDbBackend : IStoreBackend
     private Exception Down() => _downBecause is { } cause
         ? StorageErrors.Translate(cause)
         : new SeedDaemonException(ErrorKind.Unavailable, "The seed database is not open; retry.");
-
-    /// <summary>
-    /// Refuses what LiteDB would otherwise "repair" by changing it: a data file that is not a whole
-    /// number of pages (LiteDB crops it), or an empty or missing data file next to a non-empty log
-    /// (LiteDB would start a fresh database). A torn tail is normal for the log after a crash,
-    /// never for the data file.
-    /// </summary>
-    private static void CheckBeforeOpen(IStorageMedium medium, string path, string logPath)
-    {
-        if (medium.DirectoryExists(path))
-        {
-            throw new StoreOpenException(path, "it is a directory, not a database file.");
-        }
-
-        var logHasData = medium.FileExists(logPath) && medium.FileLength(logPath) > 0;
-        if (!medium.FileExists(path))
-        {
-            if (logHasData)
-            {
-                throw new StoreOpenException(path, $"the database file is missing but its log {logPath} is not empty: the database was moved or deleted. Restore it from a backup, or remove the log to start a new database.");
-            }
-
-            return;
-        }
-
-        var length = medium.FileLength(path);
-        if (length % PageSize != 0)
-        {
-            throw new StoreOpenException(path, $"the file is {length} bytes, not a whole number of {PageSize}-byte pages: it is damaged or not a LiteDB database. It was left untouched; restore it from a backup.");
-        }
-
-        if (length == 0 && logHasData)
-        {
-            throw new StoreOpenException(path, "the database file is empty but its log is not: it was truncated. It was left untouched; restore it from a backup.");
-        }
-    }
-
-    private static string Describe(Exception error) => error switch
-    {
-        UnauthorizedAccessException => $"permission denied ({error.Message}).",
-        IOException io when io.Message.Contains("being used by another process", StringComparison.OrdinalIgnoreCase)
-            => "it is locked by another process (is another seedd running on it?).",
-        IOException io => io.Message,
-        LiteException { ErrorCode: LiteException.INVALID_DATABASE } => "it is not a LiteDB database or its header is damaged. It was left untouched; restore it from a backup.",
-        InvalidDataException when error.Message.StartsWith("it holds data in storage layout", StringComparison.Ordinal) => error.Message,
-        _ => $"the file is damaged: its pages cannot be read back as seedd wrote them (LiteDB: {error.Message}). It and its log were left untouched; restore it from a backup.",
-    };
-}
-
-/// <summary>When the embedded backend checkpoints its issued keys (see <see cref="LiteDbBackend"/>).</summary>
-public sealed record LiteDbCheckpoints
-{
-    /// <summary>Checkpoint when idle once this many ledger events came since the last one.</summary>
-    public long IdleEvents { get; init; } = 65_536;
-
-    /// <summary>Checkpoint when idle at least this often while anything changed.</summary>
-    public TimeSpan IdleInterval { get; init; } = TimeSpan.FromSeconds(30);
-
-    /// <summary>Checkpoint even under load once this many events came since the last one (bounds the replay at the next open).</summary>
-    public long HardEvents { get; init; } = 1_048_576;
-
-    /// <summary>Copy LiteDB's log into the data file when idle once the log holds this much.</summary>
-    public long IdleLogBytes { get; init; } = 8 << 20;
-
-    /// <summary>... and even under load once it holds this much.</summary>
-    public long HardLogBytes { get; init; } = 64 << 20;
 }

@@ -95,15 +95,20 @@ internal sealed class LiteSession : IDisposable
         {
             log?.Dispose();
             data?.Dispose();
-            if (created && medium is FileSystemMedium)
+            if (created)
             {
-                // A database this call was creating: nothing of it stays behind.
-                File.Delete(path);
-                File.Delete(logPath);
+                DeleteCreated(medium, path, logPath);
             }
 
             throw;
         }
+    }
+
+    /// <summary>A database a refused start created (closed by now): nothing of it stays behind.</summary>
+    public static void DeleteCreated(IStorageMedium medium, string path, string logPath)
+    {
+        medium.DeleteFile(path);
+        medium.DeleteFile(logPath);
     }
 
     /// <summary>Documents of a collection with ids from <paramref name="lower"/> to <paramref name="upper"/>, in id order.</summary>

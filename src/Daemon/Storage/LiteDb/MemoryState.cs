@@ -14,12 +14,14 @@ namespace SeedDaemon.Daemon.Storage.LiteDb;
 internal sealed class MemoryState : IBatchState, IDisposable
 {
     private readonly Dictionary<string, ExperimentEntry> _experiments = new(StringComparer.Ordinal);
+
+    // The records again, readable without the lock: every GetSeed looks its experiment up here.
     private readonly ConcurrentDictionary<string, ExperimentRecord> _records = new(StringComparer.Ordinal);
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
 
-    public ColumnTable Columns { get; } = new();
+    public InternTable<(string Library, string Stream)> Columns { get; } = new();
 
-    public StringTable Requesters { get; } = new();
+    public InternTable<string> Requesters { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Ledger events applied since the last checkpoint of the key projection (all experiments).</summary>
     public long TailEvents { get; set; }
@@ -39,7 +41,7 @@ internal sealed class MemoryState : IBatchState, IDisposable
 
     KeyState? IBatchState.Key(string experimentId, uint worker, string library, string stream)
     {
-        if (!_experiments.TryGetValue(experimentId, out var entry) || !Columns.TryFind(library, stream, out var column) || !entry.Keys.TryFind(worker, column, out var position))
+        if (!_experiments.TryGetValue(experimentId, out var entry) || !Columns.TryFind((library, stream), out var column) || !entry.Keys.TryFind(worker, column, out var position))
         {
             return null;
         }
@@ -60,7 +62,7 @@ internal sealed class MemoryState : IBatchState, IDisposable
     /// <summary>One ledger event of the tail after the last checkpoint, replayed at open: the key's first issue, or one more issue.</summary>
     public void Replay(ExperimentEntry entry, uint worker, string library, string stream, ulong seed64, long time, string requester)
     {
-        var column = Columns.GetOrAdd(library, stream);
+        var column = Columns.GetOrAdd((library, stream));
         if (entry.Keys.TryFind(worker, column, out var position))
         {
             ref var record = ref entry.Keys.At(position);
@@ -110,40 +112,39 @@ internal sealed class MemoryState : IBatchState, IDisposable
 
     private void Apply(PreparedBatch batch)
     {
+        foreach (var (id, change) in batch.Experiments)
         {
-            foreach (var created in batch.CreatedExperiments)
+            if (change.IsNew)
             {
-                Load(created, ChainHead.Genesis, 0);
+                Load(change.Record, change.Head, 0);
             }
+            else
+            {
+                var entry = _experiments[id];
+                entry.Record = change.Record;
+                entry.SetHead(change.Head);
+                _records[id] = change.Record;
+            }
+        }
 
-            foreach (var frozen in batch.FrozenExperiments)
+        foreach (var change in batch.Keys.Values)
+        {
+            var entry = _experiments[change.ExperimentId];
+            var column = Columns.GetOrAdd((change.Library, change.Stream));
+            if (change.IsNew)
             {
-                var entry = _experiments[frozen];
-                entry.Record = entry.Record with { Frozen = true };
-                _records[frozen] = entry.Record;
+                AddKey(entry, change.Worker, column, change.State.Seed64, change.State.FirstIssueUnixMs, change.State.FirstRequester, change.State.IssueCount);
             }
+            else
+            {
+                entry.Keys.TryFind(change.Worker, column, out var position);
+                entry.Keys.SetCount(position, change.State.IssueCount);
+            }
+        }
 
-            foreach (var change in batch.KeyChanges)
-            {
-                var entry = _experiments[change.ExperimentId];
-                var column = Columns.GetOrAdd(change.Library, change.Stream);
-                if (change.IsNew)
-                {
-                    AddKey(entry, change.Worker, column, change.State.Seed64, change.State.FirstIssueUnixMs, change.State.FirstRequester, change.State.IssueCount);
-                }
-                else
-                {
-                    entry.Keys.TryFind(change.Worker, column, out var position);
-                    entry.Keys.SetCount(position, change.State.IssueCount);
-                }
-            }
-
-            foreach (var append in batch.Appends)
-            {
-                var entry = _experiments[append.ExperimentId];
-                entry.SetHead(append.After, append.Events[^1].Hash);
-                TailEvents += append.Events.Count;
-            }
+        foreach (var append in batch.Appends)
+        {
+            TailEvents += append.Events.Count;
         }
     }
 
@@ -160,7 +161,7 @@ internal sealed class MemoryState : IBatchState, IDisposable
         Read(() => _experiments.TryGetValue(experimentId, out var entry) ? new ChainHead(entry.HeadSequence, entry.HeadHex) : (ChainHead?)null);
 
     public SeedRecord? FindSeed(string experimentId, uint worker, string library, string stream) =>
-        Read(() => _experiments.TryGetValue(experimentId, out var entry) && Columns.TryFind(library, stream, out var column) && entry.Keys.TryFind(worker, column, out var position)
+        Read(() => _experiments.TryGetValue(experimentId, out var entry) && Columns.TryFind((library, stream), out var column) && entry.Keys.TryFind(worker, column, out var position)
             ? ToSeed(entry, position)
             : null);
 
@@ -235,17 +236,14 @@ internal sealed class ExperimentEntry(ExperimentRecord record, ChainHead head, u
 
     public string HeadHex { get; private set; } = head.Hash;
 
-    public byte[] HeadHash { get; private set; } = LedgerHash.FromHex(head.Hash);
-
     /// <summary>The ledger sequence the checkpointed key chunks in the file reflect.</summary>
     public ulong CheckpointSequence { get; set; } = checkpointSequence;
 
     public KeyProjection Keys { get; } = new();
 
-    public void SetHead(ChainHead head, byte[] hash)
+    public void SetHead(ChainHead head)
     {
         HeadSequence = head.Sequence;
         HeadHex = head.Hash;
-        HeadHash = hash;
     }
 }

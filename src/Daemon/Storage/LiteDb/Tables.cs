@@ -5,41 +5,19 @@ namespace SeedDaemon.Daemon.Storage.LiteDb;
 /// (library, stream) columns and the first requesters. Added to by the group-commit thread under
 /// the store's write lock only; read by it freely and by others under the read lock.
 /// </summary>
-internal sealed class ColumnTable
+internal sealed class InternTable<T>(IEqualityComparer<T>? comparer = null)
+    where T : notnull
 {
-    private readonly List<(string Library, string Stream)> _columns = [];
-    private readonly Dictionary<(string, string), int> _ids = [];
+    private readonly List<T> _values = [];
+    private readonly Dictionary<T, int> _ids = new(comparer);
 
-    public int Count => _columns.Count;
+    public int Count => _values.Count;
 
-    public (string Library, string Stream) this[int id] => _columns[id];
+    public T this[int id] => _values[id];
 
-    public bool TryFind(string library, string stream, out int id) => _ids.TryGetValue((library, stream), out id);
+    public bool TryFind(T value, out int id) => _ids.TryGetValue(value, out id);
 
-    public int GetOrAdd(string library, string stream)
-    {
-        if (!_ids.TryGetValue((library, stream), out var id))
-        {
-            id = _columns.Count;
-            _columns.Add((library, stream));
-            _ids[(library, stream)] = id;
-        }
-
-        return id;
-    }
-
-    public (string Library, string Stream)[] Snapshot() => [.. _columns];
-}
-
-/// <summary>Strings (first requesters) kept once each and referred to by number.</summary>
-internal sealed class StringTable
-{
-    private readonly List<string> _values = [];
-    private readonly Dictionary<string, int> _ids = new(StringComparer.Ordinal);
-
-    public string this[int id] => _values[id];
-
-    public int GetOrAdd(string value)
+    public int GetOrAdd(T value)
     {
         if (!_ids.TryGetValue(value, out var id))
         {
@@ -50,4 +28,6 @@ internal sealed class StringTable
 
         return id;
     }
+
+    public T[] Snapshot() => [.. _values];
 }

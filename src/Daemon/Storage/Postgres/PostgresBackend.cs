@@ -92,18 +92,17 @@ public sealed class PostgresBackend : IStoreBackend
         var keys = BatchPlanner.KeysOf(operations);
         for (var attempt = 1; ; attempt++)
         {
-            var opened = false;
+            Interlocked.Increment(ref _connectionsInUse);
             try
             {
                 EnsureSchema();
-                using var connection = Open();
-                opened = true;
+                using var connection = _dataSource.OpenConnection();
                 using var transaction = connection.BeginTransaction();
                 var state = PostgresState.Read(connection, transaction, experiments, keys);
                 var prepared = BatchPlanner.Plan(operations, state, () => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
                 if (!prepared.IsEmpty)
                 {
-                    PostgresWrites.Execute(connection, transaction, prepared, state);
+                    PostgresWrites.Execute(connection, transaction, prepared);
                 }
 
                 transaction.Commit();
@@ -121,10 +120,7 @@ public sealed class PostgresBackend : IStoreBackend
             }
             finally
             {
-                if (opened)
-                {
-                    Interlocked.Decrement(ref _connectionsInUse);
-                }
+                Interlocked.Decrement(ref _connectionsInUse);
             }
         }
     }
@@ -298,13 +294,6 @@ public sealed class PostgresBackend : IStoreBackend
         text is null ? null
         : Enum.TryParse<TargetSessionAttributes>(text.Replace("-", "", StringComparison.Ordinal), ignoreCase: true, out var target) ? target
         : throw new ArgumentException($"Target Session Attributes '{text}' is not any, primary, standby, prefer-primary, prefer-standby, read-write or read-only.");
-
-    private NpgsqlConnection Open()
-    {
-        var connection = _dataSource.OpenConnection();
-        Interlocked.Increment(ref _connectionsInUse);
-        return connection;
-    }
 
     private void EnsureSchema()
     {

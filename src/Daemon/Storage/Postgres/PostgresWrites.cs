@@ -11,11 +11,10 @@ namespace SeedDaemon.Daemon.Storage.Postgres;
 /// </summary>
 internal static class PostgresWrites
 {
-    public static void Execute(NpgsqlConnection connection, NpgsqlTransaction transaction, PreparedBatch prepared, PostgresState state)
+    public static void Execute(NpgsqlConnection connection, NpgsqlTransaction transaction, PreparedBatch prepared)
     {
         using var batch = new NpgsqlBatch(connection, transaction);
-        var heads = prepared.Appends.ToDictionary(a => a.ExperimentId, StringComparer.Ordinal);
-        var created = prepared.CreatedExperiments;
+        var created = prepared.Experiments.Values.Where(c => c.IsNew).ToList();
         if (created.Count > 0)
         {
             var insert = new NpgsqlBatchCommand(
@@ -26,20 +25,18 @@ internal static class PostgresWrites
                   AS v(id, root, generated, scheme, created, frozen, labels, sequence, hash)
                 ON CONFLICT (id) DO NOTHING
                 """);
-            insert.Parameters.AddWithValue("id", created.Select(e => e.Id).ToArray());
-            insert.Parameters.AddWithValue("root", created.Select(e => Root.Format(e.Root)).ToArray());
-            insert.Parameters.AddWithValue("generated", created.Select(e => e.RootGenerated).ToArray());
-            insert.Parameters.AddWithValue("scheme", created.Select(e => e.Scheme).ToArray());
-            insert.Parameters.AddWithValue("created", created.Select(e => new DateTimeOffset(e.CreateTime).ToUnixTimeMilliseconds()).ToArray());
-            insert.Parameters.AddWithValue("frozen", created.Select(e => e.Frozen).ToArray());
-            insert.Parameters.AddWithValue("labels", created.Select(e => PostgresState.Json(e.Labels)).ToArray());
-            insert.Parameters.AddWithValue("sequence", created.Select(e => heads.TryGetValue(e.Id, out var a) ? (long)a.After.Sequence : 0L).ToArray());
-            insert.Parameters.AddWithValue("hash", created.Select(e => heads.TryGetValue(e.Id, out var a) ? LedgerHash.FromHex(a.After.Hash) : LedgerHash.Genesis).ToArray());
+            insert.Parameters.AddWithValue("id", created.Select(c => c.Record.Id).ToArray());
+            insert.Parameters.AddWithValue("root", created.Select(c => Root.Format(c.Record.Root)).ToArray());
+            insert.Parameters.AddWithValue("generated", created.Select(c => c.Record.RootGenerated).ToArray());
+            insert.Parameters.AddWithValue("scheme", created.Select(c => c.Record.Scheme).ToArray());
+            insert.Parameters.AddWithValue("created", created.Select(c => new DateTimeOffset(c.Record.CreateTime).ToUnixTimeMilliseconds()).ToArray());
+            insert.Parameters.AddWithValue("frozen", created.Select(c => c.Record.Frozen).ToArray());
+            insert.Parameters.AddWithValue("labels", created.Select(c => PostgresState.Json(c.Record.Labels)).ToArray());
+            AddHeads(insert, created);
             batch.BatchCommands.Add(insert);
         }
 
-        var createdIds = created.Select(e => e.Id).ToHashSet(StringComparer.Ordinal);
-        var changed = prepared.FrozenExperiments.Concat(heads.Keys).Where(id => !createdIds.Contains(id)).Distinct(StringComparer.Ordinal).ToList();
+        var changed = prepared.Experiments.Values.Where(c => !c.IsNew).ToList();
         if (changed.Count > 0)
         {
             var update = new NpgsqlBatchCommand(
@@ -48,15 +45,13 @@ internal static class PostgresWrites
                 FROM unnest(@id::text[], @frozen::boolean[], @sequence::bigint[], @hash::bytea[]) AS v(id, frozen, sequence, hash)
                 WHERE e.id = v.id COLLATE "C"
                 """);
-            var current = changed.Select(id => state.Experiment(id)!).ToList();
-            update.Parameters.AddWithValue("id", changed.ToArray());
-            update.Parameters.AddWithValue("frozen", current.Select(e => e.Record.Frozen || prepared.FrozenExperiments.Contains(e.Record.Id)).ToArray());
-            update.Parameters.AddWithValue("sequence", current.Select(e => (long)(heads.TryGetValue(e.Record.Id, out var a) ? a.After : e.Head).Sequence).ToArray());
-            update.Parameters.AddWithValue("hash", current.Select(e => LedgerHash.FromHex((heads.TryGetValue(e.Record.Id, out var a) ? a.After : e.Head).Hash)).ToArray());
+            update.Parameters.AddWithValue("id", changed.Select(c => c.Record.Id).ToArray());
+            update.Parameters.AddWithValue("frozen", changed.Select(c => c.Record.Frozen).ToArray());
+            AddHeads(update, changed);
             batch.BatchCommands.Add(update);
         }
 
-        var newKeys = prepared.KeyChanges.Where(k => k.IsNew).ToList();
+        var newKeys = prepared.Keys.Values.Where(k => k.IsNew).ToList();
         if (newKeys.Count > 0)
         {
             var insert = new NpgsqlBatchCommand(
@@ -71,7 +66,7 @@ internal static class PostgresWrites
             batch.BatchCommands.Add(insert);
         }
 
-        var again = prepared.KeyChanges.Where(k => !k.IsNew).ToList();
+        var again = prepared.Keys.Values.Where(k => !k.IsNew).ToList();
         if (again.Count > 0)
         {
             var update = new NpgsqlBatchCommand(
@@ -84,7 +79,7 @@ internal static class PostgresWrites
             batch.BatchCommands.Add(update);
         }
 
-        var events = prepared.Appends.SelectMany(a => a.Events.Select((e, i) => (Append: a, Event: e, Previous: i == 0 ? a.BeforeHash : a.Events[i - 1].Hash))).ToList();
+        var events = prepared.Appends.SelectMany(a => a.Events.Select((e, i) => (Append: a, Event: e, Previous: a.PreviousHash(i)))).ToList();
         if (events.Count > 0)
         {
             var insert = new NpgsqlBatchCommand(
@@ -118,6 +113,12 @@ internal static class PostgresWrites
         {
             throw new ConcurrentCreationException();
         }
+    }
+
+    private static void AddHeads(NpgsqlBatchCommand command, List<ExperimentChange> experiments)
+    {
+        command.Parameters.AddWithValue("sequence", experiments.Select(c => (long)c.Head.Sequence).ToArray());
+        command.Parameters.AddWithValue("hash", experiments.Select(c => LedgerHash.FromHex(c.Head.Hash)).ToArray());
     }
 
     private static void AddKeys(NpgsqlBatchCommand command, List<KeyChange> keys)

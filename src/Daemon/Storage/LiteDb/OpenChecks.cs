@@ -1,0 +1,56 @@
+using LiteDB;
+using SeedDaemon.Daemon.Recording;
+
+namespace SeedDaemon.Daemon.Storage.LiteDb;
+
+/// <summary>What the embedded backend checks, and says, when a database file cannot be opened as it is.</summary>
+internal static class OpenChecks
+{
+    /// <summary>
+    /// Refuses what LiteDB would otherwise "repair" by changing it: a data file that is not a whole
+    /// number of pages (LiteDB crops it), or an empty or missing data file next to a non-empty log
+    /// (LiteDB would start a fresh database). A torn tail is normal for the log after a crash,
+    /// never for the data file.
+    /// </summary>
+    public static void BeforeOpen(IStorageMedium medium, string path, string logPath)
+    {
+        if (medium.DirectoryExists(path))
+        {
+            throw new StoreOpenException(path, "it is a directory, not a database file.");
+        }
+
+        var logHasData = medium.FileExists(logPath) && medium.FileLength(logPath) > 0;
+        if (!medium.FileExists(path))
+        {
+            if (logHasData)
+            {
+                throw new StoreOpenException(path, $"the database file is missing but its log {logPath} is not empty: the database was moved or deleted. Restore it from a backup, or remove the log to start a new database.");
+            }
+
+            return;
+        }
+
+        var length = medium.FileLength(path);
+        if (length % LiteDbBackend.PageSize != 0)
+        {
+            throw new StoreOpenException(path, $"the file is {length} bytes, not a whole number of {LiteDbBackend.PageSize}-byte pages: it is damaged or not a LiteDB database. It was left untouched; restore it from a backup.");
+        }
+
+        if (length == 0 && logHasData)
+        {
+            throw new StoreOpenException(path, "the database file is empty but its log is not: it was truncated. It was left untouched; restore it from a backup.");
+        }
+    }
+
+    /// <summary>Why opening failed, in a user's words, saying that the file was left as it was.</summary>
+    public static string Describe(Exception error) => error switch
+    {
+        UnauthorizedAccessException => $"permission denied ({error.Message}).",
+        IOException io when io.Message.Contains("being used by another process", StringComparison.OrdinalIgnoreCase)
+            => "it is locked by another process (is another seedd running on it?).",
+        IOException io => io.Message,
+        LiteException { ErrorCode: LiteException.INVALID_DATABASE } => "it is not a LiteDB database or its header is damaged. It was left untouched; restore it from a backup.",
+        InvalidDataException when error.Message.StartsWith("it holds data in storage layout", StringComparison.Ordinal) => error.Message,
+        _ => $"the file is damaged: its pages cannot be read back as seedd wrote them (LiteDB: {error.Message}). It and its log were left untouched; restore it from a backup.",
+    };
+}
