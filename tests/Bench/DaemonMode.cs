@@ -89,6 +89,11 @@ internal static class DaemonMode
         {
             await WriterProfile(replica.Output);
         }
+
+        if (deployment.DatabaseFolder is { } folder)
+        {
+            Console.WriteLine(DiskProbe.Fsync(folder));
+        }
     }
 
     /// <summary>Where the time goes: the group-commit writer's time per operation, from the daemon's own metrics.</summary>

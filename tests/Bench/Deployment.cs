@@ -25,6 +25,9 @@ internal sealed class Deployment : IAsyncDisposable
 
     public int[] Pids => Replicas.Select(r => r.Pid).ToArray();
 
+    /// <summary>The embedded database's folder; null for PostgreSQL.</summary>
+    public string? DatabaseFolder => _cluster is null ? _folder.Path : null;
+
     public string Description => _cluster is null
         ? $"seedd (LiteDB {_folder.File("seeds.db")})"
         : $"{Replicas.Count} seedd replica(s) over PostgreSQL 15 on 127.0.0.1:{_cluster.Port}";
