@@ -43,7 +43,7 @@ internal sealed class SeedGrpcService(ExperimentRegistry experiments, SeedIssuer
         for (var i = 0; i < keys.Length; i++)
         {
             var r = request.Requests[i];
-            keys[i] = SeedKey.Parse(r.ExperimentId, r.Worker, r.Library, r.Stream, $"requests[{i}].");
+            keys[i] = SeedKey.Parse(r.ExperimentId, r.Worker, r.Library, r.Stream, i);
         }
 
         var issued = await issuer.IssueAsync(keys, Requester.Of(context), context.CancellationToken);

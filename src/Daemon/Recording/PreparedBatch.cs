@@ -13,7 +13,7 @@ public sealed class PreparedBatch
     public List<ChainAppend> Appends { get; } = [];
 
     /// <summary>The keys the batch issues, by key, each as it is after the batch.</summary>
-    public Dictionary<(string ExperimentId, uint Worker, string Library, string Stream), KeyChange> Keys { get; } = [];
+    public Dictionary<(string ExperimentId, uint Worker, string Library, string Stream), KeyChange> Keys { get; } = new(KeyComparer.Instance);
 
     /// <summary>Nothing to write: every key issued appends to an experiment, so it would be in <see cref="Experiments"/>.</summary>
     public bool IsEmpty => Experiments.Count == 0;
@@ -69,4 +69,23 @@ public sealed class KeyChange(string experimentId, uint worker, string library, 
     public KeyState State { get; internal set; } = state;
 
     public bool IsNew { get; } = isNew;
+}
+
+/// <summary>
+/// Keys of one batch by value. The hash reads the worker and the strings' lengths and first
+/// characters, not every character: a batch of 1,000 keys would otherwise hash 3,000 strings.
+/// Keys that share it still differ in <see cref="Equals"/>, which compares every part.
+/// </summary>
+internal sealed class KeyComparer : IEqualityComparer<(string ExperimentId, uint Worker, string Library, string Stream)>
+{
+    public static readonly KeyComparer Instance = new();
+
+    public bool Equals((string ExperimentId, uint Worker, string Library, string Stream) x, (string ExperimentId, uint Worker, string Library, string Stream) y) =>
+        x.Worker == y.Worker && string.Equals(x.Library, y.Library, StringComparison.Ordinal)
+        && string.Equals(x.Stream, y.Stream, StringComparison.Ordinal) && string.Equals(x.ExperimentId, y.ExperimentId, StringComparison.Ordinal);
+
+    public int GetHashCode((string ExperimentId, uint Worker, string Library, string Stream) key) =>
+        HashCode.Combine(key.Worker, Sketch(key.Library), Sketch(key.Stream), Sketch(key.ExperimentId));
+
+    private static int Sketch(string text) => text.Length == 0 ? 0 : (text.Length << 16) ^ (text[0] << 8) ^ text[^1];
 }

@@ -95,6 +95,27 @@ public abstract class SeedIssuanceTests<TDaemon>(TDaemon daemon) : IClassFixture
     }
 
     [Fact]
+    public async Task Keys_that_differ_only_inside_their_names_are_distinct_keys_in_one_batch()
+    {
+        // Same lengths, first and last characters: only the middle tells these apart.
+        var first = await NewExperiment("issue/x-mid", "11");
+        var second = await NewExperiment("issue/y-mid", "12");
+        var keys = new[] { (first, "l1x", ""), (first, "l2x", ""), (first, "l1x", "s1z"), (first, "l1x", "s2z"), (second, "l1x", ""), (first, "l2x", "") };
+        var batch = new BatchGetSeedsRequest();
+        batch.Requests.AddRange(keys.Select(k => new GetSeedRequest { ExperimentId = k.Item1, Worker = 3, Library = k.Item2, Stream = k.Item3 }));
+
+        var response = await daemon.Seeds.BatchGetSeedsAsync(batch);
+        for (var i = 0; i < keys.Length; i++)
+        {
+            var (experiment, library, stream) = keys[i];
+            Assert.Equal((experiment, library, stream), (response.Seeds[i].ExperimentId, response.Seeds[i].Library, response.Seeds[i].Stream));
+            Assert.Equal(SeedSeqV1.Derive(experiment == first ? 11u : 12u, 3, library, stream).Seed64, response.Seeds[i].Seed64);
+        }
+
+        Assert.Equal([1ul, 1, 1, 1, 1, 2], response.Seeds.Select(s => s.IssueCount));
+    }
+
+    [Fact]
     public async Task A_batch_with_one_bad_key_is_refused_whole()
     {
         var id = await NewExperiment("issue/all-or-nothing");

@@ -32,16 +32,24 @@ public sealed class CrashTests(ITestOutputHelper output)
                 break;
             }
 
+            // Killed under load at a random moment, once this round has been answered at least 15
+            // times (counted, not slept for: the suite's other assemblies share the cores).
             using var stop = new CancellationTokenSource();
+            var before = acknowledged.Count;
             var load = new LoadGenerator(experiment, acknowledged).RunAsync(seedd.Address, 64, stop.Token);
-            await Task.Delay(random.Next(50, 400));
+            for (var waited = 0; waited < 600 && acknowledged.Count < before + 15; waited++)
+            {
+                await Task.Delay(50);
+            }
+
+            await Task.Delay(random.Next(0, 300));
             ProcessRunner.Signal(seedd.Pid, 9);
             await stop.CancelAsync();
             await load;
         }
 
         output.WriteLine($"{acknowledged.Count} acknowledged seeds survived 20 kill -9s");
-        Assert.True(acknowledged.Count > 200, $"only {acknowledged.Count} seeds were acknowledged under load");
+        Assert.True(acknowledged.Count >= 300, $"only {acknowledged.Count} seeds were acknowledged under load");
     }
 
     [Fact]
