@@ -31,17 +31,21 @@ public sealed class StartupTests
         taken.Start();
         var port = ((IPEndPoint)taken.LocalEndpoint).Port;
 
-        // A new database: nothing may appear in its folder.
-        var (code, _) = await SeeddProcess.RunToExitAsync("--listen", $"127.0.0.1:{port}", "--db", folder.File("new.db"));
+        // A new database: nothing may appear in its folder, and the store is not even opened (the
+        // listeners are checked first; deleting what an open created is only the fallback for a
+        // port taken between that check and the bind).
+        var (code, output) = await SeeddProcess.RunToExitAsync("--listen", $"127.0.0.1:{port}", "--db", folder.File("new.db"));
         Assert.Equal(ExitCodes.ListenFailed, code);
         Assert.Empty(Directory.EnumerateFileSystemEntries(folder.Path));
+        Assert.DoesNotContain("Opened seed database", output, StringComparison.Ordinal);
 
         // An existing database (written and closed by seedd): every file byte for byte as it was.
         var db = folder.File("seeds.db");
         await WriteDatabaseAsync(db);
         var before = DirectorySnapshot.Take(folder.Path);
-        (code, _) = await SeeddProcess.RunToExitAsync("--listen", $"127.0.0.1:{port}", "--db", db);
+        (code, output) = await SeeddProcess.RunToExitAsync("--listen", $"127.0.0.1:{port}", "--db", db);
         Assert.Equal(ExitCodes.ListenFailed, code);
+        Assert.DoesNotContain("Opened seed database", output, StringComparison.Ordinal);
         before.AssertUnchanged(folder.Path, "a start refused for a taken port");
     }
 
