@@ -114,7 +114,7 @@ public static class DoctorCommand
     /// <summary>TorchSharp is checked where it is meant to run: with --torch, or when seedctl was built with libtorch.</summary>
     private static Check TorchCheck(bool asked)
     {
-        var bundled = File.Exists(Path.Combine(AppContext.BaseDirectory, "libtorch.so")) || Directory.EnumerateFiles(AppContext.BaseDirectory, "libtorch.so", SearchOption.AllDirectories).Any();
+        var bundled = Directory.EnumerateFiles(AppContext.BaseDirectory, "libtorch.so", SearchOption.AllDirectories).Any();
         if (!asked && !bundled)
         {
             return new Check("TorchSharp loads", Skipped, "not checked here (no libtorch next to seedctl); on a training node: seedctl doctor --torch, with seedctl built -p:SeedctlWithLibtorch=true");

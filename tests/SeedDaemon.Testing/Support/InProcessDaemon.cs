@@ -32,7 +32,8 @@ public class InProcessDaemon : IAsyncLifetime
         {
             ["Seedd:Listen"] = "127.0.0.1:0",
             ["Seedd:Database"] = DatabasePath,
-            ["Seedd:MaxBatchKeys"] = "1000",
+            // Above LiteDB's 1,024 events a ledger document, so one request can span documents.
+            ["Seedd:MaxBatchKeys"] = "2500",
             ["Logging:LogLevel:Default"] = "Warning",
         };
         await ConfigureAsync(settings, _folder);

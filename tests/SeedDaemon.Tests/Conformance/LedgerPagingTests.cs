@@ -3,7 +3,7 @@ using SeedDaemon.V1;
 namespace SeedDaemon.Tests.Conformance;
 
 /// <summary>
-/// A request's events are stored together (up to 256 to a document): listings, paging, filters and
+/// A request's events are stored together (up to 1,024 to a document): listings, paging, filters and
 /// verification see one event per key, in chain order, however the documents are cut.
 /// </summary>
 public abstract class LedgerPagingTests<TDaemon>(TDaemon daemon) : IClassFixture<TDaemon>
@@ -15,13 +15,14 @@ public abstract class LedgerPagingTests<TDaemon>(TDaemon daemon) : IClassFixture
         const string id = "ledger/paging";
         await daemon.Seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = id, Root = "5" });
 
-        // What was asked, in order: one key, 600 keys (repeats included), one key, 257 keys.
+        // What was asked, in order: one key, 2,100 keys (repeats included: three documents), one key,
+        // 1,025 keys (two documents).
         var asked = new List<(uint Worker, string Library)> { (9, "torch") };
         await daemon.Seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = id, Worker = 9, Library = "torch" });
-        asked.AddRange(await Batch(Enumerable.Range(0, 600).Select(i => ((uint)(i % 450), i % 2 == 0 ? "numpy" : "python"))));
+        asked.AddRange(await Batch(Enumerable.Range(0, 2100).Select(i => ((uint)(i % 1600), i % 2 == 0 ? "numpy" : "python"))));
         asked.Add((9, "torch"));
         await daemon.Seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = id, Worker = 9, Library = "torch" });
-        asked.AddRange(await Batch(Enumerable.Range(1000, 257).Select(i => ((uint)i, "torch"))));
+        asked.AddRange(await Batch(Enumerable.Range(5000, 1025).Select(i => ((uint)i, "torch"))));
 
         var events = await daemon.Audit.EventsAsync(id, pageSize: 97);
 

@@ -143,7 +143,7 @@ public abstract class SeedIssuanceTests<TDaemon>(TDaemon daemon) : IClassFixture
     {
         var id = await NewExperiment("issue/oversized");
         var batch = new BatchGetSeedsRequest();
-        for (uint w = 0; w < 1001; w++)
+        for (uint w = 0; w < 2501; w++)
         {
             batch.Requests.Add(new GetSeedRequest { ExperimentId = id, Worker = w, Library = "torch" });
         }

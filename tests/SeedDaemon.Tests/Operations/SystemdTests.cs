@@ -68,10 +68,7 @@ public sealed partial class SystemdTests
                 }
             }
 
-            for (var i = 0; i < 200 && Pings().Count < 6; i++)
-            {
-                await Task.Delay(100);
-            }
+            await Poll.UntilAsync(() => Pings().Count >= 6, TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(100));
 
             var pings = Pings();
             Assert.True(pings.Count >= 6, "expected repeated watchdog pings: " + string.Join(" | ", received));
@@ -148,20 +145,16 @@ public sealed partial class SystemdTests
 
     private static async Task WaitFor(List<string> received, string message)
     {
-        for (var i = 0; i < 100; i++)
+        bool Arrived()
         {
             lock (received)
             {
-                if (received.Contains(message))
-                {
-                    return;
-                }
+                return received.Contains(message);
             }
-
-            await Task.Delay(100);
         }
 
-        Assert.Fail($"{message} never arrived; got: {string.Join(" | ", received)}");
+        await Poll.UntilAsync(Arrived, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(100));
+        Assert.True(Arrived(), $"{message} never arrived; got: {string.Join(" | ", received)}");
     }
 
     [GeneratedRegex(@"Overall exposure level for \S+: ([0-9.]+)")]

@@ -37,10 +37,7 @@ public sealed class CrashTests(ITestOutputHelper output)
             using var stop = new CancellationTokenSource();
             var before = acknowledged.Count;
             var load = new LoadGenerator(experiment, acknowledged).RunAsync(seedd.Address, 64, stop.Token);
-            for (var waited = 0; waited < 600 && acknowledged.Count < before + 15; waited++)
-            {
-                await Task.Delay(50);
-            }
+            await Poll.UntilAsync(() => acknowledged.Count >= before + 15, TimeSpan.FromSeconds(30));
 
             await Task.Delay(random.Next(0, 300));
             ProcessRunner.Signal(seedd.Pid, 9);
@@ -106,10 +103,7 @@ public sealed class CrashTests(ITestOutputHelper output)
             await new SeedService.SeedServiceClient(channel).CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = experiment, Root = "8" });
             using var stop = new CancellationTokenSource();
             var load = new LoadGenerator(experiment, acknowledged).RunAsync(seedd.Address, 16, stop.Token);
-            for (var i = 0; i < 600 && acknowledged.Count < 100; i++)
-            {
-                await Task.Delay(50);
-            }
+            await Poll.UntilAsync(() => acknowledged.Count >= 100, TimeSpan.FromSeconds(30));
 
             var before = new ConcurrentDictionary<uint, IssuedSeed>(acknowledged);
             Assert.True(before.Count >= 100, $"only {before.Count} seeds were acknowledged before the backup");

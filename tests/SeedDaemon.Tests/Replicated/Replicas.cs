@@ -82,12 +82,7 @@ internal sealed class ReplicatedLoad(string experimentId)
     /// <summary>Waits until at least <paramref name="answers"/> answers were acknowledged, or the time is up; returns the count then.</summary>
     public async Task<int> WaitForAsync(int answers, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (Count < answers && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-        }
-
+        await Poll.UntilAsync(() => Count >= answers, timeout);
         return Count;
     }
 }

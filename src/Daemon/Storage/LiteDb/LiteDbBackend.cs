@@ -59,7 +59,7 @@ public sealed class LiteDbBackend : IStoreBackend
         {
             var state = _state;
             return new StoreStatistics(
-                (_medium.FileExists(Location) ? _medium.FileLength(Location) : 0) + (_medium.FileExists(_logPath) ? _medium.FileLength(_logPath) : 0),
+                FileBytes(Location) + LogBytes,
                 state.ExperimentCount,
                 new Dictionary<string, double> { ["seedd_issued_keys"] = state.KeyCount, ["seedd_ledger_events_since_checkpoint"] = state.TailEvents });
         }
@@ -191,7 +191,9 @@ public sealed class LiteDbBackend : IStoreBackend
         }
     }
 
-    private long LogBytes => _medium.FileExists(_logPath) ? _medium.FileLength(_logPath) : 0;
+    private long LogBytes => FileBytes(_logPath);
+
+    private long FileBytes(string path) => _medium.FileExists(path) ? _medium.FileLength(path) : 0;
 
     /// <summary>LiteDB's own checkpoint: its log copied into the data file, the data file fsynced, the log emptied.</summary>
     private void CheckpointLog(LiteSession session)

@@ -1,0 +1,15 @@
+namespace SeedDaemon.Testing;
+
+/// <summary>Waiting for something counted or observed, not for a fixed time: the suite's assemblies share the machine's cores.</summary>
+public static class Poll
+{
+    /// <summary>Checks <paramref name="done"/> every <paramref name="interval"/> (50 ms) until it holds or <paramref name="timeout"/> passes; the caller asserts what it waited for.</summary>
+    public static async Task UntilAsync(Func<bool> done, TimeSpan timeout, TimeSpan? interval = null)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!done() && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(interval ?? TimeSpan.FromMilliseconds(50));
+        }
+    }
+}
