@@ -64,6 +64,7 @@ public sealed class Metrics : IRecordingObserver
 
     private static readonly Dictionary<string, string> GaugeHelp = new(StringComparer.Ordinal)
     {
+        ["seedd_commits_awaiting_fsync"] = "Group commits the embedded store wrote to its log and has not yet fsynced (normally 0-2; it grows while the disk's fsync hangs).",
         ["seedd_issued_keys"] = "Issued keys held in memory by the embedded store.",
         ["seedd_ledger_events_since_checkpoint"] = "Ledger events the embedded store would replay at the next open.",
         ["seedd_store_connections_in_use"] = "PostgreSQL connections this replica holds (or is opening) for a commit or a read.",

@@ -19,11 +19,13 @@ public enum PowerCut
 /// </summary>
 public sealed class SimulatedDisk : IStorageMedium
 {
+    private const int Eio = 5;
     private const int Enospc = 28;
 
     private readonly Lock _gate = new();
     private readonly Dictionary<string, SimulatedFile> _files = new(StringComparer.Ordinal);
     private readonly HashSet<string> _directories = new(StringComparer.Ordinal);
+    private int _flushesWaiting;
 
     /// <summary>Most bytes all files together may hold; null for no limit.</summary>
     public long? Capacity { get; set; }
@@ -32,6 +34,12 @@ public sealed class SimulatedDisk : IStorageMedium
 
     /// <summary>Flushes wait while this is reset: a disk whose fsync hangs (a slow commit).</summary>
     public ManualResetEventSlim FlushGate { get; } = new(initialState: true);
+
+    /// <summary>The next flush to pass <see cref="FlushGate"/> fails with an I/O error (EIO), as a dying disk's fsync would.</summary>
+    public bool FailNextFlush { get; set; }
+
+    /// <summary>How many flushes wait at <see cref="FlushGate"/> now.</summary>
+    public int FlushesWaiting => Volatile.Read(ref _flushesWaiting);
 
     public long UsedBytes
     {
@@ -261,10 +269,20 @@ public sealed class SimulatedDisk : IStorageMedium
 
         public override void Flush()
         {
+            // Like a file's: closed, it cannot be flushed; closed while a flush runs, that flush goes on.
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            Interlocked.Increment(ref disk._flushesWaiting);
             disk.FlushGate.Wait();
+            Interlocked.Decrement(ref disk._flushesWaiting);
             lock (disk._gate)
             {
                 disk.ThrowIfOff();
+                if (disk.FailNextFlush)
+                {
+                    disk.FailNextFlush = false;
+                    throw new IOException("Input/output error", Eio);
+                }
+
                 file.Durable = file.Current.ToArray();
                 file.Pending.Clear();
             }

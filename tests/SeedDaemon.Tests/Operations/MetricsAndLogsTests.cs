@@ -48,6 +48,7 @@ public sealed class MetricsAndLogsTests
         Assert.True(samples["seedd_store_write_seconds_sum"] >= samples["seedd_group_commit_flush_seconds_sum"] * 0.5);
         Assert.True(samples["seedd_database_bytes"] >= 8192);
         Assert.Equal(1, samples["seedd_experiments"]);
+        Assert.Equal(0, samples["seedd_commits_awaiting_fsync"]);
     }
 
     [Fact]

@@ -43,7 +43,7 @@ public sealed class LiteDbBackend : IStoreBackend
         Created = created;
         _logger = logger;
         _checkpoints = checkpoints;
-        _sync = new SyncPipeline(FailPending);
+        _sync = new SyncPipeline(Abandon);
     }
 
     public string Location { get; }
@@ -61,7 +61,12 @@ public sealed class LiteDbBackend : IStoreBackend
             return new StoreStatistics(
                 FileBytes(Location) + LogBytes,
                 state.ExperimentCount,
-                new Dictionary<string, double> { ["seedd_issued_keys"] = state.KeyCount, ["seedd_ledger_events_since_checkpoint"] = state.TailEvents });
+                new Dictionary<string, double>
+                {
+                    ["seedd_issued_keys"] = state.KeyCount,
+                    ["seedd_ledger_events_since_checkpoint"] = state.TailEvents,
+                    ["seedd_commits_awaiting_fsync"] = _sync.PendingCount,
+                });
         }
     }
 
@@ -427,16 +432,6 @@ public sealed class LiteDbBackend : IStoreBackend
         return true;
     });
 
-    /// <summary>A failed fsync or write: every batch not yet durable fails; an I/O error drops the session (the file, reopened, is the truth).</summary>
-    private void FailPending(LiteSession session, Exception error)
-    {
-        _sync.FailAll(error);
-        if (error is IOException or LiteException or ObjectDisposedException)
-        {
-            Abandon(session, error);
-        }
-    }
-
     private T Guard<T>(LiteSession session, Func<T> run)
     {
         try
@@ -447,7 +442,7 @@ public sealed class LiteDbBackend : IStoreBackend
         {
             if (error is IOException or LiteException or ObjectDisposedException)
             {
-                FailPending(session, error);
+                Abandon(session, error);
             }
             else if (error is not SeedDaemonException)
             {
@@ -499,21 +494,29 @@ public sealed class LiteDbBackend : IStoreBackend
         }
     }
 
+    /// <summary>
+    /// Drops a session after a failed write or fsync: its batches not yet durable fail (they may or may
+    /// not be in the file, which, reopened on the next write, is the truth) and it writes nothing more.
+    /// </summary>
     private void Abandon(LiteSession session, Exception cause)
     {
+        bool current;
         lock (_sessionGate)
         {
-            if (!ReferenceEquals(_session, session))
+            current = ReferenceEquals(_session, session);
+            if (current)
             {
-                return;
+                _session = null;
+                _downBecause = cause;
             }
-
-            _session = null;
-            _downBecause = cause;
         }
 
-        session.Abandon();
-        StoreLog.SessionAbandoned(_logger, Location, cause);
+        _sync.FailAll(session, cause);
+        if (current)
+        {
+            session.Abandon();
+            StoreLog.SessionAbandoned(_logger, Location, cause);
+        }
     }
 
     private Exception Down() => _downBecause is { } cause

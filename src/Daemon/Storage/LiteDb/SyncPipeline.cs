@@ -7,8 +7,10 @@ namespace SeedDaemon.Daemon.Storage.LiteDb;
 /// that makes them durable. One thread takes every batch committed so far, fsyncs the log once for
 /// all of them, applies them to the in-memory state in order and answers them; meanwhile the
 /// group-commit thread may commit one more batch behind them (planned against these, see
-/// <see cref="Snapshot"/>), no more (<see cref="WaitForRoom"/>). A failed fsync fails every batch not
-/// yet durable and hands the error to the backend, which drops the session.
+/// <see cref="Snapshot"/>), no more (<see cref="WaitForRoom"/>). A failed fsync hands the error to
+/// the backend, which drops the session and fails its batches not yet durable (<see cref="FailAll"/>).
+/// The writer may fail them too, while an fsync runs: the fsync thread then answers nothing it no
+/// longer holds, and never touches another session's batches.
 /// </summary>
 internal sealed class SyncPipeline : IDisposable
 {
@@ -21,7 +23,7 @@ internal sealed class SyncPipeline : IDisposable
     private int _syncing;
     private volatile bool _closing;
 
-    /// <param name="flushFailed">Told of a failed fsync (after <see cref="FailAll"/>), to drop the session.</param>
+    /// <param name="flushFailed">Told of a failed fsync, to drop the session (which fails its batches).</param>
     public SyncPipeline(Action<LiteSession, Exception> flushFailed)
     {
         _flushFailed = flushFailed;
@@ -29,16 +31,19 @@ internal sealed class SyncPipeline : IDisposable
         _thread.Start();
     }
 
-    public bool HasPending
+    /// <summary>Batches committed to the log and not yet durable (normally 0–2; more only while an fsync hangs).</summary>
+    public int PendingCount
     {
         get
         {
             lock (_gate)
             {
-                return _pending.Count > 0;
+                return _pending.Count;
             }
         }
     }
+
+    public bool HasPending => PendingCount > 0;
 
     /// <summary>The batches committed but not yet durable, oldest first.</summary>
     public List<Pending> Snapshot()
@@ -103,14 +108,14 @@ internal sealed class SyncPipeline : IDisposable
         }
     }
 
-    /// <summary>Fails every batch not yet durable with <paramref name="error"/> (translated to a status).</summary>
-    public void FailAll(Exception error)
+    /// <summary>Fails every batch of <paramref name="session"/> not yet durable with <paramref name="error"/> (translated to a status).</summary>
+    public void FailAll(LiteSession session, Exception error)
     {
         List<Pending> failed;
         lock (_gate)
         {
-            failed = [.. _pending];
-            _pending.Clear();
+            failed = _pending.FindAll(p => ReferenceEquals(p.Session, session));
+            _pending.RemoveAll(p => ReferenceEquals(p.Session, session));
             _syncing = 0;
         }
 
@@ -151,7 +156,8 @@ internal sealed class SyncPipeline : IDisposable
             List<Pending> batches;
             lock (_gate)
             {
-                batches = [.. _pending];
+                // One fsync makes one session's batches durable; a newer session's wait for the next.
+                batches = _pending.Count == 0 ? [] : _pending.TakeWhile(p => ReferenceEquals(p.Session, _pending[0].Session)).ToList();
                 _syncing = batches.Count;
             }
 
@@ -183,11 +189,13 @@ internal sealed class SyncPipeline : IDisposable
                 continue;
             }
 
+            // Durable now, so the state may show them even where the writer failed them meanwhile (their
+            // session is dropped and that state with it); only those still pending are dropped from the list.
             batches[0].State.ApplyDurable(batches.Select(b => b.Batch).ToList(), () =>
             {
                 lock (_gate)
                 {
-                    _pending.RemoveRange(0, batches.Count);
+                    _pending.RemoveAll(p => batches.Exists(b => ReferenceEquals(b, p)));
                     _syncing = 0;
                 }
             });
