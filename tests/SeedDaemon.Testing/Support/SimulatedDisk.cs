@@ -38,6 +38,12 @@ public sealed class SimulatedDisk : IStorageMedium
     /// <summary>The next flush to pass <see cref="FlushGate"/> fails with an I/O error (EIO), as a dying disk's fsync would.</summary>
     public bool FailNextFlush { get; set; }
 
+    /// <summary>Writes (and truncations) so far, over every file.</summary>
+    public int Writes { get; private set; }
+
+    /// <summary>The power goes off just before the write with this number (<see cref="Writes"/> + 1 is the next); null never.</summary>
+    public int? PowerOffAtWrite { get; set; }
+
     /// <summary>How many flushes wait at <see cref="FlushGate"/> now.</summary>
     public int FlushesWaiting => Volatile.Read(ref _flushesWaiting);
 
@@ -130,6 +136,19 @@ public sealed class SimulatedDisk : IStorageMedium
         }
     }
 
+    /// <summary>A disk holding these files, durable (a database copied from a real disk).</summary>
+    public static SimulatedDisk Holding(IReadOnlyDictionary<string, byte[]> files)
+    {
+        var disk = new SimulatedDisk();
+        foreach (var (path, bytes) in files)
+        {
+            disk.CreateDirectory(Path.GetDirectoryName(path)!);
+            disk._files[path] = new SimulatedFile([.. bytes]);
+        }
+
+        return disk;
+    }
+
     /// <summary>Cuts the power: this disk fails from now on; the returned disk holds what survived.</summary>
     public SimulatedDisk CutPower(PowerCut mode, Random random)
     {
@@ -208,6 +227,17 @@ public sealed class SimulatedDisk : IStorageMedium
         {
             throw new IOException("Input/output error: the simulated power is off.");
         }
+    }
+
+    /// <summary>Counts a write; at <see cref="PowerOffAtWrite"/> the power goes off instead.</summary>
+    private void CountWrite()
+    {
+        if (++Writes == PowerOffAtWrite)
+        {
+            PoweredOff = true;
+        }
+
+        ThrowIfOff();
     }
 
     private void CheckSpace(SimulatedFile file, long newLength)
@@ -311,7 +341,7 @@ public sealed class SimulatedDisk : IStorageMedium
         {
             lock (disk._gate)
             {
-                disk.ThrowIfOff();
+                disk.CountWrite();
                 disk.CheckSpace(file, value);
                 file.Current.SetLength(value);
                 file.Pending.Add((0, null, value));
@@ -322,7 +352,7 @@ public sealed class SimulatedDisk : IStorageMedium
         {
             lock (disk._gate)
             {
-                disk.ThrowIfOff();
+                disk.CountWrite();
                 disk.CheckSpace(file, Math.Max(file.Current.Length, _position + count));
                 file.Current.Position = _position;
                 file.Current.Write(buffer, offset, count);

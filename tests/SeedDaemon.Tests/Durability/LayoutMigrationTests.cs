@@ -1,3 +1,4 @@
+using SeedDaemon.Daemon.Recording;
 using SeedDaemon.V1;
 using Xunit.Abstractions;
 
@@ -7,9 +8,10 @@ namespace SeedDaemon.Tests.Durability;
 /// A database written by seedd 1.0 (layout 2), built from this repository's history and run as a
 /// real process, is migrated to layout 3 when this seedd opens it: the same issued seeds with the
 /// same first issue and counts, the same ledger with the same chain head, frozen experiments still
-/// frozen, and new issues continuing the chain.
+/// frozen, and new issues continuing the chain. The power may go off at any write of the migration:
+/// the next open finishes it with nothing lost.
 /// </summary>
-public sealed class LayoutMigrationTests(ITestOutputHelper output)
+public sealed class LayoutMigrationTests(LayoutMigrationTests.Seedd10Database legacy, ITestOutputHelper output) : IClassFixture<LayoutMigrationTests.Seedd10Database>
 {
     /// <summary>The last commit of seedd 1.0, whose embedded store writes layout 2.</summary>
     private const string Seedd10 = "ac6e5424bcae6860bcdab98f69feef833d2d0fb9";
@@ -20,32 +22,8 @@ public sealed class LayoutMigrationTests(ITestOutputHelper output)
     public async Task A_layout_2_database_from_seedd_1_0_is_migrated_at_open_with_every_record_and_hash()
     {
         using var folder = new TempFolder();
-        var legacy = await BuildSeedd10Async(folder.File("seedd-1.0"));
-        var db = folder.File("seeds.db");
-
-        Dictionary<string, Contents> before;
-        await using (var old = await SeeddProcess.StartDllAsync(legacy, new Dictionary<string, string?>(), "--listen", "127.0.0.1:0", "--db", db))
-        {
-            Assert.Contains("seedd 1.0", old.Output, StringComparison.Ordinal);
-            using var channel = TestChannels.Create(old.Address);
-            var seeds = new SeedService.SeedServiceClient(channel);
-            for (var e = 0; e < Experiments.Length; e++)
-            {
-                await seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = Experiments[e], Root = (1000 + e).ToString(System.Globalization.CultureInfo.InvariantCulture), Labels = { ["team"] = "legacy" } });
-                var batch = new BatchGetSeedsRequest();
-                batch.Requests.AddRange(Enumerable.Range(0, 300).Select(w => new GetSeedRequest { ExperimentId = Experiments[e], Worker = (uint)w, Library = w % 3 == 0 ? "numpy" : "torch", Stream = w % 5 == 0 ? "dataloader" : "" }));
-                await seeds.BatchGetSeedsAsync(batch);
-                for (uint worker = 0; worker < 20; worker++)
-                {
-                    await seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = Experiments[e], Worker = worker, Library = "python" });
-                    await seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = Experiments[e], Worker = worker, Library = "python" });
-                }
-            }
-
-            await seeds.FreezeExperimentAsync(new FreezeExperimentRequest { ExperimentId = "legacy/frozen" });
-            before = await ReadAllAsync(channel);
-            Assert.Equal(0, await old.StopAsync());
-        }
+        var db = legacy.CopyTo(folder.Path);
+        var before = legacy.Before;
 
         await using var migrated = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db);
         output.WriteLine(migrated.Output);
@@ -71,6 +49,83 @@ public sealed class LayoutMigrationTests(ITestOutputHelper output)
         var ledger = await new AuditService.AuditServiceClient(after).VerifyLedgerAsync(new VerifyLedgerRequest { ExperimentId = "legacy/a" });
         Assert.True(ledger.Ok, ledger.Reason);
         Assert.Equal(before["legacy/a"].Ledger.EventsChecked + 2, ledger.EventsChecked);
+    }
+
+    [Fact]
+    public async Task A_power_cut_at_any_write_of_the_migration_loses_nothing_and_the_next_open_finishes_it()
+    {
+        const string path = "/sim/legacy/seeds.db";
+        var files = legacy.Files.ToDictionary(f => "/sim/legacy/" + f.Key, f => f.Value, StringComparer.Ordinal);
+
+        // The migration run whole, as the reference: the same chain heads as seedd 1.0 answered.
+        var whole = SimulatedDisk.Holding(files);
+        string reference;
+        int writes;
+        using (var store = EmbeddedStore.Open(path, whole))
+        {
+            writes = whole.Writes;
+            reference = await ContentsOfAsync(store);
+            foreach (var id in Experiments)
+            {
+                var head = await store.GetChainHeadAsync(id, default);
+                Assert.Equal((legacy.Before[id].Ledger.ChainHead.Sequence, legacy.Before[id].Ledger.ChainHead.Hash), (head.Sequence, head.Hash));
+                Assert.Equal(320, (await store.ListSeedsAsync(id, null, 1000, default)).Count);
+            }
+        }
+
+        Assert.True(writes > 10, $"the migration wrote only {writes} times");
+        var seed = int.TryParse(Environment.GetEnvironmentVariable("SEEDD_TEST_RANDOM_SEED"), out var given) ? given : Environment.TickCount;
+        var random = new Random(seed);
+        output.WriteLine($"the migration writes {writes} times; random seed {seed}");
+        // Every write (the migration rewrites, drops the old collection, sets the layout, and copies
+        // LiteDB's log into the data file), each with nothing unflushed kept and with a torn prefix kept.
+        var cuts = Enumerable.Range(1, writes).SelectMany(n => new[] { (n, PowerCut.DiscardUnflushed), (n, PowerCut.KeepPrefix) }).ToList();
+        var failures = new List<string>();
+        foreach (var (cut, mode) in cuts)
+        {
+            var disk = SimulatedDisk.Holding(files);
+            disk.PowerOffAtWrite = cut;
+            Assert.ThrowsAny<Exception>(() => EmbeddedStore.Open(path, disk).Dispose());
+            var survivor = disk.CutPower(mode, random);
+            var when = $"power cut at write {cut} of {writes} ({mode}, random seed {seed})";
+            SeedStore reopened;
+            try
+            {
+                reopened = EmbeddedStore.Open(path, survivor);
+            }
+            catch (StoreOpenException error)
+            {
+                failures.Add($"{when}: {error.Message}");
+                continue;
+            }
+
+            using (reopened)
+            {
+                if (reference != await ContentsOfAsync(reopened))
+                {
+                    failures.Add($"{when}: the reopened database differs from the migrated one");
+                }
+            }
+        }
+
+        Assert.True(failures.Count == 0, string.Join('\n', failures));
+
+        output.WriteLine($"{cuts.Count} power cuts during the migration, each reopened whole");
+    }
+
+    /// <summary>Every experiment, issued key and ledger event (with its hashes) the store answers, as text.</summary>
+    private static async Task<string> ContentsOfAsync(SeedStore store)
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (var experiment in await store.ListExperimentsAsync(null, 100, default))
+        {
+            text.AppendLine($"{experiment.Id} {experiment.Root} {experiment.Frozen} {experiment.CreateTime:O} {string.Join(',', experiment.Labels.OrderBy(l => l.Key))}");
+            text.AppendJoin('\n', await store.ListSeedsAsync(experiment.Id, null, 100_000, default)).AppendLine();
+            text.AppendJoin('\n', (await store.ListEventsAsync(experiment.Id, 0, 100_000, default)).Select(e => $"{e.Entry with { ClientLabels = new Dictionary<string, string>() }} {string.Join(',', e.Entry.ClientLabels)} {e.PreviousHash} {e.Hash}")).AppendLine();
+            text.AppendLine((await store.GetChainHeadAsync(experiment.Id, default)).ToString());
+        }
+
+        return text.ToString();
     }
 
     /// <summary>Builds seedd 1.0's daemon from the repository's history (about 20 s); returns its seedd.dll.</summary>
@@ -99,5 +154,70 @@ public sealed class LayoutMigrationTests(ITestOutputHelper output)
         return result;
     }
 
-    private sealed record Contents(List<IssuedSeed> Seeds, List<LedgerEvent> Events, VerifyLedgerResponse Ledger);
+    public sealed record Contents(List<IssuedSeed> Seeds, List<LedgerEvent> Events, VerifyLedgerResponse Ledger);
+
+    /// <summary>
+    /// A layout-2 database written once per test class by seedd 1.0 (built from history, run as a real
+    /// process): experiments with batches, repeats and a frozen one; what it answered; its files.
+    /// </summary>
+    public sealed class Seedd10Database : IAsyncLifetime
+    {
+        private readonly TempFolder _folder = new();
+
+        /// <summary>What seedd 1.0 answered for each experiment before it stopped.</summary>
+        public Dictionary<string, Contents> Before { get; private set; } = [];
+
+        /// <summary>The database's files (name, bytes) as seedd 1.0 left them.</summary>
+        public Dictionary<string, byte[]> Files { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Writes the files into <paramref name="folder"/>; returns the database's path there.</summary>
+        public string CopyTo(string folder)
+        {
+            foreach (var (name, bytes) in Files)
+            {
+                File.WriteAllBytes(Path.Combine(folder, name), bytes);
+            }
+
+            return Path.Combine(folder, "seeds.db");
+        }
+
+        public async Task InitializeAsync()
+        {
+            var built = await BuildSeedd10Async(_folder.File("seedd-1.0"));
+            var data = Directory.CreateDirectory(_folder.File("data")).FullName;
+            await using (var old = await SeeddProcess.StartDllAsync(built, new Dictionary<string, string?>(), "--listen", "127.0.0.1:0", "--db", Path.Combine(data, "seeds.db")))
+            {
+                Assert.Contains("seedd 1.0", old.Output, StringComparison.Ordinal);
+                using var channel = TestChannels.Create(old.Address);
+                var seeds = new SeedService.SeedServiceClient(channel);
+                for (var e = 0; e < Experiments.Length; e++)
+                {
+                    await seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = Experiments[e], Root = (1000 + e).ToString(System.Globalization.CultureInfo.InvariantCulture), Labels = { ["team"] = "legacy" } });
+                    var batch = new BatchGetSeedsRequest();
+                    batch.Requests.AddRange(Enumerable.Range(0, 300).Select(w => new GetSeedRequest { ExperimentId = Experiments[e], Worker = (uint)w, Library = w % 3 == 0 ? "numpy" : "torch", Stream = w % 5 == 0 ? "dataloader" : "" }));
+                    await seeds.BatchGetSeedsAsync(batch);
+                    for (uint worker = 0; worker < 20; worker++)
+                    {
+                        await seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = Experiments[e], Worker = worker, Library = "python" });
+                        await seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = Experiments[e], Worker = worker, Library = "python" });
+                    }
+                }
+
+                await seeds.FreezeExperimentAsync(new FreezeExperimentRequest { ExperimentId = "legacy/frozen" });
+                Before = await ReadAllAsync(channel);
+                Assert.Equal(0, await old.StopAsync());
+            }
+
+            foreach (var file in Directory.GetFiles(data))
+            {
+                Files[Path.GetFileName(file)] = await File.ReadAllBytesAsync(file);
+            }
+        }
+
+        public Task DisposeAsync()
+        {
+            _folder.Dispose();
+            return Task.CompletedTask;
+        }
+    }
 }

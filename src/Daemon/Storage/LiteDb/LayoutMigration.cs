@@ -31,7 +31,7 @@ internal static class LayoutMigration
         }
 
         database.UserVersion = LiteSession.Layout;
-        database.Checkpoint();
+        session.Checkpoint();
     }
 
     /// <summary>The documents, in one transaction.</summary>

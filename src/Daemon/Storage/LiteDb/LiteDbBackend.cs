@@ -208,7 +208,7 @@ public sealed class LiteDbBackend : IStoreBackend
         {
             Guard(session, () =>
             {
-                session.Database.Checkpoint();
+                session.Checkpoint();
                 return true;
             });
         }
@@ -238,7 +238,7 @@ public sealed class LiteDbBackend : IStoreBackend
         session = Acquire();
         return Guard(session, () =>
         {
-            session.Database.Checkpoint();
+            session.Checkpoint();
             var temporary = target + ".partial";
             long bytes;
             using (var copy = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))

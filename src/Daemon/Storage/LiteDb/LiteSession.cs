@@ -136,6 +136,18 @@ internal sealed class LiteSession : IDisposable
     public void Flush() => Log.Flush();
 
     /// <summary>
+    /// LiteDB's checkpoint: its log copied into the data file, the data file fsynced, the log emptied.
+    /// LiteDB's commits do not fsync the log, and its checkpoint writes the data file in place, so the
+    /// log is made durable first: a power cut during the copy then leaves a whole log to replay over a
+    /// torn data file, never a torn log over a data file already changed.
+    /// </summary>
+    public void Checkpoint()
+    {
+        Flush();
+        Database.Checkpoint();
+    }
+
+    /// <summary>
     /// Drops a session that failed or was refused, writing nothing more: the streams close first, so
     /// whatever LiteDB still tries to write on its way out goes nowhere; and its failed transactions
     /// cannot crash the process later from the finalizer thread.
@@ -180,6 +192,9 @@ internal sealed class LiteSession : IDisposable
         if (Database.UserVersion == LayoutMigration.FromLayout && Database.GetCollectionNames().Any())
         {
             migrating(Database.UserVersion);
+
+            // Not inside the migration's commit, where LiteDB would checkpoint a log it has not fsynced.
+            Database.CheckpointSize = 0;
             LayoutMigration.Run(this);
             return;
         }
@@ -193,6 +208,6 @@ internal sealed class LiteSession : IDisposable
         Database.UserVersion = Layout;
 
         // Into the data file (fsynced at checkpoints) now: a crash must never leave data without its layout number.
-        Database.Checkpoint();
+        Checkpoint();
     }
 }

@@ -7,10 +7,12 @@ namespace SeedDaemon.Daemon.Storage.LiteDb;
 internal static class OpenChecks
 {
     /// <summary>
-    /// Refuses what LiteDB would otherwise "repair" by changing it: a data file that is not a whole
-    /// number of pages (LiteDB crops it), or an empty or missing data file next to a non-empty log
-    /// (LiteDB would start a fresh database). A torn tail is normal for the log after a crash,
-    /// never for the data file.
+    /// Refuses what LiteDB would otherwise misread: a data file that is not a whole number of pages
+    /// with no log beside it (LiteDB reads only its whole pages), or an empty or missing data file next
+    /// to a non-empty log (LiteDB would start a fresh database). A torn tail is normal for the log
+    /// after a crash; for the data file only when the crash cut a checkpoint short, and then every
+    /// page the checkpoint was writing is still in the log (fsynced before each checkpoint, see
+    /// <see cref="LiteSession.Checkpoint"/>), which LiteDB reads over the data file.
     /// </summary>
     public static void BeforeOpen(IStorageMedium medium, string path, string logPath)
     {
@@ -31,7 +33,7 @@ internal static class OpenChecks
         }
 
         var length = medium.FileLength(path);
-        if (length % LiteDbBackend.PageSize != 0)
+        if (length % LiteDbBackend.PageSize != 0 && !logHasData)
         {
             throw new StoreOpenException(path, $"the file is {length} bytes, not a whole number of {LiteDbBackend.PageSize}-byte pages: it is damaged or not a LiteDB database. It was left untouched; restore it from a backup.");
         }
