@@ -213,6 +213,15 @@ public sealed class SimulatedDisk : IStorageMedium
         }
     }
 
+    /// <summary>Every file's current bytes (for <see cref="Holding"/>: a copy of this disk).</summary>
+    public Dictionary<string, byte[]> Files()
+    {
+        lock (_gate)
+        {
+            return _files.ToDictionary(f => f.Key, f => f.Value.Current.ToArray(), StringComparer.Ordinal);
+        }
+    }
+
     public byte[] ReadAll(string path)
     {
         lock (_gate)
