@@ -118,7 +118,7 @@ public sealed class LiteDbBackend : IStoreBackend
         // still waiting for their fsync, with the fsync thread held off from applying meanwhile.
         var (prepared, before, experiments) = state.Planning(() =>
         {
-            var pending = _sync.Snapshot();
+            var pending = _sync.Snapshot(session);
             var view = new OverlayState(state, pending.Select(p => p.Batch).ToList());
             var planned = BatchPlanner.Plan(operations, view, () => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
             return (planned, pending.LastOrDefault()?.Durable.Task, ExperimentDocuments(state, planned));

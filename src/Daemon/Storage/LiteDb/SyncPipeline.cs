@@ -45,12 +45,16 @@ internal sealed class SyncPipeline : IDisposable
 
     public bool HasPending => PendingCount > 0;
 
-    /// <summary>The batches committed but not yet durable, oldest first.</summary>
-    public List<Pending> Snapshot()
+    /// <summary>
+    /// The batches of <paramref name="session"/> committed but not yet durable, oldest first. Those of
+    /// a dropped session are not counted: each is either in the file the new session loaded its state
+    /// from, or fails.
+    /// </summary>
+    public List<Pending> Snapshot(LiteSession session)
     {
         lock (_gate)
         {
-            return [.. _pending];
+            return _pending.FindAll(p => ReferenceEquals(p.Session, session));
         }
     }
 
