@@ -10,7 +10,8 @@ folder (src/ and protos/ in commands mean the repository's), against an empty da
 daemon in the background and shows its start-up lines. A ```python file=NAME block is written to
 NAME in that folder first, so a later "$ python NAME" runs exactly the code the README shows.
 
-`seedd` and `seedctl` are the Release builds (`dotnet build -c Release` first; the test suite does).
+`seedd` and `seedctl` are the Release builds (`dotnet build -c Release` first; the test suite does);
+"dotnet run" runs them with --no-build.
 The daemon listens on free ports, shown as the defaults 50051 (gRPC) and 9464 (HTTP/1.1); the
 scratch folder shows as /home/you/demo, the host name as node (padded, so tables stay aligned). Compared with times, durations,
 hashes, peer ports and client pids masked, and runs of spaces collapsed (table widths follow them).
@@ -113,6 +114,9 @@ class Session:
         """The command as run: the session's ports, and the repository's folders by their real path
         (dotnet and protoc resolve paths through a symbolic link into a different tree)."""
         command = command.replace(f":{GRPC_PORT}", f":{self.grpc}").replace(f":{HTTP_PORT}", f":{self.http}")
+        # "dotnet run" uses the Release build the suite made: building again here would rewrite a
+        # sample's output folder while other tests run processes from it.
+        command = re.sub(r"\bdotnet run\b", "dotnet run --no-build", command)
         return re.sub(r"(?<![\w/.$-])(-I)?(src|protos)(?=/|\s|$)", lambda m: (m.group(1) or "") + os.path.join(REPO, m.group(2)), command)
 
     def shown(self, text):
