@@ -36,7 +36,9 @@ public sealed class FailoverTests(ITestOutputHelper output)
         var load = new ReplicatedLoad(Experiment);
         using var stop = new CancellationTokenSource();
         var running = load.RunAsync([seedd.Address], 16, stop.Token);
-        await Task.Delay(1500);
+
+        // Counted, not timed: the suite's other assemblies share the cores.
+        await WaitForAsync(() => Task.FromResult(load.Count >= 200), "200 answers from the primary");
         using (primary.PauseWalSender())
         {
             await Task.Delay(300);
@@ -49,7 +51,6 @@ public sealed class FailoverTests(ITestOutputHelper output)
         await stop.CancelAsync();
         await running;
         output.WriteLine($"{atKill} answers before the primary died, {load.Count - atKill} after the promotion");
-        Assert.True(atKill > 50, $"only {atKill} answers before the primary died");
 
         await ReplicatedLedger.VerifyAsync(seedd.Address, Experiment, load);
         var onStandby = await standby.ScalarAsync<long>(database, $"SELECT count(DISTINCT worker) FROM seedd_issued_seeds WHERE experiment_id = '{Experiment}'");
