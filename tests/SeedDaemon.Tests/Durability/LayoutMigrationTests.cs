@@ -64,7 +64,7 @@ public sealed class LayoutMigrationTests(LayoutMigrationTests.Seedd10Database le
         using (var store = EmbeddedStore.Open(path, whole))
         {
             writes = whole.Writes;
-            reference = await ContentsOfAsync(store);
+            reference = await PowerCuts.ContentsAsync(store);
             foreach (var id in Experiments)
             {
                 var head = await store.GetChainHeadAsync(id, default);
@@ -75,57 +75,16 @@ public sealed class LayoutMigrationTests(LayoutMigrationTests.Seedd10Database le
 
         Assert.True(writes > 10, $"the migration wrote only {writes} times");
         var seed = int.TryParse(Environment.GetEnvironmentVariable("SEEDD_TEST_RANDOM_SEED"), out var given) ? given : Environment.TickCount;
-        var random = new Random(seed);
-        output.WriteLine($"the migration writes {writes} times; random seed {seed}");
-        // Every write (the migration rewrites, drops the old collection, sets the layout, and copies
-        // LiteDB's log into the data file), each with nothing unflushed kept and with a torn prefix kept.
-        var cuts = Enumerable.Range(1, writes).SelectMany(n => new[] { (n, PowerCut.DiscardUnflushed), (n, PowerCut.KeepPrefix) }).ToList();
-        var failures = new List<string>();
-        foreach (var (cut, mode) in cuts)
+
+        // Every write: the migration rewrites, drops the old collection, sets the layout, and copies
+        // LiteDB's log into the data file.
+        var failures = await PowerCuts.AtEveryWriteAsync(files, path, writes, (disk, cut) =>
         {
-            var disk = SimulatedDisk.Holding(files);
             disk.PowerOffAtWrite = cut;
             Assert.ThrowsAny<Exception>(() => EmbeddedStore.Open(path, disk).Dispose());
-            var survivor = disk.CutPower(mode, random);
-            var when = $"power cut at write {cut} of {writes} ({mode}, random seed {seed})";
-            SeedStore reopened;
-            try
-            {
-                reopened = EmbeddedStore.Open(path, survivor);
-            }
-            catch (StoreOpenException error)
-            {
-                failures.Add($"{when}: {error.Message}");
-                continue;
-            }
-
-            using (reopened)
-            {
-                if (reference != await ContentsOfAsync(reopened))
-                {
-                    failures.Add($"{when}: the reopened database differs from the migrated one");
-                }
-            }
-        }
-
+        }, reference, seed);
         Assert.True(failures.Count == 0, string.Join('\n', failures));
-
-        output.WriteLine($"{cuts.Count} power cuts during the migration, each reopened whole");
-    }
-
-    /// <summary>Every experiment, issued key and ledger event (with its hashes) the store answers, as text.</summary>
-    private static async Task<string> ContentsOfAsync(SeedStore store)
-    {
-        var text = new System.Text.StringBuilder();
-        foreach (var experiment in await store.ListExperimentsAsync(null, 100, default))
-        {
-            text.AppendLine($"{experiment.Id} {experiment.Root} {experiment.Frozen} {experiment.CreateTime:O} {string.Join(',', experiment.Labels.OrderBy(l => l.Key))}");
-            text.AppendJoin('\n', await store.ListSeedsAsync(experiment.Id, null, 100_000, default)).AppendLine();
-            text.AppendJoin('\n', (await store.ListEventsAsync(experiment.Id, 0, 100_000, default)).Select(e => $"{e.Entry with { ClientLabels = new Dictionary<string, string>() }} {string.Join(',', e.Entry.ClientLabels)} {e.PreviousHash} {e.Hash}")).AppendLine();
-            text.AppendLine((await store.GetChainHeadAsync(experiment.Id, default)).ToString());
-        }
-
-        return text.ToString();
+        output.WriteLine($"the migration writes {writes} times; cut at each, both ways, each reopened whole (random seed {seed})");
     }
 
     /// <summary>Builds seedd 1.0's daemon from the repository's history (about 20 s); returns its seedd.dll.</summary>

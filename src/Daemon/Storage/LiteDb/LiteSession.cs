@@ -75,13 +75,6 @@ internal sealed class LiteSession : IDisposable
             try
             {
                 session.CheckLayout(migrating);
-
-                // LiteDB would copy its log into the data file (and fsync it) inside whichever commit
-                // crosses 1,000 pages: on the request path. The backend does it itself, when idle.
-                if (session.Database.CheckpointSize != 0)
-                {
-                    session.Database.CheckpointSize = 0;
-                }
             }
             catch
             {
@@ -184,25 +177,32 @@ internal sealed class LiteSession : IDisposable
     /// <summary>A new database gets the current layout; a file in layout 2 is migrated; any other is refused, unchanged.</summary>
     private void CheckLayout(Action<int> migrating)
     {
-        if (Database.UserVersion == Layout)
-        {
-            return;
-        }
-
-        if (Database.UserVersion == LayoutMigration.FromLayout && Database.GetCollectionNames().Any())
-        {
-            migrating(Database.UserVersion);
-
-            // Not inside the migration's commit, where LiteDB would checkpoint a log it has not fsynced.
-            Database.CheckpointSize = 0;
-            LayoutMigration.Run(this);
-            return;
-        }
-
-        if (Database.GetCollectionNames().Any())
+        var version = Database.UserVersion;
+        var holdsData = version != Layout && Database.GetCollectionNames().Any();
+        if (holdsData && version != LayoutMigration.FromLayout)
         {
             throw new InvalidDataException(
-                $"it holds data in storage layout {Database.UserVersion}, and this seedd reads layout {Layout} (and migrates layout {LayoutMigration.FromLayout}); it was written by another version of seedd. It was left untouched; open it with the seedd that wrote it and export its experiments with 'seedctl export'.");
+                $"it holds data in storage layout {version}, and this seedd reads layout {Layout} (and migrates layout {LayoutMigration.FromLayout}); it was written by another version of seedd. It was left untouched; open it with the seedd that wrote it and export its experiments with 'seedctl export'.");
+        }
+
+        // Accepted, so it may be written. LiteDB would copy its log into the data file inside whichever
+        // commit crosses 1,000 pages: on the request path, or inside the migration's commit with the
+        // log not yet fsynced. The backend does it itself (see Checkpoint), when idle.
+        if (Database.CheckpointSize != 0)
+        {
+            Database.CheckpointSize = 0;
+        }
+
+        if (version == Layout)
+        {
+            return;
+        }
+
+        if (holdsData)
+        {
+            migrating(version);
+            LayoutMigration.Run(this);
+            return;
         }
 
         Database.UserVersion = Layout;

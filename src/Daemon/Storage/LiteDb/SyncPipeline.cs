@@ -54,7 +54,7 @@ internal sealed class SyncPipeline : IDisposable
     {
         lock (_gate)
         {
-            return _pending.FindAll(p => ReferenceEquals(p.Session, session));
+            return _pending.FindAll(Of(session));
         }
     }
 
@@ -118,8 +118,8 @@ internal sealed class SyncPipeline : IDisposable
         List<Pending> failed;
         lock (_gate)
         {
-            failed = _pending.FindAll(p => ReferenceEquals(p.Session, session));
-            _pending.RemoveAll(p => ReferenceEquals(p.Session, session));
+            failed = _pending.FindAll(Of(session));
+            _pending.RemoveAll(Of(session));
             _syncing = 0;
         }
 
@@ -161,7 +161,7 @@ internal sealed class SyncPipeline : IDisposable
             lock (_gate)
             {
                 // One fsync makes one session's batches durable; a newer session's wait for the next.
-                batches = _pending.Count == 0 ? [] : _pending.TakeWhile(p => ReferenceEquals(p.Session, _pending[0].Session)).ToList();
+                batches = _pending.Count == 0 ? [] : _pending.FindAll(Of(_pending[0].Session));
                 _syncing = batches.Count;
             }
 
@@ -209,6 +209,8 @@ internal sealed class SyncPipeline : IDisposable
             }
         }
     }
+
+    private static Predicate<Pending> Of(LiteSession session) => p => ReferenceEquals(p.Session, session);
 
     /// <summary>A batch committed in LiteDB and waiting for the fsync that makes it durable.</summary>
     internal sealed record Pending(PreparedBatch Batch, TaskCompletionSource<PreparedBatch> Durable, LiteSession Session, MemoryState State);
