@@ -121,6 +121,17 @@ public sealed class PostgresFailureTests
         Assert.True(builder.Password is "p@ss" or "secret");
     }
 
+    [Theory]
+    [InlineData("Host=db1;Database=seeds", 10, 5, true, "-c synchronous_commit=on")]
+    [InlineData("Host=db1;MaxPoolSize=50;Timeout=15;No Reset On Close=false", 50, 15, false, "-c synchronous_commit=on")]
+    [InlineData("Host=db1;Maximum Pool Size=10;Options=-c synchronous_commit=remote_apply", 10, 5, true, "-c synchronous_commit=remote_apply")]
+    [InlineData("postgresql://seedd@db1/seeds?connect_timeout=9", 10, 9, true, "-c synchronous_commit=on")]
+    public void Seedd_fills_in_its_defaults_and_a_value_the_user_gave_wins(string text, int pool, int timeout, bool noReset, string options)
+    {
+        var builder = Daemon.Storage.Postgres.PostgresConnection.WithSeeddDefaults(Daemon.Storage.Postgres.PostgresConnection.Parse(text));
+        Assert.Equal((pool, timeout, noReset, options, "seedd"), (builder.MaxPoolSize, builder.Timeout, builder.NoResetOnClose, builder.Options, builder.ApplicationName));
+    }
+
     private static string ConnectionDatabase(string connection) => new Npgsql.NpgsqlConnectionStringBuilder(connection).Database!;
 
     private static async Task WaitForAsync(Func<Task<bool>> condition, string what)

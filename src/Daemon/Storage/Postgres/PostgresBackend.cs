@@ -25,6 +25,7 @@ public sealed class PostgresBackend : IStoreBackend
     private readonly NpgsqlDataSource _dataSource;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, ExperimentRecord> _immutable = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<ExperimentRecord?>>> _lookups = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _probe;
     private readonly int _maxConnections;
@@ -60,7 +61,7 @@ public sealed class PostgresBackend : IStoreBackend
     /// </summary>
     public static PostgresBackend Open(string connectionString, ILogger logger)
     {
-        var builder = PostgresConnection.Parse(connectionString);
+        var builder = PostgresConnection.WithSeeddDefaults(PostgresConnection.Parse(connectionString));
         var location = PostgresConnection.Describe(builder);
         var dataSource = Build(builder);
         var ready = false;
@@ -143,9 +144,27 @@ public sealed class PostgresBackend : IStoreBackend
             return await reader.ReadAsync(cancellationToken) ? Remember(PostgresState.ReadExperiment(reader).Record) : null;
         }, cancellationToken);
 
-    /// <summary>Root and scheme never change: once seen, an experiment is answered from memory for deriving seeds (the rules read it again, locked).</summary>
+    /// <summary>
+    /// Root and scheme never change: once seen, an experiment is answered from memory for deriving
+    /// seeds (the rules read it again, locked). Until then, callers asking at once share one read:
+    /// a thousand workers starting together on a new replica take one connection, not the pool.
+    /// </summary>
     public ValueTask<ExperimentRecord?> FindExperimentForIssueAsync(string experimentId, CancellationToken cancellationToken) =>
-        _immutable.TryGetValue(experimentId, out var known) ? new(known) : FindExperimentAsync(experimentId, cancellationToken);
+        _immutable.TryGetValue(experimentId, out var known) ? new(known)
+        : new(_lookups.GetOrAdd(experimentId, id => new(() => ReadOnceAsync(id))).Value.WaitAsync(cancellationToken));
+
+    /// <summary>The shared read; not cancelled by any one caller, and forgotten when done (a missing experiment may be created next).</summary>
+    private async Task<ExperimentRecord?> ReadOnceAsync(string experimentId)
+    {
+        try
+        {
+            return await FindExperimentAsync(experimentId, CancellationToken.None);
+        }
+        finally
+        {
+            _lookups.TryRemove(experimentId, out _);
+        }
+    }
 
     public ValueTask<IReadOnlyList<ExperimentRecord>> ListExperimentsAsync(string? afterId, int limit, CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyList<ExperimentRecord>>(async connection =>
@@ -258,31 +277,6 @@ public sealed class PostgresBackend : IStoreBackend
     {
         builder = new NpgsqlConnectionStringBuilder(builder.ConnectionString);
 
-        // Durable commits are the contract: "on" waits for the local flush and, with synchronous_standby_names
-        // set, for a standby's. An Options entry of the user's that sets synchronous_commit wins (remote_apply).
-        if (builder.Options?.Contains("synchronous_commit", StringComparison.OrdinalIgnoreCase) != true)
-        {
-            builder.Options = $"{builder.Options} -c synchronous_commit=on".Trim();
-        }
-
-        builder.ApplicationName ??= "seedd";
-
-        // seedd changes no session state, so a pooled connection needs no DISCARD ALL round trip when
-        // returned; and its few statements are prepared once per connection instead of parsed per batch.
-        if (!builder.ContainsKey("No Reset On Close"))
-        {
-            builder.NoResetOnClose = true;
-        }
-
-        if (!builder.ContainsKey("Max Auto Prepare"))
-        {
-            builder.MaxAutoPrepare = 32;
-        }
-        if (!builder.ContainsKey("Timeout"))
-        {
-            builder.Timeout = 5;
-        }
-
         // A replica writes: with several hosts it needs the primary (read-write), and follows it after a fail-over.
         var target = ParseTarget(builder.TargetSessionAttributes) ?? TargetSessionAttributes.ReadWrite;
         builder.TargetSessionAttributes = null;
@@ -384,6 +378,15 @@ public sealed class PostgresBackend : IStoreBackend
             return error;
         }
 
+        if (error is PostgresException { SqlState: PostgresErrorCodes.TooManyConnections })
+        {
+            // Npgsql took the host for down: the next call should try it again, not fail on that.
+            ClearHostStates();
+            return new SeedDaemonException(ErrorKind.Unavailable,
+                $"{Location} refused a connection ({Describe(error)}): it allows fewer connections than this replica's pool may open (Maximum Pool Size={_maxConnections.ToString(System.Globalization.CultureInfo.InvariantCulture)}). " +
+                "Lower it, or raise max_connections or the role's CONNECTION LIMIT. Nothing was recorded and no seed was issued. Retry.");
+        }
+
         if (error is PostgresException { SqlState: PostgresErrorCodes.DiskFull or PostgresErrorCodes.OutOfMemory })
         {
             return new SeedDaemonException(ErrorKind.ResourceExhausted, $"{Location} is out of space ({Describe(error)}); nothing was recorded and no seed was issued.");
@@ -417,6 +420,9 @@ public sealed class PostgresBackend : IStoreBackend
     {
         PostgresException postgres => $"{postgres.MessageText} ({postgres.SqlState})",
         NpgsqlException { InnerException: { } inner } => inner.Message,
+
+        // Npgsql's words when it tried no host: each was marked down by a failure in the last seconds, or is not a primary.
+        NpgsqlException { Message: "No suitable host was found." } => "no host was tried: each failed moments ago (seedd tries again on the next call) or is not a writable primary",
         _ => error.Message,
     };
 }
