@@ -12,4 +12,19 @@ public static class Poll
             await Task.Delay(interval ?? TimeSpan.FromMilliseconds(50));
         }
     }
+
+    /// <summary>Checks <paramref name="done"/>, which asks something (a database, a server), every 200 ms; throws naming <paramref name="what"/> when it does not hold within <paramref name="timeout"/>.</summary>
+    public static async Task ForAsync(Func<Task<bool>> done, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!await done())
+        {
+            if (DateTime.UtcNow >= deadline)
+            {
+                throw new TimeoutException($"waited {timeout.TotalSeconds:0} s for {what}");
+            }
+
+            await Task.Delay(200);
+        }
+    }
 }

@@ -1,4 +1,7 @@
 using Grpc.Core;
+using Grpc.Health.V1;
+using Npgsql;
+using SeedDaemon.Derivation;
 using SeedDaemon.V1;
 
 namespace SeedDaemon.Tests.Replicated;
@@ -45,6 +48,40 @@ public sealed class ConnectionLimitTests
 
         var refused = await RefusedAsync(200, _ => client.GetExperimentAsync(new GetExperimentRequest { ExperimentId = "limit/reads" }).ResponseAsync);
         Assert.True(refused.Count == 0, $"{refused.Count} of 200 refused, first: {refused.FirstOrDefault()}");
+    }
+
+    [Fact]
+    public async Task A_read_that_waits_past_the_timeout_for_a_pooled_connection_is_UNAVAILABLE_naming_the_pool_and_the_replica_stays_SERVING()
+    {
+        var cluster = await PostgresCluster.SharedAsync();
+        var database = await cluster.CreateDatabaseAsync("pool");
+        await using var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--postgres", cluster.ConnectionString(database) + ";Maximum Pool Size=1;Timeout=1");
+        using var channel = TestChannels.Create(seedd.Address);
+        var client = new SeedService.SeedServiceClient(channel);
+        await client.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "pool/held", Root = "7" });
+
+        // A transaction of the test's own locks the experiment's row: the replica's next commit waits for it on the pool's one connection.
+        await using var holder = new NpgsqlConnection(cluster.ConnectionString(database));
+        await holder.OpenAsync();
+        await using var transaction = await holder.BeginTransactionAsync();
+        await using (var lockRow = new NpgsqlCommand("SELECT 1 FROM seedd_experiments WHERE id = 'pool/held' FOR UPDATE", holder, transaction))
+        {
+            await lockRow.ExecuteScalarAsync();
+        }
+
+        var waiting = client.GetSeedAsync(new GetSeedRequest { ExperimentId = "pool/held", Worker = 1, Library = "torch" }).ResponseAsync;
+        const string WaitingOnTheLock = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'seedd' AND wait_event_type = 'Lock'";
+        await Poll.ForAsync(async () => await cluster.ScalarAsync<long>(database, WaitingOnTheLock) > 0, TimeSpan.FromSeconds(30), "the replica's commit to wait on the lock");
+        Assert.Equal(1, await cluster.ScalarAsync<long>(database, WaitingOnTheLock));
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => client.GetExperimentAsync(new GetExperimentRequest { ExperimentId = "pool/held" }).ResponseAsync);
+        Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+        Assert.Contains("waited 1 s for one of its 1 connections (Maximum Pool Size)", refused.Status.Detail, StringComparison.Ordinal);
+        var health = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest());
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
+
+        await transaction.CommitAsync();
+        Assert.Equal(SeedSeqV1.Derive(7, 1, "torch", "").Seed64, (await waiting).Seed64);
     }
 
     /// <summary>Makes <paramref name="count"/> calls at once; the status and detail of each one refused.</summary>

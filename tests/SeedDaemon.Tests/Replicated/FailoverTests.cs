@@ -22,7 +22,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
         await using var standby = await primary.CreateStandbyAsync("seedd_standby");
         await primary.ExecuteAsync("postgres", "ALTER SYSTEM SET synchronous_standby_names = '*'");
         await primary.ExecuteAsync("postgres", "SELECT pg_reload_conf()");
-        await WaitForAsync(async () => await primary.ScalarAsync<long>("postgres", "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'") == 1, "the standby to be synchronous");
+        await Poll.ForAsync(async () => await primary.ScalarAsync<long>("postgres", "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'") == 1, TimeSpan.FromSeconds(60), "the standby to be synchronous");
 
         var connection = $"Host=127.0.0.1:{primary.Port.ToString(CultureInfo.InvariantCulture)},127.0.0.1:{standby.Port.ToString(CultureInfo.InvariantCulture)};Target Session Attributes=primary;" +
             $"Username=postgres;Password={PostgresCluster.Password};Database={database};Timeout=3";
@@ -38,7 +38,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
         var running = load.RunAsync([seedd.Address], 16, stop.Token);
 
         // Counted, not timed: the suite's other assemblies share the cores.
-        await WaitForAsync(() => Task.FromResult(load.Count >= 200), "200 answers from the primary");
+        await Poll.ForAsync(() => Task.FromResult(load.Count >= 200), TimeSpan.FromSeconds(60), "200 answers from the primary");
         using (primary.PauseWalSender())
         {
             await Task.Delay(300);
@@ -47,7 +47,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
 
         var atKill = load.Count;
         await standby.PromoteAsync();
-        await WaitForAsync(() => Task.FromResult(load.Count > atKill + 50), "answers from the promoted standby");
+        await Poll.ForAsync(() => Task.FromResult(load.Count > atKill + 50), TimeSpan.FromSeconds(60), "answers from the promoted standby");
         await stop.CancelAsync();
         await running;
         output.WriteLine($"{atKill} answers before the primary died, {load.Count - atKill} after the promotion");
@@ -55,15 +55,5 @@ public sealed class FailoverTests(ITestOutputHelper output)
         await ReplicatedLedger.VerifyAsync(seedd.Address, Experiment, load);
         var onStandby = await standby.ScalarAsync<long>(database, $"SELECT count(DISTINCT worker) FROM seedd_issued_seeds WHERE experiment_id = '{Experiment}'");
         Assert.True(onStandby >= load.Acknowledged.Count, $"{load.Acknowledged.Count} keys acknowledged, {onStandby} on the promoted standby");
-    }
-
-    private static async Task WaitForAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"waited 60 s for {what}");
-            await Task.Delay(200);
-        }
     }
 }

@@ -25,7 +25,7 @@ public sealed class PostgresFailureTests
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, (await health.CheckAsync(new HealthCheckRequest())).Status);
 
         await cluster.StartAgainAsync();
-        await WaitForAsync(async () => (await health.CheckAsync(new HealthCheckRequest())).Status == HealthCheckResponse.Types.ServingStatus.Serving, "SERVING after PostgreSQL came back");
+        await Poll.ForAsync(async () => (await health.CheckAsync(new HealthCheckRequest())).Status == HealthCheckResponse.Types.ServingStatus.Serving, TimeSpan.FromSeconds(30), "SERVING after PostgreSQL came back");
         var after = await seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = "pg/outage", Worker = 1, Library = "torch" });
         Assert.Equal(1ul, after.IssueCount);
         var again = await seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = "pg/outage", Worker = 0, Library = "torch" });
@@ -52,7 +52,7 @@ public sealed class PostgresFailureTests
             await new SeedService.SeedServiceClient(channel).CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "pg/late", Root = "1" }));
 
         await cluster.StartAgainAsync();
-        await WaitForAsync(async () => (await health.CheckAsync(new HealthCheckRequest())).Status == HealthCheckResponse.Types.ServingStatus.Serving, "SERVING once PostgreSQL is up");
+        await Poll.ForAsync(async () => (await health.CheckAsync(new HealthCheckRequest())).Status == HealthCheckResponse.Types.ServingStatus.Serving, TimeSpan.FromSeconds(30), "SERVING once PostgreSQL is up");
         var created = await new SeedService.SeedServiceClient(channel).CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "pg/late", Root = "1" });
         Assert.Equal("1", created.Root);
         Assert.Equal(1, await cluster.ScalarAsync<int>(ConnectionDatabase(connection), "SELECT version FROM seedd_schema"));
@@ -133,14 +133,4 @@ public sealed class PostgresFailureTests
     }
 
     private static string ConnectionDatabase(string connection) => new Npgsql.NpgsqlConnectionStringBuilder(connection).Database!;
-
-    private static async Task WaitForAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"not {what} within 30 s");
-            await Task.Delay(200);
-        }
-    }
 }

@@ -29,15 +29,17 @@ public sealed class PostgresBackend : IStoreBackend
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _probe;
     private readonly int _maxConnections;
+    private readonly int _timeoutSeconds;
     private volatile bool _writable;
     private volatile bool _schemaReady;
     private int _connectionsInUse;
 
-    private PostgresBackend(NpgsqlDataSource dataSource, string location, int maxConnections, bool schemaReady, ILogger logger)
+    private PostgresBackend(NpgsqlDataSource dataSource, string location, NpgsqlConnectionStringBuilder settings, bool schemaReady, ILogger logger)
     {
         _dataSource = dataSource;
         Location = location;
-        _maxConnections = maxConnections;
+        _maxConnections = settings.MaxPoolSize;
+        _timeoutSeconds = settings.Timeout;
         _logger = logger;
         _schemaReady = _writable = schemaReady;
         _probe = Task.Run(ProbeAsync);
@@ -81,7 +83,7 @@ public sealed class PostgresBackend : IStoreBackend
             throw new StoreOpenException(location, Describe(error), error);
         }
 
-        return new PostgresBackend(dataSource, location, builder.MaxPoolSize, ready, logger);
+        return new PostgresBackend(dataSource, location, builder, ready, logger);
     }
 
     /// <summary>One transaction, durable when COMMIT returns; the next batch waits for it.</summary>
@@ -387,6 +389,13 @@ public sealed class PostgresBackend : IStoreBackend
                 "Lower it, or raise max_connections or the role's CONNECTION LIMIT. Nothing was recorded and no seed was issued. Retry.");
         }
 
+        if (IsPoolExhausted(error))
+        {
+            // The database answers; this replica is busier than its pool. Health stays SERVING.
+            return new SeedDaemonException(ErrorKind.Unavailable, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{Location}: this replica waited {_timeoutSeconds} s for one of its {_maxConnections} connections (Maximum Pool Size) and none came free: it has more requests at once than connections, or a transaction elsewhere holds a lock its commits wait for. Raise Maximum Pool Size or Timeout (seconds) in the connection string. Nothing was recorded and no seed was issued. Retry."));
+        }
+
         if (error is PostgresException { SqlState: PostgresErrorCodes.DiskFull or PostgresErrorCodes.OutOfMemory })
         {
             return new SeedDaemonException(ErrorKind.ResourceExhausted, $"{Location} is out of space ({Describe(error)}); nothing was recorded and no seed was issued.");
@@ -410,6 +419,15 @@ public sealed class PostgresBackend : IStoreBackend
         _ => false,
     };
 
+    /// <summary>Npgsql's pool gave no connection within Timeout (with several hosts, wrapped in "Unable to connect to a suitable host").</summary>
+    private static bool IsPoolExhausted(Exception error) => error switch
+    {
+        NpgsqlException { InnerException: TimeoutException } npgsql when npgsql.Message.StartsWith("The connection pool has been exhausted", StringComparison.Ordinal) => true,
+        AggregateException aggregate => aggregate.InnerExceptions.Any(IsPoolExhausted),
+        { InnerException: { } inner } => IsPoolExhausted(inner),
+        _ => false,
+    };
+
     private static bool IsRetryable(Exception error) => error is PostgresException
     {
         SqlState: PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected,
@@ -419,6 +437,7 @@ public sealed class PostgresBackend : IStoreBackend
     private static string Describe(Exception error) => error switch
     {
         PostgresException postgres => $"{postgres.MessageText} ({postgres.SqlState})",
+        NpgsqlException { InnerException: AggregateException aggregate } => string.Join("; ", aggregate.InnerExceptions.Select(Describe)),
         NpgsqlException { InnerException: { } inner } => inner.Message,
 
         // Npgsql's words when it tried no host: each was marked down by a failure in the last seconds, or is not a primary.
