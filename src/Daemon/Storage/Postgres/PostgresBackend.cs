@@ -438,7 +438,7 @@ public sealed class PostgresBackend : IStoreBackend
     {
         PostgresException postgres => $"{postgres.MessageText} ({postgres.SqlState})",
         NpgsqlException { InnerException: AggregateException aggregate } => string.Join("; ", aggregate.InnerExceptions.Select(Describe)),
-        NpgsqlException { InnerException: { } inner } => inner.Message,
+        NpgsqlException { InnerException: { } inner } => $"{error.Message.TrimEnd('.')}: {inner.Message}",
 
         // Npgsql's words when it tried no host: each was marked down by a failure in the last seconds, or is not a primary.
         NpgsqlException { Message: "No suitable host was found." } => "no host was tried: each failed moments ago (seedd tries again on the next call) or is not a writable primary",
