@@ -5,7 +5,8 @@ namespace SeedDaemon.Client.Tests;
 /// <summary>
 /// The SDKs' answer checks off the wire: a stand-in server of the same contract
 /// (adversary_server.py, Python grpcio) answers the true seedseq-v1 seed altered one way, and the
-/// real .NET and Python clients must refuse it. The honest mode proves they accept a true answer.
+/// real .NET and Python clients must refuse it. The honest mode proves they accept a true answer;
+/// the slow one, that a client without retries still waits for it until its call's own deadline.
 /// </summary>
 public sealed class TamperedAnswerTests
 {
@@ -22,6 +23,18 @@ public sealed class TamperedAnswerTests
 
         var python = await PythonClientPackage.ScenarioAsync("tampering", adversary.Address);
         Assert.All(python.EnumerateObject(), o => Assert.Equal("accepted", o.Value.GetString()));
+    }
+
+    [Fact]
+    public async Task Without_retries_both_SDKs_wait_for_a_slow_answer_until_the_calls_own_deadline()
+    {
+        await using var adversary = await Adversary.StartAsync("slow");
+        var truth = SeedDaemon.Derivation.SeedSeqV1.Derive(20261202, 3, "numpy", "").Seed;
+        using var client = new SeedClient(new SeedClientOptions { Address = new Uri(adversary.Address), RetryTimeout = TimeSpan.Zero });
+        Assert.Equal(truth, (await client.GetSeedAsync("adversary/x", 3, "numpy")).Seed);
+
+        var python = await PythonClientPackage.ScenarioAsync("no_retries", adversary.Address);
+        Assert.Equal(truth, python.GetProperty("seed").GetUInt64());
     }
 
     [Theory]

@@ -5,6 +5,7 @@ It serves the contract's SeedService (with the installed seedd_client's generate
 GetSeed/BatchGetSeeds answer is the true seedseq-v1 answer, computed with the NumPy oracle, then
 altered as MODE says:
   honest  unaltered (a client that refuses everything must not pass the test)
+  slow    unaltered, after 0.5 s (a client without retries must still wait its call's deadline)
   seed64  seed64 with its lowest bit flipped (seed recomputed to match it)
   seed    the truncated seed flipped, seed64 left alone
   width   width 64 for a narrower library
@@ -14,6 +15,7 @@ altered as MODE says:
 The root it reports is ROOT below for every experiment.
 """
 import sys
+import time
 from concurrent import futures
 
 import grpc
@@ -22,10 +24,12 @@ from seedd_client._proto import seed_service_pb2 as pb
 from seedd_client._proto import seed_service_pb2_grpc as rpc
 
 ROOT = 20261202
-MODES = ("honest", "seed64", "seed", "width", "state", "scheme", "key")
+MODES = ("honest", "slow", "seed64", "seed", "width", "state", "scheme", "key")
 
 
 def answer(mode, request):
+    if mode == "slow":
+        time.sleep(0.5)
     worker = request.worker + 1 if mode == "key" else request.worker
     truth = seedseq_oracle.derive(ROOT, worker, request.library, request.stream)
     seed64, seed, width, state = truth["seed64"], truth["seed"], truth["width"], list(truth["state"])

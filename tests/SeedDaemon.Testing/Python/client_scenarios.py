@@ -250,6 +250,12 @@ def scenario_invalid_field(address):
     return {"field": None}
 
 
+def scenario_no_retries(address):
+    """retry_timeout=0: one attempt, which still has the call's own deadline (timeout, 10 s)."""
+    with SeedClient(address, retry_timeout=0) as client:
+        return {"seed": client.get_seed("adversary/x", 3, "numpy").seed}
+
+
 def scenario_tampering(address):
     """The real client against adversary_server.py: what get_seed, get_seeds and get_bundle say of its answer."""
     outcomes = {}

@@ -99,9 +99,9 @@ class SeedClient:
         backoff, attempts = 0.1, 0
         while True:
             target = self._targets[self._current]
-            remaining = give_up - time.monotonic()
             try:
-                answer = getattr(target.seeds, method)(request, timeout=min(self._timeout, max(remaining, 0.05)), metadata=self._metadata)
+                # Each attempt has its own deadline, as in the .NET SDK: retry_timeout=0 means one attempt, not a 0 s one.
+                answer = getattr(target.seeds, method)(request, timeout=self._timeout, metadata=self._metadata)
                 self._outage = False
                 return answer
             except grpc.RpcError as error:
