@@ -2,11 +2,15 @@ using Grpc.Core;
 
 namespace SeedDaemon.Client;
 
-/// <summary>Retries of idempotent calls: UNAVAILABLE is retried with capped, jittered exponential backoff until the retry window closes.</summary>
+/// <summary>
+/// Retries of idempotent calls: UNAVAILABLE, and an attempt that ran past its own deadline (a daemon
+/// that hangs with its connection open), are retried with capped, jittered exponential backoff
+/// until the retry window closes; the balancer sends the next attempt to the next replica.
+/// </summary>
 internal static class Retry
 {
     /// <param name="notAnswering">Told of each failed attempt's detail (the client says so once per outage).</param>
-    public static async Task<T> UnavailableAsync<T>(Func<CallOptions, Task<T>> call, SeedClientOptions options, Action<string> notAnswering, CancellationToken cancellationToken)
+    public static async Task<T> UntilAnsweredAsync<T>(Func<CallOptions, Task<T>> call, SeedClientOptions options, Action<string> notAnswering, CancellationToken cancellationToken)
     {
         var giveUpAt = DateTime.UtcNow + options.RetryTimeout;
         var backoff = options.InitialBackoff;
@@ -17,7 +21,7 @@ internal static class Retry
             {
                 return await call(callOptions);
             }
-            catch (RpcException error) when (error.StatusCode == StatusCode.Unavailable && DateTime.UtcNow < giveUpAt)
+            catch (RpcException error) when (NotAnswered(error, cancellationToken) && DateTime.UtcNow < giveUpAt)
             {
                 notAnswering(error.Status.Detail);
 
@@ -28,7 +32,7 @@ internal static class Retry
                 await Task.Delay(delay, cancellationToken);
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, options.MaxBackoff.Ticks));
             }
-            catch (RpcException error) when (error.StatusCode == StatusCode.Unavailable && options.RetryTimeout > TimeSpan.Zero)
+            catch (RpcException error) when (NotAnswered(error, cancellationToken) && options.RetryTimeout > TimeSpan.Zero)
             {
                 throw new RpcException(new Status(
                     StatusCode.Unavailable,
@@ -37,4 +41,8 @@ internal static class Retry
             }
         }
     }
+
+    /// <summary>The daemon did not answer: unreachable, or this attempt's deadline passed (not the caller's cancellation).</summary>
+    private static bool NotAnswered(RpcException error, CancellationToken cancellationToken) =>
+        error.StatusCode is StatusCode.Unavailable || (error.StatusCode is StatusCode.DeadlineExceeded && !cancellationToken.IsCancellationRequested);
 }

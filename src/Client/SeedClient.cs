@@ -143,7 +143,7 @@ public sealed class SeedClient : IDisposable
             }
         }
 
-        var answer = await Retry.UnavailableAsync(o => call(o.WithHeaders(_headers)), _options, NotAnswering, cancellationToken);
+        var answer = await Retry.UntilAnsweredAsync(o => call(o.WithHeaders(_headers)), _options, NotAnswering, cancellationToken);
         Volatile.Write(ref _outage, 0);
         return answer;
     }

@@ -31,7 +31,7 @@ public sealed class SeedClientOptions
     /// <summary>Deadline of each attempt.</summary>
     public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How long to keep retrying UNAVAILABLE (a daemon restarting, a network blip) before giving up (environment SEEDD_RETRY_TIMEOUT, seconds).</summary>
+    /// <summary>How long to keep retrying UNAVAILABLE (a daemon restarting, a network blip) and attempts past their <see cref="CallTimeout"/> (a hung daemon) before giving up (environment SEEDD_RETRY_TIMEOUT, seconds).</summary>
     public TimeSpan RetryTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>How long opening a connection may take; a daemon behind a dropped route fails this fast instead of at the call's deadline.</summary>

@@ -18,6 +18,7 @@ hashes, peer ports and client pids masked, and runs of spaces collapsed (table w
 """
 import difflib
 import os
+import random
 import re
 import shutil
 import signal
@@ -37,10 +38,19 @@ SHOWN_HOST = "node"
 GRPC_PORT, HTTP_PORT = "50051", "9464"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return str(s.getsockname()[1])
+def free_port(taken=()):
+    """A free loopback port below the kernel's ephemeral range (32768-60999 here), as the suite's
+    Ports.UnusedOutsideTheEphemeralRange picks: other tests listen on port 0 and open connections
+    from that range, so a port picked there could be taken before seedd binds it."""
+    while True:
+        port = str(random.randrange(20_000, 32_000))
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", int(port)))
+            except OSError:
+                continue
+        if port not in taken:
+            return port
 
 
 def parse(text):
@@ -82,7 +92,8 @@ def commands(body):
 class Session:
     def __init__(self, folder):
         self.folder = folder
-        self.grpc, self.http = free_port(), free_port()
+        self.grpc = free_port()
+        self.http = free_port(taken=(self.grpc,))
         self.daemon = None
         bin_dir = os.path.join(folder, ".bin")
         home = os.path.join(folder, ".home")

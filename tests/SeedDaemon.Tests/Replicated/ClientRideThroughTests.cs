@@ -6,7 +6,7 @@ namespace SeedDaemon.Tests.Replicated;
 
 /// <summary>
 /// The Python client and seedctl given several replicas' addresses go on when one dies (the .NET
-/// SDK's ride-through is ReplicaTests' load). Every call of the contract is idempotent, so an answer
+/// SDK's ride-through of a killed replica is ReplicaTests' load; here, of a hung one). Every call of the contract is idempotent, so an answer
 /// from the surviving replica is the same seed.
 /// </summary>
 public sealed class ClientRideThroughTests
@@ -33,6 +33,38 @@ public sealed class ClientRideThroughTests
         using var survivor = TestChannels.Create(replicas.Processes[1].Address);
         var listed = await new AuditService.AuditServiceClient(survivor).ListIssuedSeedsAsync(new ListIssuedSeedsRequest { ExperimentId = "ride/python", PageSize = 100 });
         Assert.Equal(40, listed.Seeds.Count);
+    }
+
+    [Fact]
+    public async Task The_NET_SDK_goes_on_when_a_replica_hangs_with_its_connections_open()
+    {
+        var cluster = await PostgresCluster.SharedAsync();
+        await using var replicas = await Replicas.StartAsync(cluster.ConnectionString(await cluster.CreateDatabaseAsync()), 2);
+        var options = Client.SeedClientOptions.ForAddress(string.Join(',', replicas.Addresses));
+        options.CallTimeout = TimeSpan.FromSeconds(1);
+        options.RetryTimeout = TimeSpan.FromSeconds(30);
+        using var client = new Client.SeedClient(options);
+        await client.CreateExperimentAsync("ride/hang", "41");
+
+        // Both replicas answered (the balancer holds a ready connection to each); then one stops
+        // answering without closing them (SIGSTOP: a hung process, a frozen VM).
+        for (uint worker = 0; worker < 10; worker++)
+        {
+            await client.GetSeedAsync("ride/hang", worker, "torch");
+        }
+
+        ProcessRunner.Signal(replicas.Processes[0].Pid, 19);
+        try
+        {
+            for (uint worker = 10; worker < 20; worker++)
+            {
+                Assert.Equal(SeedSeqV1.Derive(41, worker, "torch", "").Seed, (await client.GetSeedAsync("ride/hang", worker, "torch")).Seed);
+            }
+        }
+        finally
+        {
+            ProcessRunner.Signal(replicas.Processes[0].Pid, 18);
+        }
     }
 
     [Fact]
