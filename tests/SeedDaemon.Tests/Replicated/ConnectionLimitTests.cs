@@ -59,7 +59,21 @@ public sealed class ConnectionLimitTests
         await using var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--postgres", cluster.ConnectionString(database) + ";Maximum Pool Size=1;Timeout=1");
         using var channel = TestChannels.Create(seedd.Address);
         var client = new SeedService.SeedServiceClient(channel);
-        await client.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "pool/held", Root = "7" });
+
+        // On a loaded machine, connecting (a new backend, SCRAM) can itself take longer than the 1 s
+        // Timeout: the create is retried until the pool's one connection is open; it stays open.
+        await Poll.ForAsync(async () =>
+        {
+            try
+            {
+                await client.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "pool/held", Root = "7" });
+                return true;
+            }
+            catch (RpcException error) when (error.StatusCode == StatusCode.Unavailable)
+            {
+                return false;
+            }
+        }, TimeSpan.FromSeconds(60), "the replica to create the experiment");
 
         // A transaction of the test's own locks the experiment's row: the replica's next commit waits for it on the pool's one connection.
         await using var holder = new NpgsqlConnection(cluster.ConnectionString(database));
