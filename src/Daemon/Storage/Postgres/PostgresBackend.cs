@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using Npgsql;
 using SeedDaemon.Daemon.Recording;
 using SeedDaemon.Derivation;
@@ -384,15 +385,14 @@ public sealed class PostgresBackend : IStoreBackend
         {
             // Npgsql took the host for down: the next call should try it again, not fail on that.
             ClearHostStates();
-            return new SeedDaemonException(ErrorKind.Unavailable,
-                $"{Location} refused a connection ({Describe(error)}): it allows fewer connections than this replica's pool may open (Maximum Pool Size={_maxConnections.ToString(System.Globalization.CultureInfo.InvariantCulture)}). " +
-                "Lower it, or raise max_connections or the role's CONNECTION LIMIT. Nothing was recorded and no seed was issued. Retry.");
+            return new SeedDaemonException(ErrorKind.Unavailable, string.Create(CultureInfo.InvariantCulture,
+                $"{Location} refused a connection ({Describe(error)}): it allows fewer connections than this replica's pool may open (Maximum Pool Size={_maxConnections}). Lower it, or raise max_connections or the role's CONNECTION LIMIT. Nothing was recorded and no seed was issued. Retry."));
         }
 
         if (IsPoolExhausted(error))
         {
             // The database answers; this replica is busier than its pool. Health stays SERVING.
-            return new SeedDaemonException(ErrorKind.Unavailable, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            return new SeedDaemonException(ErrorKind.Unavailable, string.Create(CultureInfo.InvariantCulture,
                 $"{Location}: this replica waited {_timeoutSeconds} s for one of its {_maxConnections} connections (Maximum Pool Size) and none came free: it has more requests at once than connections, or a transaction elsewhere holds a lock its commits wait for. Raise Maximum Pool Size or Timeout (seconds) in the connection string. Nothing was recorded and no seed was issued. Retry."));
         }
 
