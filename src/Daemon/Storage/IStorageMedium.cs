@@ -16,6 +16,12 @@ public interface IStorageMedium
     /// <summary>Opens (creating if missing) a file for exclusive read/write; fails if another process holds it.</summary>
     Stream OpenExclusive(string path);
 
+    /// <summary>Creates a file that must not exist yet (a backup's copy); fails if it exists.</summary>
+    Stream CreateNew(string path);
+
+    /// <summary>Renames a closed file within its directory; fails if <paramref name="to"/> exists.</summary>
+    void Rename(string from, string to);
+
     void CreateDirectory(string path);
 
     /// <summary>Removes a file (closed) if it exists: what a refused start had created.</summary>

@@ -25,6 +25,7 @@ public sealed class SimulatedDisk : IStorageMedium
     private readonly Lock _gate = new();
     private readonly Dictionary<string, SimulatedFile> _files = new(StringComparer.Ordinal);
     private readonly HashSet<string> _directories = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _unwritable = new(StringComparer.Ordinal);
     private int _flushesWaiting;
 
     /// <summary>Most bytes all files together may hold; null for no limit.</summary>
@@ -107,6 +108,59 @@ public sealed class SimulatedDisk : IStorageMedium
 
             file.IsOpen = true;
             return new SimulatedStream(this, file);
+        }
+    }
+
+    public Stream CreateNew(string path)
+    {
+        lock (_gate)
+        {
+            ThrowIfOff();
+            var directory = Path.GetDirectoryName(path)!;
+            if (_unwritable.Contains(directory))
+            {
+                throw new UnauthorizedAccessException($"Access to the path '{path}' is denied.");
+            }
+
+            if (!_directories.Contains(directory))
+            {
+                throw new DirectoryNotFoundException($"Could not find a part of the path '{path}'.");
+            }
+
+            if (_files.ContainsKey(path))
+            {
+                throw new IOException($"The file '{path}' already exists.");
+            }
+
+            var file = _files[path] = new SimulatedFile { IsOpen = true };
+            return new SimulatedStream(this, file);
+        }
+    }
+
+    public void Rename(string from, string to)
+    {
+        lock (_gate)
+        {
+            ThrowIfOff();
+            if (_files.ContainsKey(to))
+            {
+                throw new IOException($"The file '{to}' already exists.");
+            }
+
+            var file = _files[from];
+            _files.Remove(from);
+            _files[to] = file;
+            file.EntryDurable = false;
+        }
+    }
+
+    /// <summary>Files cannot be created in <paramref name="path"/> from now on (a directory the daemon's user may not write).</summary>
+    public void MakeUnwritable(string path)
+    {
+        lock (_gate)
+        {
+            _directories.Add(path);
+            _unwritable.Add(path);
         }
     }
 

@@ -15,6 +15,10 @@ public sealed partial class FileSystemMedium : IStorageMedium
 
     public Stream OpenExclusive(string path) => new SyncedFileStream(path);
 
+    public Stream CreateNew(string path) => new SyncedFileStream(path, FileMode.CreateNew);
+
+    public void Rename(string from, string to) => File.Move(from, to, overwrite: false);
+
     public void CreateDirectory(string path) => Directory.CreateDirectory(path);
 
     public void DeleteFile(string path) => File.Delete(path);

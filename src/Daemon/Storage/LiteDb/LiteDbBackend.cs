@@ -216,18 +216,20 @@ public sealed class LiteDbBackend : IStoreBackend
 
     /// <summary>
     /// An online, consistent copy: with no batch in flight, the keys are checkpointed, LiteDB's log is
-    /// checkpointed into the data file, and the data file is copied to a new file and fsynced.
+    /// checkpointed into the data file, and the data file is copied to a new file and fsynced. A
+    /// failure to write the copy is the target's (<see cref="BackupFile"/>): only a failure to read
+    /// the database drops the session.
     /// </summary>
     public BackupInfo Backup(string targetPath)
     {
         var target = Path.GetFullPath(targetPath);
-        if (File.Exists(target) || Directory.Exists(target))
+        if (_medium.FileExists(target) || _medium.DirectoryExists(target))
         {
-            throw new SeedDaemonException(ErrorKind.AlreadyExists, $"backup target {target} already exists; choose a new file name.", "path");
+            throw new SeedDaemonException(ErrorKind.AlreadyExists, $"backup target {target} already exists; choose a new file name.");
         }
 
         var directory = Path.GetDirectoryName(target)!;
-        if (!Directory.Exists(directory))
+        if (!_medium.DirectoryExists(directory))
         {
             throw new SeedDaemonException(ErrorKind.FailedPrecondition, $"backup directory {directory} does not exist on the daemon's host.");
         }
@@ -236,28 +238,33 @@ public sealed class LiteDbBackend : IStoreBackend
         var state = _state;
         CheckpointKeys(session, state, force: true);
         session = Acquire();
-        return Guard(session, () =>
+        Guard(session, () =>
         {
             session.Checkpoint();
-            var temporary = target + ".partial";
-            long bytes;
-            using (var copy = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                // LiteDB's readers position the data stream under a lock on the stream itself; so do we.
-                lock (session.Data)
-                {
-                    session.Data.Position = 0;
-                    session.Data.CopyTo(copy);
-                    bytes = session.Data.Length;
-                }
-
-                copy.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, target);
-            FileSystemMedium.Instance.SyncDirectory(directory);
-            return new BackupInfo(target, bytes, state.ExperimentCount, state.KeyCount, DateTime.UtcNow);
+            return true;
         });
+
+        using var copy = BackupFile.Create(_medium, target, session.Data.Length);
+        var buffer = new byte[1 << 20];
+        long bytes = 0;
+        while (Guard(session, () => ReadData(session, bytes, buffer)) is var read and > 0)
+        {
+            copy.Write(buffer, read);
+            bytes += read;
+        }
+
+        copy.Complete();
+        return new BackupInfo(target, bytes, state.ExperimentCount, state.KeyCount, DateTime.UtcNow);
+    }
+
+    /// <summary>Reads the data file at <paramref name="offset"/>; LiteDB's readers position it under a lock on the stream itself, so do we.</summary>
+    private static int ReadData(LiteSession session, long offset, byte[] buffer)
+    {
+        lock (session.Data)
+        {
+            session.Data.Position = offset;
+            return session.Data.Read(buffer, 0, buffer.Length);
+        }
     }
 
     public ValueTask<ExperimentRecord?> FindExperimentAsync(string experimentId, CancellationToken cancellationToken) => new(_state.Find(experimentId));

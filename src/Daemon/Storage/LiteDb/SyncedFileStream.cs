@@ -10,12 +10,12 @@ internal sealed class SyncedFileStream : Stream
 {
     private readonly FileStream _file;
 
-    public SyncedFileStream(string path)
+    public SyncedFileStream(string path, FileMode mode = FileMode.OpenOrCreate)
     {
         Path = path;
 
         // FileShare.None takes an advisory lock, so a second daemon on the same file fails to open.
-        _file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 0, FileOptions.RandomAccess);
+        _file = new FileStream(path, mode, FileAccess.ReadWrite, FileShare.None, bufferSize: 0, FileOptions.RandomAccess);
     }
 
     public string Path { get; }

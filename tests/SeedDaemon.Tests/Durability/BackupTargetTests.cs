@@ -1,0 +1,137 @@
+using System.Globalization;
+using Grpc.Core;
+using Grpc.Health.V1;
+using Microsoft.Extensions.DependencyInjection;
+using SeedDaemon.Daemon.Hosting;
+using SeedDaemon.Daemon.Storage;
+using SeedDaemon.V1;
+
+namespace SeedDaemon.Tests.Durability;
+
+/// <summary>
+/// A backup's target is the client's choice, so what goes wrong there is the client's to fix: the
+/// answer names the target, nothing is left there, and the seed database is not touched: it stays
+/// open, SERVING, and byte for byte as it was.
+/// </summary>
+public sealed class BackupTargetTests
+{
+    private const string Database = "/sim/db/seeds.db";
+    private const string Backups = "/sim/backups";
+
+    [Fact]
+    public async Task A_target_disk_that_fills_up_is_RESOURCE_EXHAUSTED_naming_the_target_and_the_database_serves_on()
+    {
+        var disk = new SimulatedDisk();
+        await using var seedd = await StartAsync(disk);
+        using var channel = TestChannels.Create(seedd.Addresses[0]);
+        var (seeds, admin) = await IssueSomeAsync(channel);
+        disk.CreateDirectory(Backups);
+        var first = await admin.CreateBackupAsync(new CreateBackupRequest { Path = $"{Backups}/first.db" });
+        Assert.Equal(disk.FileLength(Database), first.SizeBytes);
+
+        var before = disk.Snapshot();
+        disk.Capacity = disk.UsedBytes + 4096;
+        var error = await RpcAssert.FailsWith(StatusCode.ResourceExhausted, async () =>
+            await admin.CreateBackupAsync(new CreateBackupRequest { Path = $"{Backups}/second.db" }));
+        Assert.Contains($"The disk of backup target {Backups}/second.db is full: the copy needs {first.SizeBytes.ToString("N0", CultureInfo.InvariantCulture)} bytes; the partial copy was removed. The seed database is unaffected", error.Status.Detail, StringComparison.Ordinal);
+        Assert.False(disk.FileExists($"{Backups}/second.db.partial"));
+        Assert.False(disk.FileExists($"{Backups}/second.db"));
+
+        await AssertUntouchedAsync(disk, before, channel);
+        disk.Capacity = null;
+        await AssertServesAsync(seeds, channel);
+    }
+
+    [Fact]
+    public async Task A_target_directory_seedd_may_not_write_is_FAILED_PRECONDITION_naming_the_target()
+    {
+        var disk = new SimulatedDisk();
+        await using var seedd = await StartAsync(disk);
+        using var channel = TestChannels.Create(seedd.Addresses[0]);
+        var (seeds, admin) = await IssueSomeAsync(channel);
+        disk.MakeUnwritable("/sim/readonly");
+
+        // The first backup checkpoints the database; compare from there.
+        disk.CreateDirectory(Backups);
+        await admin.CreateBackupAsync(new CreateBackupRequest { Path = $"{Backups}/first.db" });
+        var before = disk.Snapshot();
+        var error = await RpcAssert.FailsWith(StatusCode.FailedPrecondition, async () =>
+            await admin.CreateBackupAsync(new CreateBackupRequest { Path = "/sim/readonly/copy.db" }));
+        Assert.Contains("seedd cannot write backup target /sim/readonly/copy.db (Access to the path '/sim/readonly/copy.db.partial' is denied.)", error.Status.Detail, StringComparison.Ordinal);
+
+        await AssertUntouchedAsync(disk, before, channel);
+        await AssertServesAsync(seeds, channel);
+    }
+
+    [Fact]
+    public async Task On_a_real_disk_a_target_that_cannot_be_created_or_a_leftover_partial_copy_is_refused_and_the_database_serves_on()
+    {
+        using var folder = new TempFolder();
+        await using var seedd = await SeeddApp.StartAsync(new Dictionary<string, string?>
+        {
+            ["Seedd:Listen"] = "127.0.0.1:0",
+            ["Seedd:Database"] = folder.File("seeds.db"),
+            ["Logging:LogLevel:Default"] = "Critical",
+        });
+        using var channel = TestChannels.Create(seedd.Addresses[0]);
+        var (seeds, admin) = await IssueSomeAsync(channel);
+
+        // procfs: the directory exists and no file can be created in it, not even by root.
+        var proc = await RpcAssert.FailsWith(StatusCode.FailedPrecondition, async () =>
+            await admin.CreateBackupAsync(new CreateBackupRequest { Path = "/proc/seedd-backup.db" }));
+        Assert.Contains("seedd cannot write backup target /proc/seedd-backup.db", proc.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, (await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest())).Status);
+
+        var leftover = folder.File("copy.db.partial");
+        await File.WriteAllTextAsync(leftover, "an earlier copy");
+        var exists = await RpcAssert.FailsWith(StatusCode.AlreadyExists, async () =>
+            await admin.CreateBackupAsync(new CreateBackupRequest { Path = folder.File("copy.db") }));
+        Assert.Contains($"{leftover} already exists", exists.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal("an earlier copy", await File.ReadAllTextAsync(leftover));
+        Assert.False(File.Exists(folder.File("copy.db")));
+
+        await AssertServesAsync(seeds, channel);
+        var copy = await admin.CreateBackupAsync(new CreateBackupRequest { Path = folder.File("other.db") });
+        Assert.Equal(new FileInfo(folder.File("other.db")).Length, copy.SizeBytes);
+    }
+
+    private static Task<RunningSeedd> StartAsync(SimulatedDisk disk) => SeeddApp.StartAsync(
+        new Dictionary<string, string?>
+        {
+            ["Seedd:Listen"] = "127.0.0.1:0",
+            ["Seedd:Database"] = Database,
+            ["Logging:LogLevel:Default"] = "Critical",
+        },
+        builder => builder.Services.AddSingleton<IStorageMedium>(disk));
+
+    private static async Task<(SeedService.SeedServiceClient Seeds, AdminService.AdminServiceClient Admin)> IssueSomeAsync(ChannelBase channel)
+    {
+        var seeds = new SeedService.SeedServiceClient(channel);
+        await seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "backup/exp", Root = "11" });
+        var batch = new BatchGetSeedsRequest();
+        for (uint worker = 0; worker < 200; worker++)
+        {
+            batch.Requests.Add(new GetSeedRequest { ExperimentId = "backup/exp", Worker = worker, Library = "torch" });
+        }
+
+        await seeds.BatchGetSeedsAsync(batch);
+        return (seeds, new AdminService.AdminServiceClient(channel));
+    }
+
+    /// <summary>Nothing of the failed copy is left, the database's files are as they were, and it is still open.</summary>
+    private static async Task AssertUntouchedAsync(SimulatedDisk disk, IReadOnlyDictionary<string, string> before, ChannelBase channel)
+    {
+        Assert.Equal(before, disk.Snapshot());
+        var health = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest());
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
+    }
+
+    private static async Task AssertServesAsync(SeedService.SeedServiceClient seeds, ChannelBase channel)
+    {
+        var next = await seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = "backup/exp", Worker = 500, Library = "torch" });
+        Assert.Equal(1ul, next.IssueCount);
+        var ledger = await new AuditService.AuditServiceClient(channel).VerifyLedgerAsync(new VerifyLedgerRequest { ExperimentId = "backup/exp" });
+        Assert.True(ledger.Ok, ledger.Reason);
+        Assert.Equal(201ul, ledger.EventsChecked);
+    }
+}
