@@ -14,7 +14,8 @@ public sealed class UnreachableTests
     [Fact]
     public async Task TorchWorker_says_once_that_seedd_is_not_answering_and_gives_up_after_the_retry_window()
     {
-        var address = $"http://127.0.0.1:{Ports.Unused()}";
+        using var refusing = Ports.Refusing();
+        var address = refusing.Url;
         var clock = Stopwatch.StartNew();
         var run = await TorchWorkerProcess.RunAsync(ThreeSeconds, address, "unreachable/x", 1);
         clock.Stop();
@@ -31,7 +32,8 @@ public sealed class UnreachableTests
     [Fact]
     public async Task The_Python_sample_says_once_that_seedd_is_not_answering_and_gives_up_after_the_retry_window()
     {
-        var address = $"http://127.0.0.1:{Ports.Unused()}";
+        using var refusing = Ports.Refusing();
+        var address = refusing.Url;
         var clock = Stopwatch.StartNew();
         var run = await PythonClientPackage.RunAsync(["-m", "seedd_client.sample", "--address", address, "--experiment", "unreachable/x", "--worker", "1"], ThreeSeconds);
         clock.Stop();

@@ -14,7 +14,8 @@ public sealed class PythonErrorTests(TokenDaemon auth) : IClassFixture<TokenDaem
     [Fact]
     public async Task Failures_raise_exceptions_that_name_the_problem()
     {
-        var unreachable = $"127.0.0.1:{Ports.Unused()}";
+        using var refusing = Ports.Refusing();
+        var unreachable = $"127.0.0.1:{refusing.Port}";
         var result = await PythonClientPackage.ScenarioAsync("errors", _open.Address, unreachable, auth.Address);
 
         var down = result.GetProperty("unreachable");

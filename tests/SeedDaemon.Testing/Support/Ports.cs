@@ -3,15 +3,27 @@ using System.Net.Sockets;
 
 namespace SeedDaemon.Testing;
 
-/// <summary>Loopback ports for tests: one nothing listens on, and one that stays free while a process restarts on it.</summary>
+/// <summary>Loopback ports for tests: one that refuses connections, one that is free now, and one that stays free while a process restarts on it.</summary>
 public static class Ports
 {
-    /// <summary>A port nothing listens on right now (the kernel's pick from its ephemeral range).</summary>
+    /// <summary>A port nothing listens on right now (the kernel's pick from its ephemeral range), for a value that is never dialled.</summary>
     public static int Unused()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>
+    /// A loopback port that refuses every connection for as long as the returned holder lives: a
+    /// socket bound to it that never listens. Another test's server (listening on port 0) cannot be
+    /// given it meanwhile, which a port that was merely free a moment ago does not promise.
+    /// </summary>
+    public static RefusingPort Refusing()
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return new RefusingPort(socket);
     }
 
     /// <summary>
@@ -35,4 +47,15 @@ public static class Ports
             }
         }
     }
+}
+
+/// <summary>A bound, never-listening loopback port (see <see cref="Ports.Refusing"/>).</summary>
+public sealed class RefusingPort(Socket socket) : IDisposable
+{
+    public int Port { get; } = ((IPEndPoint)socket.LocalEndPoint!).Port;
+
+    /// <summary>http://127.0.0.1:PORT</summary>
+    public string Url => $"http://127.0.0.1:{Port}";
+
+    public void Dispose() => socket.Dispose();
 }

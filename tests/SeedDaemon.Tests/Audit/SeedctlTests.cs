@@ -173,9 +173,9 @@ public sealed class SeedctlTests(InProcessDaemon daemon) : IClassFixture<InProce
         Assert.Contains("required", await Ctl.Expect(Usage, daemon.Address, "seeds", "get", "--experiment", "x"), StringComparison.Ordinal);
         Assert.Contains("seedctl --help", await Ctl.Expect(Usage, daemon.Address, "no-such-verb"), StringComparison.Ordinal);
 
-        var port = Ports.Unused();
+        using var refusing = Ports.Refusing();
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        Assert.Contains("cannot reach seedd", await Ctl.Expect(Unavailable, $"http://127.0.0.1:{port}", "experiments", "list"), StringComparison.Ordinal);
+        Assert.Contains("cannot reach seedd", await Ctl.Expect(Unavailable, refusing.Url, "experiments", "list"), StringComparison.Ordinal);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"seedctl took {clock.Elapsed} to give up on an address nothing listens on; it must fail fast");
 
         var help = await Ctl.RunAsync("--help");
