@@ -1,9 +1,7 @@
 using System.Globalization;
 using Grpc.Core;
 using Grpc.Health.V1;
-using Microsoft.Extensions.DependencyInjection;
 using SeedDaemon.Daemon.Hosting;
-using SeedDaemon.Daemon.Storage;
 using SeedDaemon.V1;
 
 namespace SeedDaemon.Tests.Durability;
@@ -67,12 +65,7 @@ public sealed class BackupTargetTests
     public async Task On_a_real_disk_a_target_that_cannot_be_created_or_a_leftover_partial_copy_is_refused_and_the_database_serves_on()
     {
         using var folder = new TempFolder();
-        await using var seedd = await SeeddApp.StartAsync(new Dictionary<string, string?>
-        {
-            ["Seedd:Listen"] = "127.0.0.1:0",
-            ["Seedd:Database"] = folder.File("seeds.db"),
-            ["Logging:LogLevel:Default"] = "Critical",
-        });
+        await using var seedd = await QuietSeedd.StartAsync(folder.File("seeds.db"));
         using var channel = TestChannels.Create(seedd.Addresses[0]);
         var (seeds, admin) = await IssueSomeAsync(channel);
 
@@ -95,14 +88,20 @@ public sealed class BackupTargetTests
         Assert.Equal(new FileInfo(folder.File("other.db")).Length, copy.SizeBytes);
     }
 
-    private static Task<RunningSeedd> StartAsync(SimulatedDisk disk) => SeeddApp.StartAsync(
-        new Dictionary<string, string?>
-        {
-            ["Seedd:Listen"] = "127.0.0.1:0",
-            ["Seedd:Database"] = Database,
-            ["Logging:LogLevel:Default"] = "Critical",
-        },
-        builder => builder.Services.AddSingleton<IStorageMedium>(disk));
+    [Fact]
+    public async Task A_backup_into_a_directory_that_does_not_exist_is_FAILED_PRECONDITION_naming_it()
+    {
+        using var folder = new TempFolder();
+        await using var seedd = await QuietSeedd.StartAsync(folder.File("seeds.db"));
+        using var channel = TestChannels.Create(seedd.Addresses[0]);
+        var missing = folder.File("no-such-dir/copy.db");
+        var error = await RpcAssert.FailsWith(StatusCode.FailedPrecondition, async () =>
+            await new AdminService.AdminServiceClient(channel).CreateBackupAsync(new CreateBackupRequest { Path = missing }));
+        Assert.Contains(folder.File("no-such-dir"), error.Status.Detail, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(folder.File("no-such-dir")));
+    }
+
+    private static Task<RunningSeedd> StartAsync(SimulatedDisk disk) => QuietSeedd.StartAsync(Database, disk);
 
     private static async Task<(SeedService.SeedServiceClient Seeds, AdminService.AdminServiceClient Admin)> IssueSomeAsync(ChannelBase channel)
     {

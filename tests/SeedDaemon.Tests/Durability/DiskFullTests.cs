@@ -1,7 +1,4 @@
 using Grpc.Core;
-using Microsoft.Extensions.DependencyInjection;
-using SeedDaemon.Daemon.Hosting;
-using SeedDaemon.Daemon.Storage;
 using SeedDaemon.V1;
 
 namespace SeedDaemon.Tests.Durability;
@@ -17,14 +14,7 @@ public sealed class DiskFullTests
     public async Task A_full_disk_refuses_new_seeds_and_recovers_when_space_is_back()
     {
         var disk = new SimulatedDisk();
-        await using var seedd = await SeeddApp.StartAsync(
-            new Dictionary<string, string?>
-            {
-                ["Seedd:Listen"] = "127.0.0.1:0",
-                ["Seedd:Database"] = "/sim/full/seeds.db",
-                ["Logging:LogLevel:Default"] = "Critical",
-            },
-            builder => builder.Services.AddSingleton<IStorageMedium>(disk));
+        await using var seedd = await QuietSeedd.StartAsync("/sim/full/seeds.db", disk);
         using var channel = TestChannels.Create(seedd.Addresses[0]);
         var client = new SeedService.SeedServiceClient(channel);
         var audit = new AuditService.AuditServiceClient(channel);

@@ -1,15 +1,13 @@
 using Grpc.Core;
-using Microsoft.Extensions.DependencyInjection;
 using SeedDaemon.Daemon.Hosting;
-using SeedDaemon.Daemon.Storage;
 using SeedDaemon.V1;
 
 namespace SeedDaemon.Tests.Processes;
 
 /// <summary>
 /// The statuses the README promises for what a client cannot see coming: a commit that hangs (a
-/// disk whose fsync does not return), a daemon that is stopping, a backup directory that does not
-/// exist. Never UNKNOWN or INTERNAL, never a seed without its record.
+/// disk whose fsync does not return), a daemon that is stopping. Never UNKNOWN or INTERNAL, never
+/// a seed without its record.
 /// </summary>
 public sealed class StatusTests
 {
@@ -82,30 +80,5 @@ public sealed class StatusTests
         Assert.DoesNotContain(listed.Seeds, s => s.Worker == 2);
     }
 
-    [Fact]
-    public async Task A_backup_into_a_directory_that_does_not_exist_is_FAILED_PRECONDITION_naming_it()
-    {
-        using var folder = new TempFolder();
-        await using var seedd = await SeeddApp.StartAsync(new Dictionary<string, string?>
-        {
-            ["Seedd:Listen"] = "127.0.0.1:0",
-            ["Seedd:Database"] = folder.File("seeds.db"),
-            ["Logging:LogLevel:Default"] = "Critical",
-        });
-        using var channel = TestChannels.Create(seedd.Addresses[0]);
-        var missing = folder.File("no-such-dir/copy.db");
-        var error = await RpcAssert.FailsWith(StatusCode.FailedPrecondition, async () =>
-            await new AdminService.AdminServiceClient(channel).CreateBackupAsync(new CreateBackupRequest { Path = missing }));
-        Assert.Contains(folder.File("no-such-dir"), error.Status.Detail, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(folder.File("no-such-dir")));
-    }
-
-    private static Task<RunningSeedd> StartAsync(SimulatedDisk disk, string database) => SeeddApp.StartAsync(
-        new Dictionary<string, string?>
-        {
-            ["Seedd:Listen"] = "127.0.0.1:0",
-            ["Seedd:Database"] = database,
-            ["Logging:LogLevel:Default"] = "Critical",
-        },
-        builder => builder.Services.AddSingleton<IStorageMedium>(disk));
+    private static Task<RunningSeedd> StartAsync(SimulatedDisk disk, string database) => QuietSeedd.StartAsync(database, disk);
 }
