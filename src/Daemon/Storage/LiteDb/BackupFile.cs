@@ -28,7 +28,7 @@ internal sealed class BackupFile : IDisposable
         _stream = stream;
     }
 
-    public static string PartialPath(string target) => target + ".partial";
+    private static string PartialPath(string target) => target + ".partial";
 
     /// <summary>Creates NAME.partial for a copy of <paramref name="size"/> bytes; refused, it creates nothing.</summary>
     public static BackupFile Create(IStorageMedium medium, string target, long size)
