@@ -101,6 +101,32 @@ public sealed class BackupTargetTests
         Assert.False(Directory.Exists(folder.File("no-such-dir")));
     }
 
+    [Fact]
+    public async Task The_databases_own_files_are_refused_as_targets_even_the_log_before_it_exists()
+    {
+        using var folder = new TempFolder();
+        var database = folder.File("seeds.db");
+        var log = folder.File("seeds-log.db");
+        await (await QuietSeedd.StartAsync(database)).DisposeAsync();
+
+        // An empty log left by a clean stop is no log at all; LiteDB creates it again on its first write.
+        File.Delete(log);
+        await using var seedd = await QuietSeedd.StartAsync(database);
+        using var channel = TestChannels.Create(seedd.Addresses[0]);
+        var admin = new AdminService.AdminServiceClient(channel);
+        Assert.False(File.Exists(log));
+        foreach (var own in new[] { log, database })
+        {
+            var error = await RpcAssert.FailsWith(StatusCode.InvalidArgument, async () =>
+                await admin.CreateBackupAsync(new CreateBackupRequest { Path = own }));
+            Assert.Contains($"backup target {own} is a file of the seed database itself", error.Status.Detail, StringComparison.Ordinal);
+        }
+
+        Assert.False(File.Exists(log));
+        var (seeds, _) = await IssueSomeAsync(channel);
+        await AssertServesAsync(seeds, channel);
+    }
+
     private static Task<RunningSeedd> StartAsync(SimulatedDisk disk) => QuietSeedd.StartAsync(Database, disk);
 
     private static async Task<(SeedService.SeedServiceClient Seeds, AdminService.AdminServiceClient Admin)> IssueSomeAsync(ChannelBase channel)
