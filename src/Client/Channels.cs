@@ -32,7 +32,7 @@ public static class Channels
             // 1,000-record page) stalled until its deadline, though the daemon had finished it.
             InitialHttp2StreamWindowSize = ResponseWindowBytes,
         };
-        var address = options.Address;
+        var address = options.Targets[0];
         if (options.UnixSocketPath is { } socketPath)
         {
             handler.ConnectCallback = async (_, cancellationToken) =>

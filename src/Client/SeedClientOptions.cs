@@ -40,14 +40,15 @@ public sealed class SeedClientOptions
     /// <summary>Where the client says that seedd is not answering and it is retrying (once per outage). Standard error when unset.</summary>
     public ILogger? Logger { get; set; }
 
+    /// <summary>Where calls go: <see cref="Addresses"/> when any are listed, else <see cref="Address"/>.</summary>
+    public IReadOnlyList<Uri> Targets => Addresses.Count > 0 ? [.. Addresses] : [Address];
+
     /// <summary>Several replicas (listed, or a dns:/// name that may resolve to several): calls are balanced round robin over them.</summary>
-    public bool IsBalanced => UnixSocketPath is null && (Addresses.Count > 1 || Address.Scheme == "dns");
+    public bool IsBalanced => UnixSocketPath is null && (Targets.Count > 1 || Targets[0].Scheme == "dns");
 
     /// <summary>The daemon address(es), as messages name them.</summary>
     public string Describe() =>
-        UnixSocketPath is { } socket ? "unix:" + socket
-        : Addresses.Count > 0 ? string.Join(',', Addresses.Select(a => a.ToString().TrimEnd('/')))
-        : Address.ToString().TrimEnd('/');
+        UnixSocketPath is { } socket ? "unix:" + socket : string.Join(',', Targets.Select(a => a.ToString().TrimEnd('/')));
 
     public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromMilliseconds(100);
 
@@ -131,7 +132,12 @@ public sealed class SeedClientOptions
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad setting.</summary>
     public void Validate()
     {
-        foreach (var address in Addresses.Count > 0 ? Addresses : [Address])
+        if (Addresses.Count > 0 && Address != new Uri(DefaultAddress) && !Addresses.Contains(Address))
+        {
+            throw new ArgumentException($"Address ({Address}) is set and is not among Addresses ({Describe()}), which calls would go to; set Address for one daemon or Addresses for several.", nameof(Address));
+        }
+
+        foreach (var address in Targets)
         {
             if (!address.IsAbsoluteUri || address.Scheme is not ("http" or "https" or "dns"))
             {

@@ -27,6 +27,24 @@ public sealed class SeedClientTests(InProcessDaemon daemon) : IClassFixture<InPr
     }
 
     [Fact]
+    public async Task A_single_listed_address_is_the_one_called_and_a_conflicting_Address_is_refused()
+    {
+        var options = new SeedClientOptions { RetryTimeout = TimeSpan.FromSeconds(5) };
+        options.Addresses.Add(new Uri(daemon.Address));
+        using (var client = new SeedClient(options))
+        {
+            await client.CreateExperimentAsync("sdk/listed", "8");
+            Assert.Equal(SeedSeqV1.Derive(8, 1, "torch", "").Seed64, (await client.GetSeedAsync("sdk/listed", 1, "torch")).Seed64);
+        }
+
+        var both = new SeedClientOptions { Address = new Uri("http://127.0.0.1:1") };
+        both.Addresses.Add(new Uri(daemon.Address));
+        var error = Assert.Throws<ArgumentException>(both.Validate);
+        Assert.Contains("Address (http://127.0.0.1:1/) is set and is not among Addresses", error.Message, StringComparison.Ordinal);
+        SeedClientOptions.ForAddress($"{daemon.Address},http://127.0.0.1:1").Validate();
+    }
+
+    [Fact]
     public async Task The_environment_says_which_worker_this_is()
     {
         using var client = new SeedClient(new SeedClientOptions { Address = new Uri(daemon.Address) });
