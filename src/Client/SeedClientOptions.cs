@@ -1,6 +1,7 @@
 using System.Globalization;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
+using SeedDaemon.Derivation;
 
 namespace SeedDaemon.Client;
 
@@ -56,7 +57,9 @@ public sealed class SeedClientOptions
 
     /// <summary>
     /// Sent with every call (metadata x-seedd-client-host, -pid, -labels) and recorded in the
-    /// daemon's ledger next to each seed: who asked, from where. At most 16 labels.
+    /// daemon's ledger next to each seed: who asked, from where. At most 16 labels; keys as the
+    /// daemon's (^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$), values of at most 256 printable ASCII
+    /// characters without commas or surrounding spaces (they travel as one "key=value,..." header).
     /// </summary>
     public IDictionary<string, string> ClientLabels { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
@@ -161,6 +164,33 @@ public sealed class SeedClientOptions
         if (RetryTimeout < TimeSpan.Zero)
         {
             throw new ArgumentException($"RetryTimeout must not be negative, got {RetryTimeout}.", nameof(RetryTimeout));
+        }
+
+        ValidateClientLabels();
+    }
+
+    /// <summary>What one x-seedd-client-labels header carries unchanged; anything else would be recorded split or trimmed, or fail every call.</summary>
+    private void ValidateClientLabels()
+    {
+        const int MaxLabels = 16;
+        const int MaxKeyLength = 63;
+        const int MaxValueLength = 256;
+        if (ClientLabels.Count > MaxLabels)
+        {
+            throw new ArgumentException($"ClientLabels holds {ClientLabels.Count} labels; the daemon records at most {MaxLabels}.", nameof(ClientLabels));
+        }
+
+        foreach (var (key, value) in ClientLabels)
+        {
+            if (!KeyRules.IsValidExperimentId(key) || key.Length > MaxKeyLength)
+            {
+                throw new ArgumentException($"Client label key '{key}' must match ^[A-Za-z0-9][A-Za-z0-9._/-]{{0,62}}$.", nameof(ClientLabels));
+            }
+
+            if (value.Length > MaxValueLength || value.Trim() != value || value.Any(c => c is < ' ' or > '~' or ','))
+            {
+                throw new ArgumentException($"Client label '{key}' has the value '{value}': a value is at most {MaxValueLength} printable ASCII characters, without commas or leading or trailing spaces (labels travel as one key=value,... header).", nameof(ClientLabels));
+            }
         }
     }
 }

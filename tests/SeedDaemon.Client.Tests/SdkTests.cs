@@ -78,6 +78,16 @@ public sealed class SdkTests
     {
         Assert.Throws<ArgumentException>(() => new SeedClientOptions { Address = new Uri("ftp://x") }.Validate());
         Assert.Throws<ArgumentException>(() => new SeedClientOptions { CallTimeout = TimeSpan.Zero }.Validate());
+        foreach (var (key, value) in new[] { ("job", "a,b=c"), ("note", "h\u00e9llo"), ("pad", " x"), ("bad key", "x") })
+        {
+            var labelled = new SeedClientOptions();
+            labelled.ClientLabels[key] = value;
+            Assert.Contains($"'{key}'", Assert.Throws<ArgumentException>(labelled.Validate).Message, StringComparison.Ordinal);
+        }
+
+        var fine = new SeedClientOptions();
+        fine.ClientLabels["job"] = "train-17 (nightly)";
+        fine.Validate();
 
         var services = new ServiceCollection().AddSeedDaemonClient(o => o.CallTimeout = TimeSpan.FromSeconds(-1)).BuildServiceProvider();
         Assert.ThrowsAny<Exception>(() => services.GetRequiredService<SeedClient>());

@@ -38,6 +38,12 @@ public sealed class PythonErrorTests(TokenDaemon auth) : IClassFixture<TokenDaem
         Assert.Contains("SEEDD_TOKEN", Message(token), StringComparison.Ordinal);
         Assert.Equal("SeeddAuthenticationError", Type(result.GetProperty("no_token")));
 
+        // Labels the one x-seedd-client-labels header cannot carry unchanged are refused when the client is made.
+        Assert.Equal("ValueError", Type(result.GetProperty("label_with_comma")));
+        Assert.Contains("client label 'job' has the value 'a,b=c'", Message(result.GetProperty("label_with_comma")), StringComparison.Ordinal);
+        Assert.Contains("client label 'note' has the value", Message(result.GetProperty("label_not_ascii")), StringComparison.Ordinal);
+        Assert.Contains("client label key 'bad key' must match", Message(result.GetProperty("label_key")), StringComparison.Ordinal);
+
         foreach (var failure in result.EnumerateObject())
         {
             Assert.DoesNotContain("_InactiveRpcError", Message(failure.Value), StringComparison.Ordinal);

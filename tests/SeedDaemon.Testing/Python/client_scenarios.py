@@ -138,6 +138,9 @@ def scenario_errors(address, unreachable, auth_address):
         attempt("wrong_token", lambda: client.get_seed("errors/none", 1, "torch"))
     with SeedClient(auth_address) as client:
         attempt("no_token", lambda: client.get_seed("errors/none", 1, "torch"))
+    attempt("label_with_comma", lambda: SeedClient(address, labels={"job": "a,b=c"}))
+    attempt("label_not_ascii", lambda: SeedClient(address, labels={"note": "h\u00e9llo"}))
+    attempt("label_key", lambda: SeedClient(address, labels={"bad key": "x"}))
     return out
 
 

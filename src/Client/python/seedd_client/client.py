@@ -2,6 +2,7 @@
 import logging
 import os
 import random
+import re
 import socket
 import time
 
@@ -47,6 +48,26 @@ class _Target:
         self.seeds = rpc.SeedServiceStub(self.channel)
 
 
+_LABEL_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,62}")
+
+
+def _labels_header(labels):
+    """x-seedd-client-labels: "key=value,...". Refuses what that header cannot carry unchanged (the daemon
+    would record a value with a comma as two labels, trim spaces, or refuse every call)."""
+    if len(labels) > 16:
+        raise ValueError(f"labels holds {len(labels)} labels; the daemon records at most 16")
+    pairs = []
+    for key, value in labels.items():
+        value = str(value)
+        if not isinstance(key, str) or not _LABEL_KEY.fullmatch(key):
+            raise ValueError(f"client label key {key!r} must match ^[A-Za-z0-9][A-Za-z0-9._/-]{{0,62}}$")
+        if len(value) > 256 or value != value.strip() or any(c == "," or not " " <= c <= "~" for c in value):
+            raise ValueError(f"client label {key!r} has the value {value!r}: a value is at most 256 printable ASCII "
+                             "characters, without commas or leading or trailing spaces (labels travel as one key=value,... header)")
+        pairs.append(f"{key}={value}")
+    return ",".join(pairs)
+
+
 class SeedClient:
     """Talks to seedd. Every attempt has a deadline (`timeout`, 10 s); UNAVAILABLE and DEADLINE_EXCEEDED are
     retried with jittered backoff for up to `retry_timeout` (60 s) — every call of the contract is
@@ -66,7 +87,7 @@ class SeedClient:
         self._outage = False  # a "not answering" line was logged and no call has succeeded since
         metadata = [("x-seedd-client-host", socket.gethostname()), ("x-seedd-client-pid", str(os.getpid()))]
         if labels:
-            metadata.append(("x-seedd-client-labels", ",".join(f"{k}={v}" for k, v in labels.items())))
+            metadata.append(("x-seedd-client-labels", _labels_header(labels)))
         if token:
             metadata.append(("authorization", f"Bearer {token}"))
         self._metadata = metadata
