@@ -43,6 +43,7 @@ public sealed class PythonErrorTests(TokenDaemon auth) : IClassFixture<TokenDaem
         Assert.Contains("client label 'job' has the value 'a,b=c'", Message(result.GetProperty("label_with_comma")), StringComparison.Ordinal);
         Assert.Contains("client label 'note' has the value", Message(result.GetProperty("label_not_ascii")), StringComparison.Ordinal);
         Assert.Contains("client label key 'bad key' must match", Message(result.GetProperty("label_key")), StringComparison.Ordinal);
+        Assert.Contains("'htps://127.0.0.1:1' is not a daemon address: the scheme must be", Message(result.GetProperty("unknown_scheme")), StringComparison.Ordinal);
 
         foreach (var failure in result.EnumerateObject())
         {

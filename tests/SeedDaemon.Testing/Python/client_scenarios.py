@@ -141,6 +141,7 @@ def scenario_errors(address, unreachable, auth_address):
     attempt("label_with_comma", lambda: SeedClient(address, labels={"job": "a,b=c"}))
     attempt("label_not_ascii", lambda: SeedClient(address, labels={"note": "h\u00e9llo"}))
     attempt("label_key", lambda: SeedClient(address, labels={"bad key": "x"}))
+    attempt("unknown_scheme", lambda: SeedClient("htps://127.0.0.1:1"))
     return out
 
 

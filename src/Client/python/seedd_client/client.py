@@ -29,6 +29,9 @@ def parse_addresses(address):
     for text in (t.strip() for t in texts):
         if not text:
             continue
+        if "://" in text and not text.startswith(("http://", "https://", "dns://")):
+            raise ValueError(f"{text!r} is not a daemon address: the scheme must be http://, https:// or dns:/// "
+                             "(or none: HOST:PORT), or unix:/path.sock")
         tls = text.startswith("https://")
         target = text.split("://", 1)[1] if text.startswith(("http://", "https://")) else text
         parsed.append((text, target.rstrip("/"), tls))
