@@ -17,29 +17,55 @@ public static class ExportCommand
         Common.Action(command, async c =>
         {
             var file = c.Parse.GetValue(output);
-            var temporary = file is null ? null : file.FullName + ".partial";
-            await using (var stream = temporary is null ? Console.OpenStandardOutput() : new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+            if (file is null)
             {
-                await using var writer = new ManifestWriter(stream);
-                var progress = new Progress(c.Value(quiet));
-                using var call = new AuditService.AuditServiceClient(c.Invoker).ExportManifest(new ExportManifestRequest { ExperimentId = c.Value(id) }, cancellationToken: c.CancellationToken);
-                await foreach (var part in call.ResponseStream.ReadAllAsync(c.CancellationToken))
-                {
-                    await writer.WriteAsync(part);
-                    progress.Report(writer.Seeds, writer.Events);
-                }
-
-                progress.Done(writer.Seeds, writer.Events);
+                await using var stdout = Console.OpenStandardOutput();
+                await ExportAsync(c, stdout, c.Value(id), c.Value(quiet));
+                return ExitCodes.Ok;
             }
 
-            if (file is not null)
+            // Written to FILE.partial and renamed when whole: a failed export leaves nothing behind.
+            var temporary = file.FullName + ".partial";
+            var done = false;
+            try
             {
-                File.Move(temporary!, file.FullName, overwrite: true);
+                await using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+                {
+                    await ExportAsync(c, stream, c.Value(id), c.Value(quiet));
+                }
+
+                File.Move(temporary, file.FullName, overwrite: true);
+                done = true;
+            }
+            catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+            {
+                throw new CtlException(ExitCodes.Failed, $"cannot write {file.FullName} ({error.Message}); nothing was written there.");
+            }
+            finally
+            {
+                if (!done && File.Exists(temporary))
+                {
+                    File.Delete(temporary);
+                }
             }
 
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    private static async Task ExportAsync(Common.Context c, Stream stream, string experimentId, bool quiet)
+    {
+        await using var writer = new ManifestWriter(stream);
+        var progress = new Progress(quiet);
+        using var call = new AuditService.AuditServiceClient(c.Invoker).ExportManifest(new ExportManifestRequest { ExperimentId = experimentId }, cancellationToken: c.CancellationToken);
+        await foreach (var part in call.ResponseStream.ReadAllAsync(c.CancellationToken))
+        {
+            await writer.WriteAsync(part);
+            progress.Report(writer.Seeds, writer.Events);
+        }
+
+        progress.Done(writer.Seeds, writer.Events);
     }
 
     /// <summary>Progress on stderr: a line that updates in place on a terminal, a line per 100,000 records otherwise.</summary>

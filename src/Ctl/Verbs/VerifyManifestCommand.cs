@@ -14,14 +14,27 @@ public static class VerifyManifestCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var path = parse.GetValue(file)!;
-            if (!path.Exists)
+            if (Directory.Exists(path.FullName))
             {
-                await Console.Error.WriteLineAsync($"seedctl: {path.FullName} does not exist");
-                return ExitCodes.Usage;
+                return await RefuseAsync(path, "it is a directory, not a manifest file");
             }
 
-            await using var stream = new FileStream(path.FullName, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-            var result = ManifestVerifier.Verify(stream, events => Console.Error.WriteLine($"verify-manifest: {events} events checked"));
+            FileStream stream;
+            try
+            {
+                stream = new FileStream(path.FullName, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            }
+            catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+            {
+                return await RefuseAsync(path, error is FileNotFoundException or DirectoryNotFoundException ? "it does not exist" : error.Message);
+            }
+
+            ManifestVerification result;
+            await using (stream)
+            {
+                result = ManifestVerifier.Verify(stream, events => Console.Error.WriteLine($"verify-manifest: {events} events checked"));
+            }
+
             var printer = new Printer(Console.Out, parse.GetValue(Common.OutputFormat) == "json");
             printer.Value(
                 new { ok = result.Ok, experiment_id = result.ExperimentId, seeds = result.Seeds, events = result.Events, chain_head = result.ChainHead, first_problem = result.FirstProblem },
@@ -34,5 +47,11 @@ public static class VerifyManifestCommand
             return result.Ok ? ExitCodes.Ok : ExitCodes.VerificationFailed;
         });
         return command;
+    }
+
+    private static async Task<int> RefuseAsync(FileInfo path, string why)
+    {
+        await Console.Error.WriteLineAsync($"seedctl: cannot read {path.FullName}: {why}");
+        return ExitCodes.Usage;
     }
 }

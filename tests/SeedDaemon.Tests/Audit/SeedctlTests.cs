@@ -168,6 +168,26 @@ public sealed class SeedctlTests(InProcessDaemon daemon) : IClassFixture<InProce
     }
 
     [Fact]
+    public async Task A_failed_export_says_why_in_one_line_and_leaves_no_file_and_an_unreadable_manifest_is_named()
+    {
+        const int Failed = 1;
+        await daemon.Seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "ctl/export-fail", Root = "6" });
+        using var folder = new TempFolder();
+
+        var nowhere = folder.File("no-such-dir/m.json");
+        var output = await Ctl.Expect(Failed, daemon.Address, "export", "ctl/export-fail", "-o", nowhere);
+        Assert.Contains($"seedctl: cannot write {nowhere} (", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", output, StringComparison.Ordinal);
+
+        var manifest = folder.File("m.json");
+        await Ctl.Expect(NotFound, daemon.Address, "export", "ctl/none", "-o", manifest);
+        Assert.Empty(Directory.GetFileSystemEntries(folder.Path));
+
+        Assert.Contains($"seedctl: cannot read {folder.Path}: it is a directory", await Ctl.Expect(Usage, daemon.Address, "verify-manifest", folder.Path), StringComparison.Ordinal);
+        Assert.Contains($"seedctl: cannot read {manifest}: it does not exist", await Ctl.Expect(Usage, daemon.Address, "verify-manifest", manifest), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Usage_errors_and_an_unreachable_daemon_have_their_own_exit_codes()
     {
         Assert.Contains("required", await Ctl.Expect(Usage, daemon.Address, "seeds", "get", "--experiment", "x"), StringComparison.Ordinal);
