@@ -39,7 +39,7 @@ public static class BatchPlanner
     /// <param name="clock">The time (Unix ms) an operation's events are recorded at.</param>
     public static PreparedBatch Plan(IReadOnlyList<StoreOperation> operations, IBatchState state, Func<long> clock)
     {
-        var plan = new Planning(state);
+        var plan = new Planning(state, operations.Sum(o => o is RecordIssuesOperation record ? record.Issues.Count : 0));
         foreach (var operation in operations)
         {
             try
@@ -63,10 +63,10 @@ public static class BatchPlanner
     }
 
     /// <summary>One batch being planned: the backend's state overlaid with what the batch did so far.</summary>
-    private sealed class Planning(IBatchState state)
+    private sealed class Planning(IBatchState state, int expectedKeys)
     {
         private readonly Dictionary<string, Experiment> _experiments = new(StringComparer.Ordinal);
-        public PreparedBatch Batch { get; } = new();
+        public PreparedBatch Batch { get; } = new(expectedKeys);
 
         private Dictionary<(string ExperimentId, uint Worker, string Library, string Stream), KeyChange> Keys => Batch.Keys;
 
@@ -166,7 +166,9 @@ public static class BatchPlanner
             var experiment = _experiments[issue.ExperimentId];
             if (experiment.Append is null)
             {
-                experiment.Append = new ChainAppend(issue.ExperimentId, experiment.Head, LedgerHash.FromHex(experiment.Head.Hash));
+                // Sized for the whole batch once (most batches append to one experiment), never once per experiment.
+                var expectedEvents = Batch.Appends.Count == 0 ? Batch.ExpectedKeys : 0;
+                experiment.Append = new ChainAppend(issue.ExperimentId, experiment.Head, LedgerHash.FromHex(experiment.Head.Hash), expectedEvents);
                 experiment.LastHash = experiment.Append.BeforeHash;
                 Batch.Appends.Add(experiment.Append);
             }

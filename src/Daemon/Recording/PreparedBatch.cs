@@ -5,15 +5,18 @@ namespace SeedDaemon.Daemon.Recording;
 /// appends to (as it is after the batch), each experiment's appended ledger events, and the final
 /// state of every key the batch issued. A backend persists all of it in one transaction.
 /// </summary>
-public sealed class PreparedBatch
+public sealed class PreparedBatch(int expectedKeys = 0)
 {
+    /// <summary>How many keys the batch's operations ask for (with repeats): what its collections are sized for.</summary>
+    public int ExpectedKeys { get; } = expectedKeys;
+
     /// <summary>The experiments the batch changes, by id, each as it is after the batch.</summary>
     public Dictionary<string, ExperimentChange> Experiments { get; } = new(StringComparer.Ordinal);
 
     public List<ChainAppend> Appends { get; } = [];
 
     /// <summary>The keys the batch issues, by key, each as it is after the batch.</summary>
-    public Dictionary<(string ExperimentId, uint Worker, string Library, string Stream), KeyChange> Keys { get; } = new(KeyComparer.Instance);
+    public Dictionary<(string ExperimentId, uint Worker, string Library, string Stream), KeyChange> Keys { get; } = new(expectedKeys, KeyComparer.Instance);
 
     /// <summary>Nothing to write: every key issued appends to an experiment, so it would be in <see cref="Experiments"/>.</summary>
     public bool IsEmpty => Experiments.Count == 0;
@@ -26,7 +29,7 @@ public sealed class PreparedBatch
 }
 
 /// <summary>The events a batch appends to one experiment's chain: from <see cref="Before"/> to <see cref="After"/>.</summary>
-public sealed class ChainAppend(string experimentId, ChainHead before, byte[] beforeHash)
+public sealed class ChainAppend(string experimentId, ChainHead before, byte[] beforeHash, int expectedEvents = 0)
 {
     public string ExperimentId { get; } = experimentId;
 
@@ -40,7 +43,7 @@ public sealed class ChainAppend(string experimentId, ChainHead before, byte[] be
     /// <summary>Who asked and when, once per request; events refer to it by index.</summary>
     public List<EventRun> Runs { get; } = [];
 
-    public List<PreparedEvent> Events { get; } = [];
+    public List<PreparedEvent> Events { get; } = new(expectedEvents);
 
     /// <summary>The hash the event at <paramref name="index"/> of <see cref="Events"/> chains to.</summary>
     public byte[] PreviousHash(int index) => index == 0 ? BeforeHash : Events[index - 1].Hash;
