@@ -23,7 +23,7 @@ internal static class Retry
             }
             catch (RpcException error) when (NotAnswered(error, cancellationToken) && DateTime.UtcNow < giveUpAt)
             {
-                notAnswering(error.Status.Detail);
+                notAnswering(RpcErrors.Describe(error));
 
                 // Full jitter keeps a fleet that lost its daemon from coming back in lockstep; the last
                 // attempt is made when the window closes, so a caller waits the whole window it was promised.
@@ -36,7 +36,7 @@ internal static class Retry
             {
                 throw new RpcException(new Status(
                     StatusCode.Unavailable,
-                    $"seedd at {options.Describe()} did not answer within {options.RetryTimeout.TotalSeconds:0.#} s ({attempt} attempts; last: {error.Status.Detail}). Is it running, and is SEEDD_ADDRESS right?",
+                    $"seedd at {options.Describe()} did not answer within {options.RetryTimeout.TotalSeconds:0.#} s ({attempt} attempts; last: {RpcErrors.Describe(error)}). Is it running, and is SEEDD_ADDRESS right?",
                     error.Status.DebugException));
             }
         }

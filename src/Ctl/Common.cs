@@ -73,7 +73,7 @@ public static class Common
             catch (RpcException error)
             {
                 var detail = error.StatusCode == StatusCode.Unavailable
-                    ? $"cannot reach seedd at {address}: {error.Status.Detail}"
+                    ? $"cannot reach seedd at {address}: {RpcErrors.Describe(error)}"
                     : $"seedd answered {error.StatusCode}: {error.Status.Detail}";
                 await Console.Error.WriteLineAsync($"seedctl: {detail}");
                 return ExitCodes.Of(error.StatusCode);

@@ -195,7 +195,7 @@ public sealed class SeedctlTests(InProcessDaemon daemon) : IClassFixture<InProce
 
         using var refusing = Ports.Refusing();
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        Assert.Contains("cannot reach seedd", await Ctl.Expect(Unavailable, refusing.Url, "experiments", "list"), StringComparison.Ordinal);
+        Assert.Contains($"cannot reach seedd at {refusing.Url}: Error connecting to subchannel. (Connection refused)", await Ctl.Expect(Unavailable, refusing.Url, "experiments", "list"), StringComparison.Ordinal);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"seedctl took {clock.Elapsed} to give up on an address nothing listens on; it must fail fast");
 
         var help = await Ctl.RunAsync("--help");
