@@ -172,24 +172,21 @@ public sealed class SeedClientOptions
     /// <summary>What one x-seedd-client-labels header carries unchanged; anything else would be recorded split or trimmed, or fail every call.</summary>
     private void ValidateClientLabels()
     {
-        const int MaxLabels = 16;
-        const int MaxKeyLength = 63;
-        const int MaxValueLength = 256;
-        if (ClientLabels.Count > MaxLabels)
+        if (ClientLabels.Count > KeyRules.MaxClientLabels)
         {
-            throw new ArgumentException($"ClientLabels holds {ClientLabels.Count} labels; the daemon records at most {MaxLabels}.", nameof(ClientLabels));
+            throw new ArgumentException($"ClientLabels holds {ClientLabels.Count} labels; the daemon records at most {KeyRules.MaxClientLabels}.", nameof(ClientLabels));
         }
 
         foreach (var (key, value) in ClientLabels)
         {
-            if (!KeyRules.IsValidExperimentId(key) || key.Length > MaxKeyLength)
+            if (!KeyRules.IsValidLabelKey(key))
             {
                 throw new ArgumentException($"Client label key '{key}' must match ^[A-Za-z0-9][A-Za-z0-9._/-]{{0,62}}$.", nameof(ClientLabels));
             }
 
-            if (value.Length > MaxValueLength || value.Trim() != value || value.Any(c => c is < ' ' or > '~' or ','))
+            if (value.Length > KeyRules.MaxLabelValueLength || value.Trim() != value || value.Any(c => c is < ' ' or > '~' or ','))
             {
-                throw new ArgumentException($"Client label '{key}' has the value '{value}': a value is at most {MaxValueLength} printable ASCII characters, without commas or leading or trailing spaces (labels travel as one key=value,... header).", nameof(ClientLabels));
+                throw new ArgumentException($"Client label '{key}' has the value '{value}': a value is at most {KeyRules.MaxLabelValueLength} printable ASCII characters, without commas or leading or trailing spaces (labels travel as one key=value,... header).", nameof(ClientLabels));
             }
         }
     }

@@ -9,6 +9,14 @@ public static class KeyRules
     public const int MaxExperimentIdLength = 128;
     public const int MaxNameLength = 64;
 
+    /// <summary>Label keys (an experiment's labels and a client's): the experiment id rule, at most this long.</summary>
+    public const int MaxLabelKeyLength = 63;
+
+    public const int MaxLabelValueLength = 256;
+
+    /// <summary>Client labels (x-seedd-client-labels) the daemon records with each ledger event.</summary>
+    public const int MaxClientLabels = 16;
+
     /// <summary>0xFFFFFFFF is the spawn-key slot of the column permutation keys.</summary>
     public const uint ReservedWorker = 0xFFFFFFFF;
 
@@ -49,6 +57,9 @@ public static class KeyRules
 
         return true;
     }
+
+    /// <summary>^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$</summary>
+    public static bool IsValidLabelKey(string? key) => IsValidExperimentId(key) && key!.Length <= MaxLabelKeyLength;
 
     /// <summary>A stream may also be empty (the library's default stream).</summary>
     public static bool IsValidStream(string? stream) => stream is not null && (stream.Length == 0 || IsValidName(stream));

@@ -3,6 +3,7 @@ using Grpc.Core;
 using Microsoft.AspNetCore.Http;
 using SeedDaemon.Daemon.Issuance;
 using SeedDaemon.Daemon.Recording;
+using SeedDaemon.Derivation;
 
 namespace SeedDaemon.Daemon.Grpc;
 
@@ -19,7 +20,7 @@ internal static class Requester
     public const string PrincipalKey = "seedd.principal";
 
     private const int MaxHostLength = 255;
-    private const int MaxLabels = 16;
+    private const int MaxLabels = KeyRules.MaxClientLabels;
 
     public static RequestOrigin Of(ServerCallContext context)
     {

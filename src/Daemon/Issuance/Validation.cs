@@ -7,8 +7,7 @@ namespace SeedDaemon.Daemon.Issuance;
 internal static class Validation
 {
     public const int MaxLabels = 64;
-    public const int MaxLabelKeyLength = 63;
-    public const int MaxLabelValueLength = 256;
+    public const int MaxLabelValueLength = KeyRules.MaxLabelValueLength;
     public const int DefaultPageSize = 100;
     public const int MaxPageSize = 1000;
 
@@ -39,7 +38,7 @@ internal static class Validation
     }
 
     /// <summary>Experiment labels and client labels share one rule for keys: ^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$.</summary>
-    public static bool IsValidLabelKey(string? key) => KeyRules.IsValidExperimentId(key) && key!.Length <= MaxLabelKeyLength;
+    public static bool IsValidLabelKey(string? key) => KeyRules.IsValidLabelKey(key);
 
     public static void Labels(IReadOnlyDictionary<string, string> labels)
     {

@@ -223,10 +223,11 @@ public sealed class LiteDbBackend : IStoreBackend
     public BackupInfo Backup(string targetPath)
     {
         var target = Path.GetFullPath(targetPath);
-        if (target == Path.GetFullPath(Location) || target == Path.GetFullPath(_logPath))
+        var (data, log) = (Path.GetFullPath(Location), Path.GetFullPath(_logPath));
+        if (target == data || target == log)
         {
             // The log exists only once LiteDB first writes: a copy there would become the log, and be emptied at its next checkpoint.
-            throw SeedDaemonException.Invalid("path", $"backup target {target} is a file of the seed database itself (its data file {Path.GetFullPath(Location)} and its log {Path.GetFullPath(_logPath)}); choose another name.");
+            throw SeedDaemonException.Invalid("path", $"backup target {target} is a file of the seed database itself (its data file {data} and its log {log}); choose another name.");
         }
 
         if (_medium.FileExists(target) || _medium.DirectoryExists(target))
