@@ -1,12 +1,11 @@
 using Grpc.Core;
-using SeedDaemon.Daemon.Hosting;
 using SeedDaemon.Daemon.Issuance;
 using SeedDaemon.V1;
 
 namespace SeedDaemon.Daemon.Grpc;
 
 /// <summary>seeddaemon.v1.SeedService: validates, calls the domain, maps to messages. Errors are mapped by <see cref="ErrorInterceptor"/>.</summary>
-internal sealed class SeedGrpcService(ExperimentRegistry experiments, SeedIssuer issuer, SeeddLimits limits) : SeedService.SeedServiceBase
+internal sealed class SeedGrpcService(ExperimentRegistry experiments, SeedIssuer issuer, RequestLimits limits) : SeedService.SeedServiceBase
 {
     public override async Task<Experiment> CreateExperiment(CreateExperimentRequest request, ServerCallContext context) =>
         ProtoMapper.ToProto(await experiments.CreateAsync(request.ExperimentId, request.Root, request.Labels, context.CancellationToken));

@@ -1,30 +1,41 @@
 using System.Reflection;
 using Google.Protobuf;
+using Grpc.AspNetCore.Server;
 using Grpc.AspNetCore.Server.Model;
 using Grpc.Core;
 
 namespace SeedDaemon.Daemon.Grpc;
 
 /// <summary>
-/// Binds gRPC services like Grpc.AspNetCore's own provider, with one difference: a request that
-/// is not a valid protobuf message (random bytes, truncated, wrong wire types, bad lengths) is
-/// answered INVALID_ARGUMENT instead of UNKNOWN. The generated BindService method lists the
-/// methods; each gets its request marshaller wrapped and an invoker for the service's method of
-/// the same name.
+/// Binds a generated gRPC service (ours, health, reflection) so that a request that is not a valid
+/// protobuf message (random bytes, truncated, wrong wire types, bad lengths) is INVALID_ARGUMENT
+/// rather than gRPC's UNKNOWN: a request is read before any interceptor runs, so only the request
+/// marshaller can say so.
+/// <para>
+/// Only the generated code's public contract: its <c>BindService(ServiceBinderBase, TService)</c>
+/// (named by <see cref="BindServiceMethodAttribute"/>) lists each method with the handler of the
+/// instance it is given. Called once at discovery without an instance, it lists the methods, each
+/// added to the <see cref="ServiceMethodProviderContext{TService}"/> with its request marshaller
+/// wrapped; called again with the instance gRPC activates for a call (ours are singletons, so once),
+/// it gives the handlers to call. Grpc.AspNetCore's own binder gives way to this one
+/// (<see cref="GrpcBinding.UseStrictBinder"/>). Upstream, an option on GrpcServiceOptions that maps
+/// a request that cannot be deserialized to a status would replace all of this.
+/// </para>
 /// </summary>
 internal sealed class StrictServiceMethodProvider<TService> : IServiceMethodProvider<TService>
     where TService : class
 {
+    private static readonly IList<object> Metadata = typeof(TService).GetCustomAttributes(inherit: true);
+    private Bound? _bound;
+
     public void OnServiceMethodDiscovery(ServiceMethodProviderContext<TService> context)
     {
-        var bindMethod = FindBindMethod();
-        if (bindMethod is null)
+        if (FindBindMethod() is not { } bindMethod)
         {
             return;
         }
 
-        var binder = new Binder(context);
-        bindMethod.Invoke(null, [binder, null]);
+        bindMethod.Invoke(null, [new Discovery(context, this), null]);
     }
 
     private static MethodInfo? FindBindMethod()
@@ -33,27 +44,44 @@ internal sealed class StrictServiceMethodProvider<TService> : IServiceMethodProv
         {
             if (type.GetCustomAttribute<BindServiceMethodAttribute>() is { } attribute)
             {
-                return attribute.BindType.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static)
-                    .Single(m => m.Name == attribute.BindMethodName && m.GetParameters() is [{ ParameterType: var first }, _] && first == typeof(ServiceBinderBase));
+                return attribute.BindType.GetMethod(attribute.BindMethodName, BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static, [typeof(ServiceBinderBase), type]);
             }
         }
 
         return null;
     }
 
-    private sealed class Binder(ServiceMethodProviderContext<TService> context) : ServiceBinderBase
+    /// <summary>The handler the generated code binds for <paramref name="method"/> on <paramref name="service"/>.</summary>
+    private THandler Handler<THandler>(TService service, string method)
+        where THandler : Delegate
+    {
+        var bound = _bound;
+        if (bound is null || !ReferenceEquals(bound.Service, service))
+        {
+            var handlers = new Handlers();
+            FindBindMethod()!.Invoke(null, [handlers, service]);
+            _bound = bound = new Bound(service, handlers.ByMethod);
+        }
+
+        return (THandler)bound.ByMethod[method];
+    }
+
+    private sealed record Bound(TService Service, Dictionary<string, Delegate> ByMethod);
+
+    /// <summary>Adds every method to gRPC's endpoints, its handler looked up per call.</summary>
+    private sealed class Discovery(ServiceMethodProviderContext<TService> context, StrictServiceMethodProvider<TService> provider) : ServiceBinderBase
     {
         public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, UnaryServerMethod<TRequest, TResponse>? handler) =>
-            context.AddUnaryMethod(Strict(method), Metadata(method), Invoker<UnaryServerMethod<TService, TRequest, TResponse>>(method));
+            context.AddUnaryMethod(Strict(method), Metadata, (service, request, call) => provider.Handler<UnaryServerMethod<TRequest, TResponse>>(service, method.Name)(request, call));
 
         public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, ServerStreamingServerMethod<TRequest, TResponse>? handler) =>
-            context.AddServerStreamingMethod(Strict(method), Metadata(method), Invoker<ServerStreamingServerMethod<TService, TRequest, TResponse>>(method));
+            context.AddServerStreamingMethod(Strict(method), Metadata, (service, request, stream, call) => provider.Handler<ServerStreamingServerMethod<TRequest, TResponse>>(service, method.Name)(request, stream, call));
 
         public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, ClientStreamingServerMethod<TRequest, TResponse>? handler) =>
-            context.AddClientStreamingMethod(Strict(method), Metadata(method), Invoker<ClientStreamingServerMethod<TService, TRequest, TResponse>>(method));
+            context.AddClientStreamingMethod(Strict(method), Metadata, (service, requests, call) => provider.Handler<ClientStreamingServerMethod<TRequest, TResponse>>(service, method.Name)(requests, call));
 
         public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, DuplexStreamingServerMethod<TRequest, TResponse>? handler) =>
-            context.AddDuplexStreamingMethod(Strict(method), Metadata(method), Invoker<DuplexStreamingServerMethod<TService, TRequest, TResponse>>(method));
+            context.AddDuplexStreamingMethod(Strict(method), Metadata, (service, requests, responses, call) => provider.Handler<DuplexStreamingServerMethod<TRequest, TResponse>>(service, method.Name)(requests, responses, call));
 
         private static Method<TRequest, TResponse> Strict<TRequest, TResponse>(Method<TRequest, TResponse> method)
             where TRequest : class
@@ -75,16 +103,45 @@ internal sealed class StrictServiceMethodProvider<TService> : IServiceMethodProv
                 });
             return new Method<TRequest, TResponse>(method.Type, method.ServiceName, method.Name, strict, method.ResponseMarshaller);
         }
+    }
 
-        private static List<object> Metadata(IMethod method) =>
-            [.. typeof(TService).GetCustomAttributes(inherit: true), .. Implementation(method).GetCustomAttributes(inherit: true)];
+    /// <summary>Collects the handlers the generated code binds to one instance, by method name.</summary>
+    private sealed class Handlers : ServiceBinderBase
+    {
+        public Dictionary<string, Delegate> ByMethod { get; } = new(StringComparer.Ordinal);
 
-        private static TDelegate Invoker<TDelegate>(IMethod method)
-            where TDelegate : Delegate =>
-            Implementation(method).CreateDelegate<TDelegate>();
+        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, UnaryServerMethod<TRequest, TResponse>? handler) => ByMethod[method.Name] = handler!;
 
-        private static MethodInfo Implementation(IMethod method) =>
-            typeof(TService).GetMethod(method.Name, BindingFlags.Public | BindingFlags.Instance)
-            ?? throw new InvalidOperationException($"{typeof(TService).Name} has no method {method.Name} for {method.FullName}.");
+        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, ServerStreamingServerMethod<TRequest, TResponse>? handler) => ByMethod[method.Name] = handler!;
+
+        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, ClientStreamingServerMethod<TRequest, TResponse>? handler) => ByMethod[method.Name] = handler!;
+
+        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, DuplexStreamingServerMethod<TRequest, TResponse>? handler) => ByMethod[method.Name] = handler!;
+    }
+}
+
+/// <summary>Puts <see cref="StrictServiceMethodProvider{TService}"/> in the place of Grpc.AspNetCore's own binder.</summary>
+internal static class GrpcBinding
+{
+    /// <summary>The type Grpc.AspNetCore.Server binds generated services with (internal; named, since it cannot be referenced).</summary>
+    public const string GrpcBinderType = "Grpc.AspNetCore.Server.Model.Internal.BinderServiceMethodProvider`1";
+
+    /// <summary>
+    /// Removes Grpc.AspNetCore's binder and registers the strict one. JSON transcoding's provider
+    /// (REST) and gRPC's provider for ServerServiceDefinitions stay. If a gRPC upgrade renames or
+    /// drops the binder, seedd refuses to start, saying so, instead of binding every method twice
+    /// (StrictBindingTests fails first).
+    /// </summary>
+    public static void UseStrictBinder(IServiceCollection services)
+    {
+        var binderType = typeof(GrpcServiceOptions).Assembly.GetType(GrpcBinderType);
+        var binders = services.Where(d => d.ServiceType == typeof(IServiceMethodProvider<>) && d.ImplementationType == binderType).ToList();
+        if (binderType is null || binders.Count != 1)
+        {
+            throw new InvalidOperationException($"{typeof(GrpcServiceOptions).Assembly.GetName()} no longer registers {GrpcBinderType} once (found {binders.Count}); seedd cannot keep malformed requests INVALID_ARGUMENT without replacing it. See StrictServiceMethodProvider.");
+        }
+
+        services.Remove(binders[0]);
+        services.Add(ServiceDescriptor.Singleton(typeof(IServiceMethodProvider<>), typeof(StrictServiceMethodProvider<>)));
     }
 }

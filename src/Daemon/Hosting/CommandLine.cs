@@ -18,7 +18,8 @@ public static class CommandLine
           --listen ADDRESS         gRPC (HTTP/2 cleartext, or TLS when Seedd:Tls is set): HOST:PORT or
                                    unix:/path.sock; default 127.0.0.1:50051 (Seedd:Listen)
           --db PATH                the embedded LiteDB database file, created with its folder when
-                                   missing; default ./data/seeds.db (Seedd:Database)
+                                   missing; default ~/.local/share/seedd/seeds.db ($XDG_DATA_HOME),
+                                   /var/lib/seedd/seeds.db under the systemd unit (Seedd:Database)
           --postgres CONNECTION    record in PostgreSQL instead: Npgsql keywords
                                    (Host=a,b;Database=seedd;Username=seedd) or postgresql://user@host/db;
                                    keep the password in Seedd:Postgres:ConnectionStringFile or the

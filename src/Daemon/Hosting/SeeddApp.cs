@@ -1,17 +1,7 @@
-using Grpc.AspNetCore.Server.Model;
 using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.Options;
-using SeedDaemon.Daemon.Audit;
-using SeedDaemon.Daemon.Grpc;
-using System.Security.Cryptography.X509Certificates;
-using SeedDaemon.Daemon.Issuance;
 using SeedDaemon.Daemon.Operations;
-using SeedDaemon.Daemon.Security;
 using SeedDaemon.Daemon.Recording;
-using SeedDaemon.Daemon.Storage;
 using SeedDaemon.Derivation;
 
 namespace SeedDaemon.Daemon.Hosting;
@@ -46,40 +36,19 @@ public static class SeeddApp
         return ExitCodes.Ok;
     }
 
-    /// <summary>Opens the database, binds the listener and starts serving.</summary>
+    /// <summary>Reads the configuration, checks the listeners, opens the store, and starts serving; each step can refuse the start.</summary>
     public static async Task<RunningSeedd> StartAsync(IReadOnlyDictionary<string, string?> settings, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        var builder = SeeddConfiguration.Guarded(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), () => WebApplication.CreateBuilder(new WebApplicationOptions
         {
             Args = [],
             ContentRootPath = AppContext.BaseDirectory,
-        });
-        if (settings.TryGetValue(CommandLine.ConfigFileKey, out var configFile) && configFile is not null)
-        {
-            if (!File.Exists(configFile))
-            {
-                throw new SeeddStartException(ExitCodes.InvalidConfiguration, $"--config: {configFile} does not exist.");
-            }
-
-            // The file, then the environment, then the command line: later sources win.
-            builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: false);
-            builder.Configuration.AddEnvironmentVariables();
-        }
-
-        builder.Configuration.AddInMemoryCollection(settings);
-        ReadConnectionStringFile(builder.Configuration);
-
-        var options = builder.Configuration.GetSection(SeeddOptions.SectionName).Get<SeeddOptions>() ?? new SeeddOptions();
-        var validation = new SeeddOptionsValidator().Validate(null, options);
-        if (validation.Failed)
-        {
-            throw new SeeddStartException(ExitCodes.InvalidConfiguration, "invalid configuration: " + validation.FailureMessage);
-        }
-
-        ConfigureLogging(builder, options);
-        ConfigureServices(builder.Services, builder.Configuration);
+        }));
+        var options = SeeddConfiguration.Load(builder.Configuration, settings);
+        SeeddLogging.Configure(builder.Logging, options);
+        SeeddServices.Add(builder.Services, options);
         var listen = ListenEndpoint.Parse(options.Listen);
-        ConfigureKestrel(builder, options, listen);
+        SeeddListeners.Configure(builder, options, listen);
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -95,7 +64,7 @@ public static class SeeddApp
         // one maps the endpoints, which compiles much of gRPC's code: on two cores the start is
         // shorter by what those take.
         var opening = Task.Run(() => app.Services.GetRequiredService<ISeedStore>());
-        MapEndpoints(app);
+        SeeddListeners.MapEndpoints(app);
         ISeedStore store;
         try
         {
@@ -127,184 +96,30 @@ public static class SeeddApp
 
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToArray() ?? [];
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SeedDaemon.Daemon");
-        if (logger.IsEnabled(LogLevel.Information))
-        {
-            var listeners = string.Join(", ", addresses.Select((a, i) => i == 0 ? $"{a} (gRPC)" : $"{a} (HTTP/1.1: REST, /metrics)"));
-            HostingLog.Listening(logger, CommandLine.Version, listeners, store.Location, SeedSeqV1.Scheme);
-            var tokens = options.Auth.Tokens;
-            if (tokens.Count > 0)
-            {
-                HostingLog.AuthOn(logger, tokens.Count, string.Join(", ", tokens.GroupBy(t => t.Role).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Count()} {g.Key}")));
-            }
-            else
-            {
-                HostingLog.AuthOff(logger, listen.IsLocalOnly ? "this machine only (loopback or a Unix socket)" : "any machine that reaches the listener (Seedd:Auth:AllowAnonymous)");
-            }
-        }
-
+        ReportStarted(logger, options, listen, addresses, store);
         app.Lifetime.ApplicationStopping.Register(() => HostingLog.Stopping(logger));
         app.Services.GetRequiredService<SystemdNotifier>().Notify("READY=1");
         return new RunningSeedd(app, addresses);
     }
 
-    /// <summary>Seedd:Postgres:ConnectionStringFile (systemd credentials, a mounted secret) fills in the connection string.</summary>
-    private static void ReadConnectionStringFile(ConfigurationManager configuration)
+    private static void ReportStarted(ILogger logger, SeeddOptions options, ListenEndpoint listen, string[] addresses, ISeedStore store)
     {
-        const string FileKey = "Seedd:Postgres:ConnectionStringFile";
-        const string Key = "Seedd:Postgres:ConnectionString";
-        if (configuration[FileKey] is not { Length: > 0 } file || !string.IsNullOrWhiteSpace(configuration[Key]))
+        if (!logger.IsEnabled(LogLevel.Information))
         {
             return;
         }
 
-        try
+        var listeners = string.Join(", ", addresses.Select((a, i) => i == 0 ? $"{a} (gRPC)" : $"{a} (HTTP/1.1: REST, /metrics)"));
+        HostingLog.Listening(logger, CommandLine.Version, listeners, store.Location, SeedSeqV1.Scheme);
+        var tokens = options.Auth.Tokens;
+        if (tokens.Count > 0)
         {
-            configuration[Key] = File.ReadAllText(file).Trim();
-        }
-        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
-        {
-            throw new SeeddStartException(ExitCodes.InvalidConfiguration, $"invalid configuration: {FileKey}: cannot read {file}: {error.Message}");
-        }
-    }
-
-    private static void ConfigureLogging(WebApplicationBuilder builder, SeeddOptions options)
-    {
-        builder.Logging.ClearProviders();
-
-        // A failed start is reported once, by RunAsync, in one line; not again as a stack trace.
-        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
-        if (options.LogFormat == "json")
-        {
-            builder.Logging.AddJsonConsole(json =>
-            {
-                json.UseUtcTimestamp = true;
-                json.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
-                json.JsonWriterOptions = new System.Text.Json.JsonWriterOptions { Indented = false };
-            });
-        }
-        else if (Environment.GetEnvironmentVariable("JOURNAL_STREAM") is { Length: > 0 })
-        {
-            // Under systemd: one line per entry with a syslog priority prefix journald understands.
-            builder.Logging.AddSystemdConsole();
+            HostingLog.AuthOn(logger, tokens.Count, string.Join(", ", tokens.GroupBy(t => t.Role).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Count()} {g.Key}")));
         }
         else
         {
-            builder.Logging.AddSimpleConsole(console =>
-            {
-                console.SingleLine = true;
-                console.UseUtcTimestamp = true;
-                console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-            });
+            HostingLog.AuthOff(logger, listen.IsLocalOnly ? "this machine only (loopback or a Unix socket)" : "any machine that reaches the listener (Seedd:Auth:AllowAnonymous)");
         }
-    }
-
-    private static void ConfigureServices(IServiceCollection services, ConfigurationManager configuration)
-    {
-        services.AddOptions<SeeddOptions>().Bind(configuration.GetSection(SeeddOptions.SectionName)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<SeeddOptions>, SeeddOptionsValidator>();
-        services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(8));
-
-        services.AddSingleton(StoreFactory.Open);
-        services.AddSingleton(sp => new SeeddLimits(sp.GetRequiredService<IOptions<SeeddOptions>>().Value.MaxBatchKeys));
-        services.AddSingleton<ColumnCache>(_ => new ColumnCache());
-        services.AddSingleton<ExperimentRegistry>();
-        services.AddSingleton<SeedIssuer>();
-        services.AddSingleton<LedgerAuditor>();
-
-        services.AddSingleton<TokenAuthenticator>();
-        services.AddSingleton<Metrics>();
-        services.AddSingleton<SystemdNotifier>();
-        services.AddHostedService(sp => sp.GetRequiredService<SystemdNotifier>());
-        var maxMessageBytes = configuration.GetValue($"{SeeddOptions.SectionName}:{nameof(SeeddOptions.MaxMessageBytes)}", new SeeddOptions().MaxMessageBytes);
-        services.AddGrpc(grpc =>
-        {
-            grpc.MaxReceiveMessageSize = maxMessageBytes;
-            grpc.Interceptors.Add<MetricsInterceptor>();
-            grpc.Interceptors.Add<ErrorInterceptor>();
-            grpc.Interceptors.Add<AuthInterceptor>();
-        }).AddJsonTranscoding(rest =>
-        {
-            // The error details ErrorInterceptor attaches, so REST callers see them as JSON too.
-            rest.TypeRegistry = Google.Protobuf.Reflection.TypeRegistry.FromMessages(Google.Rpc.BadRequest.Descriptor, Google.Rpc.ResourceInfo.Descriptor);
-
-            // The proto3 JSON mapping: 64-bit integers as strings, so no JavaScript client rounds a seed.
-            rest.JsonSettings.WriteInt64sAsStrings = true;
-        });
-        services.AddGrpcReflection();
-        services.AddGrpcHealthChecks(health => health.UseHealthChecksCache = false)
-            .AddCheck<StoreHealthCheck>("store");
-
-        // Bind every gRPC service (ours, health, reflection) so that malformed messages are
-        // INVALID_ARGUMENT: Grpc.AspNetCore's own binder gives way to ours. JSON transcoding's
-        // provider (REST over HTTP/1.1) stays.
-        var binders = services.Where(d => d.ServiceType == typeof(IServiceMethodProvider<>) && d.ImplementationType?.Name.StartsWith("BinderServiceMethodProvider", StringComparison.Ordinal) == true).ToList();
-        foreach (var binder in binders)
-        {
-            services.Remove(binder);
-        }
-
-        services.TryAddEnumerable(ServiceDescriptor.Singleton(typeof(IServiceMethodProvider<>), typeof(StrictServiceMethodProvider<>)));
-    }
-
-    private static void ConfigureKestrel(WebApplicationBuilder builder, SeeddOptions options, ListenEndpoint endpoint)
-    {
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions> http2 = listen =>
-            {
-                listen.Protocols = HttpProtocols.Http2;
-                if (options.Tls.Enabled)
-                {
-                    listen.UseHttps(X509Certificate2.CreateFromPemFile(options.Tls.CertificatePath!, options.Tls.KeyPath));
-                }
-            };
-            if (endpoint.IsUnixSocket)
-            {
-                UnixSocket.RemoveStale(endpoint.UnixSocketPath!);
-                kestrel.ListenUnixSocket(endpoint.UnixSocketPath!, http2);
-            }
-            else if (endpoint.Address is null)
-            {
-                kestrel.ListenLocalhost(endpoint.Port, http2);
-            }
-            else
-            {
-                kestrel.Listen(endpoint.Address, endpoint.Port, http2);
-            }
-
-            if (!string.IsNullOrEmpty(options.HttpListen))
-            {
-                var http = ListenEndpoint.Parse(options.HttpListen);
-                Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions> http1 = listen => listen.Protocols = HttpProtocols.Http1;
-                if (http.Address is null)
-                {
-                    kestrel.ListenLocalhost(http.Port, http1);
-                }
-                else
-                {
-                    kestrel.Listen(http.Address, http.Port, http1);
-                }
-            }
-        });
-    }
-
-    private static void MapEndpoints(WebApplication app)
-    {
-        // Routing is added explicitly so the path is rewritten before an endpoint is chosen.
-        app.UseDecodedSlashesInRestPaths();
-        app.UseRouting();
-        app.MapGrpcService<SeedGrpcService>();
-        app.MapGrpcService<AuditGrpcService>();
-        app.MapGrpcService<AdminGrpcService>();
-        app.MapGrpcHealthChecksService();
-        app.MapGrpcReflectionService();
-
-        // Prometheus scrapes over HTTP/1.1, on the --http-listen listener only.
-        app.MapGet("/metrics", (HttpContext context, Metrics metrics, ISeedStore store) =>
-            context.Request.Protocol.StartsWith("HTTP/1", StringComparison.Ordinal)
-                ? Results.Text(metrics.Render(store.Statistics), "text/plain; version=0.0.4; charset=utf-8")
-                : Results.NotFound());
     }
 }
 

@@ -16,17 +16,17 @@ public sealed class SeeddOptions
     /// <summary>plain (default; journald's format under systemd) or json (one JSON object per line).</summary>
     public string LogFormat { get; set; } = "plain";
 
-    public const string DefaultDatabase = "./data/seeds.db";
-
-    /// <summary>The LiteDB file (embedded store); created with its folder when missing. Default ./data/seeds.db unless PostgreSQL is configured.</summary>
+    /// <summary>
+    /// The LiteDB file (embedded store); created with its folder when missing. When not set (and
+    /// PostgreSQL is not configured), the same file whatever directory seedd starts from:
+    /// <see cref="DatabaseLocation.Default"/>.
+    /// </summary>
     public string? Database { get; set; }
 
     /// <summary>The replicated store: several seedd replicas over one PostgreSQL database.</summary>
     public PostgresOptions Postgres { get; set; } = new();
 
     public bool UsesPostgres => !string.IsNullOrWhiteSpace(Postgres.ConnectionString);
-
-    public string DatabasePath => string.IsNullOrWhiteSpace(Database) ? DefaultDatabase : Database;
 
     /// <summary>Most keys one BatchGetSeeds call may ask for.</summary>
     public int MaxBatchKeys { get; set; } = 10_000;
@@ -52,5 +52,3 @@ public sealed class PostgresOptions
     public string? ConnectionStringFile { get; set; }
 }
 
-/// <summary>The request bounds the gRPC layer enforces, from <see cref="SeeddOptions"/>.</summary>
-public sealed record SeeddLimits(int MaxBatchKeys);

@@ -16,7 +16,7 @@ internal static class StoreFactory
         var loggers = services.GetRequiredService<ILoggerFactory>();
         IStoreBackend backend = options.UsesPostgres
             ? PostgresBackend.Open(options.Postgres.ConnectionString!, loggers.CreateLogger<PostgresBackend>())
-            : LiteDbBackend.Open(options.DatabasePath, loggers.CreateLogger<LiteDbBackend>(), services.GetService<IStorageMedium>());
+            : LiteDbBackend.Open(options.Database!, loggers.CreateLogger<LiteDbBackend>(), services.GetService<IStorageMedium>());
         return new SeedStore(backend, options.GroupCommitMaxOperations, loggers.CreateLogger<SeedStore>(), services.GetRequiredService<Metrics>());
     }
 }

@@ -1,7 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.Extensions.Options;
-using SeedDaemon.Daemon.Hosting;
 
 namespace SeedDaemon.Daemon.Security;
 
@@ -9,9 +7,9 @@ namespace SeedDaemon.Daemon.Security;
 public sealed record Principal(string Name, string Role);
 
 /// <summary>Matches bearer tokens against the configured SHA-256 hashes in constant time.</summary>
-public sealed class TokenAuthenticator(IOptions<SeeddOptions> options)
+public sealed class TokenAuthenticator(AuthOptions options)
 {
-    private readonly (Principal Principal, byte[] Hash)[] _tokens = options.Value.Auth.Tokens
+    private readonly (Principal Principal, byte[] Hash)[] _tokens = options.Tokens
         .Select(t => (new Principal(t.Name, t.Role), Convert.FromHexString(t.Sha256)))
         .ToArray();
 

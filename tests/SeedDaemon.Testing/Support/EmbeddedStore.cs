@@ -1,7 +1,9 @@
+extern alias daemon;
+
 using Microsoft.Extensions.Logging.Abstractions;
-using SeedDaemon.Daemon.Recording;
-using SeedDaemon.Daemon.Storage;
-using SeedDaemon.Daemon.Storage.LiteDb;
+using daemon::SeedDaemon.Daemon.Recording;
+using daemon::SeedDaemon.Daemon.Storage;
+using daemon::SeedDaemon.Daemon.Storage.LiteDb;
 
 namespace SeedDaemon.Testing;
 

@@ -1,5 +1,7 @@
+extern alias daemon;
+
 using Grpc.Net.Client;
-using SeedDaemon.Daemon.Hosting;
+using daemon::SeedDaemon.Daemon.Hosting;
 using SeedDaemon.V1;
 
 namespace SeedDaemon.Testing;

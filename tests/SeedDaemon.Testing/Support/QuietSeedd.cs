@@ -1,6 +1,8 @@
+extern alias daemon;
+
 using Microsoft.Extensions.DependencyInjection;
-using SeedDaemon.Daemon.Hosting;
-using SeedDaemon.Daemon.Storage;
+using daemon::SeedDaemon.Daemon.Hosting;
+using daemon::SeedDaemon.Daemon.Storage;
 
 namespace SeedDaemon.Testing;
 

@@ -38,10 +38,17 @@ public sealed partial class SeeddProcess : IAsyncDisposable
     public static Task<SeeddProcess> StartAsync(IReadOnlyDictionary<string, string?> environment, params string[] args) =>
         StartDllAsync(TestPaths.SeeddDll, environment, args);
 
+    /// <summary>Starts seedd in <paramref name="workingDirectory"/> (what a user's shell would be in).</summary>
+    public static Task<SeeddProcess> StartInAsync(string workingDirectory, IReadOnlyDictionary<string, string?> environment, params string[] args) =>
+        StartDllAsync(TestPaths.SeeddDll, environment, args, workingDirectory);
+
     /// <summary>Starts another build of seedd (an earlier release, for migrations) from its seedd.dll.</summary>
-    public static async Task<SeeddProcess> StartDllAsync(string dll, IReadOnlyDictionary<string, string?> environment, params string[] args)
+    public static Task<SeeddProcess> StartDllAsync(string dll, IReadOnlyDictionary<string, string?> environment, params string[] args) =>
+        StartDllAsync(dll, environment, args, workingDirectory: null);
+
+    private static async Task<SeeddProcess> StartDllAsync(string dll, IReadOnlyDictionary<string, string?> environment, string[] args, string? workingDirectory)
     {
-        var seedd = Launch(dll, args, environment);
+        var seedd = Launch(dll, args, environment, workingDirectory);
         var exited = seedd._process.WaitForExitAsync();
         var first = await Task.WhenAny(seedd._listening.Task, exited, Task.Delay(TimeSpan.FromSeconds(60)));
         if (first != seedd._listening.Task)
@@ -105,7 +112,7 @@ public sealed partial class SeeddProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static SeeddProcess Launch(string dll, string[] args, IReadOnlyDictionary<string, string?> environment)
+    private static SeeddProcess Launch(string dll, string[] args, IReadOnlyDictionary<string, string?> environment, string? workingDirectory = null)
     {
         if (!File.Exists(dll))
         {
@@ -114,6 +121,7 @@ public sealed partial class SeeddProcess : IAsyncDisposable
 
         var start = new ProcessStartInfo("dotnet")
         {
+            WorkingDirectory = workingDirectory ?? "",
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,

@@ -1,4 +1,6 @@
-using SeedDaemon.Daemon.Storage;
+extern alias daemon;
+
+using daemon::SeedDaemon.Daemon.Storage;
 
 namespace SeedDaemon.Testing;
 

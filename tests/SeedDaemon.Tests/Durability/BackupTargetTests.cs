@@ -1,7 +1,9 @@
+extern alias daemon;
+
 using System.Globalization;
 using Grpc.Core;
 using Grpc.Health.V1;
-using SeedDaemon.Daemon.Hosting;
+using daemon::SeedDaemon.Daemon.Hosting;
 using SeedDaemon.V1;
 
 namespace SeedDaemon.Tests.Durability;

@@ -1,4 +1,6 @@
-using SeedDaemon.Daemon.Recording;
+extern alias daemon;
+
+using daemon::SeedDaemon.Daemon.Recording;
 using SeedDaemon.Derivation;
 
 namespace SeedDaemon.Tests.Durability;

@@ -1,5 +1,7 @@
-using SeedDaemon.Daemon;
-using SeedDaemon.Daemon.Recording;
+extern alias daemon;
+
+using daemon::SeedDaemon.Daemon;
+using daemon::SeedDaemon.Daemon.Recording;
 using SeedDaemon.Derivation;
 
 namespace SeedDaemon.Tests.Durability;

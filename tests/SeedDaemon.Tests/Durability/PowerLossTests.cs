@@ -1,5 +1,7 @@
+extern alias daemon;
+
 using System.Collections.Concurrent;
-using SeedDaemon.Daemon.Recording;
+using daemon::SeedDaemon.Daemon.Recording;
 using SeedDaemon.Derivation;
 using Xunit.Abstractions;
 

@@ -1,6 +1,8 @@
+extern alias daemon;
+
 using System.Globalization;
 using System.Text.Json;
-using SeedDaemon.Daemon.Hosting;
+using daemon::SeedDaemon.Daemon.Hosting;
 using SeedDaemon.V1;
 
 namespace SeedDaemon.Tests.Operations;

@@ -1,7 +1,9 @@
+extern alias daemon;
+
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using SeedDaemon.Daemon.Hosting;
+using daemon::SeedDaemon.Daemon.Hosting;
 using SeedDaemon.V1;
 
 namespace SeedDaemon.Tests.Processes;

@@ -1,6 +1,9 @@
+extern alias daemon;
+
 using Grpc.Core;
 using Grpc.Health.V1;
-using SeedDaemon.Daemon.Hosting;
+using daemon::SeedDaemon.Daemon.Hosting;
+using daemon::SeedDaemon.Daemon.Storage.Postgres;
 using SeedDaemon.V1;
 
 namespace SeedDaemon.Tests.Replicated;
@@ -114,9 +117,9 @@ public sealed class PostgresFailureTests
     [InlineData("Host=db1;Port=6000;Database=seeds;Username=seedd;Password=secret", "PostgreSQL host=db1:6000 database=seeds user=seedd")]
     public void Connection_strings_are_read_in_both_forms_and_described_without_the_password(string text, string described)
     {
-        Assert.Null(Daemon.Storage.Postgres.PostgresConnection.Check(text));
-        var builder = Daemon.Storage.Postgres.PostgresConnection.Parse(text);
-        Assert.Equal(described, Daemon.Storage.Postgres.PostgresConnection.Describe(builder));
+        Assert.Null(PostgresConnection.Check(text));
+        var builder = PostgresConnection.Parse(text);
+        Assert.Equal(described, PostgresConnection.Describe(builder));
         Assert.DoesNotContain("secret", described, StringComparison.Ordinal);
         Assert.True(builder.Password is "p@ss" or "secret");
     }
@@ -128,7 +131,7 @@ public sealed class PostgresFailureTests
     [InlineData("postgresql://seedd@db1/seeds?connect_timeout=9", 10, 9, true, "-c synchronous_commit=on")]
     public void Seedd_fills_in_its_defaults_and_a_value_the_user_gave_wins(string text, int pool, int timeout, bool noReset, string options)
     {
-        var builder = Daemon.Storage.Postgres.PostgresConnection.WithSeeddDefaults(Daemon.Storage.Postgres.PostgresConnection.Parse(text));
+        var builder = PostgresConnection.WithSeeddDefaults(PostgresConnection.Parse(text));
         Assert.Equal((pool, timeout, noReset, options, "seedd"), (builder.MaxPoolSize, builder.Timeout, builder.NoResetOnClose, builder.Options, builder.ApplicationName));
     }
 

@@ -1,9 +1,11 @@
+extern alias daemon;
+
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 using SeedDaemon.Client;
-using SeedDaemon.Daemon.Hosting;
+using daemon::SeedDaemon.Daemon.Hosting;
 using SeedDaemon.V1;
 
 namespace SeedDaemon.Tests.Security;

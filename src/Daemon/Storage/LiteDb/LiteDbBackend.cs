@@ -104,7 +104,15 @@ public sealed class LiteDbBackend : IStoreBackend
             throw new StoreOpenException(path, OpenChecks.Describe(error), error);
         }
 
-        StoreLog.Opened(logger, path, state.ExperimentCount, state.KeyCount, state.TailEvents, Stopwatch.GetElapsedTime(started).TotalSeconds);
+        if (created)
+        {
+            StoreLog.Created(logger, path);
+        }
+        else
+        {
+            StoreLog.Opened(logger, path, state.ExperimentCount, state.KeyCount, state.TailEvents, Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
+
         return new LiteDbBackend(path, medium, session, state, created, logger, checkpoints ?? new LiteDbCheckpoints());
     }
 

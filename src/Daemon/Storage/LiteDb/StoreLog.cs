@@ -5,6 +5,9 @@ internal static partial class StoreLog
     [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Opened seed database {Path}: {Experiments} experiments, {Keys} issued keys ({TailEvents} ledger events replayed after the last checkpoint) in {Seconds:F2} s")]
     public static partial void Opened(ILogger logger, string path, int experiments, long keys, long tailEvents, double seconds);
 
+    [LoggerMessage(EventId = 110, Level = LogLevel.Information, Message = "Created a new, empty seed database at {Path}: no database existed there")]
+    public static partial void Created(ILogger logger, string path);
+
     [LoggerMessage(EventId = 103, Level = LogLevel.Error, Message = "Rollback after a failed group commit failed")]
     public static partial void RollbackFailed(ILogger logger, Exception error);
 
