@@ -1,7 +1,7 @@
 namespace SeedDaemon.Daemon;
 
 /// <summary>What went wrong, in terms a client can act on. Grpc/ErrorInterceptor maps each to a status code.</summary>
-public enum ErrorKind
+internal enum ErrorKind
 {
     InvalidArgument,
     NotFound,
@@ -15,7 +15,7 @@ public enum ErrorKind
 /// An error the client caused or can retry. <see cref="Field"/> names the offending request field
 /// for <see cref="ErrorKind.InvalidArgument"/> (e.g. <c>requests[3].library</c>).
 /// </summary>
-public sealed class SeedDaemonException(ErrorKind kind, string message, string? field = null) : Exception(message)
+internal sealed class SeedDaemonException(ErrorKind kind, string message, string? field = null) : Exception(message)
 {
     public ErrorKind Kind { get; } = kind;
 

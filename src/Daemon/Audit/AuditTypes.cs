@@ -6,7 +6,7 @@ using SeedDaemon.Derivation.Ledger;
 namespace SeedDaemon.Daemon.Audit;
 
 /// <summary>Which events to list. Null means "any"; an empty stream means the default stream only.</summary>
-public sealed record EventFilter(
+internal sealed record EventFilter(
     string ExperimentId,
     uint? WorkerMin = null,
     uint? WorkerMax = null,
@@ -51,13 +51,13 @@ public sealed record EventFilter(
 }
 
 /// <summary>The answer to "is this the seed of this key?".</summary>
-public sealed record SeedCheck(bool Match, DerivedSeed Expected, SeedRecord? Record);
+internal sealed record SeedCheck(bool Match, DerivedSeed Expected, SeedRecord? Record);
 
 /// <summary>The outcome of recomputing a ledger's hash chain.</summary>
-public sealed record LedgerVerification(bool Ok, ulong EventsChecked, ulong FirstBrokenSequence, string Reason, ChainHead Head);
+internal sealed record LedgerVerification(bool Ok, ulong EventsChecked, ulong FirstBrokenSequence, string Reason, ChainHead Head);
 
 /// <summary>One part of a manifest, in the order they are exported.</summary>
-public abstract record ManifestItem
+internal abstract record ManifestItem
 {
     private ManifestItem()
     {

@@ -8,7 +8,7 @@ using SeedDaemon.Derivation.Ledger;
 namespace SeedDaemon.Daemon.Audit;
 
 /// <summary>Answers audit questions over the ledger: filtered event listings, chain verification, seed checks, manifests.</summary>
-public sealed class LedgerAuditor(ISeedStore store, ColumnCache columns)
+internal sealed class LedgerAuditor(ISeedStore store, ColumnCache columns)
 {
     private const int ChunkSize = 1000;
     private const int MaxScannedPerPage = 20_000;

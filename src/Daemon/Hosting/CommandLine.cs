@@ -3,7 +3,7 @@ using System.Reflection;
 namespace SeedDaemon.Daemon.Hosting;
 
 /// <summary>seedd's command line: a few flags mapped onto configuration keys.</summary>
-public static class CommandLine
+internal static class CommandLine
 {
     /// <summary>Not an option of the daemon itself: the JSON file --config names, read before everything else.</summary>
     public const string ConfigFileKey = "Seedd:ConfigFile";

@@ -1,7 +1,7 @@
 namespace SeedDaemon.Daemon.Hosting;
 
 /// <summary>seedd's exit codes.</summary>
-public static class ExitCodes
+internal static class ExitCodes
 {
     public const int Ok = 0;
     public const int Failed = 1;
@@ -11,7 +11,7 @@ public static class ExitCodes
 }
 
 /// <summary>The daemon could not start; <see cref="ExitCode"/> says which part failed.</summary>
-public sealed class SeeddStartException(int exitCode, string message, Exception? inner = null) : Exception(message, inner)
+internal sealed class SeeddStartException(int exitCode, string message, Exception? inner = null) : Exception(message, inner)
 {
     public int ExitCode { get; } = exitCode;
 }

@@ -5,7 +5,7 @@ using System.Net;
 namespace SeedDaemon.Daemon.Hosting;
 
 /// <summary>Where the daemon listens: a TCP host and port, or a Unix domain socket.</summary>
-public sealed record ListenEndpoint(string? Host, IPAddress? Address, int Port, string? UnixSocketPath)
+internal sealed record ListenEndpoint(string? Host, IPAddress? Address, int Port, string? UnixSocketPath)
 {
     public bool IsUnixSocket => UnixSocketPath is not null;
 

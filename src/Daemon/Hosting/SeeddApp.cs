@@ -7,7 +7,7 @@ using SeedDaemon.Derivation;
 namespace SeedDaemon.Daemon.Hosting;
 
 /// <summary>Builds, starts and runs the daemon. Tests start it in-process through <see cref="StartAsync"/>.</summary>
-public static class SeeddApp
+internal static class SeeddApp
 {
     public static async Task<int> RunAsync(string[] args)
     {
@@ -124,7 +124,7 @@ public static class SeeddApp
 }
 
 /// <summary>A started daemon and its actual addresses (port 0 resolved).</summary>
-public sealed class RunningSeedd(WebApplication app, IReadOnlyList<string> addresses) : IAsyncDisposable
+internal sealed class RunningSeedd(WebApplication app, IReadOnlyList<string> addresses) : IAsyncDisposable
 {
     public WebApplication App { get; } = app;
 

@@ -3,7 +3,7 @@ using SeedDaemon.Daemon.Security;
 namespace SeedDaemon.Daemon.Hosting;
 
 /// <summary>Configuration section "Seedd" (appsettings, environment <c>Seedd__Key</c>, or command line).</summary>
-public sealed class SeeddOptions
+internal sealed class SeeddOptions
 {
     public const string SectionName = "Seedd";
 
@@ -43,7 +43,7 @@ public sealed class SeeddOptions
 }
 
 /// <summary>Section "Seedd:Postgres".</summary>
-public sealed class PostgresOptions
+internal sealed class PostgresOptions
 {
     /// <summary>Npgsql keyword format (Host=a,b;Database=seedd;Username=seedd;Password=...) or a postgresql://user@host:port/db URI.</summary>
     public string? ConnectionString { get; set; }

@@ -5,7 +5,7 @@ using SeedDaemon.Daemon.Storage.Postgres;
 namespace SeedDaemon.Daemon.Hosting;
 
 /// <summary>Checks the options at start; each failure names its configuration key.</summary>
-public sealed class SeeddOptionsValidator : IValidateOptions<SeeddOptions>
+internal sealed class SeeddOptionsValidator : IValidateOptions<SeeddOptions>
 {
     public ValidateOptionsResult Validate(string? name, SeeddOptions options)
     {

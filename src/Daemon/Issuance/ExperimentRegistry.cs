@@ -5,7 +5,7 @@ using SeedDaemon.Derivation;
 namespace SeedDaemon.Daemon.Issuance;
 
 /// <summary>Creates, reads, lists and freezes experiments.</summary>
-public sealed class ExperimentRegistry(ISeedStore store, ILogger<ExperimentRegistry> logger)
+internal sealed class ExperimentRegistry(ISeedStore store, ILogger<ExperimentRegistry> logger)
 {
     public async Task<ExperimentRecord> CreateAsync(string experimentId, string rootText, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
     {

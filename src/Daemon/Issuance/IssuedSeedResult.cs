@@ -4,7 +4,7 @@ using SeedDaemon.Derivation;
 namespace SeedDaemon.Daemon.Issuance;
 
 /// <summary>A seed as answered: the derivation (with its SeedSequence state) and its durable record.</summary>
-public sealed record IssuedSeedResult(SeedRecord Record, DerivedSeed Derived, UInt128 Root)
+internal sealed record IssuedSeedResult(SeedRecord Record, DerivedSeed Derived, UInt128 Root)
 {
     /// <summary>A stored record with its derivation (SeedSequence state, spawn key) recomputed; nothing else is stored.</summary>
     public static IssuedSeedResult Of(SeedRecord record, ExperimentRecord experiment, ColumnCache columns) =>

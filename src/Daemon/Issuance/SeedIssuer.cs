@@ -8,7 +8,7 @@ namespace SeedDaemon.Daemon.Issuance;
 /// Issues seeds: derives each key with seedseq-v1 and answers only once the store has durably
 /// recorded the issue.
 /// </summary>
-public sealed class SeedIssuer(ISeedStore store, ColumnCache columns, Metrics metrics)
+internal sealed class SeedIssuer(ISeedStore store, ColumnCache columns, Metrics metrics)
 {
     public async Task<IReadOnlyList<IssuedSeedResult>> IssueAsync(IReadOnlyList<SeedKey> keys, RequestOrigin origin, CancellationToken cancellationToken)
     {

@@ -3,7 +3,7 @@ using SeedDaemon.Derivation;
 namespace SeedDaemon.Daemon.Issuance;
 
 /// <summary>A validated (experiment, worker, library, stream) key.</summary>
-public readonly record struct SeedKey(string ExperimentId, uint Worker, string Library, string Stream)
+internal readonly record struct SeedKey(string ExperimentId, uint Worker, string Library, string Stream)
 {
     /// <summary>
     /// Validates the parts of a key as a client sent them. <paramref name="batchIndex"/> is the key's

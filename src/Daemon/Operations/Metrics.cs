@@ -9,7 +9,7 @@ namespace SeedDaemon.Daemon.Operations;
 /// The daemon's Prometheus metrics, kept with interlocked counters and fixed-bucket histograms
 /// (no per-request allocation) and written in the text exposition format at /metrics.
 /// </summary>
-public sealed class Metrics : IRecordingObserver
+internal sealed class Metrics : IRecordingObserver
 {
     private static readonly double[] BatchBuckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
     private static readonly double[] FlushBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];

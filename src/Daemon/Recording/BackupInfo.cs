@@ -1,4 +1,4 @@
 namespace SeedDaemon.Daemon.Recording;
 
 /// <summary>A finished backup: a complete LiteDB file that seedd can open as its database.</summary>
-public sealed record BackupInfo(string Path, long Bytes, long Experiments, long Seeds, DateTime CompletedTime);
+internal sealed record BackupInfo(string Path, long Bytes, long Experiments, long Seeds, DateTime CompletedTime);

@@ -15,7 +15,7 @@ namespace SeedDaemon.Daemon.Recording;
 /// An operation is checked completely before it changes anything, so a refused one leaves no trace.
 /// Planning has no effects of its own: a backend whose transaction has to be retried plans again.
 /// </summary>
-public static class BatchPlanner
+internal static class BatchPlanner
 {
     /// <summary>The experiments a batch reads or writes, in ordinal order (the order to lock them in).</summary>
     public static IReadOnlyList<string> ExperimentsOf(IReadOnlyList<StoreOperation> operations) =>

@@ -1,7 +1,7 @@
 namespace SeedDaemon.Daemon.Recording;
 
 /// <summary>An experiment as stored. Immutable; <see cref="Frozen"/> changes through the store only.</summary>
-public sealed record ExperimentRecord(
+internal sealed record ExperimentRecord(
     string Id,
     UInt128 Root,
     bool RootGenerated,

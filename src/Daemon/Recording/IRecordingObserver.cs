@@ -1,7 +1,7 @@
 namespace SeedDaemon.Daemon.Recording;
 
 /// <summary>Told what the store's writes cost (for /metrics), by whichever backend.</summary>
-public interface IRecordingObserver
+internal interface IRecordingObserver
 {
     /// <summary>A group commit of <paramref name="operations"/> became durable <paramref name="duration"/> after it started.</summary>
     void Committed(int operations, TimeSpan duration);

@@ -6,7 +6,7 @@ namespace SeedDaemon.Daemon.Recording;
 /// own rules); reads see only durable data. <see cref="SeedStore"/> is the one implementation: the
 /// shared rules and group commit over an <see cref="IStoreBackend"/> (LiteDB or PostgreSQL).
 /// </summary>
-public interface ISeedStore : IDisposable
+internal interface ISeedStore : IDisposable
 {
     /// <summary>Where the data lives, for messages and logs (never a password).</summary>
     string Location { get; }
@@ -65,7 +65,7 @@ public interface ISeedStore : IDisposable
 }
 
 /// <summary>A position in an experiment's issued seeds.</summary>
-public readonly record struct SeedCursor(uint Worker, string Library, string Stream);
+internal readonly record struct SeedCursor(uint Worker, string Library, string Stream);
 
 /// <summary>What /metrics shows of the store: bytes on disk (or in the database), experiments, and the backend's own gauges.</summary>
-public sealed record StoreStatistics(long Bytes, long Experiments, IReadOnlyDictionary<string, double> Gauges);
+internal sealed record StoreStatistics(long Bytes, long Experiments, IReadOnlyDictionary<string, double> Gauges);

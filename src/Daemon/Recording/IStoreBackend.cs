@@ -8,7 +8,7 @@ namespace SeedDaemon.Daemon.Recording;
 /// in one transaction and makes it durable. Storage failures leave as <see cref="SeedDaemonException"/>s
 /// (UNAVAILABLE, RESOURCE_EXHAUSTED) with the backend's own words.
 /// </summary>
-public interface IStoreBackend : IDisposable
+internal interface IStoreBackend : IDisposable
 {
     /// <summary>Where the data lives, for messages and logs (never a password).</summary>
     string Location { get; }

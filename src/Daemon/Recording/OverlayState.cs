@@ -5,7 +5,7 @@ namespace SeedDaemon.Daemon.Recording;
 /// those batches did (the newest that touched a thing wins) over what the backend holds durably. The embedded backend fsyncs
 /// a batch while the next one is planned and written, so the writer never waits for the disk.
 /// </summary>
-public sealed class OverlayState(IBatchState durable, IReadOnlyList<PreparedBatch> pending) : IBatchState
+internal sealed class OverlayState(IBatchState durable, IReadOnlyList<PreparedBatch> pending) : IBatchState
 {
     public ExperimentState? Experiment(string experimentId)
     {

@@ -5,7 +5,7 @@ namespace SeedDaemon.Daemon.Recording;
 /// appends to (as it is after the batch), each experiment's appended ledger events, and the final
 /// state of every key the batch issued. A backend persists all of it in one transaction.
 /// </summary>
-public sealed class PreparedBatch(int expectedKeys = 0)
+internal sealed class PreparedBatch(int expectedKeys = 0)
 {
     /// <summary>How many keys the batch's operations ask for (with repeats): what its collections are sized for.</summary>
     public int ExpectedKeys { get; } = expectedKeys;
@@ -29,7 +29,7 @@ public sealed class PreparedBatch(int expectedKeys = 0)
 }
 
 /// <summary>The events a batch appends to one experiment's chain: from <see cref="Before"/> to <see cref="After"/>.</summary>
-public sealed class ChainAppend(string experimentId, ChainHead before, byte[] beforeHash, int expectedEvents = 0)
+internal sealed class ChainAppend(string experimentId, ChainHead before, byte[] beforeHash, int expectedEvents = 0)
 {
     public string ExperimentId { get; } = experimentId;
 
@@ -50,16 +50,16 @@ public sealed class ChainAppend(string experimentId, ChainHead before, byte[] be
 }
 
 /// <summary>An experiment after the batch: new (created by it), or an existing one frozen or appended to.</summary>
-public sealed record ExperimentChange(ExperimentRecord Record, ChainHead Head, bool IsNew);
+internal sealed record ExperimentChange(ExperimentRecord Record, ChainHead Head, bool IsNew);
 
 /// <summary>The time (Unix ms) and origin a request's events share.</summary>
-public sealed record EventRun(long TimeUnixMs, RequestOrigin Origin);
+internal sealed record EventRun(long TimeUnixMs, RequestOrigin Origin);
 
 /// <summary>One appended event: its place in the chain, its key, the seed returned, and its own hash (32 bytes).</summary>
-public readonly record struct PreparedEvent(ulong Sequence, int Run, uint Worker, string Library, string Stream, ulong Seed64, byte[] Hash);
+internal readonly record struct PreparedEvent(ulong Sequence, int Run, uint Worker, string Library, string Stream, ulong Seed64, byte[] Hash);
 
 /// <summary>An issued key after the batch: new (its first issue is this batch), or an existing one asked for again.</summary>
-public sealed class KeyChange(string experimentId, uint worker, string library, string stream, KeyState state, bool isNew)
+internal sealed class KeyChange(string experimentId, uint worker, string library, string stream, KeyState state, bool isNew)
 {
     public string ExperimentId { get; } = experimentId;
 

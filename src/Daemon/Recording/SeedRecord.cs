@@ -1,7 +1,7 @@
 namespace SeedDaemon.Daemon.Recording;
 
 /// <summary>One issued key as stored: the seed handed out, who asked first and when, and how often it was asked for.</summary>
-public sealed record SeedRecord(
+internal sealed record SeedRecord(
     string ExperimentId,
     uint Worker,
     string Library,
@@ -12,4 +12,4 @@ public sealed record SeedRecord(
     ulong IssueCount);
 
 /// <summary>A key to record together with the seed derived for it.</summary>
-public readonly record struct SeedIssue(string ExperimentId, uint Worker, string Library, string Stream, ulong Seed64);
+internal readonly record struct SeedIssue(string ExperimentId, uint Worker, string Library, string Stream, ulong Seed64);

@@ -4,7 +4,7 @@ namespace SeedDaemon.Daemon.Recording;
 /// The store every part of the daemon uses: writes go through the one <see cref="GroupCommitWriter"/>
 /// to the backend (which plans them with <see cref="BatchPlanner"/>); reads go to the backend.
 /// </summary>
-public sealed class SeedStore : ISeedStore
+internal sealed class SeedStore : ISeedStore
 {
     private readonly IStoreBackend _backend;
     private readonly GroupCommitWriter _writer;

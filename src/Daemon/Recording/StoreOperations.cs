@@ -5,7 +5,7 @@ namespace SeedDaemon.Daemon.Recording;
 /// completed only once the batch it belongs to is durable. A <see cref="SeedDaemonException"/> fails
 /// the operation alone; any other failure of the batch fails every operation in it.
 /// </summary>
-public abstract class StoreOperation
+internal abstract class StoreOperation
 {
     /// <summary>True for operations that run outside any batch, with nothing else in flight (backup).</summary>
     public virtual bool RunsAlone => false;
@@ -18,7 +18,7 @@ public abstract class StoreOperation
     internal abstract void Complete(object result);
 }
 
-public abstract class StoreOperation<T> : StoreOperation
+internal abstract class StoreOperation<T> : StoreOperation
 {
     private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -30,27 +30,27 @@ public abstract class StoreOperation<T> : StoreOperation
 }
 
 /// <summary>Create an experiment, or find the one with this id (see <see cref="ISeedStore.CreateExperimentAsync"/>).</summary>
-public sealed class CreateExperimentOperation(ExperimentRecord candidate, bool rootGiven) : StoreOperation<ExperimentRecord>
+internal sealed class CreateExperimentOperation(ExperimentRecord candidate, bool rootGiven) : StoreOperation<ExperimentRecord>
 {
     public ExperimentRecord Candidate { get; } = candidate;
 
     public bool RootGiven { get; } = rootGiven;
 }
 
-public sealed class FreezeExperimentOperation(string experimentId) : StoreOperation<ExperimentRecord>
+internal sealed class FreezeExperimentOperation(string experimentId) : StoreOperation<ExperimentRecord>
 {
     public string ExperimentId { get; } = experimentId;
 }
 
 /// <summary>Record that these keys were issued to <see cref="Origin"/>, with one ledger event each.</summary>
-public sealed class RecordIssuesOperation(IReadOnlyList<SeedIssue> issues, RequestOrigin origin) : StoreOperation<IReadOnlyList<SeedRecord>>
+internal sealed class RecordIssuesOperation(IReadOnlyList<SeedIssue> issues, RequestOrigin origin) : StoreOperation<IReadOnlyList<SeedRecord>>
 {
     public IReadOnlyList<SeedIssue> Issues { get; } = issues;
 
     public RequestOrigin Origin { get; } = origin;
 }
 
-public sealed class BackupOperation(string targetPath) : StoreOperation<BackupInfo>
+internal sealed class BackupOperation(string targetPath) : StoreOperation<BackupInfo>
 {
     public override bool RunsAlone => true;
 

@@ -4,7 +4,7 @@ namespace SeedDaemon.Daemon.Security;
 /// Section "Seedd:Auth". Tokens are stored as the SHA-256 (hex) of the bearer token, never the
 /// token itself; environment variables work too: Seedd__Auth__Tokens__0__Name, __Role, __Sha256.
 /// </summary>
-public sealed class AuthOptions
+internal sealed class AuthOptions
 {
     public List<TokenOptions> Tokens { get; set; } = [];
 
@@ -12,7 +12,7 @@ public sealed class AuthOptions
     public bool AllowAnonymous { get; set; }
 }
 
-public sealed class TokenOptions
+internal sealed class TokenOptions
 {
     /// <summary>Who this token belongs to; recorded with every ledger event it causes.</summary>
     public string Name { get; set; } = "";
@@ -25,7 +25,7 @@ public sealed class TokenOptions
 }
 
 /// <summary>Section "Seedd:Tls": a PEM certificate (chain) and its PEM private key for the listener.</summary>
-public sealed class TlsOptions
+internal sealed class TlsOptions
 {
     public string? CertificatePath { get; set; }
 

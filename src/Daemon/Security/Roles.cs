@@ -1,7 +1,7 @@
 namespace SeedDaemon.Daemon.Security;
 
 /// <summary>What each role may call. The health service and reflection stay open.</summary>
-public static class Roles
+internal static class Roles
 {
     public const string Issuer = "issuer";
     public const string Auditor = "auditor";

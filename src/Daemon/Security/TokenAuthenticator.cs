@@ -4,10 +4,10 @@ using System.Text;
 namespace SeedDaemon.Daemon.Security;
 
 /// <summary>An authenticated caller.</summary>
-public sealed record Principal(string Name, string Role);
+internal sealed record Principal(string Name, string Role);
 
 /// <summary>Matches bearer tokens against the configured SHA-256 hashes in constant time.</summary>
-public sealed class TokenAuthenticator(AuthOptions options)
+internal sealed class TokenAuthenticator(AuthOptions options)
 {
     private readonly (Principal Principal, byte[] Hash)[] _tokens = options.Tokens
         .Select(t => (new Principal(t.Name, t.Role), Convert.FromHexString(t.Sha256)))

@@ -5,7 +5,7 @@ namespace SeedDaemon.Daemon.Storage;
 /// that cut the power or fill the disk. The contract every medium keeps: <see cref="Stream.Flush()"/>
 /// on an opened stream returns only once everything written to it is on stable storage.
 /// </summary>
-public interface IStorageMedium
+internal interface IStorageMedium
 {
     bool FileExists(string path);
 

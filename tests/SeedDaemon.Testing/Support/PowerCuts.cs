@@ -9,7 +9,7 @@ namespace SeedDaemon.Testing;
 /// unflushed lost; a random prefix of it kept, the last write torn), each time on a fresh copy of a
 /// disk, and reopens what survived: it must open and answer exactly what the whole operation gives.
 /// </summary>
-public static class PowerCuts
+internal static class PowerCuts
 {
     /// <param name="files">The disk before the operation (<see cref="SimulatedDisk.Files"/>).</param>
     /// <param name="writes">How many times the whole operation writes.</param>

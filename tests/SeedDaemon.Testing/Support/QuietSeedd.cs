@@ -11,7 +11,7 @@ namespace SeedDaemon.Testing;
 /// a path on a <see cref="SimulatedDisk"/>, logging only what is critical: for a test that needs a
 /// daemon of its own.
 /// </summary>
-public static class QuietSeedd
+internal static class QuietSeedd
 {
     public static Task<RunningSeedd> StartAsync(string database, IStorageMedium? medium = null) => SeeddApp.StartAsync(
         new Dictionary<string, string?>

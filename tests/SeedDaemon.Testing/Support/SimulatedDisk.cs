@@ -19,7 +19,7 @@ public enum PowerCut
 /// moment and keep only what a real disk would have kept; and that can run out of space. This is
 /// how SQLite tests crash safety. Directory entries are durable only once their directory is synced.
 /// </summary>
-public sealed class SimulatedDisk : IStorageMedium
+internal sealed class SimulatedDisk : IStorageMedium
 {
     private const int Eio = 5;
     private const int Enospc = 28;

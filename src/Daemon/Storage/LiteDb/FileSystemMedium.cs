@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace SeedDaemon.Daemon.Storage.LiteDb;
 
 /// <summary>The real file system, with fsync on flush and an exclusive lock per open file.</summary>
-public sealed partial class FileSystemMedium : IStorageMedium
+internal sealed partial class FileSystemMedium : IStorageMedium
 {
     public static FileSystemMedium Instance { get; } = new();
 

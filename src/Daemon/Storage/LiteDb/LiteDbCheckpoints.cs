@@ -1,7 +1,7 @@
 namespace SeedDaemon.Daemon.Storage.LiteDb;
 
 /// <summary>When the embedded backend checkpoints its issued keys (see <see cref="LiteDbBackend"/>).</summary>
-public sealed record LiteDbCheckpoints
+internal sealed record LiteDbCheckpoints
 {
     /// <summary>Checkpoint when idle once this many ledger events came since the last one.</summary>
     public long IdleEvents { get; init; } = 65_536;

@@ -19,7 +19,7 @@ namespace SeedDaemon.Daemon.Storage.Postgres;
 /// behind the row lock. While the database is unreachable the replica answers UNAVAILABLE, reports
 /// NOT_SERVING and reconnects by itself.
 /// </summary>
-public sealed class PostgresBackend : IStoreBackend
+internal sealed class PostgresBackend : IStoreBackend
 {
     private const int MaxAttempts = 8;
 

@@ -8,7 +8,7 @@ namespace SeedDaemon.Daemon.Storage.Postgres;
 /// or a libpq/MLflow-style URI ("postgresql://user:password@host:port,host2:port/db?sslmode=require").
 /// Passwords never appear in messages: <see cref="Describe"/> leaves them out.
 /// </summary>
-public static class PostgresConnection
+internal static class PostgresConnection
 {
     /// <summary>What is wrong with the connection string, or null. Never echoes the password.</summary>
     public static string? Check(string text)
