@@ -65,7 +65,7 @@ internal abstract record ManifestItem
 
     public sealed record Header(ExperimentRecord Experiment) : ManifestItem;
 
-    public sealed record Seed(IssuedSeedResult Issued) : ManifestItem;
+    public sealed record Seed(SeedAnswer Issued) : ManifestItem;
 
     public sealed record Event(LedgerRecord Record) : ManifestItem;
 

@@ -8,7 +8,7 @@ using SeedDaemon.Derivation.Ledger;
 namespace SeedDaemon.Daemon.Audit;
 
 /// <summary>Answers audit questions over the ledger: filtered event listings, chain verification, seed checks, manifests.</summary>
-internal sealed class LedgerAuditor(ISeedStore store, ColumnCache columns)
+internal sealed class LedgerAuditor(IStoreReader store, ColumnCache columns)
 {
     private const int ChunkSize = 1000;
     private const int MaxScannedPerPage = 20_000;
@@ -45,7 +45,7 @@ internal sealed class LedgerAuditor(ISeedStore store, ColumnCache columns)
     {
         var experiment = await ExperimentAsync(key.ExperimentId, cancellationToken);
         var derived = columns.Get(experiment.Root, key.Library, key.Stream).Derive(key.Worker);
-        var record = await store.FindSeedAsync(key.ExperimentId, key.Worker, key.Library, key.Stream, cancellationToken);
+        var record = await store.FindSeedAsync(key, cancellationToken);
         return new SeedCheck(claimed == derived.Seed || claimed == derived.Seed64, derived, record);
     }
 
@@ -102,7 +102,7 @@ internal sealed class LedgerAuditor(ISeedStore store, ColumnCache columns)
             var seeds = await store.ListSeedsAsync(experimentId, cursor, ChunkSize, cancellationToken);
             foreach (var seed in seeds)
             {
-                yield return new ManifestItem.Seed(IssuedSeedResult.Of(seed, experiment, columns));
+                yield return new ManifestItem.Seed(SeedAnswer.Of(seed, experiment, columns));
             }
 
             if (seeds.Count < ChunkSize)
@@ -110,7 +110,7 @@ internal sealed class LedgerAuditor(ISeedStore store, ColumnCache columns)
                 break;
             }
 
-            cursor = new SeedCursor(seeds[^1].Worker, seeds[^1].Library, seeds[^1].Stream);
+            cursor = new SeedCursor(seeds[^1].Key.Worker, seeds[^1].Key.Library, seeds[^1].Key.Stream);
         }
 
         var head = ChainHead.Genesis;
@@ -167,7 +167,7 @@ internal sealed class LedgerAuditor(ISeedStore store, ColumnCache columns)
             return $"event {entry.Sequence}: seed64 {entry.Seed64} is not the seedseq-v1 seed {derived.Seed64} of its key";
         }
 
-        var seed = await store.FindSeedAsync(entry.ExperimentId, entry.Worker, entry.Library, entry.Stream, cancellationToken);
+        var seed = await store.FindSeedAsync(new SeedKey(entry.ExperimentId, entry.Worker, entry.Library, entry.Stream), cancellationToken);
         if (seed is null || seed.Seed64 != entry.Seed64)
         {
             return $"event {entry.Sequence}: the issued-seed record of its key is missing or holds another seed";

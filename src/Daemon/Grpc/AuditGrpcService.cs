@@ -35,7 +35,7 @@ internal sealed class AuditGrpcService(SeedIssuer issuer, LedgerAuditor auditor)
 
     public override async Task<VerifySeedResponse> VerifySeed(VerifySeedRequest request, ServerCallContext context)
     {
-        var key = SeedKey.Parse(request.ExperimentId, request.Worker, request.Library, request.Stream);
+        var key = Validation.Key(request.ExperimentId, request.Worker, request.Library, request.Stream);
         var check = await auditor.VerifySeedAsync(key, request.Seed, context.CancellationToken);
         var response = new VerifySeedResponse
         {

@@ -29,16 +29,16 @@ internal static class ProtoMapper
         return message;
     }
 
-    public static IssuedSeed ToProto(IssuedSeedResult result)
+    public static IssuedSeed ToProto(SeedAnswer result)
     {
         var record = result.Record;
         var derived = result.Derived;
         var message = new IssuedSeed
         {
-            ExperimentId = record.ExperimentId,
-            Worker = record.Worker,
-            Library = record.Library,
-            Stream = record.Stream,
+            ExperimentId = record.Key.ExperimentId,
+            Worker = record.Key.Worker,
+            Library = record.Key.Library,
+            Stream = record.Key.Stream,
             Seed = Libraries.Truncate(record.Seed64, derived.Width),
             Seed64 = record.Seed64,
             Width = (uint)derived.Width,

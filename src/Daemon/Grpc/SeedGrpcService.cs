@@ -1,5 +1,6 @@
 using Grpc.Core;
 using SeedDaemon.Daemon.Issuance;
+using SeedDaemon.Daemon.Recording;
 using SeedDaemon.V1;
 
 namespace SeedDaemon.Daemon.Grpc;
@@ -26,7 +27,7 @@ internal sealed class SeedGrpcService(ExperimentRegistry experiments, SeedIssuer
 
     public override async Task<IssuedSeed> GetSeed(GetSeedRequest request, ServerCallContext context)
     {
-        var key = SeedKey.Parse(request.ExperimentId, request.Worker, request.Library, request.Stream);
+        var key = Validation.Key(request.ExperimentId, request.Worker, request.Library, request.Stream);
         var issued = await issuer.IssueAsync([key], Requester.Of(context), context.CancellationToken);
         return ProtoMapper.ToProto(issued[0]);
     }
@@ -42,7 +43,7 @@ internal sealed class SeedGrpcService(ExperimentRegistry experiments, SeedIssuer
         for (var i = 0; i < keys.Length; i++)
         {
             var r = request.Requests[i];
-            keys[i] = SeedKey.Parse(r.ExperimentId, r.Worker, r.Library, r.Stream, i);
+            keys[i] = Validation.Key(r.ExperimentId, r.Worker, r.Library, r.Stream, i);
         }
 
         var issued = await issuer.IssueAsync(keys, Requester.Of(context), context.CancellationToken);

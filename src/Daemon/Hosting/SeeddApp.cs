@@ -64,7 +64,7 @@ internal static class SeeddApp
         // one maps the endpoints, which compiles much of gRPC's code: on two cores the start is
         // shorter by what those take.
         var opening = Task.Run(() => app.Services.GetRequiredService<ISeedStore>());
-        SeeddListeners.MapEndpoints(app);
+        SeeddListeners.MapEndpoints(app, options);
         ISeedStore store;
         try
         {

@@ -51,11 +51,13 @@ internal static class SeeddListeners
         }
     }
 
-    public static void MapEndpoints(WebApplication app)
+    public static void MapEndpoints(WebApplication app, SeeddOptions options)
     {
-        // Routing is added explicitly so the path is rewritten before an endpoint is chosen.
+        // Routing is added explicitly so the path is rewritten before an endpoint is chosen, and
+        // REST requests are checked once it is.
         app.UseDecodedSlashesInRestPaths();
         app.UseRouting();
+        app.UseRestRequestCheck(options.MaxMessageBytes);
         app.MapGrpcService<SeedGrpcService>();
         app.MapGrpcService<AuditGrpcService>();
         app.MapGrpcService<AdminGrpcService>();

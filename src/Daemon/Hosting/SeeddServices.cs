@@ -3,6 +3,7 @@ using SeedDaemon.Daemon.Audit;
 using SeedDaemon.Daemon.Grpc;
 using SeedDaemon.Daemon.Issuance;
 using SeedDaemon.Daemon.Operations;
+using SeedDaemon.Daemon.Recording;
 using SeedDaemon.Daemon.Security;
 using SeedDaemon.Derivation;
 
@@ -20,6 +21,7 @@ internal static class SeeddServices
         services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(8));
 
         services.AddSingleton(StoreFactory.Open);
+        services.AddSingleton(sp => sp.GetRequiredService<ISeedStore>().Reader);
         services.AddSingleton<ColumnCache>(_ => new ColumnCache());
         services.AddSingleton<ExperimentRegistry>();
         services.AddSingleton<SeedIssuer>();

@@ -47,14 +47,14 @@ internal sealed class ExperimentRegistry(ISeedStore store, ILogger<ExperimentReg
     public async Task<ExperimentRecord> GetAsync(string experimentId, CancellationToken cancellationToken)
     {
         Validation.ExperimentId(experimentId);
-        return await store.FindExperimentAsync(experimentId, cancellationToken) ?? throw SeedDaemonException.ExperimentNotFound(experimentId);
+        return await store.Reader.FindExperimentAsync(experimentId, cancellationToken) ?? throw SeedDaemonException.ExperimentNotFound(experimentId);
     }
 
     public async Task<(IReadOnlyList<ExperimentRecord> Experiments, string NextPageToken)> ListAsync(int pageSize, string? pageToken, CancellationToken cancellationToken)
     {
         var limit = Validation.PageSize(pageSize);
         var after = PageToken.Decode(pageToken);
-        var page = await store.ListExperimentsAsync(after, limit + 1, cancellationToken);
+        var page = await store.Reader.ListExperimentsAsync(after, limit + 1, cancellationToken);
         if (page.Count <= limit)
         {
             return (page, "");

@@ -10,7 +10,7 @@ namespace SeedDaemon.Daemon.Issuance;
 /// </summary>
 internal sealed class SeedIssuer(ISeedStore store, ColumnCache columns, Metrics metrics)
 {
-    public async Task<IReadOnlyList<IssuedSeedResult>> IssueAsync(IReadOnlyList<SeedKey> keys, RequestOrigin origin, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<SeedAnswer>> IssueAsync(IReadOnlyList<SeedKey> keys, RequestOrigin origin, CancellationToken cancellationToken)
     {
         if (keys.Count == 0)
         {
@@ -26,42 +26,42 @@ internal sealed class SeedIssuer(ISeedStore store, ColumnCache columns, Metrics 
             var key = keys[i];
             if (experiment?.Id != key.ExperimentId)
             {
-                experiment = await store.FindExperimentForIssueAsync(key.ExperimentId, cancellationToken)
+                experiment = await store.Reader.FindExperimentForIssueAsync(key.ExperimentId, cancellationToken)
                     ?? throw SeedDaemonException.ExperimentNotFound(key.ExperimentId, keys.Count == 1 ? "experiment_id" : $"requests[{i}].experiment_id");
             }
 
             roots[i] = experiment.Root;
             derived[i] = columns.Get(experiment.Root, key.Library, key.Stream).Derive(key.Worker);
-            issues[i] = new SeedIssue(key.ExperimentId, key.Worker, key.Library, key.Stream, derived[i].Seed64);
+            issues[i] = new SeedIssue(key, derived[i].Seed64);
         }
 
         var records = await store.RecordIssuesAsync(issues, origin, cancellationToken);
-        var results = new IssuedSeedResult[keys.Count];
+        var results = new SeedAnswer[keys.Count];
         for (var i = 0; i < keys.Count; i++)
         {
             metrics.SeedIssued(keys[i].Library);
-            results[i] = new IssuedSeedResult(records[i], derived[i], roots[i]);
+            results[i] = new SeedAnswer(records[i], derived[i], roots[i]);
         }
 
         return results;
     }
 
     /// <summary>Issued seeds of one experiment, one page at a time, each re-derived for its SeedSequence state.</summary>
-    public async Task<(IReadOnlyList<IssuedSeedResult> Seeds, string NextPageToken)> ListIssuedAsync(string experimentId, int pageSize, string? pageToken, CancellationToken cancellationToken)
+    public async Task<(IReadOnlyList<SeedAnswer> Seeds, string NextPageToken)> ListIssuedAsync(string experimentId, int pageSize, string? pageToken, CancellationToken cancellationToken)
     {
         Validation.ExperimentId(experimentId);
         var limit = Validation.PageSize(pageSize);
-        var experiment = await store.FindExperimentAsync(experimentId, cancellationToken) ?? throw SeedDaemonException.ExperimentNotFound(experimentId);
+        var experiment = await store.Reader.FindExperimentAsync(experimentId, cancellationToken) ?? throw SeedDaemonException.ExperimentNotFound(experimentId);
         var after = DecodeSeedCursor(pageToken);
-        var page = await store.ListSeedsAsync(experimentId, after, limit + 1, cancellationToken);
+        var page = await store.Reader.ListSeedsAsync(experimentId, after, limit + 1, cancellationToken);
         var items = page.Take(limit)
-            .Select(r => IssuedSeedResult.Of(r, experiment, columns))
+            .Select(r => SeedAnswer.Of(r, experiment, columns))
             .ToList();
         var next = page.Count > limit ? EncodeSeedCursor(items[^1].Record) : "";
         return (items, next);
     }
 
-    private static string EncodeSeedCursor(SeedRecord last) => PageToken.Encode($"{last.Worker}|{last.Library}|{last.Stream}");
+    private static string EncodeSeedCursor(SeedRecord last) => PageToken.Encode($"{last.Key.Worker}|{last.Key.Library}|{last.Key.Stream}");
 
     private static SeedCursor? DecodeSeedCursor(string? pageToken)
     {

@@ -23,7 +23,7 @@ internal static class BatchPlanner
             {
                 CreateExperimentOperation create => [create.Candidate.Id],
                 FreezeExperimentOperation freeze => [freeze.ExperimentId],
-                RecordIssuesOperation record => record.Issues.Select(i => i.ExperimentId),
+                RecordIssuesOperation record => record.Issues.Select(i => i.Key.ExperimentId),
                 _ => [],
             })
             .Distinct(StringComparer.Ordinal)
@@ -33,7 +33,7 @@ internal static class BatchPlanner
     /// <summary>The keys a batch issues, each once.</summary>
     public static IReadOnlyList<SeedIssue> KeysOf(IReadOnlyList<StoreOperation> operations) =>
         operations.OfType<RecordIssuesOperation>().SelectMany(o => o.Issues)
-            .DistinctBy(i => (i.ExperimentId, i.Worker, i.Library, i.Stream))
+            .DistinctBy(i => i.Key)
             .ToList();
 
     /// <param name="clock">The time (Unix ms) an operation's events are recorded at.</param>
@@ -44,13 +44,14 @@ internal static class BatchPlanner
         {
             try
             {
-                plan.Batch.Results.Add((operation, operation switch
+                _ = operation switch
                 {
-                    CreateExperimentOperation create => plan.Create(create),
-                    FreezeExperimentOperation freeze => plan.Freeze(freeze),
-                    RecordIssuesOperation record => plan.Record(record, clock()),
+                    CreateExperimentOperation create => create.Accept(plan.Create(create)),
+                    FreezeExperimentOperation freeze => freeze.Accept(plan.Freeze(freeze)),
+                    RecordIssuesOperation record => (object)record.Accept(plan.Record(record, clock())),
                     _ => throw new InvalidOperationException($"{operation.GetType().Name} does not belong in a batch."),
-                }));
+                };
+                plan.Batch.Accepted.Add(operation);
             }
             catch (SeedDaemonException refused)
             {
@@ -68,7 +69,7 @@ internal static class BatchPlanner
         private readonly Dictionary<string, Experiment> _experiments = new(StringComparer.Ordinal);
         public PreparedBatch Batch { get; } = new(expectedKeys);
 
-        private Dictionary<(string ExperimentId, uint Worker, string Library, string Stream), KeyChange> Keys => Batch.Keys;
+        private Dictionary<SeedKey, KeyChange> Keys => Batch.Keys;
 
         public ExperimentRecord Create(CreateExperimentOperation operation)
         {
@@ -107,13 +108,14 @@ internal static class BatchPlanner
             for (var i = 0; i < issues.Count; i++)
             {
                 var issue = issues[i];
-                var experiment = Find(issue.ExperimentId)
-                    ?? throw SeedDaemonException.ExperimentNotFound(issue.ExperimentId, issues.Count == 1 ? "experiment_id" : $"requests[{i}].experiment_id");
-                if (experiment.Record.Frozen && Key(issue) is null)
+                var key = issues[i].Key;
+                var experiment = Find(key.ExperimentId)
+                    ?? throw SeedDaemonException.ExperimentNotFound(key.ExperimentId, issues.Count == 1 ? "experiment_id" : $"requests[{i}].experiment_id");
+                if (experiment.Record.Frozen && Key(key) is null)
                 {
                     throw new SeedDaemonException(
                         ErrorKind.FailedPrecondition,
-                        $"Experiment '{issue.ExperimentId}' is frozen: key (worker {issue.Worker}, library '{issue.Library}', stream '{issue.Stream}') was never issued and no new keys are issued. Keys already issued still answer.");
+                        $"Experiment '{key.ExperimentId}' is frozen: key (worker {key.Worker}, library '{key.Library}', stream '{key.Stream}') was never issued and no new keys are issued. Keys already issued still answer.");
                 }
             }
 
@@ -124,22 +126,22 @@ internal static class BatchPlanner
                 for (var i = 0; i < issues.Count; i++)
                 {
                     var issue = issues[i];
-                    var key = (issue.ExperimentId, issue.Worker, issue.Library, issue.Stream);
+                    var key = issue.Key;
                     if (Keys.TryGetValue(key, out var change))
                     {
                         change.State = Again(change.State, issue);
                     }
-                    else if (state.Key(issue.ExperimentId, issue.Worker, issue.Library, issue.Stream) is { } stored)
+                    else if (state.Key(key) is { } stored)
                     {
-                        Keys[key] = change = new KeyChange(issue.ExperimentId, issue.Worker, issue.Library, issue.Stream, Again(stored, issue), isNew: false);
+                        Keys[key] = change = new KeyChange(key, Again(stored, issue), isNew: false);
                     }
                     else
                     {
-                        Keys[key] = change = new KeyChange(issue.ExperimentId, issue.Worker, issue.Library, issue.Stream, new KeyState(issue.Seed64, now, operation.Origin.Requester, 1), isNew: true);
+                        Keys[key] = change = new KeyChange(key, new KeyState(issue.Seed64, now, operation.Origin.Requester, 1), isNew: true);
                     }
 
                     var s = change.State;
-                    records[i] = new SeedRecord(issue.ExperimentId, issue.Worker, issue.Library, issue.Stream, s.Seed64, DateTimeOffset.FromUnixTimeMilliseconds(s.FirstIssueUnixMs).UtcDateTime, s.FirstRequester, s.IssueCount);
+                    records[i] = new SeedRecord(key, s.Seed64, DateTimeOffset.FromUnixTimeMilliseconds(s.FirstIssueUnixMs).UtcDateTime, s.FirstRequester, s.IssueCount);
                     Append(issue, operation.Origin, now, runs);
                 }
             }
@@ -158,33 +160,34 @@ internal static class BatchPlanner
         private static KeyState Again(KeyState stored, SeedIssue issue) =>
             stored.Seed64 == issue.Seed64
                 ? stored with { IssueCount = stored.IssueCount + 1 }
-                : throw new InvalidDataException($"The stored seed of key ({issue.ExperimentId}, {issue.Worker}, {issue.Library}, '{issue.Stream}') is {stored.Seed64}, but seedseq-v1 derives {issue.Seed64}: the database is damaged or was written by another scheme.");
+                : throw new InvalidDataException($"The stored seed of key ({issue.Key.ExperimentId}, {issue.Key.Worker}, {issue.Key.Library}, '{issue.Key.Stream}') is {stored.Seed64}, but seedseq-v1 derives {issue.Seed64}: the database is damaged or was written by another scheme.");
 
         /// <summary>The chain appender: the event's sequence follows the head, its hash covers the previous hash.</summary>
         private void Append(SeedIssue issue, RequestOrigin origin, long now, Dictionary<string, (int Run, LedgerEventHasher Hasher)> runs)
         {
-            var experiment = _experiments[issue.ExperimentId];
+            var key = issue.Key;
+            var experiment = _experiments[key.ExperimentId];
             if (experiment.Append is null)
             {
                 // Sized for the whole batch once (most batches append to one experiment), never once per experiment.
                 var expectedEvents = Batch.Appends.Count == 0 ? Batch.ExpectedKeys : 0;
-                experiment.Append = new ChainAppend(issue.ExperimentId, experiment.Head, LedgerHash.FromHex(experiment.Head.Hash), expectedEvents);
+                experiment.Append = new ChainAppend(key.ExperimentId, experiment.Head, LedgerHash.FromHex(experiment.Head.Hash), expectedEvents);
                 experiment.LastHash = experiment.Append.BeforeHash;
                 Batch.Appends.Add(experiment.Append);
             }
 
             var append = experiment.Append;
-            if (!runs.TryGetValue(issue.ExperimentId, out var run))
+            if (!runs.TryGetValue(key.ExperimentId, out var run))
             {
                 append.Runs.Add(new EventRun(now, origin));
-                run = (append.Runs.Count - 1, new LedgerEventHasher(issue.ExperimentId, now, origin.Principal, origin.Peer, origin.ClientHost, origin.ClientPid, origin.ClientLabels));
-                runs[issue.ExperimentId] = run;
+                run = (append.Runs.Count - 1, new LedgerEventHasher(key.ExperimentId, now, origin.Principal, origin.Peer, origin.ClientHost, origin.ClientPid, origin.ClientLabels));
+                runs[key.ExperimentId] = run;
             }
 
             var sequence = append.After.Sequence + 1;
             var hash = new byte[LedgerHash.HashSize];
-            run.Hasher.Hash(experiment.LastHash, sequence, issue.Worker, issue.Library, issue.Stream, issue.Seed64, hash);
-            append.Events.Add(new PreparedEvent(sequence, run.Run, issue.Worker, issue.Library, issue.Stream, issue.Seed64, hash));
+            run.Hasher.Hash(experiment.LastHash, sequence, key.Worker, key.Library, key.Stream, issue.Seed64, hash);
+            append.Events.Add(new PreparedEvent(sequence, run.Run, key.Worker, key.Library, key.Stream, issue.Seed64, hash));
             experiment.LastHash = hash;
             append.After = new ChainHead(sequence, "");
         }
@@ -201,7 +204,7 @@ internal static class BatchPlanner
 
                 if (experiment.Created || experiment.Frozen || experiment.Append is not null)
                 {
-                    Batch.Experiments[id] = new ExperimentChange(experiment.Record, experiment.Append?.After ?? experiment.Head, experiment.Created);
+                    Batch.Experiments[id] = new ExperimentState(experiment.Record, experiment.Append?.After ?? experiment.Head, experiment.Created);
                 }
             }
         }
@@ -221,10 +224,8 @@ internal static class BatchPlanner
             return _experiments[experimentId] = new Experiment(stored.Record, stored.Head);
         }
 
-        private KeyState? Key(SeedIssue issue) =>
-            Keys.TryGetValue((issue.ExperimentId, issue.Worker, issue.Library, issue.Stream), out var change)
-                ? change.State
-                : state.Key(issue.ExperimentId, issue.Worker, issue.Library, issue.Stream);
+        private KeyState? Key(SeedKey key) =>
+            Keys.TryGetValue(key, out var change) ? change.State : state.Key(key);
 
         private sealed class Experiment(ExperimentRecord record, ChainHead head)
         {

@@ -9,11 +9,15 @@ internal interface IBatchState
     /// <summary>The experiment and its chain head; null when it does not exist.</summary>
     ExperimentState? Experiment(string experimentId);
 
-    /// <summary>The issued key's record; null when the key was never issued.</summary>
-    KeyState? Key(string experimentId, uint worker, string library, string stream);
+    /// <summary>The issued key's state; null when the key was never issued.</summary>
+    KeyState? Key(SeedKey key);
 }
 
-internal sealed record ExperimentState(ExperimentRecord Record, ChainHead Head);
+/// <summary>
+/// An experiment with its chain head: as the backend holds it, or, in a <see cref="PreparedBatch"/>,
+/// as the batch leaves it (<see cref="IsNew"/>: the batch creates it).
+/// </summary>
+internal sealed record ExperimentState(ExperimentRecord Record, ChainHead Head, bool IsNew = false);
 
-/// <summary>An issued key as stored: its seed, its first issue (time in Unix ms, requester) and how often it was asked for.</summary>
+/// <summary>What is stored of an issued key: its seed, its first issue (time in Unix ms, requester) and how often it was asked for.</summary>
 internal readonly record struct KeyState(ulong Seed64, long FirstIssueUnixMs, string FirstRequester, ulong IssueCount);

@@ -175,9 +175,9 @@ internal sealed class GroupCommitWriter : IDisposable
             return;
         }
 
-        foreach (var (operation, result) in prepared.Results)
+        foreach (var operation in prepared.Accepted)
         {
-            operation.Complete(result);
+            operation.Complete();
         }
 
         foreach (var (operation, refused) in prepared.Rejections)
@@ -204,7 +204,11 @@ internal sealed class GroupCommitWriter : IDisposable
         try
         {
             var result = run();
-            operation?.Complete(result!);
+            if (operation is not null)
+            {
+                operation.Accept(result);
+                operation.Complete();
+            }
         }
         catch (Exception error)
         {

@@ -8,7 +8,7 @@ namespace SeedDaemon.Daemon.Recording;
 /// in one transaction and makes it durable. Storage failures leave as <see cref="SeedDaemonException"/>s
 /// (UNAVAILABLE, RESOURCE_EXHAUSTED) with the backend's own words.
 /// </summary>
-internal interface IStoreBackend : IDisposable
+internal interface IStoreBackend : IStoreReader, IDisposable
 {
     /// <summary>Where the data lives, for messages and logs (never a password).</summary>
     string Location { get; }
@@ -36,18 +36,4 @@ internal interface IStoreBackend : IDisposable
 
     /// <summary>Called on the group-commit thread once it is idle after a commit: time for upkeep (checkpoints).</summary>
     void Idle();
-
-    ValueTask<ExperimentRecord?> FindExperimentAsync(string experimentId, CancellationToken cancellationToken);
-
-    ValueTask<ExperimentRecord?> FindExperimentForIssueAsync(string experimentId, CancellationToken cancellationToken);
-
-    ValueTask<IReadOnlyList<ExperimentRecord>> ListExperimentsAsync(string? afterId, int limit, CancellationToken cancellationToken);
-
-    ValueTask<IReadOnlyList<SeedRecord>> ListSeedsAsync(string experimentId, SeedCursor? afterKey, int limit, CancellationToken cancellationToken);
-
-    ValueTask<SeedRecord?> FindSeedAsync(string experimentId, uint worker, string library, string stream, CancellationToken cancellationToken);
-
-    ValueTask<IReadOnlyList<LedgerRecord>> ListEventsAsync(string experimentId, ulong afterSequence, int limit, CancellationToken cancellationToken);
-
-    ValueTask<ChainHead> GetChainHeadAsync(string experimentId, CancellationToken cancellationToken);
 }

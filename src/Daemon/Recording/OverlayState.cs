@@ -11,25 +11,25 @@ internal sealed class OverlayState(IBatchState durable, IReadOnlyList<PreparedBa
     {
         for (var i = pending.Count - 1; i >= 0; i--)
         {
-            if (pending[i].Experiments.TryGetValue(experimentId, out var change))
+            if (pending[i].Experiments.TryGetValue(experimentId, out var changed))
             {
-                return new ExperimentState(change.Record, change.Head);
+                return changed with { IsNew = false };
             }
         }
 
         return durable.Experiment(experimentId);
     }
 
-    public KeyState? Key(string experimentId, uint worker, string library, string stream)
+    public KeyState? Key(SeedKey key)
     {
         for (var i = pending.Count - 1; i >= 0; i--)
         {
-            if (pending[i].Keys.TryGetValue((experimentId, worker, library, stream), out var change))
+            if (pending[i].Keys.TryGetValue(key, out var change))
             {
                 return change.State;
             }
         }
 
-        return durable.Key(experimentId, worker, library, stream);
+        return durable.Key(key);
     }
 }

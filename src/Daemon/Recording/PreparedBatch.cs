@@ -11,18 +11,18 @@ internal sealed class PreparedBatch(int expectedKeys = 0)
     public int ExpectedKeys { get; } = expectedKeys;
 
     /// <summary>The experiments the batch changes, by id, each as it is after the batch.</summary>
-    public Dictionary<string, ExperimentChange> Experiments { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, ExperimentState> Experiments { get; } = new(StringComparer.Ordinal);
 
     public List<ChainAppend> Appends { get; } = [];
 
     /// <summary>The keys the batch issues, by key, each as it is after the batch.</summary>
-    public Dictionary<(string ExperimentId, uint Worker, string Library, string Stream), KeyChange> Keys { get; } = new(expectedKeys, KeyComparer.Instance);
+    public Dictionary<SeedKey, KeyChange> Keys { get; } = new(expectedKeys, KeyComparer.Instance);
 
     /// <summary>Nothing to write: every key issued appends to an experiment, so it would be in <see cref="Experiments"/>.</summary>
     public bool IsEmpty => Experiments.Count == 0;
 
-    /// <summary>Each accepted operation with what it answers once the batch is durable.</summary>
-    internal List<(StoreOperation Operation, object Result)> Results { get; } = [];
+    /// <summary>Each accepted operation, holding what it answers once the batch is durable (<see cref="StoreOperation{T}.Accept"/>).</summary>
+    internal List<StoreOperation> Accepted { get; } = [];
 
     /// <summary>Each refused operation with its error, answered once the batch is settled.</summary>
     internal List<(StoreOperation Operation, SeedDaemonException Error)> Rejections { get; } = [];
@@ -49,9 +49,6 @@ internal sealed class ChainAppend(string experimentId, ChainHead before, byte[] 
     public byte[] PreviousHash(int index) => index == 0 ? BeforeHash : Events[index - 1].Hash;
 }
 
-/// <summary>An experiment after the batch: new (created by it), or an existing one frozen or appended to.</summary>
-internal sealed record ExperimentChange(ExperimentRecord Record, ChainHead Head, bool IsNew);
-
 /// <summary>The time (Unix ms) and origin a request's events share.</summary>
 internal sealed record EventRun(long TimeUnixMs, RequestOrigin Origin);
 
@@ -59,15 +56,9 @@ internal sealed record EventRun(long TimeUnixMs, RequestOrigin Origin);
 internal readonly record struct PreparedEvent(ulong Sequence, int Run, uint Worker, string Library, string Stream, ulong Seed64, byte[] Hash);
 
 /// <summary>An issued key after the batch: new (its first issue is this batch), or an existing one asked for again.</summary>
-internal sealed class KeyChange(string experimentId, uint worker, string library, string stream, KeyState state, bool isNew)
+internal sealed class KeyChange(SeedKey key, KeyState state, bool isNew)
 {
-    public string ExperimentId { get; } = experimentId;
-
-    public uint Worker { get; } = worker;
-
-    public string Library { get; } = library;
-
-    public string Stream { get; } = stream;
+    public SeedKey Key { get; } = key;
 
     public KeyState State { get; internal set; } = state;
 
@@ -79,15 +70,15 @@ internal sealed class KeyChange(string experimentId, uint worker, string library
 /// characters, not every character: a batch of 1,000 keys would otherwise hash 3,000 strings.
 /// Keys that share it still differ in <see cref="Equals"/>, which compares every part.
 /// </summary>
-internal sealed class KeyComparer : IEqualityComparer<(string ExperimentId, uint Worker, string Library, string Stream)>
+internal sealed class KeyComparer : IEqualityComparer<SeedKey>
 {
     public static readonly KeyComparer Instance = new();
 
-    public bool Equals((string ExperimentId, uint Worker, string Library, string Stream) x, (string ExperimentId, uint Worker, string Library, string Stream) y) =>
+    public bool Equals(SeedKey x, SeedKey y) =>
         x.Worker == y.Worker && string.Equals(x.Library, y.Library, StringComparison.Ordinal)
         && string.Equals(x.Stream, y.Stream, StringComparison.Ordinal) && string.Equals(x.ExperimentId, y.ExperimentId, StringComparison.Ordinal);
 
-    public int GetHashCode((string ExperimentId, uint Worker, string Library, string Stream) key) =>
+    public int GetHashCode(SeedKey key) =>
         HashCode.Combine(key.Worker, Sketch(key.Library), Sketch(key.Stream), Sketch(key.ExperimentId));
 
     private static int Sketch(string text) => text.Length == 0 ? 0 : (text.Length << 16) ^ (text[0] << 8) ^ text[^1];

@@ -25,14 +25,7 @@ internal sealed class SeedStore : ISeedStore
 
     public StoreStatistics Statistics => _backend.Statistics;
 
-    public ValueTask<ExperimentRecord?> FindExperimentAsync(string experimentId, CancellationToken cancellationToken) =>
-        _backend.FindExperimentAsync(experimentId, cancellationToken);
-
-    public ValueTask<ExperimentRecord?> FindExperimentForIssueAsync(string experimentId, CancellationToken cancellationToken) =>
-        _backend.FindExperimentForIssueAsync(experimentId, cancellationToken);
-
-    public ValueTask<IReadOnlyList<ExperimentRecord>> ListExperimentsAsync(string? afterId, int limit, CancellationToken cancellationToken) =>
-        _backend.ListExperimentsAsync(afterId, limit, cancellationToken);
+    public IStoreReader Reader => _backend;
 
     public Task<ExperimentRecord> CreateExperimentAsync(ExperimentRecord candidate, bool rootGiven, CancellationToken cancellationToken) =>
         _writer.SubmitAsync(new CreateExperimentOperation(candidate, rootGiven), cancellationToken);
@@ -45,18 +38,6 @@ internal sealed class SeedStore : ISeedStore
 
     public Task<BackupInfo> BackupAsync(string targetPath, CancellationToken cancellationToken) =>
         _writer.SubmitAsync(new BackupOperation(targetPath), cancellationToken);
-
-    public ValueTask<IReadOnlyList<SeedRecord>> ListSeedsAsync(string experimentId, SeedCursor? afterKey, int limit, CancellationToken cancellationToken) =>
-        _backend.ListSeedsAsync(experimentId, afterKey, limit, cancellationToken);
-
-    public ValueTask<SeedRecord?> FindSeedAsync(string experimentId, uint worker, string library, string stream, CancellationToken cancellationToken) =>
-        _backend.FindSeedAsync(experimentId, worker, library, stream, cancellationToken);
-
-    public ValueTask<IReadOnlyList<LedgerRecord>> ListEventsAsync(string experimentId, ulong afterSequence, int limit, CancellationToken cancellationToken) =>
-        _backend.ListEventsAsync(experimentId, afterSequence, limit, cancellationToken);
-
-    public ValueTask<ChainHead> GetChainHeadAsync(string experimentId, CancellationToken cancellationToken) =>
-        _backend.GetChainHeadAsync(experimentId, cancellationToken);
 
     public void DisposeAfterRefusedStart()
     {

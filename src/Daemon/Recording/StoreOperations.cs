@@ -15,18 +15,23 @@ internal abstract class StoreOperation
 
     internal abstract void Fail(Exception error);
 
-    internal abstract void Complete(object result);
+    /// <summary>Answers with what the planner accepted it with; called once its batch is durable.</summary>
+    internal abstract void Complete();
 }
 
 internal abstract class StoreOperation<T> : StoreOperation
 {
     private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private T? _accepted;
 
     public Task<T> Completion => _completion.Task;
 
+    /// <summary>What the operation answers once durable (a batch planned again replaces it).</summary>
+    internal T Accept(T result) => _accepted = result;
+
     internal sealed override void Fail(Exception error) => _completion.TrySetException(error);
 
-    internal sealed override void Complete(object result) => _completion.TrySetResult((T)result);
+    internal sealed override void Complete() => _completion.TrySetResult(_accepted!);
 }
 
 /// <summary>Create an experiment, or find the one with this id (see <see cref="ISeedStore.CreateExperimentAsync"/>).</summary>

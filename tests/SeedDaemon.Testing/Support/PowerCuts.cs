@@ -50,13 +50,13 @@ internal static class PowerCuts
     public static async Task<string> ContentsAsync(SeedStore store)
     {
         var text = new System.Text.StringBuilder();
-        foreach (var experiment in await store.ListExperimentsAsync(null, 100, default))
+        foreach (var experiment in await store.Reader.ListExperimentsAsync(null, 100, default))
         {
             // The file keeps times to the millisecond.
             text.AppendLine($"{experiment.Id} {experiment.Root} {experiment.Frozen} {experiment.CreateTime:yyyy-MM-ddTHH:mm:ss.fff} {string.Join(',', experiment.Labels.OrderBy(l => l.Key))}");
-            text.AppendJoin('\n', await store.ListSeedsAsync(experiment.Id, null, 100_000, default)).AppendLine();
-            text.AppendJoin('\n', (await store.ListEventsAsync(experiment.Id, 0, 100_000, default)).Select(e => $"{e.Entry with { ClientLabels = new Dictionary<string, string>() }} {string.Join(',', e.Entry.ClientLabels)} {e.PreviousHash} {e.Hash}")).AppendLine();
-            text.AppendLine((await store.GetChainHeadAsync(experiment.Id, default)).ToString());
+            text.AppendJoin('\n', await store.Reader.ListSeedsAsync(experiment.Id, null, 100_000, default)).AppendLine();
+            text.AppendJoin('\n', (await store.Reader.ListEventsAsync(experiment.Id, 0, 100_000, default)).Select(e => $"{e.Entry with { ClientLabels = new Dictionary<string, string>() }} {string.Join(',', e.Entry.ClientLabels)} {e.PreviousHash} {e.Hash}")).AppendLine();
+            text.AppendLine((await store.Reader.GetChainHeadAsync(experiment.Id, default)).ToString());
         }
 
         return text.ToString();

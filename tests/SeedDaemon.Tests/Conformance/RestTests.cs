@@ -64,4 +64,34 @@ public abstract class RestTests<TDaemon>(TDaemon daemon) : IClassFixture<TDaemon
         var missing = await http.GetAsync("/v1/seed?experiment_id=rest/none&worker=1&library=torch");
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
     }
+
+    /// <summary>The transcoder ignores names it does not know; a filter misspelled was answered as no filter at all.</summary>
+    [Theory]
+    [InlineData("GET", "/v1/audit/events?experiment_id=rest/strict&worker=18", "worker", "unknown query parameter 'worker': ListEventsRequest takes experiment_id, worker_min, worker_max")]
+    [InlineData("GET", "/v1/seed?experiment_id=rest/strict&worker=-3&library=torch", "worker", "query parameter 'worker': '-3' is not a whole number from 0 to 4294967295.")]
+    [InlineData("GET", "/v1/audit/seeds?experiment_id=rest/strict&page_size=ten", "page_size", "query parameter 'page_size': 'ten' is not a whole number from -2147483648 to 2147483647.")]
+    [InlineData("POST", "/v1/experiments {\"experimentId\": \"rest/strict2\", \"root\": 17}", "root", "field 'root' must be a JSON string, not the number 17.")]
+    [InlineData("POST", "/v1/experiments {\"experimentId\": \"rest/strict2\", \"rot\": \"17\"}", "rot", "unknown field 'rot': CreateExperimentRequest has experiment_id, root, labels.")]
+    [InlineData("POST", "/v1/experiments {\"experimentId\": \"rest/strict2\", \"labels\": {\"a\": 1}}", "labels.a", "field 'labels.a' must be a JSON string, not the number 1.")]
+    [InlineData("POST", "/v1/seeds:batchGet {\"requests\": [{\"experimentId\": \"rest/strict\", \"worker\": 1, \"libary\": \"torch\"}]}", "requests[0].libary", "unknown field 'requests[0].libary'")]
+    [InlineData("POST", "/v1/experiments {\"experimentId\": ", "body", "the request body is not JSON")]
+    public async Task Unknown_names_and_wrong_types_are_400_naming_them_and_change_nothing(string method, string request, string field, string message)
+    {
+        await daemon.Seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "rest/strict", Root = "5" });
+        var before = await daemon.Audit.ListEventsAsync(new ListEventsRequest { ExperimentId = "rest/strict" });
+        using var http = new HttpClient { BaseAddress = new Uri(daemon.RestAddress) };
+        var space = request.IndexOf(' ', StringComparison.Ordinal);
+        using var answer = method == "GET"
+            ? await http.GetAsync(request)
+            : await http.PostAsync(request[..space], new StringContent(request[(space + 1)..], System.Text.Encoding.UTF8, "application/json"));
+        var body = await answer.Content.ReadAsStringAsync();
+        Assert.True(answer.StatusCode == HttpStatusCode.BadRequest, $"{answer.StatusCode}: {body}");
+        using var status = System.Text.Json.JsonDocument.Parse(body);
+        Assert.Equal((int)Grpc.Core.StatusCode.InvalidArgument, status.RootElement.GetProperty("code").GetInt32());
+        Assert.Contains(message, status.RootElement.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal(field, status.RootElement.GetProperty("details")[0].GetProperty("fieldViolations")[0].GetProperty("field").GetString());
+
+        Assert.Equal(before.Events, (await daemon.Audit.ListEventsAsync(new ListEventsRequest { ExperimentId = "rest/strict" })).Events);
+        await RpcAssert.FailsWith(Grpc.Core.StatusCode.NotFound, async () => await daemon.Seeds.GetExperimentAsync(new GetExperimentRequest { ExperimentId = "rest/strict2" }));
+    }
 }

@@ -65,7 +65,7 @@ public sealed class DamagedFileTests
         var disk = new SimulatedDisk();
         var store = EmbeddedStore.Open(DatabasePath, disk, 16);
         await store.CreateExperimentAsync(new ExperimentRecord("damaged/exp", 1, false, SeedSeqV1.Scheme, DateTime.UtcNow, false, new Dictionary<string, string>()), true, default);
-        await store.RecordIssuesAsync([new SeedIssue("damaged/exp", 1, "torch", "", SeedSeqV1.Derive(1, 1, "torch", "").Seed64)], RequestOrigin.Anonymous("test"), default);
+        await store.RecordIssuesAsync([new SeedIssue(new SeedKey("damaged/exp", 1, "torch", ""), SeedSeqV1.Derive(1, 1, "torch", "").Seed64)], RequestOrigin.Anonymous("test"), default);
         if (checkpoint)
         {
             store.Dispose();

@@ -64,10 +64,10 @@ public sealed class FailedWriteDuringFsyncTests
         await Task.Run(store.Dispose).WaitAsync(Patience);
 
         using var reopened = EmbeddedStore.Open(DatabasePath, disk);
-        var seeds = await reopened.ListSeedsAsync("race/exp", null, 10, default);
-        Assert.Equal([1u, 3u], seeds.Select(s => s.Worker));
-        var head = await reopened.GetChainHeadAsync("race/exp", default);
-        var events = await reopened.ListEventsAsync("race/exp", 0, 10, default);
+        var seeds = await reopened.Reader.ListSeedsAsync("race/exp", null, 10, default);
+        Assert.Equal([1u, 3u], seeds.Select(s => s.Key.Worker));
+        var head = await reopened.Reader.GetChainHeadAsync("race/exp", default);
+        var events = await reopened.Reader.ListEventsAsync("race/exp", 0, 10, default);
         Assert.Equal([1u, 3u, 1u], events.Select(e => e.Entry.Worker));
         Assert.Equal([1ul, 2ul, 3ul], events.Select(e => e.Entry.Sequence));
         Assert.Equal(3ul, head.Sequence);
@@ -76,5 +76,5 @@ public sealed class FailedWriteDuringFsyncTests
     private static double AwaitingFsync(SeedStore store) => store.Statistics.Gauges["seedd_commits_awaiting_fsync"];
 
     private static Task<IReadOnlyList<SeedRecord>> Issue(SeedStore store, UInt128 root, uint worker) =>
-        store.RecordIssuesAsync([new SeedIssue("race/exp", worker, "torch", "", SeedSeqV1.Derive(root, worker, "torch", "").Seed64)], RequestOrigin.Anonymous("test"), default);
+        store.RecordIssuesAsync([new SeedIssue(new SeedKey("race/exp", worker, "torch", ""), SeedSeqV1.Derive(root, worker, "torch", "").Seed64)], RequestOrigin.Anonymous("test"), default);
 }

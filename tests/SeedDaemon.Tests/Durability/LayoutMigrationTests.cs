@@ -69,9 +69,9 @@ public sealed class LayoutMigrationTests(LayoutMigrationTests.Seedd10Database le
             reference = await PowerCuts.ContentsAsync(store);
             foreach (var id in Experiments)
             {
-                var head = await store.GetChainHeadAsync(id, default);
+                var head = await store.Reader.GetChainHeadAsync(id, default);
                 Assert.Equal((legacy.Before[id].Ledger.ChainHead.Sequence, legacy.Before[id].Ledger.ChainHead.Hash), (head.Sequence, head.Hash));
-                Assert.Equal(320, (await store.ListSeedsAsync(id, null, 1000, default)).Count);
+                Assert.Equal(320, (await store.Reader.ListSeedsAsync(id, null, 1000, default)).Count);
             }
         }
 

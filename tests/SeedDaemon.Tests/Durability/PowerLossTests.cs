@@ -49,7 +49,7 @@ public sealed class PowerLossTests(ITestOutputHelper output)
                 while (!stop.IsCancellationRequested)
                 {
                     var worker = (uint)Interlocked.Increment(ref nextWorker);
-                    var issue = new SeedIssue(experimentId, worker, "torch", "", SeedSeqV1.Derive(root, worker, "torch", "").Seed64);
+                    var issue = new SeedIssue(new SeedKey(experimentId, worker, "torch", ""), SeedSeqV1.Derive(root, worker, "torch", "").Seed64);
                     try
                     {
                         await store.RecordIssuesAsync([issue], RequestOrigin.Anonymous("test"), default);
@@ -136,16 +136,16 @@ public sealed class PowerLossTests(ITestOutputHelper output)
         output.WriteLine($"closing writes {writes} times; each cut, both ways, reopened whole (random seed {seed})");
     }
 
-    private static SeedIssue Issue(string id, UInt128 root, uint worker) => new(id, worker, "torch", "", SeedSeqV1.Derive(root, worker, "torch", "").Seed64);
+    private static SeedIssue Issue(string id, UInt128 root, uint worker) => new(new SeedKey(id, worker, "torch", ""), SeedSeqV1.Derive(root, worker, "torch", "").Seed64);
 
     private static async Task VerifyAsync(SeedStore store, ConcurrentDictionary<string, UInt128> experiments, ConcurrentDictionary<(string, uint), ulong> seeds, string when)
     {
         foreach (var (id, root) in experiments)
         {
-            var experiment = await store.FindExperimentAsync(id, default);
+            var experiment = await store.Reader.FindExperimentAsync(id, default);
             Assert.True(experiment is not null, $"experiment {id} lost {when}");
             Assert.Equal(root, experiment.Root);
-            var stored = (await store.ListSeedsAsync(id, null, 1_000_000, default)).ToDictionary(s => s.Worker, s => s.Seed64);
+            var stored = (await store.Reader.ListSeedsAsync(id, null, 1_000_000, default)).ToDictionary(s => s.Key.Worker, s => s.Seed64);
             foreach (var ((experimentId, worker), seed64) in seeds.Where(s => s.Key.Item1 == id))
             {
                 Assert.True(stored.TryGetValue(worker, out var found), $"acknowledged seed ({experimentId}, {worker}) lost {when}");

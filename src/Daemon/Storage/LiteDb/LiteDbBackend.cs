@@ -292,8 +292,8 @@ internal sealed class LiteDbBackend : IStoreBackend
     public ValueTask<IReadOnlyList<SeedRecord>> ListSeedsAsync(string experimentId, SeedCursor? afterKey, int limit, CancellationToken cancellationToken) =>
         new(_state.ListSeeds(experimentId, afterKey, limit));
 
-    public ValueTask<SeedRecord?> FindSeedAsync(string experimentId, uint worker, string library, string stream, CancellationToken cancellationToken) =>
-        new(_state.FindSeed(experimentId, worker, library, stream));
+    public ValueTask<SeedRecord?> FindSeedAsync(SeedKey key, CancellationToken cancellationToken) =>
+        new(_state.FindSeed(key));
 
     public ValueTask<ChainHead> GetChainHeadAsync(string experimentId, CancellationToken cancellationToken) =>
         new(_state.Head(experimentId) ?? throw SeedDaemonException.ExperimentNotFound(experimentId));

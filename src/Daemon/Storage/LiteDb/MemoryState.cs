@@ -39,9 +39,9 @@ internal sealed class MemoryState : IBatchState, IDisposable
     ExperimentState? IBatchState.Experiment(string experimentId) =>
         _experiments.TryGetValue(experimentId, out var entry) ? new ExperimentState(entry.Record, new ChainHead(entry.HeadSequence, entry.HeadHex)) : null;
 
-    KeyState? IBatchState.Key(string experimentId, uint worker, string library, string stream)
+    KeyState? IBatchState.Key(SeedKey key)
     {
-        if (!_experiments.TryGetValue(experimentId, out var entry) || !Columns.TryFind((library, stream), out var column) || !entry.Keys.TryFind(worker, column, out var position))
+        if (!_experiments.TryGetValue(key.ExperimentId, out var entry) || !Columns.TryFind((key.Library, key.Stream), out var column) || !entry.Keys.TryFind(key.Worker, column, out var position))
         {
             return null;
         }
@@ -127,17 +127,17 @@ internal sealed class MemoryState : IBatchState, IDisposable
             }
         }
 
-        foreach (var change in batch.Keys.Values)
+        foreach (var (key, change) in batch.Keys)
         {
-            var entry = _experiments[change.ExperimentId];
-            var column = Columns.GetOrAdd((change.Library, change.Stream));
+            var entry = _experiments[key.ExperimentId];
+            var column = Columns.GetOrAdd((key.Library, key.Stream));
             if (change.IsNew)
             {
-                AddKey(entry, change.Worker, column, change.State.Seed64, change.State.FirstIssueUnixMs, change.State.FirstRequester, change.State.IssueCount);
+                AddKey(entry, key.Worker, column, change.State.Seed64, change.State.FirstIssueUnixMs, change.State.FirstRequester, change.State.IssueCount);
             }
             else
             {
-                entry.Keys.TryFind(change.Worker, column, out var position);
+                entry.Keys.TryFind(key.Worker, column, out var position);
                 entry.Keys.SetCount(position, change.State.IssueCount);
             }
         }
@@ -160,8 +160,8 @@ internal sealed class MemoryState : IBatchState, IDisposable
     public ChainHead? Head(string experimentId) =>
         Read(() => _experiments.TryGetValue(experimentId, out var entry) ? new ChainHead(entry.HeadSequence, entry.HeadHex) : (ChainHead?)null);
 
-    public SeedRecord? FindSeed(string experimentId, uint worker, string library, string stream) =>
-        Read(() => _experiments.TryGetValue(experimentId, out var entry) && Columns.TryFind((library, stream), out var column) && entry.Keys.TryFind(worker, column, out var position)
+    public SeedRecord? FindSeed(SeedKey key) =>
+        Read(() => _experiments.TryGetValue(key.ExperimentId, out var entry) && Columns.TryFind((key.Library, key.Stream), out var column) && entry.Keys.TryFind(key.Worker, column, out var position)
             ? ToSeed(entry, position)
             : null);
 
@@ -195,7 +195,7 @@ internal sealed class MemoryState : IBatchState, IDisposable
     {
         ref var record = ref entry.Keys.At(position);
         var (library, stream) = Columns[record.Column];
-        return new SeedRecord(entry.Record.Id, record.Worker, library, stream, record.Seed64,
+        return new SeedRecord(new SeedKey(entry.Record.Id, record.Worker, library, stream), record.Seed64,
             DateTimeOffset.FromUnixTimeMilliseconds(record.FirstIssueUnixMs).UtcDateTime, Requesters[record.FirstRequester], record.IssueCount);
     }
 

@@ -209,17 +209,17 @@ internal sealed class PostgresBackend : IStoreBackend
             return list;
         }, cancellationToken);
 
-    public ValueTask<SeedRecord?> FindSeedAsync(string experimentId, uint worker, string library, string stream, CancellationToken cancellationToken) =>
+    public ValueTask<SeedRecord?> FindSeedAsync(SeedKey key, CancellationToken cancellationToken) =>
         ReadAsync(async connection =>
         {
             await using var command = new NpgsqlCommand(
                 "SELECT worker, library, stream, seed64, first_issue_ms, first_requester, issue_count FROM seedd_issued_seeds WHERE experiment_id = @e COLLATE \"C\" AND worker = @w AND library = @l COLLATE \"C\" AND stream = @s COLLATE \"C\"", connection);
-            command.Parameters.AddWithValue("e", experimentId);
-            command.Parameters.AddWithValue("w", (long)worker);
-            command.Parameters.AddWithValue("l", library);
-            command.Parameters.AddWithValue("s", stream);
+            command.Parameters.AddWithValue("e", key.ExperimentId);
+            command.Parameters.AddWithValue("w", (long)key.Worker);
+            command.Parameters.AddWithValue("l", key.Library);
+            command.Parameters.AddWithValue("s", key.Stream);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            return await reader.ReadAsync(cancellationToken) ? ReadSeed(experimentId, reader) : null;
+            return await reader.ReadAsync(cancellationToken) ? ReadSeed(key.ExperimentId, reader) : null;
         }, cancellationToken);
 
     public ValueTask<IReadOnlyList<LedgerRecord>> ListEventsAsync(string experimentId, ulong afterSequence, int limit, CancellationToken cancellationToken) =>
@@ -327,7 +327,7 @@ internal sealed class PostgresBackend : IStoreBackend
     }
 
     private static SeedRecord ReadSeed(string experimentId, NpgsqlDataReader reader) =>
-        new(experimentId, (uint)reader.GetInt64(0), reader.GetString(1), reader.GetString(2), unchecked((ulong)reader.GetInt64(3)),
+        new(new SeedKey(experimentId, (uint)reader.GetInt64(0), reader.GetString(1), reader.GetString(2)), unchecked((ulong)reader.GetInt64(3)),
             DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)).UtcDateTime, reader.GetString(5), (ulong)reader.GetInt64(6));
 
     /// <summary>Every second while the database cannot be written: reconnect (and finish the schema), then report SERVING again.</summary>

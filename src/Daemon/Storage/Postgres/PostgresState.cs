@@ -14,12 +14,11 @@ namespace SeedDaemon.Daemon.Storage.Postgres;
 internal sealed class PostgresState : IBatchState
 {
     private readonly Dictionary<string, ExperimentState> _experiments = new(StringComparer.Ordinal);
-    private readonly Dictionary<(string, uint, string, string), KeyState> _keys = [];
+    private readonly Dictionary<SeedKey, KeyState> _keys = new(KeyComparer.Instance);
 
     public ExperimentState? Experiment(string experimentId) => _experiments.GetValueOrDefault(experimentId);
 
-    public KeyState? Key(string experimentId, uint worker, string library, string stream) =>
-        _keys.TryGetValue((experimentId, worker, library, stream), out var key) ? key : null;
+    public KeyState? Key(SeedKey key) => _keys.TryGetValue(key, out var state) ? state : null;
 
     /// <summary>Locks and reads the experiments, then reads the keys, in one round trip.</summary>
     public static PostgresState Read(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<string> experiments, IReadOnlyList<SeedIssue> keys)
@@ -38,10 +37,10 @@ internal sealed class PostgresState : IBatchState
                 JOIN unnest(@e::text[], @w::bigint[], @l::text[], @s::text[]) AS k(e, w, l, s)
                   ON s.experiment_id = k.e COLLATE "C" AND s.worker = k.w AND s.library = k.l COLLATE "C" AND s.stream = k.s COLLATE "C"
                 """);
-            readKeys.Parameters.AddWithValue("e", keys.Select(k => k.ExperimentId).ToArray());
-            readKeys.Parameters.AddWithValue("w", keys.Select(k => (long)k.Worker).ToArray());
-            readKeys.Parameters.AddWithValue("l", keys.Select(k => k.Library).ToArray());
-            readKeys.Parameters.AddWithValue("s", keys.Select(k => k.Stream).ToArray());
+            readKeys.Parameters.AddWithValue("e", keys.Select(k => k.Key.ExperimentId).ToArray());
+            readKeys.Parameters.AddWithValue("w", keys.Select(k => (long)k.Key.Worker).ToArray());
+            readKeys.Parameters.AddWithValue("l", keys.Select(k => k.Key.Library).ToArray());
+            readKeys.Parameters.AddWithValue("s", keys.Select(k => k.Key.Stream).ToArray());
             batch.BatchCommands.Add(readKeys);
         }
 
@@ -56,7 +55,7 @@ internal sealed class PostgresState : IBatchState
         {
             while (reader.Read())
             {
-                state._keys[(reader.GetString(0), (uint)reader.GetInt64(1), reader.GetString(2), reader.GetString(3))] =
+                state._keys[new SeedKey(reader.GetString(0), (uint)reader.GetInt64(1), reader.GetString(2), reader.GetString(3))] =
                     new KeyState(unchecked((ulong)reader.GetInt64(4)), reader.GetInt64(5), reader.GetString(6), (ulong)reader.GetInt64(7));
             }
         }

@@ -115,7 +115,7 @@ internal static class PostgresWrites
         }
     }
 
-    private static void AddHeads(NpgsqlBatchCommand command, List<ExperimentChange> experiments)
+    private static void AddHeads(NpgsqlBatchCommand command, List<ExperimentState> experiments)
     {
         command.Parameters.AddWithValue("sequence", experiments.Select(c => (long)c.Head.Sequence).ToArray());
         command.Parameters.AddWithValue("hash", experiments.Select(c => LedgerHash.FromHex(c.Head.Hash)).ToArray());
@@ -123,10 +123,10 @@ internal static class PostgresWrites
 
     private static void AddKeys(NpgsqlBatchCommand command, List<KeyChange> keys)
     {
-        command.Parameters.AddWithValue("e", keys.Select(k => k.ExperimentId).ToArray());
-        command.Parameters.AddWithValue("w", keys.Select(k => (long)k.Worker).ToArray());
-        command.Parameters.AddWithValue("l", keys.Select(k => k.Library).ToArray());
-        command.Parameters.AddWithValue("s", keys.Select(k => k.Stream).ToArray());
+        command.Parameters.AddWithValue("e", keys.Select(k => k.Key.ExperimentId).ToArray());
+        command.Parameters.AddWithValue("w", keys.Select(k => (long)k.Key.Worker).ToArray());
+        command.Parameters.AddWithValue("l", keys.Select(k => k.Key.Library).ToArray());
+        command.Parameters.AddWithValue("s", keys.Select(k => k.Key.Stream).ToArray());
         command.Parameters.AddWithValue("count", keys.Select(k => (long)k.State.IssueCount).ToArray());
     }
 }

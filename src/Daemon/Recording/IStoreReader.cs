@@ -1,0 +1,31 @@
+namespace SeedDaemon.Daemon.Recording;
+
+/// <summary>
+/// Reads of what is durable: experiments, issued seeds and ledger events. A backend answers them
+/// directly (<see cref="ISeedStore.Reader"/>); only writes go through the group commit.
+/// </summary>
+internal interface IStoreReader
+{
+    /// <summary>An experiment as it is now (a replicated backend reads the database).</summary>
+    ValueTask<ExperimentRecord?> FindExperimentAsync(string experimentId, CancellationToken cancellationToken);
+
+    /// <summary>The experiment's immutable part (root, scheme) for deriving seeds; may be cached.</summary>
+    ValueTask<ExperimentRecord?> FindExperimentForIssueAsync(string experimentId, CancellationToken cancellationToken);
+
+    /// <summary>Experiments ordered by id (ordinal), after <paramref name="afterId"/> when given.</summary>
+    ValueTask<IReadOnlyList<ExperimentRecord>> ListExperimentsAsync(string? afterId, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Issued seeds of one experiment in (worker, library, stream) order, after <paramref name="afterKey"/>.</summary>
+    ValueTask<IReadOnlyList<SeedRecord>> ListSeedsAsync(string experimentId, SeedCursor? afterKey, int limit, CancellationToken cancellationToken);
+
+    ValueTask<SeedRecord?> FindSeedAsync(SeedKey key, CancellationToken cancellationToken);
+
+    /// <summary>Ledger events of one experiment in chain order, with sequence above <paramref name="afterSequence"/>.</summary>
+    ValueTask<IReadOnlyList<LedgerRecord>> ListEventsAsync(string experimentId, ulong afterSequence, int limit, CancellationToken cancellationToken);
+
+    /// <summary>The chain head as the experiment record keeps it.</summary>
+    ValueTask<ChainHead> GetChainHeadAsync(string experimentId, CancellationToken cancellationToken);
+}
+
+/// <summary>A position in an experiment's issued seeds.</summary>
+internal readonly record struct SeedCursor(uint Worker, string Library, string Stream);
