@@ -1,11 +1,13 @@
 #!/usr/bin/python3
-"""Replays the README's transcripts against a fresh seedd and compares, or writes them back.
+"""Replays the transcripts of the README and the manual (docs/) against a fresh seedd and compares,
+or writes them back.
 
-    tests/readme/transcripts.py            check: exit 1 with a diff when the README and the product differ
-    tests/readme/transcripts.py --update   rewrite the outputs in README.md from this run
+    tests/readme/transcripts.py            check: exit 1 with a diff when a page and the product differ
+    tests/readme/transcripts.py --update   rewrite the outputs in the pages from this run
 
 A transcript is a ```console block: lines starting with "$ " are commands (a trailing backslash
-continues one), the lines after a command are its output. Blocks run in README order, in one scratch
+continues one), the lines after a command are its output. Blocks run in page order (PAGES, then
+each page top to bottom), in one scratch
 folder (src/ and protos/ in commands mean the repository's), against an empty database: "$ seedd ... &" starts the
 daemon in the background and shows its start-up lines. A ```python file=NAME block is written to
 NAME in that folder first, so a later "$ python NAME" runs exactly the code the README shows.
@@ -29,7 +31,9 @@ import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-README = os.path.join(REPO, "README.md")
+# The order a reader meets them in; later pages build on what earlier ones created.
+PAGES = ["README.md", "docs/dotnet.md", "docs/python.md", "docs/audit.md", "docs/operations.md",
+         "docs/performance.md", "docs/development.md"]
 SEEDD = os.path.join(REPO, "src/Daemon/bin/Release/net10.0/seedd.dll")
 SEEDCTL = os.path.join(REPO, "src/Ctl/bin/Release/net10.0/seedctl.dll")
 SHOWN_HOME = "/home/you"
@@ -195,43 +199,49 @@ def masked(lines):
 
 def main():
     update = "--update" in sys.argv[1:]
-    with open(README, encoding="utf-8") as f:
-        lines, blocks = parse(f.read())
+    pages = []
+    for page in PAGES:
+        with open(os.path.join(REPO, page), encoding="utf-8") as f:
+            lines, blocks = parse(f.read())
+        pages.append((page, lines, blocks, []))
     folder = tempfile.mkdtemp(prefix="seedd-readme-")
     session = Session(folder)
-    problems, replacements = [], []
+    problems, replayed = [], 0
     try:
-        for kind, start, end, name in blocks:
-            body = lines[start:end]
-            if kind == "file":
-                with open(os.path.join(folder, name), "w", encoding="utf-8") as f:
-                    f.write(session.to_real("\n".join(body)) + "\n")
-                continue
-            new_body = []
-            for command, expected in commands(body):
-                actual = session.run(command)
-                new_body.append("$ " + command)
-                new_body.extend(actual)
-                if masked(expected) != masked(actual):
-                    diff = "\n".join(difflib.unified_diff(expected, actual, "README", "seedd now", lineterm=""))
-                    problems.append(f"README.md line {start}: $ {command}\n{diff}")
-            replacements.append((start, end, new_body))
+        for page, lines, blocks, replacements in pages:
+            for kind, start, end, name in blocks:
+                body = lines[start:end]
+                if kind == "file":
+                    with open(os.path.join(folder, name), "w", encoding="utf-8") as f:
+                        f.write(session.to_real("\n".join(body)) + "\n")
+                    continue
+                new_body = []
+                for command, expected in commands(body):
+                    actual = session.run(command)
+                    replayed += 1
+                    new_body.append("$ " + command)
+                    new_body.extend(actual)
+                    if masked(expected) != masked(actual):
+                        diff = "\n".join(difflib.unified_diff(expected, actual, page, "seedd now", lineterm=""))
+                        problems.append(f"{page} line {start}: $ {command}\n{diff}")
+                replacements.append((start, end, new_body))
     finally:
         session.stop_daemon()
         shutil.rmtree(folder, ignore_errors=True)
 
     if update:
-        for start, end, new_body in reversed(replacements):
-            lines[start:end] = new_body
-        with open(README, "w", encoding="utf-8") as f:
-            f.write("\n".join(lines))
-        print(f"transcripts: {len(replacements)} blocks written into README.md")
+        for page, lines, _, replacements in pages:
+            for start, end, new_body in reversed(replacements):
+                lines[start:end] = new_body
+            with open(os.path.join(REPO, page), "w", encoding="utf-8") as f:
+                f.write("\n".join(lines))
+        print(f"transcripts: {replayed} commands written back into {len(pages)} pages")
         return 0
     if problems:
         print("\n\n".join(problems))
-        print(f"\ntranscripts: {len(problems)} commands differ from README.md; run tests/readme/transcripts.py --update and review the diff")
+        print(f"\ntranscripts: {len(problems)} commands differ from the pages; run tests/readme/transcripts.py --update and review the diff")
         return 1
-    print(f"transcripts: {sum(len(commands(lines[s:e])) for k, s, e, _ in blocks if k == 'console')} commands replayed, README.md matches")
+    print(f"transcripts: {replayed} commands replayed from {len(pages)} pages, every page matches")
     return 0
 
 

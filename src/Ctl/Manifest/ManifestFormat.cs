@@ -1,7 +1,7 @@
 namespace SeedDaemon.Ctl.Manifest;
 
 /// <summary>
-/// The manifest, one JSON document per experiment (see README, "Audit"): format, ledger_format,
+/// The manifest, one JSON document per experiment (see docs/audit.md, "The manifest"): format, ledger_format,
 /// exported_at, experiment, seeds[], events[], chain_head. 64-bit integers are strings.
 /// </summary>
 internal static class ManifestFormat

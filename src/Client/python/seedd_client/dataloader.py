@@ -8,7 +8,7 @@
         for batch in loader:
             ...
 
-The rule (documented in the README, the same in every release):
+The rule (documented in docs/python.md, the same in every release):
   - loader worker w of rank r is worker compose_worker(r, w, num_workers) = r * num_workers + w, the .NET
     SDK's WorkerIndex.Compose; its seeds in epoch e are those of the columns
     (python, "dataloader.epoch-<e>"), (numpy, "dataloader.epoch-<e>") and (torch, "dataloader.epoch-<e>"),
