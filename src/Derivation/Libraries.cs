@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Frozen;
 
 namespace SeedDaemon.Derivation;
@@ -23,6 +24,65 @@ public static class Libraries
         ["sklearn"] = 32,
         ["dotnet"] = 31,
     }.ToFrozenDictionary(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The label an experiment declares its own libraries with, when one of them is close to a
+    /// canonical name: <c>seedd.custom-libraries=pytorch,tf2</c>.
+    /// </summary>
+    public const string CustomLibrariesLabel = "seedd.custom-libraries";
+
+    private static readonly SearchValues<char> VersionCharacters = SearchValues.Create("0123456789.-_");
+
+    /// <summary>Names people write for a canonical library.</summary>
+    private static readonly FrozenDictionary<string, string> Aliases = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["pytorch"] = "torch",
+        ["cuda"] = "torch.cuda",
+        ["tf"] = "tensorflow",
+        ["np"] = "numpy",
+        ["random"] = "python",
+        ["scikit-learn"] = "sklearn",
+        ["scikit"] = "sklearn",
+        ["sk-learn"] = "sklearn",
+        ["pythonhashseed"] = "python.hash",
+        ["system.random"] = "dotnet",
+        ["csharp"] = "dotnet",
+    }.ToFrozenDictionary(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The canonical library a name that is not one most likely means, or null: an alias (pytorch,
+    /// tf, np), a name within two edits of one (tensorflw, nunpy, torch_cuda), or one followed by
+    /// digits or punctuation (numpy2, torch-1). Such a name is a typo far more often than a
+    /// library of its own, and a typo is issued a 64-bit seed the library never gets.
+    /// </summary>
+    public static string? CloseCanonical(string library)
+    {
+        if (CanonicalWidths.ContainsKey(library))
+        {
+            return null;
+        }
+
+        if (Aliases.TryGetValue(library, out var alias))
+        {
+            return alias;
+        }
+
+        foreach (var canonical in CanonicalWidths.Keys)
+        {
+            if (library.StartsWith(canonical, StringComparison.Ordinal) && library.AsSpan(canonical.Length).IndexOfAnyExcept(VersionCharacters) < 0)
+            {
+                return canonical;
+            }
+        }
+
+        // One edit, two for long names: numba and jaxlib stay libraries of their own.
+        var best = CanonicalWidths.Keys.Select(c => (Name: c, Distance: Spelling.EditDistance(library, c))).MinBy(c => c.Distance);
+        return library.Length >= 4 && best.Distance <= (library.Length >= 8 ? 2 : 1) ? best.Name : null;
+    }
+
+    /// <summary>The libraries an experiment's labels declare as its own (<see cref="CustomLibrariesLabel"/>).</summary>
+    public static bool IsDeclared(IReadOnlyDictionary<string, string> labels, string library) =>
+        labels.TryGetValue(CustomLibrariesLabel, out var declared) && declared.Split(',').Any(d => d.Trim() == library);
 
     public static int WidthOf(string library) =>
         CanonicalWidths.TryGetValue(library, out var width) ? width : CustomWidth;

@@ -16,17 +16,17 @@ namespace SeedDaemon.Daemon.Grpc;
 /// (named by <see cref="BindServiceMethodAttribute"/>) lists each method with the handler of the
 /// instance it is given. Called once at discovery without an instance, it lists the methods, each
 /// added to the <see cref="ServiceMethodProviderContext{TService}"/> with its request marshaller
-/// wrapped; called again with the instance gRPC activates for a call (ours are singletons, so once),
+/// wrapped; called again, at the first call, with one instance of the service for every call,
 /// it gives the handlers to call. Grpc.AspNetCore's own binder gives way to this one
 /// (<see cref="GrpcBinding.UseStrictBinder"/>). Upstream, an option on GrpcServiceOptions that maps
 /// a request that cannot be deserialized to a status would replace all of this.
 /// </para>
 /// </summary>
-internal sealed class StrictServiceMethodProvider<TService> : IServiceMethodProvider<TService>
+internal sealed class StrictServiceMethodProvider<TService>(IServiceProvider services) : IServiceMethodProvider<TService>
     where TService : class
 {
     private static readonly IList<object> Metadata = typeof(TService).GetCustomAttributes(inherit: true);
-    private Bound? _bound;
+    private Dictionary<string, Delegate>? _handlers;
 
     public void OnServiceMethodDiscovery(ServiceMethodProviderContext<TService> context)
     {
@@ -51,37 +51,39 @@ internal sealed class StrictServiceMethodProvider<TService> : IServiceMethodProv
         return null;
     }
 
-    /// <summary>The handler the generated code binds for <paramref name="method"/> on <paramref name="service"/>.</summary>
-    private THandler Handler<THandler>(TService service, string method)
+    /// <summary>
+    /// The handler the generated code binds for <paramref name="method"/>, on one instance of the
+    /// service for every call (ours are DI singletons; health and reflection are stateless). Bound
+    /// at the first call, not at discovery: the services need the store, which opens meanwhile.
+    /// </summary>
+    private THandler Handler<THandler>(string method)
         where THandler : Delegate
     {
-        var bound = _bound;
-        if (bound is null || !ReferenceEquals(bound.Service, service))
+        var handlers = Volatile.Read(ref _handlers);
+        if (handlers is null)
         {
-            var handlers = new Handlers();
-            FindBindMethod()!.Invoke(null, [handlers, service]);
-            _bound = bound = new Bound(service, handlers.ByMethod);
+            var bound = new Handlers();
+            FindBindMethod()!.Invoke(null, [bound, ActivatorUtilities.GetServiceOrCreateInstance<TService>(services)]);
+            handlers = Interlocked.CompareExchange(ref _handlers, bound.ByMethod, null) ?? bound.ByMethod;
         }
 
-        return (THandler)bound.ByMethod[method];
+        return (THandler)handlers[method];
     }
-
-    private sealed record Bound(TService Service, Dictionary<string, Delegate> ByMethod);
 
     /// <summary>Adds every method to gRPC's endpoints, its handler looked up per call.</summary>
     private sealed class Discovery(ServiceMethodProviderContext<TService> context, StrictServiceMethodProvider<TService> provider) : ServiceBinderBase
     {
         public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, UnaryServerMethod<TRequest, TResponse>? handler) =>
-            context.AddUnaryMethod(Strict(method), Metadata, (service, request, call) => provider.Handler<UnaryServerMethod<TRequest, TResponse>>(service, method.Name)(request, call));
+            context.AddUnaryMethod(Strict(method), Metadata, (_, request, call) => provider.Handler<UnaryServerMethod<TRequest, TResponse>>(method.Name)(request, call));
 
         public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, ServerStreamingServerMethod<TRequest, TResponse>? handler) =>
-            context.AddServerStreamingMethod(Strict(method), Metadata, (service, request, stream, call) => provider.Handler<ServerStreamingServerMethod<TRequest, TResponse>>(service, method.Name)(request, stream, call));
+            context.AddServerStreamingMethod(Strict(method), Metadata, (_, request, stream, call) => provider.Handler<ServerStreamingServerMethod<TRequest, TResponse>>(method.Name)(request, stream, call));
 
         public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, ClientStreamingServerMethod<TRequest, TResponse>? handler) =>
-            context.AddClientStreamingMethod(Strict(method), Metadata, (service, requests, call) => provider.Handler<ClientStreamingServerMethod<TRequest, TResponse>>(service, method.Name)(requests, call));
+            context.AddClientStreamingMethod(Strict(method), Metadata, (_, requests, call) => provider.Handler<ClientStreamingServerMethod<TRequest, TResponse>>(method.Name)(requests, call));
 
         public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, DuplexStreamingServerMethod<TRequest, TResponse>? handler) =>
-            context.AddDuplexStreamingMethod(Strict(method), Metadata, (service, requests, responses, call) => provider.Handler<DuplexStreamingServerMethod<TRequest, TResponse>>(service, method.Name)(requests, responses, call));
+            context.AddDuplexStreamingMethod(Strict(method), Metadata, (_, requests, responses, call) => provider.Handler<DuplexStreamingServerMethod<TRequest, TResponse>>(method.Name)(requests, responses, call));
 
         private static Method<TRequest, TResponse> Strict<TRequest, TResponse>(Method<TRequest, TResponse> method)
             where TRequest : class

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Reflection;
 using Microsoft.Extensions.Configuration.EnvironmentVariables;
 using Microsoft.Extensions.Configuration.Json;
+using SeedDaemon.Derivation;
 
 namespace SeedDaemon.Daemon.Hosting;
 
@@ -137,33 +138,9 @@ internal static class ConfigurationCheck
     private static string Suggest(string given, IEnumerable<string> known)
     {
         var best = known
-            .Select(k => (Name: k, Distance: EditDistance(given.ToLowerInvariant(), k.ToLowerInvariant())))
+            .Select(k => (Name: k, Distance: Spelling.EditDistance(given.ToLowerInvariant(), k.ToLowerInvariant())))
             .OrderBy(k => k.Distance)
             .FirstOrDefault();
         return best.Name is not null && best.Distance <= 2 ? $" (did you mean {best.Name}?)" : "";
-    }
-
-    public static int EditDistance(string a, string b)
-    {
-        var previous = new int[b.Length + 1];
-        var current = new int[b.Length + 1];
-        for (var j = 0; j <= b.Length; j++)
-        {
-            previous[j] = j;
-        }
-
-        for (var i = 1; i <= a.Length; i++)
-        {
-            current[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-                current[j] = Math.Min(substitution, Math.Min(previous[j], current[j - 1]) + 1);
-            }
-
-            (previous, current) = (current, previous);
-        }
-
-        return previous[b.Length];
     }
 }

@@ -1,3 +1,4 @@
+using SeedDaemon.Derivation;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
@@ -20,7 +21,9 @@ internal sealed class Metrics : IRecordingObserver
     private readonly Histogram _flushSeconds = new(FlushBuckets);
     private readonly Histogram _writeSeconds = new(FlushBuckets);
 
-    public void SeedIssued(string library) => _seedsByLibrary.GetOrAdd(library, _ => new Counter()).Increment();
+    /// <summary>Counted by canonical library, every other name as "custom": a client cannot grow the label set.</summary>
+    public void SeedIssued(string library) =>
+        _seedsByLibrary.GetOrAdd(Libraries.CanonicalWidths.ContainsKey(library) ? library : "custom", _ => new Counter()).Increment();
 
     public void Request(string method, string status) => _requests.GetOrAdd((method, status), _ => new Counter()).Increment();
 

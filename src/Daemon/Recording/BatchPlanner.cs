@@ -1,3 +1,4 @@
+using SeedDaemon.Derivation;
 using SeedDaemon.Derivation.Ledger;
 
 namespace SeedDaemon.Daemon.Recording;
@@ -116,6 +117,13 @@ internal static class BatchPlanner
                     throw new SeedDaemonException(
                         ErrorKind.FailedPrecondition,
                         $"Experiment '{key.ExperimentId}' is frozen: key (worker {key.Worker}, library '{key.Library}', stream '{key.Stream}') was never issued and no new keys are issued. Keys already issued still answer.");
+                }
+
+                if (Libraries.CloseCanonical(key.Library) is { } canonical && !Libraries.IsDeclared(experiment.Record.Labels, key.Library) && Key(key) is null)
+                {
+                    throw SeedDaemonException.Invalid(
+                        issues.Count == 1 ? "library" : $"requests[{i}].library",
+                        $"library '{key.Library}' is not a canonical library; did you mean '{canonical}'? A misspelled library gets a seed that nothing applies. If '{key.Library}' is a library of its own, declare it when creating the experiment: label {Libraries.CustomLibrariesLabel}={key.Library}.");
                 }
             }
 

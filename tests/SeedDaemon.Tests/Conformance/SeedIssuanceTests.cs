@@ -240,4 +240,40 @@ public abstract class SeedIssuanceTests<TDaemon>(TDaemon daemon) : IClassFixture
         Assert.True(verified.Ok, verified.Reason);
         Assert.Equal((ulong)total, verified.EventsChecked);
     }
+
+    /// <summary>A misspelled library was issued a 64-bit seed nothing applies, and recorded for ever.</summary>
+    [Theory]
+    [InlineData("pytorch", "torch")]
+    [InlineData("tensorflw", "tensorflow")]
+    [InlineData("numpy2", "numpy")]
+    [InlineData("toch", "torch")]
+    [InlineData("tf", "tensorflow")]
+    public async Task A_library_close_to_a_canonical_one_is_refused_with_the_name_it_likely_means(string library, string meant)
+    {
+        var id = await NewExperiment($"issue/typo-{library}");
+        var error = await RpcAssert.InvalidField("library", async () => await daemon.Seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = id, Worker = 1, Library = library }));
+        Assert.Contains($"did you mean '{meant}'?", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains("seedd.custom-libraries", error.Status.Detail, StringComparison.Ordinal);
+
+        var batch = new BatchGetSeedsRequest { Requests = { new GetSeedRequest { ExperimentId = id, Worker = 1, Library = "torch" }, new GetSeedRequest { ExperimentId = id, Worker = 1, Library = library } } };
+        await RpcAssert.InvalidField("requests[1].library", async () => await daemon.Seeds.BatchGetSeedsAsync(batch));
+        Assert.Empty((await daemon.Audit.ListEventsAsync(new ListEventsRequest { ExperimentId = id })).Events);
+    }
+
+    [Fact]
+    public async Task Libraries_of_their_own_are_issued_and_a_declared_one_close_to_a_canonical_name_too()
+    {
+        var id = await NewExperiment("issue/own-libraries");
+        foreach (var library in new[] { "torchvision", "numba", "custom-lib", "augment.albumentations" })
+        {
+            var seed = await daemon.Seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = id, Worker = 1, Library = library });
+            Assert.Equal(64u, seed.Width);
+        }
+
+        await daemon.Seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "issue/declared", Root = "1", Labels = { ["seedd.custom-libraries"] = "pytorch, tf" } });
+        var declared = await daemon.Seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = "issue/declared", Worker = 1, Library = "pytorch" });
+        Assert.Equal(SeedSeqV1.Derive(1, 1, "pytorch", "").Seed, declared.Seed);
+        await daemon.Seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = "issue/declared", Worker = 1, Library = "tf" });
+        await RpcAssert.InvalidField("library", async () => await daemon.Seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = "issue/declared", Worker = 1, Library = "nunpy" }));
+    }
 }

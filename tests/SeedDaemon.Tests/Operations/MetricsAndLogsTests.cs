@@ -31,6 +31,10 @@ public sealed class MetricsAndLogsTests
         }
 
         await client.GetSeedAsync(new GetSeedRequest { ExperimentId = "metrics/exp", Worker = 1, Library = "numpy", Stream = "dataloader" });
+
+        // Libraries of their own count under one label: a client cannot grow the label set.
+        await client.GetSeedAsync(new GetSeedRequest { ExperimentId = "metrics/exp", Worker = 1, Library = "augment-a" });
+        await client.GetSeedAsync(new GetSeedRequest { ExperimentId = "metrics/exp", Worker = 1, Library = "augment-b" });
         await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () => await client.GetSeedAsync(new GetSeedRequest { ExperimentId = "metrics/none", Worker = 1, Library = "torch" }));
 
         using var http = new HttpClient();
@@ -41,12 +45,14 @@ public sealed class MetricsAndLogsTests
 
         Assert.Equal(5, samples["seedd_seeds_issued_total{library=\"torch\"}"]);
         Assert.Equal(1, samples["seedd_seeds_issued_total{library=\"numpy\"}"]);
-        Assert.Equal(6, samples["seedd_requests_total{method=\"/seeddaemon.v1.SeedService/GetSeed\",status=\"OK\"}"]);
+        Assert.Equal(2, samples["seedd_seeds_issued_total{library=\"custom\"}"]);
+        Assert.DoesNotContain(samples.Keys, k => k.Contains("augment", StringComparison.Ordinal));
+        Assert.Equal(8, samples["seedd_requests_total{method=\"/seeddaemon.v1.SeedService/GetSeed\",status=\"OK\"}"]);
         Assert.Equal(1, samples["seedd_requests_total{method=\"/seeddaemon.v1.SeedService/GetSeed\",status=\"NotFound\"}"]);
-        Assert.True(samples["seedd_group_commit_batch_size_count"] >= 7);
+        Assert.True(samples["seedd_group_commit_batch_size_count"] >= 9);
         Assert.Equal(samples["seedd_group_commit_batch_size_count"], samples["seedd_group_commit_batch_size_bucket{le=\"+Inf\"}"]);
         Assert.True(samples["seedd_group_commit_flush_seconds_sum"] > 0);
-        Assert.Equal(7, samples["seedd_store_write_seconds_count"]);
+        Assert.Equal(9, samples["seedd_store_write_seconds_count"]);
         Assert.True(samples["seedd_store_write_seconds_sum"] >= samples["seedd_group_commit_flush_seconds_sum"] * 0.5);
         Assert.True(samples["seedd_database_bytes"] >= 8192);
         Assert.Equal(1, samples["seedd_experiments"]);
