@@ -57,19 +57,29 @@ def free_port(taken=()):
             return port
 
 
+# A block of shell commands that is not a ```console transcript says why it is not replayed:
+# ```sh {not replayed: needs root and systemd}
+UNMARKED = re.compile(r"^```(sh|bash|shell|zsh)(?!.*\{not replayed: [^}]+\})")
+
+
 def parse(text):
-    """[(kind, start, end, payload)] for console and python file= blocks, start/end as line indexes of the body."""
+    """[(kind, start, end, payload)] for console and python file= blocks, start/end as line indexes of the body;
+    and the line indexes of command blocks that are neither replayed nor marked as not replayed."""
     lines = text.split("\n")
-    blocks, i = [], 0
+    blocks, unmarked, i = [], [], 0
     while i < len(lines):
+        if UNMARKED.match(lines[i]):
+            unmarked.append(i)
         fence = re.match(r"^```(console|python file=(\S+))\s*$", lines[i])
         if not fence:
+            if lines[i].startswith("```"):
+                i = lines.index("```", i + 1)  # past the block: a fence inside its body is text
             i += 1
             continue
         end = lines.index("```", i + 1)
         blocks.append(("console" if fence.group(1) == "console" else "file", i + 1, end, fence.group(2)))
         i = end + 1
-    return lines, blocks
+    return lines, blocks, unmarked
 
 
 def commands(body):
@@ -200,10 +210,16 @@ def masked(lines):
 def main():
     update = "--update" in sys.argv[1:]
     pages = []
+    unmarked = []
     for page in PAGES:
         with open(os.path.join(REPO, page), encoding="utf-8") as f:
-            lines, blocks = parse(f.read())
+            lines, blocks, not_replayed = parse(f.read())
         pages.append((page, lines, blocks, []))
+        unmarked += [f"{page} line {i + 1}: {lines[i]}" for i in not_replayed]
+    if unmarked:
+        print("transcripts: these blocks of commands are neither replayed (```console) nor marked "
+              "(```sh {not replayed: why}):\n" + "\n".join(unmarked))
+        return 1
     folder = tempfile.mkdtemp(prefix="seedd-readme-")
     session = Session(folder)
     problems, replayed = [], 0

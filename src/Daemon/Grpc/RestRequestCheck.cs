@@ -47,7 +47,8 @@ internal static class RestRequestCheck
     /// <summary>google.rpc.Status as JSON, written as the transcoder writes every other error.</summary>
     private static async Task WriteStatusAsync(Stream body, string field, string message, CancellationToken cancellation)
     {
-        await using var json = new Utf8JsonWriter(body);
+        // Relaxed escaping: a message quotes names ('worker'), which the default would write as \u0027.
+        await using var json = new Utf8JsonWriter(body, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         json.WriteStartObject();
         json.WriteNumber("code", (int)Code.InvalidArgument);
         json.WriteString("message", message);
@@ -71,7 +72,7 @@ internal static class RestRequestCheck
         foreach (var (name, values) in query)
         {
             var field = Resolve(input, name);
-            if (field is null || field.FieldType == FieldType.Message && !field.IsRepeated)
+            if (field is null || field.FieldType == FieldType.Message && !field.IsRepeated && !IsWellKnown(field))
             {
                 return (name, $"unknown query parameter '{name}': {input.Name} takes {string.Join(", ", ScalarPaths(input, ""))}.");
             }
@@ -170,7 +171,8 @@ internal static class RestRequestCheck
     {
         if (field.FieldType == FieldType.Message)
         {
-            return CheckMessage(value, field.MessageType, path + ".");
+            // Well-known types have JSON forms of their own (a Timestamp is an RFC 3339 string): the transcoder checks them.
+            return IsWellKnown(field) ? null : CheckMessage(value, field.MessageType, path + ".");
         }
 
         // proto3's JSON mapping: strings and bytes as JSON strings, bool as true/false, numbers and
@@ -205,10 +207,13 @@ internal static class RestRequestCheck
             FieldType.Bool => text is "true" or "false",
             FieldType.Float or FieldType.Double => double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out _),
             FieldType.Enum => field.EnumType.Values.Any(v => v.Name == text || v.Number.ToString(CultureInfo.InvariantCulture) == text),
-            _ => true,
+            _ => true, // strings, bytes, and well-known types (their JSON forms are the transcoder's to read)
         };
         return ok ? null : $"'{text}' is not {Expected(field)}.";
     }
+
+    private static bool IsWellKnown(FieldDescriptor field) =>
+        field.FieldType == FieldType.Message && field.MessageType.File.Package == "google.protobuf";
 
     private static string Expected(FieldDescriptor field) => field.FieldType switch
     {
@@ -260,7 +265,7 @@ internal static class RestRequestCheck
     }
 
     private static IEnumerable<string> ScalarPaths(MessageDescriptor message, string prefix) =>
-        message.Fields.InDeclarationOrder().SelectMany(f => f.FieldType == FieldType.Message && !f.IsRepeated
+        message.Fields.InDeclarationOrder().SelectMany(f => f.FieldType == FieldType.Message && !f.IsRepeated && !IsWellKnown(f)
             ? ScalarPaths(f.MessageType, $"{prefix}{f.Name}.")
             : [prefix + f.Name]);
 }

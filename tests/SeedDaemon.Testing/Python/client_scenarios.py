@@ -226,6 +226,38 @@ def scenario_torchrun_worker():
             "all": [{"worker": int(t[0]), "torch_seed": str(int(t[1]) | (int(t[2]) << 32)), "initial_seed_low": int(t[3])} for t in gathered]}
 
 
+def scenario_seed_everything(mode, experiment="", root=""):
+    """seedd_client.seed_everything() in a fresh process, its identity from the environment the test
+    sets (SEEDD_ADDRESS, SEEDD_EXPERIMENT, RANK, WORLD_SIZE): what it seeded, as the libraries see it."""
+    import numpy as np
+    import random
+    import torch
+    import seedd_client
+    if mode == "missing_experiment":
+        try:
+            seedd_client.seed_everything()
+        except ValueError as error:
+            return {"error": str(error)}
+        fail("seed_everything without an experiment did not raise")
+    kwargs = {"deterministic": mode == "deterministic"}
+    if mode == "offline":
+        kwargs.update(offline=True)
+    if root:
+        kwargs["root"] = int(root)
+    report = seedd_client.seed_everything(experiment or None, **kwargs)
+    bundle = report.bundle
+    expected_random = random.Random(bundle.seed("python")).random()
+    np_state = np.random.get_state()
+    np.random.seed(bundle.seed("numpy"))
+    expected_numpy = np.random.random()
+    np.random.set_state(np_state)
+    return {"experiment": bundle.experiment_id, "worker": bundle.worker, "root": str(bundle.root),
+            "seeds": {f"{l}/{s}" if s else l: str(seed.seed) for (l, s), seed in bundle.seeds.items()},
+            "torch_initial_seed": str(torch.initial_seed()), "random_matches": random.random() == expected_random,
+            "numpy_matches": np.random.random() == expected_numpy, "pythonhashseed": os.environ.get("PYTHONHASHSEED"),
+            "deterministic_algorithms": torch.are_deterministic_algorithms_enabled(), "params": report.as_params()}
+
+
 def scenario_params(address, experiment):
     with SeedClient(address) as client:
         bundle = client.get_bundle(experiment, 11, [("python", ""), ("numpy", ""), ("torch", ""), ("torch", "dataloader")])

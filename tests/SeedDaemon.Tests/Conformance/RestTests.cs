@@ -65,6 +65,26 @@ public abstract class RestTests<TDaemon>(TDaemon daemon) : IClassFixture<TDaemon
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
     }
 
+    [Fact]
+    public async Task Well_formed_query_parameters_and_fields_of_every_kind_still_pass()
+    {
+        await daemon.Seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "rest/kinds", Root = "5" });
+        using var http = new HttpClient { BaseAddress = new Uri(daemon.RestAddress) };
+        foreach (var path in new[]
+        {
+            "/v1/audit/events?experiment_id=rest/kinds&worker_min=1&worker_max=2&library=torch&start_time=2026-01-01T00:00:00Z&page_size=10",
+            "/v1/audit/events?experimentId=rest/kinds&workerMin=1",
+            "/v1/seed?experiment_id=rest/kinds&worker=4294967294&library=torch",
+        })
+        {
+            var answer = await http.GetAsync(path);
+            Assert.True(answer.StatusCode == HttpStatusCode.OK, $"{path}: {answer.StatusCode} {await answer.Content.ReadAsStringAsync()}");
+        }
+
+        var batch = await http.PostAsync("/v1/seeds:batchGet", new StringContent("""{"requests": [{"experiment_id": "rest/kinds", "worker": 2, "library": "numpy"}]}""", System.Text.Encoding.UTF8, "application/json"));
+        Assert.True(batch.StatusCode == HttpStatusCode.OK, await batch.Content.ReadAsStringAsync());
+    }
+
     /// <summary>The transcoder ignores names it does not know; a filter misspelled was answered as no filter at all.</summary>
     [Theory]
     [InlineData("GET", "/v1/audit/events?experiment_id=rest/strict&worker=18", "worker", "unknown query parameter 'worker': ListEventsRequest takes experiment_id, worker_min, worker_max")]

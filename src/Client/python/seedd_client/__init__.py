@@ -1,6 +1,11 @@
 """seedd's Python client: fetch a worker's seeds from seedd, verify them offline with seedseq-v1,
 and apply them to random, NumPy, PyTorch, TensorFlow, Keras, JAX and scikit-learn.
 
+    import seedd_client
+    report = seedd_client.seed_everything(deterministic=True)   # identity from SEEDD_* and torchrun's RANK
+
+or, step by step:
+
     from seedd_client import SeedClient, apply_bundle
     with SeedClient.from_environment() as client:    # SEEDD_ADDRESS, SEEDD_EXPERIMENT, SEEDD_WORKER or RANK, SEEDD_TOKEN
         bundle = client.get_bundle()                  # one BatchGetSeeds call, every answer re-derived here
@@ -12,6 +17,7 @@ from .apply import SeedingReport, apply_bundle
 from .bundle import Bundle, IssuedSeed, verify
 from .client import DEFAULT_COLUMNS, SeedClient
 from .dataloader import DataLoaderSeeding
+from .everything import seed_everything
 from .errors import (AlreadyExistsError, ExperimentNotFoundError, FailedPreconditionError, InvalidArgumentError,
                      LibraryNotInstalledError, ResourceExhaustedError, SeeddAuthenticationError, SeeddError,
                      SeeddPermissionError, SeeddUnavailableError, SeedVerificationError)
@@ -20,7 +26,7 @@ from .rng_state import RngState, RngStateError
 from .seedseq import SCHEME, WIDTHS, derive
 
 __all__ = [
-    "__version__", "SeedClient", "Bundle", "IssuedSeed", "verify", "DEFAULT_COLUMNS", "apply_bundle", "SeedingReport",
+    "__version__", "seed_everything", "SeedClient", "Bundle", "IssuedSeed", "verify", "DEFAULT_COLUMNS", "apply_bundle", "SeedingReport",
     "DataLoaderSeeding", "RngState", "RngStateError", "WorkerIdentity", "compose_worker", "derive", "SCHEME", "WIDTHS",
     "SeeddError", "SeeddUnavailableError", "SeeddAuthenticationError", "SeeddPermissionError", "ExperimentNotFoundError",
     "InvalidArgumentError", "AlreadyExistsError", "FailedPreconditionError", "ResourceExhaustedError",

@@ -19,6 +19,13 @@ class SeedingReport:
     not_applied: list = field(default_factory=list)
     switches: dict = field(default_factory=dict)
     generators: dict = field(default_factory=dict)
+    bundle: object = None
+
+    def as_params(self, prefix="seedd."):
+        """The bundle's seeds as a flat dict for mlflow.log_params or wandb.config.update."""
+        if self.bundle is None:
+            raise ValueError("this report has no bundle; seed_everything() attaches it")
+        return self.bundle.as_params(prefix)
 
     def generator(self, stream):
         try:
