@@ -20,7 +20,7 @@ while (($#)); do
     --root) root=${2:?--root needs a directory}; shift ;;
     --postgres) postgres=${2:?--postgres needs a file holding the connection string}; shift
                 [[ -r $postgres ]] || { echo "install.sh: cannot read $postgres" >&2; exit 2; } ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo pipefail$/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "install.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift

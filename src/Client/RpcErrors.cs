@@ -16,4 +16,15 @@ public static class RpcErrors
         var cause = error.Status.DebugException?.GetBaseException().Message;
         return string.IsNullOrEmpty(cause) || detail.Contains(cause, StringComparison.Ordinal) ? detail : $"{detail} ({cause})";
     }
+
+    /// <summary>
+    /// The status came from the server (a daemon that answered, say, that its database is down),
+    /// not from the client's transport (nothing answered): only a transport failure carries the
+    /// exception that caused it.
+    /// </summary>
+    public static bool IsFromServer(RpcException error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        return error.Status.DebugException is null;
+    }
 }

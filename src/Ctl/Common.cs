@@ -72,9 +72,10 @@ public static class Common
             }
             catch (RpcException error)
             {
-                var detail = error.StatusCode == StatusCode.Unavailable
-                    ? $"cannot reach seedd at {address}: {RpcErrors.Describe(error)}"
-                    : $"seedd answered {error.StatusCode}: {error.Status.Detail}";
+                // UNAVAILABLE is either the transport's (nothing answered) or seedd's own (its database is down).
+                var detail = error.StatusCode != StatusCode.Unavailable ? $"seedd answered {error.StatusCode}: {error.Status.Detail}"
+                    : RpcErrors.IsFromServer(error) ? $"seedd at {address} answered Unavailable: {error.Status.Detail}"
+                    : $"cannot reach seedd at {address}: {RpcErrors.Describe(error)}";
                 await Console.Error.WriteLineAsync($"seedctl: {detail}");
                 return ExitCodes.Of(error.StatusCode);
             }

@@ -24,7 +24,7 @@ if (parse.Errors.Count > 0 && parse.Action is not HelpAction)
 {
     foreach (var error in parse.Errors)
     {
-        Console.Error.WriteLine($"seedctl: {error.Message}");
+        Console.Error.WriteLine($"seedctl: {ParseErrors.Describe(error.Message)}");
     }
 
     Console.Error.WriteLine("Run 'seedctl --help' (or 'seedctl VERB --help') for usage.");

@@ -66,4 +66,16 @@ public sealed class TorchWorkerTests(InProcessDaemon daemon) : IClassFixture<InP
         Assert.True(output.ExitCode == 0, $"TorchWorker exited {output.ExitCode}:\n{output.Stderr}\n{output.Stdout}");
         return output;
     }
+
+    [Fact]
+    public async Task Help_prints_the_usage_and_exits_0()
+    {
+        var help = await ProcessRunner.RunAsync("dotnet", [TestPaths.TorchWorkerDll, "--help"]);
+        Assert.True(help.ExitCode == 0, help.Stderr);
+        Assert.StartsWith("Usage: TorchWorker", help.Stdout, StringComparison.Ordinal);
+        foreach (var option in (string[])["--address", "--experiment", "--worker", "--root", "--draws full", "--checkpoint", "SEEDD_TOKEN"])
+        {
+            Assert.Contains(option, help.Stdout, StringComparison.Ordinal);
+        }
+    }
 }

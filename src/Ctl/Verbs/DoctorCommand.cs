@@ -75,7 +75,10 @@ public static class DoctorCommand
 
                     return table;
                 });
-            return checks.Any(x => x.Status == "FAIL") ? ExitCodes.Failed : ExitCodes.Ok;
+            // A doctor that could not check for want of a token has not found the deployment healthy.
+            return checks.Any(x => x.Status == "FAIL") ? ExitCodes.Failed
+                : checks.Any(x => x.Detail.StartsWith("needs a token", StringComparison.Ordinal)) ? ExitCodes.Of(StatusCode.Unauthenticated)
+                : ExitCodes.Ok;
         });
         return command;
     }
@@ -140,7 +143,7 @@ public static class DoctorCommand
     /// <summary>A check the daemon refused: for a missing role that is not a failure of the deployment.</summary>
     private static Check Refused(string name, RpcException error, string roles = "") => error.StatusCode switch
     {
-        StatusCode.Unauthenticated => new Check(name, Skipped, $"needs a token ({(roles.Length > 0 ? "role " + roles : "any role")}): {error.Status.Detail}"),
+        StatusCode.Unauthenticated => new Check(name, Skipped, $"needs a token ({(roles is "" or "any role" ? "any role" : "role " + roles)}): pass --token or set SEEDD_TOKEN"),
         StatusCode.PermissionDenied => new Check(name, Skipped, $"needs role {roles}: {error.Status.Detail}"),
         _ => new Check(name, "FAIL", $"{error.StatusCode}: {error.Status.Detail}"),
     };

@@ -8,7 +8,7 @@ using SeedDaemon.Derivation.Ledger;
 namespace SeedDaemon.Daemon.Audit;
 
 /// <summary>Answers audit questions over the ledger: filtered event listings, chain verification, seed checks, manifests.</summary>
-internal sealed class LedgerAuditor(IStoreReader store, ColumnCache columns)
+internal sealed class LedgerAuditor(ISeedStore store, ColumnCache columns)
 {
     private const int ChunkSize = 1000;
     private const int MaxScannedPerPage = 20_000;
@@ -45,7 +45,7 @@ internal sealed class LedgerAuditor(IStoreReader store, ColumnCache columns)
     {
         var experiment = await ExperimentAsync(key.ExperimentId, cancellationToken);
         var derived = columns.Get(experiment.Root, key.Library, key.Stream).Derive(key.Worker);
-        var record = await store.FindSeedAsync(key, cancellationToken);
+        var record = await store.Reader.FindSeedAsync(key, cancellationToken);
         return new SeedCheck(claimed == derived.Seed || claimed == derived.Seed64, derived, record);
     }
 
@@ -58,7 +58,7 @@ internal sealed class LedgerAuditor(IStoreReader store, ColumnCache columns)
     {
         Validation.ExperimentId(experimentId);
         var experiment = await ExperimentAsync(experimentId, cancellationToken);
-        var head = await store.GetChainHeadAsync(experimentId, cancellationToken);
+        var head = await store.Reader.GetChainHeadAsync(experimentId, cancellationToken);
         var previous = LedgerHash.ToHex(LedgerHash.Genesis);
         ulong expected = 1;
         await foreach (var record in EventsAsync(experimentId, 0, cancellationToken))
@@ -99,7 +99,7 @@ internal sealed class LedgerAuditor(IStoreReader store, ColumnCache columns)
         SeedCursor? cursor = null;
         while (true)
         {
-            var seeds = await store.ListSeedsAsync(experimentId, cursor, ChunkSize, cancellationToken);
+            var seeds = await store.Reader.ListSeedsAsync(experimentId, cursor, ChunkSize, cancellationToken);
             foreach (var seed in seeds)
             {
                 yield return new ManifestItem.Seed(SeedAnswer.Of(seed, experiment, columns));
@@ -128,7 +128,7 @@ internal sealed class LedgerAuditor(IStoreReader store, ColumnCache columns)
     {
         while (true)
         {
-            var chunk = await store.ListEventsAsync(experimentId, after, ChunkSize, cancellationToken);
+            var chunk = await store.Reader.ListEventsAsync(experimentId, after, ChunkSize, cancellationToken);
             foreach (var record in chunk)
             {
                 yield return record;
@@ -167,7 +167,7 @@ internal sealed class LedgerAuditor(IStoreReader store, ColumnCache columns)
             return $"event {entry.Sequence}: seed64 {entry.Seed64} is not the seedseq-v1 seed {derived.Seed64} of its key";
         }
 
-        var seed = await store.FindSeedAsync(new SeedKey(entry.ExperimentId, entry.Worker, entry.Library, entry.Stream), cancellationToken);
+        var seed = await store.Reader.FindSeedAsync(new SeedKey(entry.ExperimentId, entry.Worker, entry.Library, entry.Stream), cancellationToken);
         if (seed is null || seed.Seed64 != entry.Seed64)
         {
             return $"event {entry.Sequence}: the issued-seed record of its key is missing or holds another seed";
@@ -177,7 +177,7 @@ internal sealed class LedgerAuditor(IStoreReader store, ColumnCache columns)
     }
 
     private async Task<ExperimentRecord> ExperimentAsync(string experimentId, CancellationToken cancellationToken) =>
-        await store.FindExperimentAsync(experimentId, cancellationToken) ?? throw SeedDaemonException.ExperimentNotFound(experimentId);
+        await store.Reader.FindExperimentAsync(experimentId, cancellationToken) ?? throw SeedDaemonException.ExperimentNotFound(experimentId);
 
     private static string Hex(ulong sequence) => sequence.ToString("x16", CultureInfo.InvariantCulture);
 

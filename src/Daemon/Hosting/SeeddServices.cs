@@ -3,7 +3,6 @@ using SeedDaemon.Daemon.Audit;
 using SeedDaemon.Daemon.Grpc;
 using SeedDaemon.Daemon.Issuance;
 using SeedDaemon.Daemon.Operations;
-using SeedDaemon.Daemon.Recording;
 using SeedDaemon.Daemon.Security;
 using SeedDaemon.Derivation;
 
@@ -20,8 +19,9 @@ internal static class SeeddServices
         services.AddSingleton(new RequestLimits(options.MaxBatchKeys));
         services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(8));
 
+        // The store only: its reader is the backend, which the store disposes; registered as a
+        // service of its own, the container would dispose it a second time, maybe before the writer stopped.
         services.AddSingleton(StoreFactory.Open);
-        services.AddSingleton(sp => sp.GetRequiredService<ISeedStore>().Reader);
         services.AddSingleton<ColumnCache>(_ => new ColumnCache());
         services.AddSingleton<ExperimentRegistry>();
         services.AddSingleton<SeedIssuer>();

@@ -32,6 +32,11 @@ public sealed class PythonErrorTests(TokenDaemon auth) : IClassFixture<TokenDaem
         Assert.Contains("library 'Bad Lib'", Message(library), StringComparison.Ordinal);
         Assert.Equal("worker", result.GetProperty("reserved_worker").GetProperty("field").GetString());
 
+        // protobuf said "Value out of range: -1"; the client names the field before any call.
+        Assert.Equal("ValueError", Type(result.GetProperty("negative_worker")));
+        Assert.Equal("worker must be an integer from 0 to 4294967294, got -1", Message(result.GetProperty("negative_worker")));
+        Assert.Equal("keys[1]: worker must be an integer from 0 to 4294967294, got -1", Message(result.GetProperty("negative_worker_in_batch")));
+
         var token = result.GetProperty("wrong_token");
         Assert.Equal("SeeddAuthenticationError", Type(token));
         Assert.Contains("bearer token is not valid", Message(token), StringComparison.Ordinal);

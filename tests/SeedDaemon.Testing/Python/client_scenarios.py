@@ -134,6 +134,8 @@ def scenario_errors(address, unreachable, auth_address):
         attempt("missing_experiment", lambda: client.get_seed("errors/none", 1, "torch"))
         attempt("invalid_library", lambda: client.get_seed("errors/none", 1, "Bad Lib"))
         attempt("reserved_worker", lambda: client.get_seed("errors/none", 2**32 - 1, "torch"))
+        attempt("negative_worker", lambda: client.get_seed("errors/none", -1, "torch"))
+        attempt("negative_worker_in_batch", lambda: client.get_seeds([("errors/none", 1, "torch", ""), ("errors/none", -1, "torch", "")]))
     with SeedClient(auth_address, token="not-a-token") as client:
         attempt("wrong_token", lambda: client.get_seed("errors/none", 1, "torch"))
     with SeedClient(auth_address) as client:

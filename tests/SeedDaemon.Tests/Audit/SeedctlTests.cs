@@ -205,4 +205,17 @@ public sealed class SeedctlTests(InProcessDaemon daemon) : IClassFixture<InProce
             Assert.Contains(verb, help.Stdout, StringComparison.Ordinal);
         }
     }
+
+    /// <summary>System.CommandLine named .NET types: "expected type 'System.Nullable`1[System.DateTimeOffset]'".</summary>
+    [Theory]
+    [InlineData("--since: 'yesterday' is not a time in ISO 8601", "events", "list", "--experiment", "ctl/x", "--since", "yesterday")]
+    [InlineData("--worker: 'seventeen' is not a whole number from 0 to 4294967295.", "seeds", "verify", "--experiment", "ctl/x", "--worker", "seventeen", "--library", "torch", "--seed", "1")]
+    [InlineData("--seed: '-1' is not a whole number from 0 to 18446744073709551615.", "seeds", "verify", "--experiment", "ctl/x", "--worker", "1", "--library", "torch", "--seed", "-1")]
+    public async Task A_value_of_the_wrong_kind_is_named_with_what_the_option_takes(string expected, params string[] args)
+    {
+        var result = await Ctl.RunAsync([.. args, "--address", daemon.Address]);
+        Assert.Equal(Usage, result.ExitCode);
+        Assert.Contains($"seedctl: {expected}", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", result.Stderr, StringComparison.Ordinal);
+    }
 }

@@ -56,4 +56,15 @@ public sealed class InstallTests
         Assert.False(File.Exists(Path.Combine(folder.Path, "etc/systemd/system/seedd.service.d/postgres.conf")));
         Assert.True(File.Exists(config), "configuration is kept");
     }
+
+    [Fact]
+    public async Task Help_prints_the_usage_not_the_script()
+    {
+        var help = await ProcessRunner.RunAsync("bash", [Path.Combine(TestPaths.RepoRoot, "systemd", "install.sh"), "--help"]);
+        Assert.Equal(0, help.ExitCode);
+        Assert.StartsWith("Installs seedd and seedctl as a systemd service", help.Stdout, StringComparison.Ordinal);
+        Assert.Contains("--uninstall", help.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("set -euo", help.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("#", help.Stdout, StringComparison.Ordinal);
+    }
 }

@@ -27,6 +27,14 @@ public sealed class PostgresFailureTests
             await seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = "pg/outage", Worker = 1, Library = "torch" }));
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, (await health.CheckAsync(new HealthCheckRequest())).Status);
 
+        // seedctl says seedd answered, and why; "cannot reach seedd" would send the user after the wrong machine.
+        var ctl = await Seedctl.RunAsync("experiments", "list", "--address", seedd.Address);
+        Assert.Equal(3, ctl.ExitCode);
+        Assert.Contains($"seedd at {seedd.Address}", ctl.Stderr, StringComparison.Ordinal);
+        Assert.Contains("answered Unavailable: ", ctl.Stderr, StringComparison.Ordinal);
+        Assert.Contains("PostgreSQL", ctl.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("cannot reach", ctl.Stderr, StringComparison.Ordinal);
+
         await cluster.StartAgainAsync();
         await Poll.ForAsync(async () => (await health.CheckAsync(new HealthCheckRequest())).Status == HealthCheckResponse.Types.ServingStatus.Serving, TimeSpan.FromSeconds(30), "SERVING after PostgreSQL came back");
         var after = await seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = "pg/outage", Worker = 1, Library = "torch" });

@@ -14,10 +14,11 @@ public sealed class SeedctlAuthTests(TokenDaemon daemon) : IClassFixture<TokenDa
     {
         await daemon.Seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "ctlauth/doctor", Root = "5" }, new Grpc.Core.Metadata { { "authorization", "Bearer " + TokenDaemon.AdminToken } });
 
-        // Anonymous: health is open, so the daemon is reachable; everything else needs a token.
-        var anonymous = await Ctl.Expect(0, daemon.Address, "doctor");
+        // Anonymous: health is open, so the daemon is reachable; everything else needs a token, and a
+        // doctor that could not check says so in its exit code (10, unauthenticated), not 0.
+        var anonymous = await Ctl.Expect(10, daemon.Address, "doctor");
         Assert.Matches(@"daemon reachable\s+ok", anonymous);
-        Assert.Contains("needs a token", anonymous, StringComparison.Ordinal);
+        Assert.Matches(@"experiments\s+-\s+needs a token \(any role\): pass --token or set SEEDD_TOKEN", anonymous);
 
         // Issuer (a fleet's role): lists experiments, cannot audit.
         var issuer = await Ctl.Expect(0, daemon.Address, "doctor", "--token", TokenDaemon.IssuerToken);

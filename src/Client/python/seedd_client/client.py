@@ -12,7 +12,7 @@ from . import errors
 from ._proto import seed_service_pb2 as pb
 from ._proto import seed_service_pb2_grpc as rpc
 from .bundle import Bundle, IssuedSeed, verify
-from .identity import DEFAULT_ADDRESS, WorkerIdentity
+from .identity import DEFAULT_ADDRESS, MAX_WORKER, WorkerIdentity
 
 DEFAULT_COLUMNS = [("python", ""), ("python.hash", ""), ("numpy", ""), ("torch", ""), ("torch.cuda", ""),
                    ("tensorflow", ""), ("keras", ""), ("jax", ""), ("sklearn", "")]
@@ -69,6 +69,16 @@ def _labels_header(labels):
                              "characters, without commas or leading or trailing spaces (labels travel as one key=value,... header)")
         pairs.append(f"{key}={value}")
     return ",".join(pairs)
+
+
+def _check_key(experiment_id, worker, library, stream="", where=""):
+    """What protobuf would refuse with "Value out of range: -1" or a TypeError, named by field, before any call.
+    (0xFFFFFFFF fits the message: the daemon refuses it as reserved, naming the field.)"""
+    if not isinstance(worker, int) or isinstance(worker, bool) or not 0 <= worker <= MAX_WORKER + 1:
+        raise ValueError(f"{where}worker must be an integer from 0 to {MAX_WORKER}, got {worker!r}")
+    for name, value in (("experiment_id", experiment_id), ("library", library), ("stream", stream)):
+        if not isinstance(value, str):
+            raise ValueError(f"{where}{name} must be a string, got {value!r}")
 
 
 class SeedClient:
@@ -157,6 +167,7 @@ class SeedClient:
         return self._call("GetExperiment", pb.GetExperimentRequest(experiment_id=experiment_id))
 
     def get_seed(self, experiment_id, worker, library, stream=""):
+        _check_key(experiment_id, worker, library, stream)
         answer = self._call("GetSeed", pb.GetSeedRequest(experiment_id=experiment_id, worker=worker, library=library, stream=stream))
         return self._checked(answer, experiment_id, worker, library, stream)
 
@@ -176,6 +187,8 @@ class SeedClient:
     def get_seeds(self, keys):
         """Several (experiment, worker, library, stream) keys in one BatchGetSeeds call, verified, in order."""
         keys = list(keys)
+        for index, key in enumerate(keys):
+            _check_key(*key, where=f"keys[{index}]: ")
         request = pb.BatchGetSeedsRequest(requests=[pb.GetSeedRequest(experiment_id=e, worker=w, library=l, stream=s) for e, w, l, s in keys])
         response = self._call("BatchGetSeeds", request)
         if len(response.seeds) != len(keys):

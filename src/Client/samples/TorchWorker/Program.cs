@@ -65,6 +65,11 @@ try
 
     return 0;
 }
+catch (HelpRequestedException help)
+{
+    Console.WriteLine(help.Message);
+    return 0;
+}
 catch (Exception error) when (error is ArgumentException or FormatException or TorchUnavailableException or SeedVerificationException or InvalidOperationException or Grpc.Core.RpcException)
 {
     Console.Error.WriteLine(error is Grpc.Core.RpcException rpc ? $"TorchWorker: seedd answered {rpc.StatusCode}: {rpc.Status.Detail}" : $"TorchWorker: {error.Message}");
@@ -86,8 +91,28 @@ static string Format(torch.Tensor tensor)
     }
 }
 
+/// <summary>--help: the usage, printed, and exit 0.</summary>
+internal sealed class HelpRequestedException(string usage) : Exception(usage);
+
 internal sealed record Arguments(SeedClientOptions Client, string Experiment, uint Worker, string? Root, bool FullDraws, bool Checkpoint)
 {
+    public const string Usage = """
+        Usage: TorchWorker [--address URL] [--experiment ID] [--worker N] [--root R] [--draws full] [--checkpoint]
+
+        Fetches one worker's seeds from seedd, applies them to TorchSharp and prints the seeds, what
+        was applied and what was not, and the first draws.
+
+          --address URL      seedd (default $SEEDD_ADDRESS, else http://127.0.0.1:50051)
+          --experiment ID    the experiment (default $SEEDD_EXPERIMENT); it must exist unless --root is given
+          --worker N         the worker (default $SEEDD_WORKER, else torchrun's RANK, else 0)
+          --root R           first create the experiment with this root (the admin role under auth)
+          --draws full       also print randint, randperm and nn.Linear's initial weights
+          --checkpoint       also capture the RNG state, draw, restore it and draw again
+          --help             show this help
+
+        The token comes from SEEDD_TOKEN, the retry window from SEEDD_RETRY_TIMEOUT (seconds, default 60).
+        """;
+
     public static Arguments Parse(string[] args)
     {
         var identity = WorkerIdentity.FromEnvironment();
@@ -113,7 +138,8 @@ internal sealed record Arguments(SeedClientOptions Client, string Experiment, ui
                 case "--root": root = Value(); break;
                 case "--draws": full = Value() == "full"; break;
                 case "--checkpoint": checkpoint = true; break;
-                default: throw new ArgumentException($"unknown argument '{args[i]}'. Usage: TorchWorker --address URL --experiment ID --worker N [--root R] [--draws full] [--checkpoint]");
+                case "--help" or "-h": throw new HelpRequestedException(Usage);
+                default: throw new ArgumentException($"unknown argument '{args[i]}'. {Usage}");
             }
         }
 
