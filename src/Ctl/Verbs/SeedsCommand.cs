@@ -12,7 +12,7 @@ public static class SeedsCommand
 
     public static Command Create()
     {
-        var command = new Command("seeds", "Get, list and verify seeds.");
+        var command = new Command("seeds", "Get (issuing), show, list and verify seeds.");
         var worker = new Option<uint>("--worker") { Description = "worker index, 0 to 4294967294", Required = true };
         var library = new Option<string>("--library") { Description = "torch, numpy, python, ... or a custom name", Required = true };
         var stream = new Option<string>("--stream") { Description = "purpose within the library (default: none)", DefaultValueFactory = _ => "" };
@@ -27,16 +27,59 @@ public static class SeedsCommand
             return ExitCodes.Ok;
         });
 
-        var list = new Command("list", "List every seed issued in an experiment.") { Experiment };
+        var onlyWorker = new Option<uint?>("--worker") { Description = "only this worker (same as --worker-min N --worker-max N)" };
+        var workerMin = new Option<uint?>("--worker-min") { Description = "lowest worker (inclusive)" };
+        var workerMax = new Option<uint?>("--worker-max") { Description = "highest worker (inclusive)" };
+        var onlyLibrary = new Option<string?>("--library") { Description = "only this library" };
+        var onlyStream = new Option<string?>("--stream") { Description = "only this stream (\"\" for the default stream)" };
+        var list = new Command("list", "List the seeds issued in an experiment, filtered; reads only, issues nothing.") { Experiment, onlyWorker, workerMin, workerMax, onlyLibrary, onlyStream };
         Common.Action(list, async c =>
         {
-            var audit = new AuditService.AuditServiceClient(c.Invoker);
-            var all = await Common.AllPagesAsync(async token =>
+            var filter = new ListIssuedSeedsRequest { ExperimentId = c.Value(Experiment) };
+            if (c.Parse.GetValue(onlyWorker) is { } one)
             {
-                var page = await audit.ListIssuedSeedsAsync(new ListIssuedSeedsRequest { ExperimentId = c.Value(Experiment), PageSize = 1000, PageToken = token }, deadline: Common.Deadline(), cancellationToken: c.CancellationToken);
-                return (page.Seeds.AsEnumerable(), page.NextPageToken);
-            });
-            c.Printer.Messages(all, Rows);
+                filter.WorkerMin = one;
+                filter.WorkerMax = one;
+            }
+
+            if (c.Parse.GetValue(workerMin) is { } min)
+            {
+                filter.WorkerMin = min;
+            }
+
+            if (c.Parse.GetValue(workerMax) is { } max)
+            {
+                filter.WorkerMax = max;
+            }
+
+            if (c.Parse.GetValue(onlyLibrary) is { } l)
+            {
+                filter.Library = l;
+            }
+
+            if (c.Parse.GetValue(onlyStream) is { } s)
+            {
+                filter.Stream = s;
+            }
+
+            c.Printer.Messages(await IssuedAsync(c, filter), Rows);
+            return ExitCodes.Ok;
+        });
+
+        var show = new Command("show", "Show one key's issued seed: who asked first, when, how often. Reads only; a key never issued is exit 4.") { Experiment, worker, library, stream };
+        Common.Action(show, async c =>
+        {
+            var filter = new ListIssuedSeedsRequest
+            {
+                ExperimentId = c.Value(Experiment), WorkerMin = c.Value(worker), WorkerMax = c.Value(worker), Library = c.Value(library), Stream = c.Value(stream),
+            };
+            var found = await IssuedAsync(c, filter);
+            if (found.Count == 0)
+            {
+                throw new CtlException(ExitCodes.NotFound, $"key (worker {filter.WorkerMin}, library '{filter.Library}', stream '{filter.Stream}') of experiment '{filter.ExperimentId}' was never issued. 'seedctl seeds get' would issue it.");
+            }
+
+            c.Printer.Message(found[0], s => Rows([s]));
             return ExitCodes.Ok;
         });
 
@@ -54,8 +97,22 @@ public static class SeedsCommand
 
         command.Subcommands.Add(get);
         command.Subcommands.Add(list);
+        command.Subcommands.Add(show);
         command.Subcommands.Add(verify);
         return command;
+    }
+
+    private static Task<List<IssuedSeed>> IssuedAsync(Common.Context c, ListIssuedSeedsRequest filter)
+    {
+        var audit = new AuditService.AuditServiceClient(c.Invoker);
+        return Common.AllPagesAsync(async token =>
+        {
+            var request = filter.Clone();
+            request.PageSize = 1000;
+            request.PageToken = token;
+            var page = await audit.ListIssuedSeedsAsync(request, deadline: Common.Deadline(), cancellationToken: c.CancellationToken);
+            return (page.Seeds.AsEnumerable(), page.NextPageToken);
+        });
     }
 
     private static Table Rows(IReadOnlyList<IssuedSeed> seeds)

@@ -11,7 +11,13 @@ internal sealed class AuditGrpcService(SeedIssuer issuer, LedgerAuditor auditor)
 {
     public override async Task<ListIssuedSeedsResponse> ListIssuedSeeds(ListIssuedSeedsRequest request, ServerCallContext context)
     {
-        var (page, next) = await issuer.ListIssuedAsync(request.ExperimentId, request.PageSize, request.PageToken, context.CancellationToken);
+        var filter = new SeedFilter(
+            request.ExperimentId,
+            request.HasWorkerMin ? request.WorkerMin : null,
+            request.HasWorkerMax ? request.WorkerMax : null,
+            request.HasLibrary ? request.Library : null,
+            request.HasStream ? request.Stream : null);
+        var (page, next) = await issuer.ListIssuedAsync(filter, request.PageSize, request.PageToken, context.CancellationToken);
         var response = new ListIssuedSeedsResponse { NextPageToken = next };
         response.Seeds.AddRange(page.Select(ProtoMapper.ToProto));
         return response;

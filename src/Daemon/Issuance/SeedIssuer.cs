@@ -46,22 +46,58 @@ internal sealed class SeedIssuer(ISeedStore store, ColumnCache columns, Metrics 
         return results;
     }
 
-    /// <summary>Issued seeds of one experiment, one page at a time, each re-derived for its SeedSequence state.</summary>
-    public async Task<(IReadOnlyList<SeedAnswer> Seeds, string NextPageToken)> ListIssuedAsync(string experimentId, int pageSize, string? pageToken, CancellationToken cancellationToken)
+    /// <summary>
+    /// Issued seeds of one experiment that pass <paramref name="filter"/>, one page at a time, each
+    /// re-derived for its SeedSequence state. Reads only: nothing is issued or recorded. A page
+    /// stops after <see cref="MaxScannedPerPage"/> records read, so a sparse filter answers in bounded time.
+    /// </summary>
+    public async Task<(IReadOnlyList<SeedAnswer> Seeds, string NextPageToken)> ListIssuedAsync(SeedFilter filter, int pageSize, string? pageToken, CancellationToken cancellationToken)
     {
-        Validation.ExperimentId(experimentId);
+        Validation.ExperimentId(filter.ExperimentId);
         var limit = Validation.PageSize(pageSize);
-        var experiment = await store.Reader.FindExperimentAsync(experimentId, cancellationToken) ?? throw SeedDaemonException.ExperimentNotFound(experimentId);
-        var after = DecodeSeedCursor(pageToken);
-        var page = await store.Reader.ListSeedsAsync(experimentId, after, limit + 1, cancellationToken);
-        var items = page.Take(limit)
-            .Select(r => SeedAnswer.Of(r, experiment, columns))
-            .ToList();
-        var next = page.Count > limit ? EncodeSeedCursor(items[^1].Record) : "";
-        return (items, next);
+        filter.Validate();
+        var experiment = await store.Reader.FindExperimentAsync(filter.ExperimentId, cancellationToken) ?? throw SeedDaemonException.ExperimentNotFound(filter.ExperimentId);
+        var after = DecodeSeedCursor(pageToken) ?? filter.Start;
+        var items = new List<SeedAnswer>(limit);
+        var scanned = 0;
+        while (true)
+        {
+            var page = await store.Reader.ListSeedsAsync(filter.ExperimentId, after, Math.Min(1000, limit + 1), cancellationToken);
+            foreach (var record in page)
+            {
+                if (filter.IsPast(record.Key))
+                {
+                    return (items, "");
+                }
+
+                if (items.Count == limit)
+                {
+                    return (items, EncodeSeedCursor(after!.Value));
+                }
+
+                after = new SeedCursor(record.Key.Worker, record.Key.Library, record.Key.Stream);
+                scanned++;
+                if (filter.Matches(record.Key))
+                {
+                    items.Add(SeedAnswer.Of(record, experiment, columns));
+                }
+            }
+
+            if (page.Count < Math.Min(1000, limit + 1))
+            {
+                return (items, "");
+            }
+
+            if (scanned >= MaxScannedPerPage)
+            {
+                return (items, EncodeSeedCursor(after!.Value));
+            }
+        }
     }
 
-    private static string EncodeSeedCursor(SeedRecord last) => PageToken.Encode($"{last.Key.Worker}|{last.Key.Library}|{last.Key.Stream}");
+    private const int MaxScannedPerPage = 20_000;
+
+    private static string EncodeSeedCursor(SeedCursor last) => PageToken.Encode($"{last.Worker}|{last.Library}|{last.Stream}");
 
     private static SeedCursor? DecodeSeedCursor(string? pageToken)
     {

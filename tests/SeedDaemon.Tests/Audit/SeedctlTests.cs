@@ -218,4 +218,26 @@ public sealed class SeedctlTests(InProcessDaemon daemon) : IClassFixture<InProce
         Assert.Contains($"seedctl: {expected}", result.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("System.", result.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Seeds_show_and_filtered_list_only_read()
+    {
+        await daemon.Seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "ctl/read-only", Root = "77" });
+        await Ctl.Expect(Ok, daemon.Address, "seeds", "get", "--experiment", "ctl/read-only", "--worker", "17", "--library", "torch");
+        await Ctl.Expect(Ok, daemon.Address, "seeds", "get", "--experiment", "ctl/read-only", "--worker", "18", "--library", "torch");
+
+        var shown = await Ctl.Expect(Ok, daemon.Address, "seeds", "show", "--experiment", "ctl/read-only", "--worker", "17", "--library", "torch");
+        Assert.Matches($@"(?m)^17\s+torch\s+{SeedSeqV1.Derive(77, 17, "torch", "").Seed}\s+64\s+1\s", shown);
+        var listed = await Ctl.Expect(Ok, daemon.Address, "seeds", "list", "--experiment", "ctl/read-only", "--worker", "17");
+        Assert.Contains("17 ", listed, StringComparison.Ordinal);
+        Assert.DoesNotContain("18 ", listed, StringComparison.Ordinal);
+        var never = await Ctl.RunAsync("seeds", "show", "--experiment", "ctl/read-only", "--worker", "19", "--library", "torch", "--address", daemon.Address);
+        Assert.Equal(NotFound, never.ExitCode);
+        Assert.Contains("was never issued", never.Stderr, StringComparison.Ordinal);
+
+        // Looking recorded nothing: two events, each key issued once.
+        Assert.Equal(2, (await daemon.Audit.ListEventsAsync(new ListEventsRequest { ExperimentId = "ctl/read-only" })).Events.Count);
+        await Ctl.Expect(Ok, daemon.Address, "seeds", "show", "--experiment", "ctl/read-only", "--worker", "17", "--library", "torch");
+        Assert.Equal(2, (await daemon.Audit.ListEventsAsync(new ListEventsRequest { ExperimentId = "ctl/read-only" })).Events.Count);
+    }
 }

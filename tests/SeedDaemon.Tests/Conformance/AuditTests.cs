@@ -62,4 +62,47 @@ public abstract class AuditTests<TDaemon>(TDaemon daemon) : IClassFixture<TDaemo
         await RpcAssert.InvalidField("page_size", async () =>
             await daemon.Audit.ListIssuedSeedsAsync(new ListIssuedSeedsRequest { ExperimentId = "audit/statuses", PageSize = 5000 }));
     }
+
+    [Fact]
+    public async Task ListIssuedSeeds_filters_by_worker_library_and_stream_page_by_page_and_issues_nothing()
+    {
+        const string id = "audit/filtered";
+        await daemon.Seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = id, Root = "5" });
+        var batch = new BatchGetSeedsRequest();
+        foreach (var worker in Enumerable.Range(0, 40))
+        {
+            batch.Requests.Add(new GetSeedRequest { ExperimentId = id, Worker = (uint)worker, Library = "torch" });
+            batch.Requests.Add(new GetSeedRequest { ExperimentId = id, Worker = (uint)worker, Library = "numpy", Stream = "dataloader" });
+        }
+
+        await daemon.Seeds.BatchGetSeedsAsync(batch);
+        var eventsBefore = (await daemon.Audit.VerifyLedgerAsync(new VerifyLedgerRequest { ExperimentId = id })).EventsChecked;
+
+        // Workers 10 to 29, torch only, three at a time: 20 seeds in worker order over 7 pages.
+        var seen = new List<IssuedSeed>();
+        var token = "";
+        var pages = 0;
+        do
+        {
+            var page = await daemon.Audit.ListIssuedSeedsAsync(new ListIssuedSeedsRequest { ExperimentId = id, WorkerMin = 10, WorkerMax = 29, Library = "torch", PageSize = 3, PageToken = token });
+            Assert.InRange(page.Seeds.Count, 0, 3);
+            seen.AddRange(page.Seeds);
+            token = page.NextPageToken;
+            pages++;
+        }
+        while (token != "");
+
+        Assert.Equal(Enumerable.Range(10, 20).Select(w => (uint)w), seen.Select(s => s.Worker));
+        Assert.All(seen, s => Assert.Equal(("torch", ""), (s.Library, s.Stream)));
+        Assert.InRange(pages, 7, 8);
+
+        var one = await daemon.Audit.ListIssuedSeedsAsync(new ListIssuedSeedsRequest { ExperimentId = id, WorkerMin = 7, WorkerMax = 7, Stream = "dataloader" });
+        var only = Assert.Single(one.Seeds);
+        Assert.Equal((7u, "numpy", "dataloader", 1ul), (only.Worker, only.Library, only.Stream, only.IssueCount));
+        Assert.Empty((await daemon.Audit.ListIssuedSeedsAsync(new ListIssuedSeedsRequest { ExperimentId = id, WorkerMin = 41 })).Seeds);
+
+        await RpcAssert.InvalidField("worker_min", async () => await daemon.Audit.ListIssuedSeedsAsync(new ListIssuedSeedsRequest { ExperimentId = id, WorkerMin = 9, WorkerMax = 8 }));
+        await RpcAssert.InvalidField("library", async () => await daemon.Audit.ListIssuedSeedsAsync(new ListIssuedSeedsRequest { ExperimentId = id, Library = "Not A Name" }));
+        Assert.Equal(eventsBefore, (await daemon.Audit.VerifyLedgerAsync(new VerifyLedgerRequest { ExperimentId = id })).EventsChecked);
+    }
 }
