@@ -79,24 +79,64 @@ public sealed class SeedClient : IDisposable
     /// <summary>All the columns one worker needs, in one BatchGetSeeds call, verified.</summary>
     public async Task<SeedBundle> GetBundleAsync(string experimentId, uint worker, IEnumerable<ColumnKey>? columns = null, CancellationToken cancellationToken = default)
     {
+        var keys = (columns ?? ColumnKey.Default).Distinct()
+            .Select(column => new GetSeedRequest { ExperimentId = experimentId, Worker = worker, Library = column.Library, Stream = column.Stream })
+            .ToList();
+        return new SeedBundle(experimentId, worker, await GetSeedsAsync(keys, cancellationToken));
+    }
+
+    /// <summary>
+    /// Any keys, verified, in order: in one BatchGetSeeds call, or in as few as the daemon's limits
+    /// allow (<see cref="SeedClientOptions.MaxBatchKeys"/> keys and <see cref="SeedClientOptions.MaxMessageBytes"/> a call).
+    /// </summary>
+    public async Task<IReadOnlyList<IssuedSeed>> GetSeedsAsync(IReadOnlyList<GetSeedRequest> keys, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var seeds = new List<IssuedSeed>(keys.Count);
+        foreach (var batch in Batches(keys))
+        {
+            var response = await CallAsync(o => _seeds.BatchGetSeedsAsync(batch, o).ResponseAsync, cancellationToken);
+            if (response.Seeds.Count != batch.Requests.Count)
+            {
+                throw new SeedVerificationException($"seedd answered {response.Seeds.Count} seeds for a batch of {batch.Requests.Count}.");
+            }
+
+            for (var i = 0; i < response.Seeds.Count; i++)
+            {
+                Verify(response.Seeds[i], batch.Requests[i]);
+            }
+
+            seeds.AddRange(response.Seeds);
+        }
+
+        return seeds;
+    }
+
+    /// <summary>Consecutive slices of the keys, each within the daemon's key and message-size limits.</summary>
+    private IEnumerable<BatchGetSeedsRequest> Batches(IReadOnlyList<GetSeedRequest> keys)
+    {
+        var budget = _options.MaxMessageBytes - 64;
         var batch = new BatchGetSeedsRequest();
-        foreach (var column in (columns ?? ColumnKey.Default).Distinct())
+        var size = 0;
+        foreach (var key in keys)
         {
-            batch.Requests.Add(new GetSeedRequest { ExperimentId = experimentId, Worker = worker, Library = column.Library, Stream = column.Stream });
+            // A key's bytes in the request: its own fields plus the field's tag and length.
+            var keySize = key.CalculateSize() + 4;
+            if (batch.Requests.Count > 0 && (batch.Requests.Count == _options.MaxBatchKeys || size + keySize > budget))
+            {
+                yield return batch;
+                batch = new BatchGetSeedsRequest();
+                size = 0;
+            }
+
+            batch.Requests.Add(key);
+            size += keySize;
         }
 
-        var response = await CallAsync(o => _seeds.BatchGetSeedsAsync(batch, o).ResponseAsync, cancellationToken);
-        if (response.Seeds.Count != batch.Requests.Count)
+        if (batch.Requests.Count > 0)
         {
-            throw new SeedVerificationException($"seedd answered {response.Seeds.Count} seeds for a batch of {batch.Requests.Count}.");
+            yield return batch;
         }
-
-        for (var i = 0; i < response.Seeds.Count; i++)
-        {
-            Verify(response.Seeds[i], batch.Requests[i]);
-        }
-
-        return new SeedBundle(experimentId, worker, response.Seeds);
     }
 
     /// <summary>The bundle of the worker described by the environment (SEEDD_EXPERIMENT, SEEDD_WORKER or RANK).</summary>

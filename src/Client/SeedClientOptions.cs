@@ -69,6 +69,12 @@ public sealed class SeedClientOptions
     /// <summary>Re-derive every answer locally with seedseq-v1 and throw on any difference. On by default.</summary>
     public bool VerifyAnswers { get; set; } = true;
 
+    /// <summary>Most keys one BatchGetSeeds call carries: the daemon's Seedd:MaxBatchKeys (10,000 by default). <see cref="SeedClient.GetSeedsAsync"/> splits larger lists.</summary>
+    public int MaxBatchKeys { get; set; } = 10_000;
+
+    /// <summary>Largest request the daemon accepts: its Seedd:MaxMessageBytes (1 MiB by default). <see cref="SeedClient.GetSeedsAsync"/> keeps each call below it.</summary>
+    public int MaxMessageBytes { get; set; } = 1024 * 1024;
+
     /// <summary>
     /// Options for an address as users write it: http://HOST:PORT, https://..., HOST:PORT (http is
     /// assumed), dns:///NAME:PORT, unix:/path.sock, or several HTTP addresses separated by commas.
@@ -164,6 +170,11 @@ public sealed class SeedClientOptions
         if (RetryTimeout < TimeSpan.Zero)
         {
             throw new ArgumentException($"RetryTimeout must not be negative, got {RetryTimeout}.", nameof(RetryTimeout));
+        }
+
+        if (MaxBatchKeys < 1 || MaxMessageBytes < 1024)
+        {
+            throw new ArgumentException($"MaxBatchKeys must be at least 1 and MaxMessageBytes at least 1024, got {MaxBatchKeys} and {MaxMessageBytes}.", MaxBatchKeys < 1 ? nameof(MaxBatchKeys) : nameof(MaxMessageBytes));
         }
 
         ValidateClientLabels();

@@ -100,4 +100,24 @@ public sealed class SeedClientTests(InProcessDaemon daemon) : IClassFixture<InPr
         Assert.Equal(Grpc.Core.StatusCode.NotFound, error.StatusCode);
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(5));
     }
+
+    /// <summary>The daemon here takes at most 2,500 keys a call; 6,000 keys in one GetSeedsAsync are split, verified and kept in order.</summary>
+    [Fact]
+    public async Task GetSeedsAsync_splits_a_list_larger_than_the_daemons_batch_limit()
+    {
+        using var client = new SeedClient(new SeedClientOptions { Address = new Uri(daemon.Address), MaxBatchKeys = 2500 });
+        await client.CreateExperimentAsync("sdk/split", "31");
+        var keys = Enumerable.Range(0, 6000).Select(w => new V1.GetSeedRequest { ExperimentId = "sdk/split", Worker = (uint)(5999 - w), Library = "numpy" }).ToList();
+        var seeds = await client.GetSeedsAsync(keys);
+
+        Assert.Equal(keys.Select(k => k.Worker), seeds.Select(s => s.Worker));
+        Assert.All(seeds, s => Assert.Equal(SeedSeqV1.Derive(31, s.Worker, "numpy", "").Seed, s.Seed));
+        var audit = new V1.AuditService.AuditServiceClient(daemon.Channel);
+        Assert.Equal(6000ul, (await audit.VerifyLedgerAsync(new V1.VerifyLedgerRequest { ExperimentId = "sdk/split" })).EventsChecked);
+
+        // Without the split, the daemon refuses the whole list.
+        using var unsplit = new SeedClient(new SeedClientOptions { Address = new Uri(daemon.Address), MaxBatchKeys = 10_000 });
+        var refused = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => unsplit.GetSeedsAsync(keys));
+        Assert.Contains("at most 2500 keys", refused.Status.Detail, StringComparison.Ordinal);
+    }
 }

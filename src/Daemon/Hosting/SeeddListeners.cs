@@ -58,6 +58,7 @@ internal static class SeeddListeners
         app.UseDecodedSlashesInRestPaths();
         app.UseRouting();
         app.UseRestRequestCheck(options.MaxMessageBytes);
+        app.UseBatchSizeErrors(options.MaxMessageBytes, options.MaxBatchKeys);
         app.MapGrpcService<SeedGrpcService>();
         app.MapGrpcService<AuditGrpcService>();
         app.MapGrpcService<AdminGrpcService>();

@@ -1,3 +1,4 @@
+using SeedDaemon.Derivation;
 using System.Text.Json;
 using SeedDaemon.V1;
 
@@ -98,5 +99,22 @@ public sealed class PythonSeedingTests(InProcessDaemon daemon) : IClassFixture<I
         Assert.Equal("LibraryNotInstalledError", result.GetProperty("jax").GetString());
         Assert.Equal("jax", result.GetProperty("library").GetString());
         Assert.Contains("Bundle.jax_key() needs jax", result.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Get_seeds_splits_what_the_daemons_limits_would_refuse()
+    {
+        await daemon.Seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "python/split", Root = "31" });
+        var result = await PythonClientPackage.ScenarioAsync("split", daemon.Address, "python/split");
+        var workers = result.GetProperty("workers").EnumerateArray().Select(w => w.GetUInt32()).ToList();
+        Assert.Equal(Enumerable.Range(0, 6000).Select(w => (uint)(5999 - w)), workers);
+        Assert.Equal(SeedSeqV1.Derive(31, 5999, "numpy", "").Seed.ToString(System.Globalization.CultureInfo.InvariantCulture), result.GetProperty("seeds")[0].GetString());
+        Assert.Equal(6000ul, (await daemon.Audit.VerifyLedgerAsync(new VerifyLedgerRequest { ExperimentId = "python/split" })).EventsChecked);
+
+        var sizes = result.GetProperty("batch_sizes").EnumerateArray().Select(s => s.GetInt32()).ToList();
+        Assert.True(sizes.Count >= 4, string.Join(", ", sizes));
+        Assert.All(sizes, size => Assert.InRange(size, 1, 65536));
+        Assert.Equal(1000, result.GetProperty("batched_keys").GetInt32());
+        Assert.True(result.GetProperty("in_order").GetBoolean());
     }
 }

@@ -260,6 +260,22 @@ def scenario_seed_everything(mode, experiment="", root=""):
             "deterministic_algorithms": torch.are_deterministic_algorithms_enabled(), "params": report.as_params()}
 
 
+def scenario_split(address, experiment):
+    """get_seeds over the daemon's limits: 6,000 keys against a daemon taking 2,500 a call; and how
+    1,000 long keys are cut to stay under a 64 KiB message limit."""
+    from seedd_client._proto import seed_service_pb2 as pb
+    keys = [(experiment, 5999 - w, "numpy", "") for w in range(6000)]
+    with SeedClient(address, max_batch_keys=2500) as client:
+        seeds = client.get_seeds(keys)
+    long_keys = [("x" * 128, w, "l" * 64, "s" * 64) for w in range(1000)]
+    small = SeedClient(address, max_message_bytes=65536)
+    batches = list(small._batches(long_keys))
+    sizes = [pb.BatchGetSeedsRequest(requests=[pb.GetSeedRequest(experiment_id=e, worker=w, library=l, stream=s) for e, w, l, s in b]).ByteSize() for b in batches]
+    small.close()
+    return {"workers": [s.worker for s in seeds], "seeds": [str(s.seed) for s in seeds], "batch_sizes": sizes,
+            "batched_keys": sum(len(b) for b in batches), "in_order": [k for b in batches for k in b] == long_keys}
+
+
 def scenario_params(address, experiment):
     with SeedClient(address) as client:
         bundle = client.get_bundle(experiment, 11, [("python", ""), ("numpy", ""), ("torch", ""), ("torch", "dataloader")])

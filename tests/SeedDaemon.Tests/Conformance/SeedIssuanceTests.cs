@@ -151,6 +151,23 @@ public abstract class SeedIssuanceTests<TDaemon>(TDaemon daemon) : IClassFixture
         await RpcAssert.InvalidField("requests", async () => await daemon.Seeds.BatchGetSeedsAsync(batch));
     }
 
+    /// <summary>gRPC refuses a message over the size limit before seedd's code runs; the answer still names the limit in keys.</summary>
+    [Fact]
+    public async Task A_batch_over_the_message_size_names_the_limit_in_keys()
+    {
+        var id = await NewExperiment("issue/huge");
+        var batch = new BatchGetSeedsRequest();
+        for (uint w = 0; w < 100_000; w++)
+        {
+            batch.Requests.Add(new GetSeedRequest { ExperimentId = id, Worker = w, Library = "torch" });
+        }
+
+        var error = await RpcAssert.FailsWith(StatusCode.ResourceExhausted, async () => await daemon.Seeds.BatchGetSeedsAsync(batch));
+        Assert.Contains("at most 2500 keys (Seedd:MaxBatchKeys)", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains("1048576-byte message limit", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Empty((await daemon.Audit.ListEventsAsync(new ListEventsRequest { ExperimentId = id })).Events);
+    }
+
     [Fact]
     public async Task A_frozen_experiment_answers_issued_keys_and_refuses_new_ones()
     {

@@ -89,9 +89,14 @@ class SeedClient:
     "seedd_client" logger. Every seed is re-derived here and a difference raises SeedVerificationError;
     refusals raise SeeddError subclasses that name the problem."""
 
-    def __init__(self, address=DEFAULT_ADDRESS, token="", timeout=10.0, retry_timeout=60.0, verify=True, labels=None, identity=None, ca_certificate_path=None):
+    def __init__(self, address=DEFAULT_ADDRESS, token="", timeout=10.0, retry_timeout=60.0, verify=True, labels=None, identity=None, ca_certificate_path=None,
+                 max_batch_keys=10_000, max_message_bytes=1024 * 1024):
         if timeout <= 0 or retry_timeout < 0:
             raise ValueError(f"timeout must be positive and retry_timeout not negative, got {timeout} and {retry_timeout}")
+        if max_batch_keys < 1 or max_message_bytes < 1024:
+            raise ValueError(f"max_batch_keys must be at least 1 and max_message_bytes at least 1024, got {max_batch_keys} and {max_message_bytes}")
+        # The daemon's Seedd:MaxBatchKeys and Seedd:MaxMessageBytes (their defaults): get_seeds splits to stay within both.
+        self._max_batch_keys, self._max_message_bytes = max_batch_keys, max_message_bytes
         root_certificates = open(ca_certificate_path, "rb").read() if ca_certificate_path else None
         self._targets = [_Target(text, target, tls, root_certificates) for text, target, tls in parse_addresses(address)]
         self._current = random.randrange(len(self._targets))  # spread a fleet over the replicas
@@ -185,15 +190,35 @@ class SeedClient:
         return bundle
 
     def get_seeds(self, keys):
-        """Several (experiment, worker, library, stream) keys in one BatchGetSeeds call, verified, in order."""
+        """(experiment, worker, library, stream) keys, verified, in order: in one BatchGetSeeds call, or in
+        as few as the daemon's limits allow (max_batch_keys keys and max_message_bytes bytes a call)."""
         keys = list(keys)
         for index, key in enumerate(keys):
             _check_key(*key, where=f"keys[{index}]: ")
-        request = pb.BatchGetSeedsRequest(requests=[pb.GetSeedRequest(experiment_id=e, worker=w, library=l, stream=s) for e, w, l, s in keys])
-        response = self._call("BatchGetSeeds", request)
-        if len(response.seeds) != len(keys):
-            raise errors.SeedVerificationError(f"asked for {len(keys)} seeds, seedd answered {len(response.seeds)}")
-        return [self._checked(answer, *key) for answer, key in zip(response.seeds, keys)]
+        seeds = []
+        for batch in self._batches(keys):
+            request = pb.BatchGetSeedsRequest(requests=[pb.GetSeedRequest(experiment_id=e, worker=w, library=l, stream=s) for e, w, l, s in batch])
+            response = self._call("BatchGetSeeds", request)
+            if len(response.seeds) != len(batch):
+                raise errors.SeedVerificationError(f"asked for {len(batch)} seeds, seedd answered {len(response.seeds)}")
+            seeds += [self._checked(answer, *key) for answer, key in zip(response.seeds, batch)]
+        return seeds
+
+    def _batches(self, keys):
+        """Consecutive slices of keys, each within max_batch_keys and (with the message's framing) max_message_bytes."""
+        budget = self._max_message_bytes - 64
+        batch, size = [], 0
+        for key in keys:
+            e, w, l, s = key
+            # A key's bytes in BatchGetSeedsRequest: its own fields plus the field's tag and length.
+            key_size = pb.GetSeedRequest(experiment_id=e, worker=w, library=l, stream=s).ByteSize() + 4
+            if batch and (len(batch) == self._max_batch_keys or size + key_size > budget):
+                yield batch
+                batch, size = [], 0
+            batch.append(key)
+            size += key_size
+        if batch:
+            yield batch
 
     def _checked(self, answer, experiment_id, worker, library, stream):
         seed = IssuedSeed.of(answer)
