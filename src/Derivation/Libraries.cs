@@ -31,13 +31,12 @@ public static class Libraries
     /// </summary>
     public const string CustomLibrariesLabel = "seedd.custom-libraries";
 
-    private static readonly SearchValues<char> VersionCharacters = SearchValues.Create("0123456789.-_");
+    private static readonly SearchValues<char> Digits = SearchValues.Create("0123456789");
 
     /// <summary>Names people write for a canonical library.</summary>
     private static readonly FrozenDictionary<string, string> Aliases = new Dictionary<string, string>(StringComparer.Ordinal)
     {
         ["pytorch"] = "torch",
-        ["cuda"] = "torch.cuda",
         ["tf"] = "tensorflow",
         ["np"] = "numpy",
         ["random"] = "python",
@@ -51,9 +50,10 @@ public static class Libraries
 
     /// <summary>
     /// The canonical library a name that is not one most likely means, or null: an alias (pytorch,
-    /// tf, np), a name within two edits of one (tensorflw, nunpy, torch_cuda), or one followed by
-    /// digits or punctuation (numpy2, torch-1). Such a name is a typo far more often than a
-    /// library of its own, and a typo is issued a 64-bit seed the library never gets.
+    /// tf, np), a canonical name with a version number (numpy2, python3), or a name of seven or
+    /// more characters one edit from a canonical one (tensorflw, sklaern). Such a name is a typo far
+    /// more often than a library of its own, and a typo is issued a 64-bit seed the library never
+    /// gets. Short near-misses (cython, jython, torchx, ajax, jaxb, numba) stay libraries of their own.
     /// </summary>
     public static string? CloseCanonical(string library)
     {
@@ -69,15 +69,19 @@ public static class Libraries
 
         foreach (var canonical in CanonicalWidths.Keys)
         {
-            if (library.StartsWith(canonical, StringComparison.Ordinal) && library.AsSpan(canonical.Length).IndexOfAnyExcept(VersionCharacters) < 0)
+            if (library.Length > canonical.Length && library.StartsWith(canonical, StringComparison.Ordinal) && library.AsSpan(canonical.Length).IndexOfAnyExcept(Digits) < 0)
             {
                 return canonical;
             }
         }
 
-        // One edit, two for long names: numba and jaxlib stay libraries of their own.
+        if (library.Length < 7)
+        {
+            return null;
+        }
+
         var best = CanonicalWidths.Keys.Select(c => (Name: c, Distance: Spelling.EditDistance(library, c))).MinBy(c => c.Distance);
-        return library.Length >= 4 && best.Distance <= (library.Length >= 8 ? 2 : 1) ? best.Name : null;
+        return best.Distance == 1 ? best.Name : null;
     }
 
     /// <summary>The libraries an experiment's labels declare as its own (<see cref="CustomLibrariesLabel"/>).</summary>

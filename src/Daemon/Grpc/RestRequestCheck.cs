@@ -14,7 +14,7 @@ namespace SeedDaemon.Daemon.Grpc;
 /// an unknown name, or a value of the wrong type, is 400 INVALID_ARGUMENT naming it (a
 /// google.rpc.Status with a BadRequest, as every other error), and nothing is called.
 /// </summary>
-internal static class RestRequestCheck
+internal static partial class RestRequestCheck
 {
     public static IApplicationBuilder UseRestRequestCheck(this IApplicationBuilder app, int maxBodyBytes) => app.Use(async (context, next) =>
     {
@@ -25,7 +25,7 @@ internal static class RestRequestCheck
         }
 
         var input = rest.MethodDescriptor.InputType;
-        var problem = CheckQuery(context.Request.Query, input);
+        var problem = CheckQuery(context.Request.Query, input, rest.HttpRule);
         if (problem is null && rest.HttpRule.Body == "*" && context.Request.ContentLength is null or > 0)
         {
             context.Request.EnableBuffering(maxBodyBytes);
@@ -67,10 +67,24 @@ internal static class RestRequestCheck
         await json.FlushAsync(cancellation);
     }
 
-    private static (string Field, string Message)? CheckQuery(IQueryCollection query, MessageDescriptor input)
+    private static (string Field, string Message)? CheckQuery(IQueryCollection query, MessageDescriptor input, Google.Api.HttpRule rule)
     {
+        // The transcoder reads no query parameter of a method whose body is the whole message, nor
+        // one that repeats a field bound in the path: either would be ignored without a word.
+        if (rule.Body == "*" && query.Count > 0)
+        {
+            var name = query.Keys.First();
+            return (name, $"query parameter '{name}': {input.Name} takes its fields in the JSON body, not in the query string.");
+        }
+
+        var bound = PathVariables().Matches(rule.Get + rule.Post + rule.Put + rule.Delete + rule.Patch).Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
         foreach (var (name, values) in query)
         {
+            if (bound.Contains(name) || Resolve(input, name) is { } boundField && bound.Contains(boundField.Name))
+            {
+                return (name, $"query parameter '{name}': {name} is already in the path; give it there only.");
+            }
+
             var field = Resolve(input, name);
             if (field is null || field.FieldType == FieldType.Message && !field.IsRepeated && !IsWellKnown(field))
             {
@@ -91,17 +105,25 @@ internal static class RestRequestCheck
 
     private static async Task<(string Field, string Message)?> CheckBodyAsync(Stream body, MessageDescriptor input, int maxBodyBytes, CancellationToken cancellation)
     {
+        // At most one byte past the limit is read: a larger body is refused without reading it whole.
         using var buffer = new MemoryStream();
-        await body.CopyToAsync(buffer, cancellation);
-        if (buffer.Length > maxBodyBytes)
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await body.ReadAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, maxBodyBytes + 1L - buffer.Length)), cancellation)) > 0)
         {
-            return null; // The transcoder refuses it for its size.
+            buffer.Write(chunk, 0, read);
+            if (buffer.Length > maxBodyBytes)
+            {
+                return ("body", $"the request body is larger than the {maxBodyBytes}-byte message limit (Seedd:MaxMessageBytes).");
+            }
         }
 
+        buffer.Position = 0;
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
+            // The stream overload skips a UTF-8 byte order mark, as the transcoder does.
+            document = await JsonDocument.ParseAsync(buffer, cancellationToken: cancellation);
         }
         catch (JsonException error)
         {
@@ -268,4 +290,8 @@ internal static class RestRequestCheck
         message.Fields.InDeclarationOrder().SelectMany(f => f.FieldType == FieldType.Message && !f.IsRepeated && !IsWellKnown(f)
             ? ScalarPaths(f.MessageType, $"{prefix}{f.Name}.")
             : [prefix + f.Name]);
+
+    /// <summary>{experiment_id=**} and {experiment_id} in an HTTP rule's path.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"\{([a-z0-9_.]+)(=[^}]*)?\}")]
+    private static partial System.Text.RegularExpressions.Regex PathVariables();
 }

@@ -14,8 +14,13 @@ namespace SeedDaemon.Daemon.Hosting;
 /// </summary>
 internal static class ConfigurationCheck
 {
-    /// <summary>Top-level sections a configuration file may hold: seedd's own, and ASP.NET Core's that seedd honours.</summary>
-    private static readonly string[] FileSections = [SeeddOptions.SectionName, "Logging", "Kestrel", "AllowedHosts"];
+    /// <summary>
+    /// Top-level sections of a configuration file are free (Logging, Kestrel, $schema, a shared
+    /// file's own sections), except a misspelling of seedd's own, which would hide every setting in it.
+    /// </summary>
+    private static bool IsMisspeltSeedd(string section) =>
+        !string.Equals(section, SeeddOptions.SectionName, StringComparison.OrdinalIgnoreCase)
+        && Spelling.EditDistance(section.ToLowerInvariant(), SeeddOptions.SectionName.ToLowerInvariant()) <= 2;
 
     /// <summary>Keys read before binding, not options of their own.</summary>
     private static readonly string[] NotOptions = [CommandLine.ConfigFileKey];
@@ -28,12 +33,9 @@ internal static class ConfigurationCheck
             var source = Describe(provider);
             if (provider is JsonConfigurationProvider)
             {
-                foreach (var section in provider.GetChildKeys([], null).Distinct(StringComparer.OrdinalIgnoreCase))
+                foreach (var section in provider.GetChildKeys([], null).Distinct(StringComparer.OrdinalIgnoreCase).Where(IsMisspeltSeedd))
                 {
-                    if (!FileSections.Contains(section, StringComparer.OrdinalIgnoreCase))
-                    {
-                        problems.Add($"{source}: '{section}' is not a section seedd reads ({string.Join(", ", FileSections)}){Suggest(section, FileSections)}.");
-                    }
+                    problems.Add($"{source}: '{section}' is not a section seedd reads (did you mean {SeeddOptions.SectionName}?).");
                 }
             }
 
@@ -46,7 +48,8 @@ internal static class ConfigurationCheck
                 : found);
         }
 
-        return problems;
+        // With --config the environment is a source twice (before and after the file): say each thing once.
+        return problems.Distinct(StringComparer.Ordinal).ToList();
     }
 
     private static void CheckSection(IConfigurationProvider provider, string source, string path, Type shape, List<string> problems)

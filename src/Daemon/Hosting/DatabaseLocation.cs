@@ -27,4 +27,11 @@ internal static class DatabaseLocation
             : Path.Combine(environment("HOME") is { Length: > 0 } home ? home : Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share");
         return Path.Combine(data, "seedd", FileName);
     }
+
+    /// <summary>The database earlier releases opened by default in the working directory (./data/seeds.db), when one is there.</summary>
+    public static string? Former()
+    {
+        var former = Path.GetFullPath(Path.Combine("data", FileName));
+        return File.Exists(former) ? former : null;
+    }
 }

@@ -41,6 +41,11 @@ internal static class SeeddConfiguration
         if (!options.UsesPostgres && string.IsNullOrWhiteSpace(options.Database))
         {
             options.Database = DatabaseLocation.Default(Environment.GetEnvironmentVariable);
+            if (DatabaseLocation.Former() is { } former && !File.Exists(options.Database))
+            {
+                // Opening a new, empty database beside an old one would look like lost experiments.
+                throw Invalid($"{former} is where seedd 1.1 and earlier kept the database when started from this directory; seedd now uses {options.Database} wherever it starts. To keep using the old one, start with --db {former}, or move it and its -log.db file to {Path.GetDirectoryName(options.Database)}.");
+            }
         }
 
         return options;

@@ -30,6 +30,8 @@ internal sealed record SeedFilter(string ExperimentId, uint? WorkerMin = null, u
     /// </summary>
     public SeedCursor? Start => WorkerMin is { } min and > 0 ? new SeedCursor(min - 1, "~", "~") : null;
 
+    public bool IsEmpty => WorkerMin is null && WorkerMax is null && Library is null && Stream is null;
+
     /// <summary>Keys come in (worker, library, stream) order: past worker_max nothing more matches.</summary>
     public bool IsPast(SeedKey key) => key.Worker > WorkerMax;
 

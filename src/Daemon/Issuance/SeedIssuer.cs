@@ -60,9 +60,12 @@ internal sealed class SeedIssuer(ISeedStore store, ColumnCache columns, Metrics 
         var after = DecodeSeedCursor(pageToken) ?? filter.Start;
         var items = new List<SeedAnswer>(limit);
         var scanned = 0;
+
+        // A filter may skip most records: read them 1,000 at a time rather than a page's worth.
+        var chunk = filter.IsEmpty ? limit + 1 : 1000;
         while (true)
         {
-            var page = await store.Reader.ListSeedsAsync(filter.ExperimentId, after, Math.Min(1000, limit + 1), cancellationToken);
+            var page = await store.Reader.ListSeedsAsync(filter.ExperimentId, after, chunk, cancellationToken);
             foreach (var record in page)
             {
                 if (filter.IsPast(record.Key))
@@ -83,7 +86,7 @@ internal sealed class SeedIssuer(ISeedStore store, ColumnCache columns, Metrics 
                 }
             }
 
-            if (page.Count < Math.Min(1000, limit + 1))
+            if (page.Count < chunk)
             {
                 return (items, "");
             }

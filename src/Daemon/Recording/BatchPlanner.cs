@@ -18,6 +18,13 @@ namespace SeedDaemon.Daemon.Recording;
 /// </summary>
 internal static class BatchPlanner
 {
+    /// <summary>
+    /// Experiments created before the misspelled-library rule (seedd 1.1 and earlier) are exempt:
+    /// their labels cannot be changed to declare a library, and an upgrade must not stop a fleet
+    /// that already uses one of those names.
+    /// </summary>
+    private static readonly DateTime LibraryRuleSince = new(2026, 12, 6, 0, 0, 0, DateTimeKind.Utc);
+
     /// <summary>The experiments a batch reads or writes, in ordinal order (the order to lock them in).</summary>
     public static IReadOnlyList<string> ExperimentsOf(IReadOnlyList<StoreOperation> operations) =>
         operations.SelectMany(o => o switch
@@ -119,7 +126,8 @@ internal static class BatchPlanner
                         $"Experiment '{key.ExperimentId}' is frozen: key (worker {key.Worker}, library '{key.Library}', stream '{key.Stream}') was never issued and no new keys are issued. Keys already issued still answer.");
                 }
 
-                if (Libraries.CloseCanonical(key.Library) is { } canonical && !Libraries.IsDeclared(experiment.Record.Labels, key.Library) && Key(key) is null)
+                if (Libraries.CloseCanonical(key.Library) is { } canonical && experiment.Record.CreateTime >= LibraryRuleSince
+                    && !Libraries.IsDeclared(experiment.Record.Labels, key.Library) && Key(key) is null)
                 {
                     throw SeedDaemonException.Invalid(
                         issues.Count == 1 ? "library" : $"requests[{i}].library",

@@ -37,6 +37,9 @@ public sealed class PythonErrorTests(TokenDaemon auth) : IClassFixture<TokenDaem
         Assert.Equal("worker must be an integer from 0 to 4294967294, got -1", Message(result.GetProperty("negative_worker")));
         Assert.Equal("keys[1]: worker must be an integer from 0 to 4294967294, got -1", Message(result.GetProperty("negative_worker_in_batch")));
 
+        // A NumPy integer is a worker as protobuf takes it: the call reaches the daemon.
+        Assert.Equal("ExperimentNotFoundError", Type(result.GetProperty("numpy_worker")));
+
         var token = result.GetProperty("wrong_token");
         Assert.Equal("SeeddAuthenticationError", Type(token));
         Assert.Contains("bearer token is not valid", Message(token), StringComparison.Ordinal);

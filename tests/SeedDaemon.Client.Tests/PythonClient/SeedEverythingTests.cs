@@ -76,6 +76,16 @@ public sealed class SeedEverythingTests(InProcessDaemon daemon) : IClassFixture<
     }
 
     [Fact]
+    public async Task An_explicit_worker_wins_over_the_environment_and_settles_WORLD_SIZE_without_RANK()
+    {
+        var environment = Rank3("python/everything-worker");
+        environment.Remove("RANK");
+        var result = await ScenarioAsync(environment, "worker2", "", "2718");
+        Assert.Equal(2, result.GetProperty("worker").GetInt32());
+        Assert.Equal(SeedSeqV1.Derive(2718, 2, "torch", "").Seed.ToString(CultureInfo.InvariantCulture), result.GetProperty("seeds").GetProperty("torch").GetString());
+    }
+
+    [Fact]
     public async Task Without_an_experiment_it_says_how_to_name_one()
     {
         var environment = Rank3();

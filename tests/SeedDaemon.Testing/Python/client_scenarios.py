@@ -135,6 +135,8 @@ def scenario_errors(address, unreachable, auth_address):
         attempt("invalid_library", lambda: client.get_seed("errors/none", 1, "Bad Lib"))
         attempt("reserved_worker", lambda: client.get_seed("errors/none", 2**32 - 1, "torch"))
         attempt("negative_worker", lambda: client.get_seed("errors/none", -1, "torch"))
+        import numpy as np
+        attempt("numpy_worker", lambda: client.get_seed("errors/none", np.int64(1), "torch"))
         attempt("negative_worker_in_batch", lambda: client.get_seeds([("errors/none", 1, "torch", ""), ("errors/none", -1, "torch", "")]))
     with SeedClient(auth_address, token="not-a-token") as client:
         attempt("wrong_token", lambda: client.get_seed("errors/none", 1, "torch"))
@@ -242,6 +244,8 @@ def scenario_seed_everything(mode, experiment="", root=""):
             return {"error": str(error)}
         fail("seed_everything without an experiment did not raise")
     kwargs = {"deterministic": mode == "deterministic"}
+    if mode == "worker2":
+        kwargs["worker"] = 2
     if mode == "offline":
         kwargs.update(offline=True)
     if root:

@@ -81,6 +81,12 @@ public abstract class RestTests<TDaemon>(TDaemon daemon) : IClassFixture<TDaemon
             Assert.True(answer.StatusCode == HttpStatusCode.OK, $"{path}: {answer.StatusCode} {await answer.Content.ReadAsStringAsync()}");
         }
 
+        // A body with a UTF-8 byte order mark is JSON too.
+        var bom = new ByteArrayContent([0xEF, 0xBB, 0xBF, .. System.Text.Encoding.UTF8.GetBytes("""{"experimentId": "rest/kinds-bom", "root": "3"}""")]);
+        bom.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        var created = await http.PostAsync("/v1/experiments", bom);
+        Assert.True(created.StatusCode == HttpStatusCode.OK, await created.Content.ReadAsStringAsync());
+
         var batch = await http.PostAsync("/v1/seeds:batchGet", new StringContent("""{"requests": [{"experiment_id": "rest/kinds", "worker": 2, "library": "numpy"}]}""", System.Text.Encoding.UTF8, "application/json"));
         Assert.True(batch.StatusCode == HttpStatusCode.OK, await batch.Content.ReadAsStringAsync());
     }
@@ -95,6 +101,8 @@ public abstract class RestTests<TDaemon>(TDaemon daemon) : IClassFixture<TDaemon
     [InlineData("POST", "/v1/experiments {\"experimentId\": \"rest/strict2\", \"labels\": {\"a\": 1}}", "labels.a", "field 'labels.a' must be a JSON string, not the number 1.")]
     [InlineData("POST", "/v1/seeds:batchGet {\"requests\": [{\"experimentId\": \"rest/strict\", \"worker\": 1, \"libary\": \"torch\"}]}", "requests[0].libary", "unknown field 'requests[0].libary'")]
     [InlineData("POST", "/v1/experiments {\"experimentId\": ", "body", "the request body is not JSON")]
+    [InlineData("POST", "/v1/experiments?root=5 {\"experimentId\": \"rest/strict2\"}", "root", "CreateExperimentRequest takes its fields in the JSON body, not in the query string.")]
+    [InlineData("GET", "/v1/experiments/rest/strict?experiment_id=rest/other", "experiment_id", "experiment_id is already in the path")]
     public async Task Unknown_names_and_wrong_types_are_400_naming_them_and_change_nothing(string method, string request, string field, string message)
     {
         await daemon.Seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "rest/strict", Root = "5" });

@@ -263,7 +263,8 @@ public abstract class SeedIssuanceTests<TDaemon>(TDaemon daemon) : IClassFixture
     [InlineData("pytorch", "torch")]
     [InlineData("tensorflw", "tensorflow")]
     [InlineData("numpy2", "numpy")]
-    [InlineData("toch", "torch")]
+    [InlineData("python3", "python")]
+    [InlineData("sklearm", "sklearn")]
     [InlineData("tf", "tensorflow")]
     public async Task A_library_close_to_a_canonical_one_is_refused_with_the_name_it_likely_means(string library, string meant)
     {
@@ -281,7 +282,7 @@ public abstract class SeedIssuanceTests<TDaemon>(TDaemon daemon) : IClassFixture
     public async Task Libraries_of_their_own_are_issued_and_a_declared_one_close_to_a_canonical_name_too()
     {
         var id = await NewExperiment("issue/own-libraries");
-        foreach (var library in new[] { "torchvision", "numba", "custom-lib", "augment.albumentations" })
+        foreach (var library in new[] { "torchvision", "numba", "custom-lib", "augment.albumentations", "cython", "jython", "torchx", "ajax", "jaxb", "torch.cuda.0", "python.math" })
         {
             var seed = await daemon.Seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = id, Worker = 1, Library = library });
             Assert.Equal(64u, seed.Width);
@@ -291,6 +292,6 @@ public abstract class SeedIssuanceTests<TDaemon>(TDaemon daemon) : IClassFixture
         var declared = await daemon.Seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = "issue/declared", Worker = 1, Library = "pytorch" });
         Assert.Equal(SeedSeqV1.Derive(1, 1, "pytorch", "").Seed, declared.Seed);
         await daemon.Seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = "issue/declared", Worker = 1, Library = "tf" });
-        await RpcAssert.InvalidField("library", async () => await daemon.Seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = "issue/declared", Worker = 1, Library = "nunpy" }));
+        await RpcAssert.InvalidField("library", async () => await daemon.Seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = "issue/declared", Worker = 1, Library = "tensorflw" }));
     }
 }

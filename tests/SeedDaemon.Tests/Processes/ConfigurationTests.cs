@@ -21,7 +21,7 @@ public sealed class ConfigurationTests
         { """{ "Seedd": { "MaxBatchKeys": "lots" } }""", "Seedd:MaxBatchKeys: 'lots' is not a whole number." },
         { """{ "Seedd": { "Auth": { "AllowAnonymous": "yes" } } }""", "Seedd:Auth:AllowAnonymous: 'yes' is not true or false." },
         { """{ "Seedd": { "Auth": { "Tokens": [ { "Nmae": "ci", "Role": "issuer" } ] } } }""", "Seedd:Auth:Tokens:0:Nmae is not a setting seedd knows (did you mean Seedd:Auth:Tokens:0:Name?)." },
-        { """{ "Sedd": { "Listen": "127.0.0.1:0" } }""", "'Sedd' is not a section seedd reads (Seedd, Logging, Kestrel, AllowedHosts) (did you mean Seedd?)." },
+        { """{ "Sedd": { "Listen": "127.0.0.1:0" } }""", "'Sedd' is not a section seedd reads (did you mean Seedd?)." },
         { """{ "Seedd": { "Listen": { "Port": 1 } } }""", "Seedd:Listen is a single value, not a section." },
     };
 
@@ -43,13 +43,27 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public async Task Sections_of_other_tools_in_the_file_are_left_alone()
+    {
+        using var folder = new TempFolder();
+        var config = folder.File("appsettings.json");
+        await File.WriteAllTextAsync(config, """{ "$schema": "https://json.schemastore.org/appsettings.json", "ConnectionStrings": { "x": "y" }, "Serilog": {}, "Seedd": { "MaxBatchKeys": 100 } }""");
+        await using var seedd = await SeeddProcess.StartAsync("--config", config, "--listen", "127.0.0.1:0", "--db", folder.File("seeds.db"));
+        Assert.Contains("listening on", seedd.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_misspelled_environment_variable_is_named_as_it_was_set()
     {
         using var folder = new TempFolder();
-        var (code, output) = await SeeddProcess.RunToExitAsync(new Dictionary<string, string?> { ["Seedd__Lisen"] = "127.0.0.1:0" }, "--listen", "127.0.0.1:0", "--db", folder.File("seeds.db"));
+        var config = folder.File("appsettings.json");
+        await File.WriteAllTextAsync(config, "{}");
+
+        // With --config the environment is read twice (before the file and after it): still one line.
+        var (code, output) = await SeeddProcess.RunToExitAsync(new Dictionary<string, string?> { ["Seedd__Lisen"] = "127.0.0.1:0" }, "--config", config, "--listen", "127.0.0.1:0", "--db", folder.File("seeds.db"));
         Assert.Equal(ExitCodes.InvalidConfiguration, code);
         Assert.Equal("seedd: invalid configuration: the environment: Seedd__Lisen is not a setting seedd knows (did you mean Seedd__Listen?).", output.Trim());
-        Assert.Empty(Directory.EnumerateFileSystemEntries(folder.Path));
+        Assert.Equal(["appsettings.json"], Directory.EnumerateFileSystemEntries(folder.Path).Select(Path.GetFileName));
     }
 
     [Fact]
@@ -75,6 +89,33 @@ public sealed class ConfigurationTests
         var experiment = await new SeedService.SeedServiceClient(again).GetExperimentAsync(new GetExperimentRequest { ExperimentId = "demo/run-1" });
         Assert.Equal("42", experiment.Root);
         Assert.False(Directory.Exists(folder.File("project/data")) || Directory.Exists(folder.File("elsewhere/data")), "nothing may be written beside the working directory");
+    }
+
+    [Fact]
+    public async Task A_database_where_earlier_releases_kept_it_is_named_not_replaced_by_a_new_empty_one()
+    {
+        using var folder = new TempFolder();
+        var project = Directory.CreateDirectory(folder.File("project")).FullName;
+        Directory.CreateDirectory(Path.Combine(project, "data"));
+        await File.WriteAllTextAsync(Path.Combine(project, "data", "seeds.db"), "an old database");
+        var home = Directory.CreateDirectory(folder.File("home")).FullName;
+        var before = DirectorySnapshot.Take(folder.Path);
+
+        var started = new System.Diagnostics.ProcessStartInfo("dotnet") { WorkingDirectory = project, RedirectStandardError = true, RedirectStandardOutput = true };
+        started.ArgumentList.Add(TestPaths.SeeddDll);
+        started.ArgumentList.Add("--listen");
+        started.ArgumentList.Add("127.0.0.1:0");
+        started.Environment["HOME"] = home;
+        started.Environment["XDG_DATA_HOME"] = "";
+        started.Environment["STATE_DIRECTORY"] = "";
+        using var seedd = System.Diagnostics.Process.Start(started)!;
+        var error = await seedd.StandardError.ReadToEndAsync();
+        await seedd.WaitForExitAsync();
+
+        Assert.Equal(ExitCodes.InvalidConfiguration, seedd.ExitCode);
+        Assert.Contains($"{Path.Combine(project, "data", "seeds.db")} is where seedd 1.1 and earlier kept the database", error, StringComparison.Ordinal);
+        Assert.Contains("--db", error, StringComparison.Ordinal);
+        before.AssertUnchanged(folder.Path, "a start refused for a database in the old place");
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 """A worker's view of seedd: one channel per daemon address, deadlines, retries, verification."""
 import logging
+import operator
 import os
 import random
 import re
@@ -74,7 +75,11 @@ def _labels_header(labels):
 def _check_key(experiment_id, worker, library, stream="", where=""):
     """What protobuf would refuse with "Value out of range: -1" or a TypeError, named by field, before any call.
     (0xFFFFFFFF fits the message: the daemon refuses it as reserved, naming the field.)"""
-    if not isinstance(worker, int) or isinstance(worker, bool) or not 0 <= worker <= MAX_WORKER + 1:
+    try:
+        index = None if isinstance(worker, bool) else operator.index(worker)  # int, numpy.int64, a torch integer...
+    except TypeError:
+        index = None
+    if index is None or not 0 <= index <= MAX_WORKER + 1:
         raise ValueError(f"{where}worker must be an integer from 0 to {MAX_WORKER}, got {worker!r}")
     for name, value in (("experiment_id", experiment_id), ("library", library), ("stream", stream)):
         if not isinstance(value, str):

@@ -30,12 +30,17 @@ def seed_everything(experiment=None, *, root=None, worker=None, columns=None, de
     was recorded. Without offline=True an unreachable daemon is retried (SEEDD_RETRY_TIMEOUT) and then
     raises: a run is never silently unrecorded.
     """
-    environment = os.environ if env is None else env
+    environment = dict(os.environ if env is None else env)
+    # Arguments win over the environment, and an explicit worker settles WORLD_SIZE without RANK.
+    if worker is not None:
+        environment["SEEDD_WORKER"] = str(worker)
+    if "token" in client_options:
+        environment["SEEDD_TOKEN"] = client_options.pop("token") or ""
     identity = WorkerIdentity.from_environment(environment)
     experiment = experiment or identity.experiment_id
     if not experiment:
         raise ValueError("seed_everything needs an experiment: pass experiment='team/run-1' or set SEEDD_EXPERIMENT")
-    worker = identity.worker if worker is None else worker
+    worker = identity.worker
     columns = list(dict.fromkeys(columns or DEFAULT_COLUMNS))
 
     if offline:
