@@ -30,6 +30,11 @@ public sealed class InstallTests
 
         // A daemon host carries no libtorch, and the installed seedctl's doctor passes there.
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(folder.Path, "usr/lib/seedd"), "libtorch*", SearchOption.AllDirectories));
+
+        // Nor the native libraries TorchSharp and SkiaSharp bring for every OS (seedctl was 52 MB with them).
+        var seedctlBytes = Directory.EnumerateFiles(Path.Combine(folder.Path, "usr/lib/seedd/seedctl"), "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+        Assert.True(seedctlBytes < 15 * 1024 * 1024, $"the installed seedctl takes {seedctlBytes / 1024 / 1024} MB");
+        Assert.DoesNotContain(Directory.EnumerateFiles(Path.Combine(folder.Path, "usr/lib/seedd/seedctl"), "*", SearchOption.AllDirectories), f => f.Contains("/runtimes/", StringComparison.Ordinal));
         await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", folder.File("doctor.db")))
         {
             var doctor = await ProcessRunner.RunAsync(Path.Combine(folder.Path, "usr/lib/seedd/seedctl/seedctl"), ["doctor", "--address", seedd.Address]);
