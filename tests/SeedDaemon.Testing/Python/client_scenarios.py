@@ -280,6 +280,25 @@ def scenario_split(address, experiment):
             "batched_keys": sum(len(b) for b in batches), "in_order": [k for b in batches for k in b] == long_keys}
 
 
+def scenario_audit(address, experiment, manifest_path):
+    """The audit questions from Python: seeds and events filtered, a seed and the ledger verified, the
+    manifest exported as seedctl writes it."""
+    with SeedClient(address) as client:
+        seeds = client.list_seeds(experiment, worker=3)
+        events = client.list_events(experiment, worker_min=3, worker_max=4, library="torch")
+        right = client.verify_seed(experiment, 3, "torch", next(s.seed for s in seeds if s.library == "torch"))
+        wrong = client.verify_seed(experiment, 3, "torch", 12345)
+        ledger = client.verify_ledger(experiment)
+        counts = client.export_manifest(experiment, manifest_path)
+        try:
+            client.list_seeds("audit/none")
+            missing = None
+        except SeeddError as error:
+            missing = type(error).__name__
+    return {"seeds": [{"worker": s.worker, "library": s.library, "stream": s.stream, "seed": str(s.seed)} for s in seeds],
+            "events": events, "right": right, "wrong": wrong, "ledger": ledger, "counts": list(counts), "missing": missing}
+
+
 def scenario_params(address, experiment):
     with SeedClient(address) as client:
         bundle = client.get_bundle(experiment, 11, [("python", ""), ("numpy", ""), ("torch", ""), ("torch", "dataloader")])

@@ -9,8 +9,10 @@ import time
 
 import grpc
 
-from . import errors
+from . import _manifest, errors
 from ._proto import seed_service_pb2 as pb
+from ._proto import audit_service_pb2 as audit_pb
+from ._proto import audit_service_pb2_grpc as audit_rpc
 from ._proto import seed_service_pb2_grpc as rpc
 from .bundle import Bundle, IssuedSeed, verify
 from .identity import DEFAULT_ADDRESS, MAX_WORKER, WorkerIdentity
@@ -50,6 +52,7 @@ class _Target:
         else:
             self.channel = grpc.insecure_channel(target, options)
         self.seeds = rpc.SeedServiceStub(self.channel)
+        self.audit = audit_rpc.AuditServiceStub(self.channel)
 
 
 _LABEL_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,62}")
@@ -138,14 +141,14 @@ class SeedClient:
     def __exit__(self, *exc):
         self.close()
 
-    def _call(self, method, request):
+    def _call(self, method, request, service="seeds"):
         give_up = time.monotonic() + self._retry_timeout
         backoff, attempts = 0.1, 0
         while True:
             target = self._targets[self._current]
             try:
                 # Each attempt has its own deadline, as in the .NET SDK: retry_timeout=0 means one attempt, not a 0 s one.
-                answer = getattr(target.seeds, method)(request, timeout=self._timeout, metadata=self._metadata)
+                answer = getattr(getattr(target, service), method)(request, timeout=self._timeout, metadata=self._metadata)
                 self._outage = False
                 return answer
             except grpc.RpcError as error:
@@ -208,6 +211,76 @@ class SeedClient:
                 raise errors.SeedVerificationError(f"asked for {len(batch)} seeds, seedd answered {len(response.seeds)}")
             seeds += [self._checked(answer, *key) for answer, key in zip(response.seeds, batch)]
         return seeds
+
+    # Audit: read-only questions (the auditor or admin role under auth). Nothing here issues a seed.
+
+    def list_seeds(self, experiment_id, worker=None, worker_min=None, worker_max=None, library=None, stream=None):
+        """The issued seeds of an experiment, filtered (a worker, a worker range, a library, a stream;
+        stream "" is the default stream), in (worker, library, stream) order, each verified."""
+        if worker is not None:
+            worker_min = worker_max = worker
+        filters = {k: v for k, v in (("worker_min", worker_min), ("worker_max", worker_max), ("library", library), ("stream", stream)) if v is not None}
+        seeds, token = [], ""
+        while True:
+            page = self._call("ListIssuedSeeds", audit_pb.ListIssuedSeedsRequest(experiment_id=experiment_id, page_size=1000, page_token=token, **filters), "audit")
+            seeds += [self._checked(s, experiment_id, s.worker, s.library, s.stream) for s in page.seeds]
+            token = page.next_page_token
+            if not token:
+                return seeds
+
+    def list_events(self, experiment_id, worker=None, worker_min=None, worker_max=None, library=None, stream=None, since=None, until=None):
+        """The ledger events of an experiment in chain order, filtered as list_seeds, and by time
+        (datetime, since inclusive, until exclusive). Each is a dict with the manifest's field names."""
+        if worker is not None:
+            worker_min = worker_max = worker
+        filters = {k: v for k, v in (("worker_min", worker_min), ("worker_max", worker_max), ("library", library), ("stream", stream)) if v is not None}
+        request = audit_pb.ListEventsRequest(experiment_id=experiment_id, page_size=1000, **filters)
+        if since is not None:
+            request.start_time.FromDatetime(since)
+        if until is not None:
+            request.end_time.FromDatetime(until)
+        events = []
+        while True:
+            page = self._call("ListEvents", request, "audit")
+            events += [_manifest.event(e) for e in page.events]
+            if not page.next_page_token:
+                return events
+            request.page_token = page.next_page_token
+
+    def verify_seed(self, experiment_id, worker, library, seed, stream=""):
+        """Is `seed` (the library's width or the full 64 bits) seedseq-v1's seed for the key? A dict:
+        match, expected_seed, expected_seed64, width, issued, issue_count."""
+        _check_key(experiment_id, worker, library, stream)
+        answer = self._call("VerifySeed", audit_pb.VerifySeedRequest(experiment_id=experiment_id, worker=worker, library=library, stream=stream, seed=seed), "audit")
+        return {"match": answer.match, "expected_seed": answer.expected_seed, "expected_seed64": answer.expected_seed64,
+                "width": answer.width, "issued": answer.issued, "issue_count": answer.issue_count}
+
+    def verify_ledger(self, experiment_id):
+        """The daemon recomputes the experiment's hash chain. A dict: ok, events_checked, head_sequence,
+        head_hash, first_broken_sequence, reason."""
+        answer = self._call("VerifyLedger", audit_pb.VerifyLedgerRequest(experiment_id=experiment_id), "audit")
+        return {"ok": answer.ok, "events_checked": answer.events_checked, "head_sequence": answer.chain_head.sequence,
+                "head_hash": answer.chain_head.hash, "first_broken_sequence": answer.first_broken_sequence, "reason": answer.reason}
+
+    def export_manifest(self, experiment_id, path):
+        """Writes the experiment's manifest to `path`: the same document `seedctl export` writes
+        (seedd-manifest-v1), streamed, so memory stays bounded. Written to PATH.partial and renamed
+        when whole. Returns (seeds, events)."""
+        target = self._targets[self._current]
+        partial = f"{path}.partial"
+        try:
+            with open(partial, "w", encoding="utf-8") as out:
+                writer = _manifest.Writer(out)
+                for part in target.audit.ExportManifest(audit_pb.ExportManifestRequest(experiment_id=experiment_id), timeout=max(self._timeout, 600), metadata=self._metadata):
+                    writer.write(part)
+                writer.close()
+            os.replace(partial, path)
+            return writer.seeds, writer.events
+        except grpc.RpcError as error:
+            raise errors.from_rpc_error(error, target.address) from None
+        finally:
+            if os.path.exists(partial):
+                os.remove(partial)
 
     def _batches(self, keys):
         """Consecutive slices of keys, each within max_batch_keys and (with the message's framing) max_message_bytes."""
