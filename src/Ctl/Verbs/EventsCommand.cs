@@ -12,45 +12,21 @@ public static class EventsCommand
     public static Command Create()
     {
         var command = new Command("events", "Query the request ledger.");
-        var workerMin = new Option<uint?>("--worker-min") { Description = "lowest worker (inclusive)" };
-        var workerMax = new Option<uint?>("--worker-max") { Description = "highest worker (inclusive)" };
-        var worker = new Option<uint?>("--worker") { Description = "one worker (same as --worker-min N --worker-max N)" };
-        var library = new Option<string?>("--library") { Description = "only this library" };
-        var stream = new Option<string?>("--stream") { Description = "only this stream (\"\" for the default stream)" };
+        var keys = new KeyFilterOptions();
         var since = new Option<DateTimeOffset?>("--since") { Description = "from this time (inclusive), e.g. 2026-11-24T00:00:00Z" };
         var until = new Option<DateTimeOffset?>("--until") { Description = "until this time (exclusive)" };
         var limit = new Option<int>("--limit") { Description = "at most this many events (default 1000; 0 for all)", DefaultValueFactory = _ => 1000 };
 
-        var list = new Command("list", "List ledger events of an experiment, filtered.") { SeedsCommand.Experiment, worker, workerMin, workerMax, library, stream, since, until, limit };
+        var list = new Command("list", "List ledger events of an experiment, filtered.") { SeedsCommand.Experiment, since, until, limit };
+        foreach (var option in keys.All)
+        {
+            list.Options.Add(option);
+        }
+
         Common.Action(list, async c =>
         {
             var request = new ListEventsRequest { ExperimentId = c.Value(SeedsCommand.Experiment), PageSize = 1000 };
-            if (c.Parse.GetValue(worker) is { } one)
-            {
-                request.WorkerMin = one;
-                request.WorkerMax = one;
-            }
-
-            if (c.Parse.GetValue(workerMin) is { } min)
-            {
-                request.WorkerMin = min;
-            }
-
-            if (c.Parse.GetValue(workerMax) is { } max)
-            {
-                request.WorkerMax = max;
-            }
-
-            if (c.Parse.GetValue(library) is { } lib)
-            {
-                request.Library = lib;
-            }
-
-            if (c.Parse.GetResult(stream) is not null)
-            {
-                request.Stream = c.Parse.GetValue(stream) ?? "";
-            }
-
+            keys.Apply(c.Parse, v => request.WorkerMin = v, v => request.WorkerMax = v, v => request.Library = v, v => request.Stream = v);
             if (c.Parse.GetValue(since) is { } start)
             {
                 request.StartTime = Timestamp.FromDateTimeOffset(start);
@@ -61,16 +37,16 @@ public static class EventsCommand
                 request.EndTime = Timestamp.FromDateTimeOffset(end);
             }
 
-            var max2 = c.Value(limit) <= 0 ? int.MaxValue : c.Value(limit);
+            var most = c.Value(limit) <= 0 ? int.MaxValue : c.Value(limit);
             var audit = new AuditService.AuditServiceClient(c.Invoker);
             var events = new List<LedgerEvent>();
             do
             {
                 var page = await audit.ListEventsAsync(request, deadline: Common.Deadline(), cancellationToken: c.CancellationToken);
-                events.AddRange(page.Events.Take(max2 - events.Count));
+                events.AddRange(page.Events.Take(most - events.Count));
                 request.PageToken = page.NextPageToken;
             }
-            while (request.PageToken != "" && events.Count < max2);
+            while (request.PageToken != "" && events.Count < most);
 
             c.Printer.Messages(events, Rows);
             return ExitCodes.Ok;

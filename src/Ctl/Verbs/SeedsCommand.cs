@@ -27,41 +27,17 @@ public static class SeedsCommand
             return ExitCodes.Ok;
         });
 
-        var onlyWorker = new Option<uint?>("--worker") { Description = "only this worker (same as --worker-min N --worker-max N)" };
-        var workerMin = new Option<uint?>("--worker-min") { Description = "lowest worker (inclusive)" };
-        var workerMax = new Option<uint?>("--worker-max") { Description = "highest worker (inclusive)" };
-        var onlyLibrary = new Option<string?>("--library") { Description = "only this library" };
-        var onlyStream = new Option<string?>("--stream") { Description = "only this stream (\"\" for the default stream)" };
-        var list = new Command("list", "List the seeds issued in an experiment, filtered; reads only, issues nothing.") { Experiment, onlyWorker, workerMin, workerMax, onlyLibrary, onlyStream };
+        var keys = new KeyFilterOptions();
+        var list = new Command("list", "List the seeds issued in an experiment, filtered; reads only, issues nothing.") { Experiment };
+        foreach (var option in keys.All)
+        {
+            list.Options.Add(option);
+        }
+
         Common.Action(list, async c =>
         {
             var filter = new ListIssuedSeedsRequest { ExperimentId = c.Value(Experiment) };
-            if (c.Parse.GetValue(onlyWorker) is { } one)
-            {
-                filter.WorkerMin = one;
-                filter.WorkerMax = one;
-            }
-
-            if (c.Parse.GetValue(workerMin) is { } min)
-            {
-                filter.WorkerMin = min;
-            }
-
-            if (c.Parse.GetValue(workerMax) is { } max)
-            {
-                filter.WorkerMax = max;
-            }
-
-            if (c.Parse.GetValue(onlyLibrary) is { } l)
-            {
-                filter.Library = l;
-            }
-
-            if (c.Parse.GetValue(onlyStream) is { } s)
-            {
-                filter.Stream = s;
-            }
-
+            keys.Apply(c.Parse, v => filter.WorkerMin = v, v => filter.WorkerMax = v, v => filter.Library = v, v => filter.Stream = v);
             c.Printer.Messages(await IssuedAsync(c, filter), Rows);
             return ExitCodes.Ok;
         });

@@ -5,33 +5,12 @@ using SeedDaemon.Derivation.Ledger;
 
 namespace SeedDaemon.Daemon.Audit;
 
-/// <summary>Which events to list. Null means "any"; an empty stream means the default stream only.</summary>
-internal sealed record EventFilter(
-    string ExperimentId,
-    uint? WorkerMin = null,
-    uint? WorkerMax = null,
-    string? Library = null,
-    string? Stream = null,
-    DateTime? Start = null,
-    DateTime? End = null)
+/// <summary>Which events to list: those of <see cref="Keys"/>, recorded from <see cref="Start"/> (inclusive) to <see cref="End"/>.</summary>
+internal sealed record EventFilter(string ExperimentId, KeyFilter Keys, DateTime? Start = null, DateTime? End = null)
 {
     public void Validate()
     {
-        if (WorkerMin > WorkerMax)
-        {
-            throw SeedDaemonException.Invalid("worker_min", $"worker_min ({WorkerMin}) is above worker_max ({WorkerMax}).");
-        }
-
-        if (Library is not null)
-        {
-            Validation.Library(Library);
-        }
-
-        if (Stream is not null)
-        {
-            Validation.Stream(Stream);
-        }
-
+        Keys.Validate();
         if (Start >= End)
         {
             throw SeedDaemonException.Invalid("start_time", "start_time must be before end_time.");
@@ -41,10 +20,7 @@ internal sealed record EventFilter(
     public bool Matches(LedgerEntry entry)
     {
         var time = DateTimeOffset.FromUnixTimeMilliseconds(entry.TimeUnixMilliseconds).UtcDateTime;
-        return (WorkerMin is null || entry.Worker >= WorkerMin)
-            && (WorkerMax is null || entry.Worker <= WorkerMax)
-            && (Library is null || entry.Library == Library)
-            && (Stream is null || entry.Stream == Stream)
+        return Keys.Matches(entry.Worker, entry.Library, entry.Stream)
             && (Start is null || time >= Start)
             && (End is null || time < End);
     }

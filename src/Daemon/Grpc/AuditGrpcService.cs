@@ -11,13 +11,8 @@ internal sealed class AuditGrpcService(SeedIssuer issuer, LedgerAuditor auditor)
 {
     public override async Task<ListIssuedSeedsResponse> ListIssuedSeeds(ListIssuedSeedsRequest request, ServerCallContext context)
     {
-        var filter = new SeedFilter(
-            request.ExperimentId,
-            request.HasWorkerMin ? request.WorkerMin : null,
-            request.HasWorkerMax ? request.WorkerMax : null,
-            request.HasLibrary ? request.Library : null,
-            request.HasStream ? request.Stream : null);
-        var (page, next) = await issuer.ListIssuedAsync(filter, request.PageSize, request.PageToken, context.CancellationToken);
+        var keys = Keys(request.HasWorkerMin, request.WorkerMin, request.HasWorkerMax, request.WorkerMax, request.HasLibrary, request.Library, request.HasStream, request.Stream);
+        var (page, next) = await issuer.ListIssuedAsync(request.ExperimentId, keys, request.PageSize, request.PageToken, context.CancellationToken);
         var response = new ListIssuedSeedsResponse { NextPageToken = next };
         response.Seeds.AddRange(page.Select(ProtoMapper.ToProto));
         return response;
@@ -27,10 +22,7 @@ internal sealed class AuditGrpcService(SeedIssuer issuer, LedgerAuditor auditor)
     {
         var filter = new EventFilter(
             request.ExperimentId,
-            request.HasWorkerMin ? request.WorkerMin : null,
-            request.HasWorkerMax ? request.WorkerMax : null,
-            request.HasLibrary ? request.Library : null,
-            request.HasStream ? request.Stream : null,
+            Keys(request.HasWorkerMin, request.WorkerMin, request.HasWorkerMax, request.WorkerMax, request.HasLibrary, request.Library, request.HasStream, request.Stream),
             request.StartTime?.ToDateTime(),
             request.EndTime?.ToDateTime());
         var (page, next) = await auditor.ListEventsAsync(filter, request.PageSize, request.PageToken, context.CancellationToken);
@@ -81,4 +73,8 @@ internal sealed class AuditGrpcService(SeedIssuer issuer, LedgerAuditor auditor)
             ChainHead = new V1.ChainHead { Sequence = result.Head.Sequence, Hash = result.Head.Hash },
         };
     }
+
+    /// <summary>The key filters ListIssuedSeeds and ListEvents share; an unset optional field is "any".</summary>
+    private static KeyFilter Keys(bool hasWorkerMin, uint workerMin, bool hasWorkerMax, uint workerMax, bool hasLibrary, string library, bool hasStream, string stream) =>
+        new(hasWorkerMin ? workerMin : null, hasWorkerMax ? workerMax : null, hasLibrary ? library : null, hasStream ? stream : null);
 }

@@ -51,13 +51,13 @@ internal sealed class SeedIssuer(ISeedStore store, ColumnCache columns, Metrics 
     /// re-derived for its SeedSequence state. Reads only: nothing is issued or recorded. A page
     /// stops after <see cref="MaxScannedPerPage"/> records read, so a sparse filter answers in bounded time.
     /// </summary>
-    public async Task<(IReadOnlyList<SeedAnswer> Seeds, string NextPageToken)> ListIssuedAsync(SeedFilter filter, int pageSize, string? pageToken, CancellationToken cancellationToken)
+    public async Task<(IReadOnlyList<SeedAnswer> Seeds, string NextPageToken)> ListIssuedAsync(string experimentId, KeyFilter filter, int pageSize, string? pageToken, CancellationToken cancellationToken)
     {
-        Validation.ExperimentId(filter.ExperimentId);
+        Validation.ExperimentId(experimentId);
         var limit = Validation.PageSize(pageSize);
         filter.Validate();
-        var experiment = await store.Reader.FindExperimentAsync(filter.ExperimentId, cancellationToken) ?? throw SeedDaemonException.ExperimentNotFound(filter.ExperimentId);
-        var after = DecodeSeedCursor(pageToken) ?? filter.Start;
+        var experiment = await store.Reader.FindExperimentAsync(experimentId, cancellationToken) ?? throw SeedDaemonException.ExperimentNotFound(experimentId);
+        var after = DecodeSeedCursor(pageToken) ?? filter.FirstCursor;
         var items = new List<SeedAnswer>(limit);
         var scanned = 0;
 
@@ -65,10 +65,10 @@ internal sealed class SeedIssuer(ISeedStore store, ColumnCache columns, Metrics 
         var chunk = filter.IsEmpty ? limit + 1 : 1000;
         while (true)
         {
-            var page = await store.Reader.ListSeedsAsync(filter.ExperimentId, after, chunk, cancellationToken);
+            var page = await store.Reader.ListSeedsAsync(experimentId, after, chunk, cancellationToken);
             foreach (var record in page)
             {
-                if (filter.IsPast(record.Key))
+                if (filter.IsPast(record.Key.Worker))
                 {
                     return (items, "");
                 }
@@ -80,7 +80,7 @@ internal sealed class SeedIssuer(ISeedStore store, ColumnCache columns, Metrics 
 
                 after = new SeedCursor(record.Key.Worker, record.Key.Library, record.Key.Stream);
                 scanned++;
-                if (filter.Matches(record.Key))
+                if (filter.Matches(record.Key.Worker, record.Key.Library, record.Key.Stream))
                 {
                     items.Add(SeedAnswer.Of(record, experiment, columns));
                 }
