@@ -13,26 +13,29 @@ internal static class BatchSizeErrors
     private const string Path = "/seeddaemon.v1.SeedService/BatchGetSeeds";
     private const string ResourceExhausted = "8";
 
-    public static IApplicationBuilder UseBatchSizeErrors(this IApplicationBuilder app, int maxMessageBytes, int maxBatchKeys) => app.Use(async (context, next) =>
+    public static IApplicationBuilder UseBatchSizeErrors(this IApplicationBuilder app, int maxMessageBytes, int maxBatchKeys)
     {
-        if (!context.Request.Path.Equals(Path, StringComparison.Ordinal))
-        {
-            await next(context);
-            return;
-        }
-
         var message = $"The request is larger than the {maxMessageBytes}-byte message limit (Seedd:MaxMessageBytes). A BatchGetSeeds call carries at most {maxBatchKeys} keys (Seedd:MaxBatchKeys) within that size: split it (the .NET and Python SDKs do).";
-        context.Response.OnStarting(() =>
+        return app.Use(async (context, next) =>
         {
-            Rewrite(context.Response.Headers, message);
-            return Task.CompletedTask;
+            if (!context.Request.Path.Equals(Path, StringComparison.Ordinal))
+            {
+                await next(context);
+                return;
+            }
+
+            context.Response.OnStarting(() =>
+            {
+                Rewrite(context.Response.Headers, message);
+                return Task.CompletedTask;
+            });
+            await next(context);
+            if (context.Features.Get<IHttpResponseTrailersFeature>()?.Trailers is { IsReadOnly: false } trailers)
+            {
+                Rewrite(trailers, message);
+            }
         });
-        await next(context);
-        if (context.Features.Get<IHttpResponseTrailersFeature>()?.Trailers is { IsReadOnly: false } trailers)
-        {
-            Rewrite(trailers, message);
-        }
-    });
+    }
 
     private static void Rewrite(IHeaderDictionary status, string message)
     {

@@ -80,12 +80,12 @@ internal static partial class RestRequestCheck
         var bound = PathVariables().Matches(rule.Get + rule.Post + rule.Put + rule.Delete + rule.Patch).Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
         foreach (var (name, values) in query)
         {
-            if (bound.Contains(name) || Resolve(input, name) is { } boundField && bound.Contains(boundField.Name))
+            var field = Resolve(input, name);
+            if (bound.Contains(name) || field is not null && bound.Contains(field.Name))
             {
                 return (name, $"query parameter '{name}': {name} is already in the path; give it there only.");
             }
 
-            var field = Resolve(input, name);
             if (field is null || field.FieldType == FieldType.Message && !field.IsRepeated && !IsWellKnown(field))
             {
                 return (name, $"unknown query parameter '{name}': {input.Name} takes {string.Join(", ", ScalarPaths(input, ""))}.");

@@ -26,11 +26,12 @@ internal sealed class StrictServiceMethodProvider<TService>(IServiceProvider ser
     where TService : class
 {
     private static readonly IList<object> Metadata = typeof(TService).GetCustomAttributes(inherit: true);
+    private static readonly MethodInfo? BindMethod = FindBindMethod();
     private Dictionary<string, Delegate>? _handlers;
 
     public void OnServiceMethodDiscovery(ServiceMethodProviderContext<TService> context)
     {
-        if (FindBindMethod() is not { } bindMethod)
+        if (BindMethod is not { } bindMethod)
         {
             return;
         }
@@ -63,7 +64,7 @@ internal sealed class StrictServiceMethodProvider<TService>(IServiceProvider ser
         if (handlers is null)
         {
             var bound = new Handlers();
-            FindBindMethod()!.Invoke(null, [bound, ActivatorUtilities.GetServiceOrCreateInstance<TService>(services)]);
+            BindMethod!.Invoke(null, [bound, ActivatorUtilities.GetServiceOrCreateInstance<TService>(services)]);
             handlers = Interlocked.CompareExchange(ref _handlers, bound.ByMethod, null) ?? bound.ByMethod;
         }
 

@@ -75,6 +75,9 @@ internal static class BatchPlanner
     private sealed class Planning(IBatchState state, int expectedKeys)
     {
         private readonly Dictionary<string, Experiment> _experiments = new(StringComparer.Ordinal);
+
+        // A batch names few libraries: each is looked up once, not once per key (edit distances).
+        private readonly Dictionary<string, string?> _closeCanonical = new(StringComparer.Ordinal);
         public PreparedBatch Batch { get; } = new(expectedKeys);
 
         private Dictionary<SeedKey, KeyChange> Keys => Batch.Keys;
@@ -126,7 +129,7 @@ internal static class BatchPlanner
                         $"Experiment '{key.ExperimentId}' is frozen: key (worker {key.Worker}, library '{key.Library}', stream '{key.Stream}') was never issued and no new keys are issued. Keys already issued still answer.");
                 }
 
-                if (Libraries.CloseCanonical(key.Library) is { } canonical && experiment.Record.CreateTime >= LibraryRuleSince
+                if (experiment.Record.CreateTime >= LibraryRuleSince && CloseCanonical(key.Library) is { } canonical
                     && !Libraries.IsDeclared(experiment.Record.Labels, key.Library) && Key(key) is null)
                 {
                     throw SeedDaemonException.Invalid(
@@ -238,6 +241,16 @@ internal static class BatchPlanner
             }
 
             return _experiments[experimentId] = new Experiment(stored.Record, stored.Head);
+        }
+
+        private string? CloseCanonical(string library)
+        {
+            if (!_closeCanonical.TryGetValue(library, out var canonical))
+            {
+                _closeCanonical[library] = canonical = Libraries.CloseCanonical(library);
+            }
+
+            return canonical;
         }
 
         private KeyState? Key(SeedKey key) =>
