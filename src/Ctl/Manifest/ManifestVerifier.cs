@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using SeedDaemon.Derivation;
 using SeedDaemon.Derivation.Ledger;
+using SeedDaemon.Manifest;
 
 namespace SeedDaemon.Ctl.Manifest;
 

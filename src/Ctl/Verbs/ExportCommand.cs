@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Grpc.Core;
 using SeedDaemon.Ctl.Manifest;
+using SeedDaemon.Manifest;
 using SeedDaemon.V1;
 
 namespace SeedDaemon.Ctl.Verbs;

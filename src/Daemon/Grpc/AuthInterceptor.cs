@@ -38,35 +38,16 @@ internal sealed class AuthInterceptor(TokenAuthenticator authenticator) : Interc
 
     private void Authorize(ServerCallContext context)
     {
-        if (!authenticator.Enabled)
+        try
         {
-            return;
-        }
-
-        var allowed = Roles.Allowed(context.Method);
-        var header = context.RequestHeaders.GetValue("authorization");
-        if (header is null)
-        {
-            if (allowed is null)
+            if (authenticator.Authorize(context.Method, context.RequestHeaders.GetValue("authorization")) is { } principal)
             {
-                return;
+                context.GetHttpContext().Items[Requester.PrincipalKey] = principal;
             }
-
-            throw new RpcException(new Status(StatusCode.Unauthenticated, "seedd requires a bearer token: send the metadata 'authorization: Bearer TOKEN'."));
         }
-
-        const string Scheme = "Bearer ";
-        var principal = header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) ? authenticator.Authenticate(header[Scheme.Length..].Trim()) : null;
-        if (principal is null)
+        catch (AccessDeniedException denied)
         {
-            throw new RpcException(new Status(StatusCode.Unauthenticated, "The bearer token is not valid for this daemon."));
+            throw new RpcException(new Status(denied.Authenticated ? StatusCode.PermissionDenied : StatusCode.Unauthenticated, denied.Message));
         }
-
-        if (allowed is not null && !allowed.Contains(principal.Role))
-        {
-            throw new RpcException(new Status(StatusCode.PermissionDenied, $"Token '{principal.Name}' has role {principal.Role}; {context.Method} needs {string.Join(" or ", allowed)}."));
-        }
-
-        context.GetHttpContext().Items[Requester.PrincipalKey] = principal.Name;
     }
 }

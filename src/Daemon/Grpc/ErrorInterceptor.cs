@@ -59,7 +59,10 @@ internal sealed class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Inter
         return new RpcException(new global::Grpc.Core.Status(StatusCode.Internal, "seedd failed internally; the error is in its log. Nothing was issued."));
     }
 
-    private static RpcException ToRpcException(SeedDaemonException error)
+    private static RpcException ToRpcException(SeedDaemonException error) => ToStatus(error).ToRpcException();
+
+    /// <summary>The google.rpc.Status a domain error is answered with (gRPC here; the manifest document endpoint writes it as JSON).</summary>
+    public static Google.Rpc.Status ToStatus(SeedDaemonException error)
     {
         var status = new Google.Rpc.Status
         {
@@ -79,7 +82,7 @@ internal sealed class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Inter
             status.Details.Add(Any.Pack(new ResourceInfo { ResourceType = "seeddaemon.v1.Experiment", Description = error.Message }));
         }
 
-        return status.ToRpcException();
+        return status;
     }
 
     private static StatusCode CodeOf(ErrorKind kind) => kind switch

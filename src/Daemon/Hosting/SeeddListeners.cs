@@ -64,6 +64,7 @@ internal static class SeeddListeners
         app.MapGrpcService<AdminGrpcService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
+        app.MapGet(ManifestDocumentEndpoint.Path, ManifestDocumentEndpoint.ServeAsync);
 
         // Prometheus scrapes over HTTP/1.1, on the --http-listen listener only.
         app.MapGet("/metrics", (HttpContext context, Metrics metrics, ISeedStore store) =>

@@ -122,4 +122,47 @@ public abstract class RestTests<TDaemon>(TDaemon daemon) : IClassFixture<TDaemon
         Assert.Equal(before.Events, (await daemon.Audit.ListEventsAsync(new ListEventsRequest { ExperimentId = "rest/strict" })).Events);
         await RpcAssert.FailsWith(Grpc.Core.StatusCode.NotFound, async () => await daemon.Seeds.GetExperimentAsync(new GetExperimentRequest { ExperimentId = "rest/strict2" }));
     }
+
+    /// <summary>REST answered a stream of parts; an auditor wants the document seedctl export writes.</summary>
+    [Fact]
+    public async Task REST_serves_the_manifest_document_seedctl_export_writes()
+    {
+        await daemon.Seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "rest/manifest", Root = "77", Labels = { ["team"] = "vision" } });
+        for (uint worker = 0; worker < 5; worker++)
+        {
+            await daemon.Seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = "rest/manifest", Worker = worker, Library = "torch" });
+        }
+
+        using var http = new HttpClient { BaseAddress = new Uri(daemon.RestAddress) };
+        using var answer = await http.GetAsync("/v1/audit/manifest?experiment_id=rest/manifest");
+        var rest = await answer.Content.ReadAsStringAsync();
+        Assert.True(answer.StatusCode == HttpStatusCode.OK, $"{answer.StatusCode}: {rest}");
+        Assert.Equal("application/json", answer.Content.Headers.ContentType?.MediaType);
+
+        var exported = await Seedctl.RunAsync("export", "rest/manifest", "--quiet", "--address", daemon.Address);
+        Assert.True(exported.ExitCode == 0, exported.Stderr);
+        static string WithoutExportTime(string manifest) => System.Text.RegularExpressions.Regex.Replace(manifest, "\"exported_at\": \"[^\"]+\"", "\"exported_at\": \"\"");
+        Assert.Equal(WithoutExportTime(exported.Stdout.TrimEnd()), WithoutExportTime(rest.TrimEnd()));
+        Assert.Contains("\"format\": \"seedd-manifest-v1\"", rest, StringComparison.Ordinal);
+
+        using var folder = new TempFolder();
+        var file = folder.File("rest.manifest.json");
+        await File.WriteAllTextAsync(file, rest);
+        var verified = await Seedctl.RunAsync("verify-manifest", file);
+        Assert.True(verified.ExitCode == 0, verified.Stdout + verified.Stderr);
+
+        foreach (var (path, code, text) in new[]
+        {
+            ("/v1/audit/manifest?experiment_id=rest/manifest&worker=3", HttpStatusCode.BadRequest, "unknown query parameter 'worker'"),
+            ("/v1/audit/manifest", HttpStatusCode.BadRequest, "experiment_id"),
+            ("/v1/audit/manifest?experiment_id=rest/none", HttpStatusCode.NotFound, "Experiment 'rest/none' does not exist"),
+        })
+        {
+            using var refused = await http.GetAsync(path);
+            var body = await refused.Content.ReadAsStringAsync();
+            Assert.True(refused.StatusCode == code, $"{path}: {refused.StatusCode} {body}");
+            using var status = System.Text.Json.JsonDocument.Parse(body);
+            Assert.Contains(text, status.RootElement.GetProperty("message").GetString(), StringComparison.Ordinal);
+        }
+    }
 }

@@ -106,6 +106,7 @@ public sealed class RoleMatrixTests(TokenDaemon daemon) : IClassFixture<TokenDae
     [InlineData("GET", "/v1/experiments", "anyone")]
     [InlineData("GET", "/v1/seed?experiment_id=matrix/none&worker=1&library=torch", "issuer")]
     [InlineData("GET", "/v1/audit/events?experiment_id=matrix/none", "auditor")]
+    [InlineData("GET", "/v1/audit/manifest?experiment_id=matrix/none", "auditor")]
     [InlineData("POST", "/v1/admin/backups", "admin")]
     public async Task REST_answers_each_caller_as_gRPC_does(string verb, string path, string row)
     {

@@ -71,6 +71,8 @@ class AuditServiceServicer(object):
     def ExportManifest(self, request, context):
         """The experiment's manifest as a stream: the experiment, every issued seed, every event, then
         the chain head of the last event sent. Memory stays bounded whatever the size.
+        Over REST, GET /v1/audit/manifest?experiment_id=ID answers the manifest document itself (the
+        JSON seedctl export writes), not this stream of parts.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -1,4 +1,4 @@
-namespace SeedDaemon.Ctl.Manifest;
+namespace SeedDaemon.Manifest;
 
 /// <summary>
 /// The manifest, one JSON document per experiment (see docs/audit.md, "The manifest"): format, ledger_format,

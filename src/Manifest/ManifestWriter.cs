@@ -5,7 +5,7 @@ using Google.Protobuf.WellKnownTypes;
 using SeedDaemon.Derivation.Ledger;
 using SeedDaemon.V1;
 
-namespace SeedDaemon.Ctl.Manifest;
+namespace SeedDaemon.Manifest;
 
 /// <summary>Writes ExportManifest's stream as the manifest JSON document, part by part: memory stays bounded.</summary>
 internal sealed class ManifestWriter : IAsyncDisposable
