@@ -17,6 +17,7 @@ packages=(
   strace                                               # counts the daemon's fsyncs
   time systemd git                                     # peak memory, systemd-analyze verify, buf breaking's base and seedd 1.0's source
   curl                                                 # the README's REST transcripts, replayed by tests/readme/transcripts.py
+  chromium                                             # renders runs diff's HTML report headless, as a person would open it
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -6,6 +6,21 @@ internal static partial class ClientLog
 {
     [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "seedd at {Address} is not answering ({Detail}); retrying for up to {Seconds:0} s")]
     public static partial void NotAnswering(ILogger logger, string address, string detail, double seconds);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "run id {RunId} generated for this single process (set SEEDD_RUN to name it)")]
+    public static partial void RunIdGenerated(ILogger logger, string runId);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "run {RunId}: the fingerprint queue is full ({Capacity} steps; seedd is not keeping up or not answering): {Dropped} oldest step(s) dropped so far")]
+    public static partial void QueueFull(ILogger logger, string runId, int capacity, long dropped);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "run {RunId}: seedd is not answering; fingerprints wait in the queue and are retried ({Detail})")]
+    public static partial void RunNotAnswering(ILogger logger, string runId, string detail);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Error, Message = "run {RunId}: seedd refused {Method}: {Detail}")]
+    public static partial void RunRefused(ILogger logger, string runId, string method, string detail);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "run {RunId}: {Left} step(s) could not be sent to seedd before it was closed; {Dropped} were dropped when the queue was full")]
+    public static partial void RunClosedWithLoss(ILogger logger, string runId, int left, long dropped);
 }
 
 /// <summary>Where the SDK writes when the application gave it no logger: one line on standard error.</summary>

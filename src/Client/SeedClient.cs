@@ -15,6 +15,7 @@ public sealed class SeedClient : IDisposable
     private readonly bool _ownsChannel;
     private readonly SeedClientOptions _options;
     private readonly SeedService.SeedServiceClient _seeds;
+    private readonly RunService.RunServiceClient _runs;
     private readonly Metadata _headers;
     private readonly Task? _connecting;
     private int _outage;
@@ -36,6 +37,7 @@ public sealed class SeedClient : IDisposable
         _options = options;
         _ownsChannel = ownsChannel;
         _seeds = new SeedService.SeedServiceClient(channel);
+        _runs = new RunService.RunServiceClient(channel);
         _headers = options.Headers();
 
         // A balanced channel (several replicas) fails calls UNAVAILABLE until a replica is connected:
@@ -168,6 +170,42 @@ public sealed class SeedClient : IDisposable
             SeedVerifier.Verify(answer, request.ExperimentId, request.Worker, request.Library, request.Stream);
         }
     }
+
+    /// <summary>
+    /// This process's part of a run (see <see cref="SeedRun"/>): records its environment, then takes
+    /// fingerprints with <see cref="SeedRun.Fingerprint"/>. The run id is <paramref name="runId"/>, else
+    /// SEEDD_RUN, torchrun's TORCHELASTIC_RUN_ID or Slurm's SLURM_JOB_ID (<see cref="RunIds.FromEnvironment"/>);
+    /// experiment and worker default to the environment's (SEEDD_EXPERIMENT, SEEDD_WORKER or RANK).
+    /// </summary>
+    public SeedRun StartRun(
+        string? runId = null,
+        WorkerIdentity? identity = null,
+        RunResumePoint? resumedFrom = null,
+        IReadOnlyDictionary<string, string>? environment = null,
+        int queueSize = SeedRun.DefaultQueueSize)
+    {
+        identity ??= WorkerIdentity.FromEnvironment();
+        var logger = _options.Logger ?? StandardErrorLogger.Instance;
+        if (runId is null)
+        {
+            (runId, var source) = RunIds.FromEnvironment(worldSize: identity.WorldSize);
+            if (source == RunIds.Generated)
+            {
+                ClientLog.RunIdGenerated(logger, runId);
+            }
+        }
+
+        var values = new Dictionary<string, string>(RunEnvironment.Capture(identity.WorldSize), StringComparer.Ordinal);
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            values[key] = value;
+        }
+
+        return new SeedRun(this, identity.RequireExperiment(), identity.Worker, runId, values, resumedFrom, queueSize, logger);
+    }
+
+    internal Task<T> CallRunsAsync<T>(Func<RunService.RunServiceClient, CallOptions, Task<T>> call, CancellationToken cancellationToken) =>
+        CallAsync(o => call(_runs, o), cancellationToken);
 
     private async Task<T> CallAsync<T>(Func<CallOptions, Task<T>> call, CancellationToken cancellationToken)
     {

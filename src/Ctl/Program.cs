@@ -12,6 +12,7 @@ var root = new RootCommand("seedctl: audit and operate seedd, the seed-coordinat
     SeedsCommand.Create(),
     EventsCommand.Create(),
     LedgerCommand.Create(),
+    RunsCommand.Create(),
     ExportCommand.Create(),
     VerifyManifestCommand.Create(),
     EnvCommand.Create(),

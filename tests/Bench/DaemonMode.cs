@@ -83,6 +83,38 @@ internal static class DaemonMode
         }
 
         headline.Add($"batch_new = {Load.Median(batchRatios):F0} seeds/s  (BatchGetSeeds of 1,000 new keys, median of {rounds})");
+
+        // Fingerprints beside batch_new: 4 callers, each one process's report of 166 steps x 6 digests (996 digests a call).
+        var runs = new RunService.RunServiceClient(channel);
+        var fingerprintRates = new List<double>();
+        var steps = new long[4];
+        var callerIndex = 0;
+        for (var round = 0; round < rounds; round++)
+        {
+            var baseline = await Load.RunAsync(16, duration, echo, pids);
+            var report = await Load.RunAsync(4, duration, () =>
+            {
+                var worker = (uint)(Interlocked.Increment(ref callerIndex) % 4);
+                var request = new ReportFingerprintsRequest { ExperimentId = "bench/new", RunId = "bench", Worker = worker };
+                long first;
+                lock (steps)
+                {
+                    first = steps[worker];
+                    steps[worker] += 166;
+                }
+
+                for (var i = 0; i < 166; i++)
+                {
+                    request.Steps.Add(RunsMode.Step(first + i, 6));
+                }
+
+                return runs.ReportFingerprintsAsync(request).ResponseAsync;
+            }, pids);
+            fingerprintRates.Add(report.PerSecond * 996);
+            Console.WriteLine($"fingerprints (166 steps x 6 digests, 4 callers) {report.PerSecond * 996,10:F0} digests/s  p50 {report.P50Ms:F1} ms  p99 {report.P99Ms:F1} ms  seedd CPU {report.ServerCpuMicroseconds / 996:F1} us/digest;  echo {baseline.PerSecond:F0}/s");
+        }
+
+        headline.Add($"fingerprints = {Load.Median(fingerprintRates):F0} digests/s  (ReportFingerprints of 166 steps x 6 digests, median of {rounds}; beside batch_new)");
         Console.WriteLine();
         headline.ForEach(Console.WriteLine);
         foreach (var replica in deployment.Replicas)

@@ -32,7 +32,7 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # The order a reader meets them in; later pages build on what earlier ones created.
-PAGES = ["README.md", "docs/dotnet.md", "docs/python.md", "docs/audit.md", "docs/operations.md",
+PAGES = ["README.md", "docs/dotnet.md", "docs/python.md", "docs/runs.md", "docs/audit.md", "docs/operations.md",
          "docs/performance.md", "docs/development.md"]
 SEEDD = os.path.join(REPO, "src/Daemon/bin/Release/net10.0/seedd.dll")
 SEEDCTL = os.path.join(REPO, "src/Ctl/bin/Release/net10.0/seedctl.dll")

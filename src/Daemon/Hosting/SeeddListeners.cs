@@ -62,6 +62,7 @@ internal static class SeeddListeners
         app.MapGrpcService<SeedGrpcService>();
         app.MapGrpcService<AuditGrpcService>();
         app.MapGrpcService<AdminGrpcService>();
+        app.MapGrpcService<RunGrpcService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
         app.MapGet(ManifestDocumentEndpoint.Path, ManifestDocumentEndpoint.ServeAsync);

@@ -3,6 +3,7 @@ using SeedDaemon.Daemon.Audit;
 using SeedDaemon.Daemon.Grpc;
 using SeedDaemon.Daemon.Issuance;
 using SeedDaemon.Daemon.Operations;
+using SeedDaemon.Daemon.Runs;
 using SeedDaemon.Daemon.Security;
 using SeedDaemon.Derivation;
 
@@ -26,6 +27,7 @@ internal static class SeeddServices
         services.AddSingleton<ExperimentRegistry>();
         services.AddSingleton<SeedIssuer>();
         services.AddSingleton<LedgerAuditor>();
+        services.AddSingleton<RunRecorder>();
 
         services.AddSingleton<TokenAuthenticator>();
         services.AddSingleton<Metrics>();

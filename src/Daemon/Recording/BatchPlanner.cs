@@ -16,7 +16,7 @@ namespace SeedDaemon.Daemon.Recording;
 /// An operation is checked completely before it changes anything, so a refused one leaves no trace.
 /// Planning has no effects of its own: a backend whose transaction has to be retried plans again.
 /// </summary>
-internal static class BatchPlanner
+internal static partial class BatchPlanner
 {
     /// <summary>
     /// Experiments created before the misspelled-library rule (seedd 1.1 and earlier) are exempt:
@@ -32,6 +32,8 @@ internal static class BatchPlanner
                 CreateExperimentOperation create => [create.Candidate.Id],
                 FreezeExperimentOperation freeze => [freeze.ExperimentId],
                 RecordIssuesOperation record => record.Issues.Select(i => i.Key.ExperimentId),
+                RecordProcessOperation process => [process.Candidate.Key.ExperimentId],
+                ReportFingerprintsOperation report => [report.Process.ExperimentId],
                 _ => [],
             })
             .Distinct(StringComparer.Ordinal)
@@ -57,6 +59,8 @@ internal static class BatchPlanner
                     CreateExperimentOperation create => create.Accept(plan.Create(create)),
                     FreezeExperimentOperation freeze => freeze.Accept(plan.Freeze(freeze)),
                     RecordIssuesOperation record => (object)record.Accept(plan.Record(record, clock())),
+                    RecordProcessOperation process => process.Accept(plan.RecordProcess(process)),
+                    ReportFingerprintsOperation report => report.Accept(plan.Report(report)),
                     _ => throw new InvalidOperationException($"{operation.GetType().Name} does not belong in a batch."),
                 };
                 plan.Batch.Accepted.Add(operation);
@@ -72,7 +76,7 @@ internal static class BatchPlanner
     }
 
     /// <summary>One batch being planned: the backend's state overlaid with what the batch did so far.</summary>
-    private sealed class Planning(IBatchState state, int expectedKeys)
+    private sealed partial class Planning(IBatchState state, int expectedKeys)
     {
         private readonly Dictionary<string, Experiment> _experiments = new(StringComparer.Ordinal);
 

@@ -11,6 +11,12 @@ internal interface IBatchState
 
     /// <summary>The issued key's state; null when the key was never issued.</summary>
     KeyState? Key(SeedKey key);
+
+    /// <summary>A process of a run; null when nothing was recorded for it.</summary>
+    ProcessRecord? Process(ProcessKey key);
+
+    /// <summary>The fingerprint recorded for a process at a step; null when none. Asked only for steps at or below the process's last.</summary>
+    StepFingerprint? Fingerprint(ProcessKey key, long step);
 }
 
 /// <summary>

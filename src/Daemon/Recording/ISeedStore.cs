@@ -43,6 +43,12 @@ internal interface ISeedStore : IDisposable
     /// </summary>
     Task<IReadOnlyList<SeedRecord>> RecordIssuesAsync(IReadOnlyList<SeedIssue> issues, RequestOrigin origin, CancellationToken cancellationToken);
 
+    /// <summary>Records a process of a run (the first record of a process is kept; see <see cref="BatchPlanner"/>'s run rules).</summary>
+    Task<ProcessRecord> RecordProcessAsync(ProcessRecord candidate, CancellationToken cancellationToken);
+
+    /// <summary>Records one process's fingerprints, durably, in the same group commits as seeds.</summary>
+    Task<FingerprintReceipt> ReportFingerprintsAsync(ProcessKey process, IReadOnlyList<StepFingerprint> steps, long nowUnixMs, CancellationToken cancellationToken);
+
     /// <summary>A consistent copy of the whole store in a new file on the daemon's host, while serving (embedded backend only).</summary>
     Task<BackupInfo> BackupAsync(string targetPath, CancellationToken cancellationToken);
 }

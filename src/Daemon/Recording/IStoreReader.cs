@@ -25,7 +25,18 @@ internal interface IStoreReader
 
     /// <summary>The chain head as the experiment record keeps it.</summary>
     ValueTask<ChainHead> GetChainHeadAsync(string experimentId, CancellationToken cancellationToken);
+
+    /// <summary>The processes of an experiment's runs (of one run when <paramref name="runId"/> is given), by run id (ordinal) and worker.</summary>
+    ValueTask<IReadOnlyList<ProcessRecord>> ListProcessesAsync(string experimentId, string? runId, CancellationToken cancellationToken);
+
+    ValueTask<StepFingerprint?> FindFingerprintAsync(ProcessKey key, long step, CancellationToken cancellationToken);
+
+    /// <summary>A run's fingerprints in (step, worker) order: from <paramref name="fromStep"/> on, or after <paramref name="after"/> when given.</summary>
+    ValueTask<IReadOnlyList<FingerprintRecord>> ListFingerprintsAsync(string experimentId, string runId, long fromStep, FingerprintCursor? after, int limit, CancellationToken cancellationToken);
 }
+
+/// <summary>A position in a run's fingerprints.</summary>
+internal readonly record struct FingerprintCursor(long Step, uint Worker);
 
 /// <summary>A position in an experiment's issued seeds.</summary>
 internal readonly record struct SeedCursor(uint Worker, string Library, string Stream);

@@ -32,4 +32,30 @@ internal sealed class OverlayState(IBatchState durable, IReadOnlyList<PreparedBa
 
         return durable.Key(key);
     }
+
+    public ProcessRecord? Process(ProcessKey key)
+    {
+        for (var i = pending.Count - 1; i >= 0; i--)
+        {
+            if (pending[i].Processes.TryGetValue(key, out var process))
+            {
+                return process;
+            }
+        }
+
+        return durable.Process(key);
+    }
+
+    public StepFingerprint? Fingerprint(ProcessKey key, long step)
+    {
+        for (var i = pending.Count - 1; i >= 0; i--)
+        {
+            if (pending[i].Fingerprints.TryGetValue((key, step), out var fingerprint))
+            {
+                return fingerprint;
+            }
+        }
+
+        return durable.Fingerprint(key, step);
+    }
 }

@@ -18,8 +18,14 @@ internal sealed class PreparedBatch(int expectedKeys = 0)
     /// <summary>The keys the batch issues, by key, each as it is after the batch.</summary>
     public Dictionary<SeedKey, KeyChange> Keys { get; } = new(expectedKeys, KeyComparer.Instance);
 
-    /// <summary>Nothing to write: every key issued appends to an experiment, so it would be in <see cref="Experiments"/>.</summary>
-    public bool IsEmpty => Experiments.Count == 0;
+    /// <summary>The processes of runs the batch records or reports for, each as it is after the batch.</summary>
+    public Dictionary<ProcessKey, ProcessRecord> Processes { get; } = [];
+
+    /// <summary>The fingerprints the batch records (new steps only: a repeat or a conflict changes its process alone).</summary>
+    public Dictionary<(ProcessKey Process, long Step), StepFingerprint> Fingerprints { get; } = [];
+
+    /// <summary>Nothing to write: every key issued appends to an experiment, every fingerprint changes its process.</summary>
+    public bool IsEmpty => Experiments.Count == 0 && Processes.Count == 0;
 
     /// <summary>Each accepted operation, holding what it answers once the batch is durable (<see cref="StoreOperation{T}.Accept"/>).</summary>
     internal List<StoreOperation> Accepted { get; } = [];

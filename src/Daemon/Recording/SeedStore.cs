@@ -36,6 +36,12 @@ internal sealed class SeedStore : ISeedStore
     public Task<IReadOnlyList<SeedRecord>> RecordIssuesAsync(IReadOnlyList<SeedIssue> issues, RequestOrigin origin, CancellationToken cancellationToken) =>
         _writer.SubmitAsync(new RecordIssuesOperation(issues, origin), cancellationToken);
 
+    public Task<ProcessRecord> RecordProcessAsync(ProcessRecord candidate, CancellationToken cancellationToken) =>
+        _writer.SubmitAsync(new RecordProcessOperation(candidate), cancellationToken);
+
+    public Task<FingerprintReceipt> ReportFingerprintsAsync(ProcessKey process, IReadOnlyList<StepFingerprint> steps, long nowUnixMs, CancellationToken cancellationToken) =>
+        _writer.SubmitAsync(new ReportFingerprintsOperation(process, steps, nowUnixMs), cancellationToken);
+
     public Task<BackupInfo> BackupAsync(string targetPath, CancellationToken cancellationToken) =>
         _writer.SubmitAsync(new BackupOperation(targetPath), cancellationToken);
 

@@ -61,3 +61,20 @@ internal sealed class BackupOperation(string targetPath) : StoreOperation<Backup
 
     public string TargetPath { get; } = targetPath;
 }
+
+/// <summary>Record a process of a run with its environment; the first record of a process is kept.</summary>
+internal sealed class RecordProcessOperation(ProcessRecord candidate) : StoreOperation<ProcessRecord>
+{
+    public ProcessRecord Candidate { get; } = candidate;
+}
+
+/// <summary>Record one process's fingerprints at ascending steps (see RunService.ReportFingerprints).</summary>
+internal sealed class ReportFingerprintsOperation(ProcessKey process, IReadOnlyList<StepFingerprint> steps, long startUnixMs) : StoreOperation<FingerprintReceipt>
+{
+    public ProcessKey Process { get; } = process;
+
+    /// <summary>The time a process first seen in this report is recorded as started (Unix ms).</summary>
+    public long StartUnixMs { get; } = startUnixMs;
+
+    public IReadOnlyList<StepFingerprint> Steps { get; } = steps;
+}

@@ -14,6 +14,9 @@ internal static class Roles
     private static readonly string[] Auditors = [Auditor, Admin];
     private static readonly string[] Admins = [Admin];
 
+    // The resume check: a training process (issuer) reads the fingerprint its original run recorded.
+    private static readonly string[] IssuersAndAuditors = [Issuer, Auditor, Admin];
+
     /// <summary>The roles allowed to call <paramref name="method"/> ("/package.Service/Method"); null when the method is open.</summary>
     public static IReadOnlyList<string>? Allowed(string method) => method switch
     {
@@ -22,6 +25,9 @@ internal static class Roles
         "/seeddaemon.v1.SeedService/GetSeed" or "/seeddaemon.v1.SeedService/BatchGetSeeds" => Issuers,
         "/seeddaemon.v1.SeedService/GetExperiment" or "/seeddaemon.v1.SeedService/ListExperiments" => Anyone,
         _ when method.StartsWith("/seeddaemon.v1.AuditService/", StringComparison.Ordinal) => Auditors,
+        "/seeddaemon.v1.RunService/RecordProcess" or "/seeddaemon.v1.RunService/ReportFingerprints" => Issuers,
+        "/seeddaemon.v1.RunService/GetFingerprint" => IssuersAndAuditors,
+        "/seeddaemon.v1.RunService/ListRuns" or "/seeddaemon.v1.RunService/GetRun" or "/seeddaemon.v1.RunService/StreamFingerprints" => Auditors,
         _ => Admins,
     };
 }

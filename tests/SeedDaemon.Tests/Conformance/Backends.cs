@@ -25,3 +25,7 @@ public sealed class RestTestsOnPostgres(PostgresDaemon daemon) : RestTests<Postg
 public sealed class StandardServicesTestsOnLiteDb(EmbeddedDaemon daemon) : StandardServicesTests<EmbeddedDaemon>(daemon);
 
 public sealed class StandardServicesTestsOnPostgres(PostgresDaemon daemon) : StandardServicesTests<PostgresDaemon>(daemon);
+
+public sealed class RunRecordTestsOnLiteDb(EmbeddedDaemon daemon) : RunRecordTests<EmbeddedDaemon>(daemon);
+
+public sealed class RunRecordTestsOnPostgres(PostgresDaemon daemon) : RunRecordTests<PostgresDaemon>(daemon);

@@ -147,6 +147,66 @@ public sealed class BatchPlannerTests
 
     private static ulong Seed(UInt128 root, uint worker) => SeedSeqV1.Derive(root, worker, "torch", "").Seed64;
 
+    [Fact]
+    public async Task A_step_reported_again_is_a_repeat_when_equal_and_a_conflict_when_not_and_the_first_is_kept()
+    {
+        var state = new PlainState().With("plan/runs", root: 3);
+        var process = new ProcessKey("plan/runs", "run-1", 4);
+        var first = Report(process, (10, 1), (11, 2));
+        state.Apply(Settled(Plan(state, 1_000, first)));
+        Assert.Equal(new FingerprintReceipt(2, 0, 0), await first.Completion);
+        Assert.Equal((10, 11, 2), (state.Processes[process].FirstStep, state.Processes[process].LastStep, state.Processes[process].Steps));
+
+        var again = Report(process, (10, 1), (11, 9), (12, 3));
+        var batch = Settled(Plan(state, 2_000, again));
+        state.Apply(batch);
+        Assert.Equal(new FingerprintReceipt(1, 1, 1), await again.Completion);
+        Assert.Equal([(process, 12L)], batch.Fingerprints.Keys);
+        Assert.Equal(2, state.Fingerprints[(process, 11)].Digests[0].Value[0]);
+        var conflict = Assert.Single(state.Processes[process].Conflicts);
+        Assert.Equal((11L, "rng.torch.cpu"), (conflict.Step, Assert.Single(conflict.Names)));
+        Assert.Equal(1, state.Processes[process].ConflictCount);
+    }
+
+    [Fact]
+    public async Task A_step_below_the_last_that_was_never_reported_is_refused_and_nothing_of_the_report_is_recorded()
+    {
+        var state = new PlainState().With("plan/backwards", root: 3);
+        var process = new ProcessKey("plan/backwards", "run-1", 0);
+        state.Apply(Settled(Plan(state, 1_000, Report(process, (5, 1), (7, 1)))));
+
+        var backwards = Report(process, (6, 1), (8, 1));
+        var batch = Settled(Plan(state, 2_000, backwards));
+        Assert.True(batch.IsEmpty);
+        var refused = await Assert.ThrowsAsync<SeedDaemonException>(() => backwards.Completion);
+        Assert.Equal("steps[0].step", refused.Field);
+        Assert.Contains("step 6 goes backwards", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Reports_for_a_frozen_experiment_are_recorded_and_for_an_unknown_one_refused()
+    {
+        var state = new PlainState().With("plan/frozen", root: 3);
+        state.Experiments["plan/frozen"] = state.Experiments["plan/frozen"] with { Record = state.Experiments["plan/frozen"].Record with { Frozen = true } };
+        var frozen = Report(new ProcessKey("plan/frozen", "repro", 0), (1, 1));
+        var unknown = Report(new ProcessKey("plan/none", "repro", 0), (1, 1));
+        var batch = Settled(Plan(state, 1_000, frozen, unknown));
+        Assert.Equal(new FingerprintReceipt(1, 0, 0), await frozen.Completion);
+        Assert.Equal(ErrorKind.NotFound, (await Assert.ThrowsAsync<SeedDaemonException>(() => unknown.Completion)).Kind);
+        Assert.Single(batch.Fingerprints);
+    }
+
+    /// <summary>Plans and answers every operation, as the group commit does once the batch is durable.</summary>
+    private static PreparedBatch Settled(PreparedBatch batch)
+    {
+        batch.Accepted.ForEach(o => o.Complete());
+        batch.Rejections.ForEach(r => r.Operation.Fail(r.Error));
+        return batch;
+    }
+
+    private static ReportFingerprintsOperation Report(ProcessKey process, params (long Step, byte Value)[] steps) =>
+        new(process, steps.Select(s => new StepFingerprint(s.Step, [new Digest("rng.torch.cpu", DigestKind.Generator, [s.Value])])).ToList(), 500);
+
     private static ExperimentRecord Experiment(string id, UInt128 root) =>
         new(id, root, false, SeedSeqV1.Scheme, DateTime.UnixEpoch, false, new Dictionary<string, string>());
 
@@ -167,6 +227,14 @@ public sealed class BatchPlannerTests
 
         public KeyState? Key(SeedKey key) => Keys.TryGetValue(key, out var state) ? state : null;
 
+        public Dictionary<ProcessKey, ProcessRecord> Processes { get; } = [];
+
+        public Dictionary<(ProcessKey, long), StepFingerprint> Fingerprints { get; } = [];
+
+        public ProcessRecord? Process(ProcessKey key) => Processes.GetValueOrDefault(key);
+
+        public StepFingerprint? Fingerprint(ProcessKey key, long step) => Fingerprints.GetValueOrDefault((key, step));
+
         public void Apply(PreparedBatch batch)
         {
             foreach (var (id, changed) in batch.Experiments)
@@ -177,6 +245,16 @@ public sealed class BatchPlannerTests
             foreach (var (key, change) in batch.Keys)
             {
                 Keys[key] = change.State;
+            }
+
+            foreach (var (key, process) in batch.Processes)
+            {
+                Processes[key] = process;
+            }
+
+            foreach (var (key, fingerprint) in batch.Fingerprints)
+            {
+                Fingerprints[key] = fingerprint;
             }
         }
     }

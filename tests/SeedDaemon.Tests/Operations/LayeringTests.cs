@@ -4,7 +4,7 @@ namespace SeedDaemon.Tests.Operations;
 
 /// <summary>
 /// The daemon's dependencies point one way (src/Daemon/README.md): Hosting wires everything and
-/// nothing imports it; Grpc → Issuance, Audit → Recording ← Storage; the core (Recording) imports no
+/// nothing imports it; Grpc → Issuance, Audit, Runs → Recording ← Storage; the core (Recording) imports no
 /// other folder of the daemon. Read from the sources' using directives.
 /// </summary>
 public sealed partial class LayeringTests
@@ -17,8 +17,9 @@ public sealed partial class LayeringTests
         ["Operations"] = ["Recording"],
         ["Issuance"] = ["Recording", "Operations"],
         ["Audit"] = ["Recording", "Issuance"],
-        ["Grpc"] = ["Recording", "Issuance", "Audit", "Security", "Operations"],
-        ["Hosting"] = ["Recording", "Storage", "Security", "Operations", "Issuance", "Audit", "Grpc"],
+        ["Runs"] = ["Recording", "Issuance"],
+        ["Grpc"] = ["Recording", "Issuance", "Audit", "Runs", "Security", "Operations"],
+        ["Hosting"] = ["Recording", "Storage", "Security", "Operations", "Issuance", "Audit", "Runs", "Grpc"],
     };
 
     [Fact]

@@ -27,6 +27,7 @@ public sealed partial class TestDependenciesTests
         "/usr/bin/git",
         "/usr/bin/strace",
         "/usr/bin/curl",
+        "/usr/bin/chromium",
         "/usr/sbin/runuser",
         "/usr/lib/postgresql/15/bin/initdb",
         "/usr/lib/postgresql/15/bin/pg_ctl",

@@ -49,6 +49,69 @@ public sealed class CrashTests(ITestOutputHelper output)
         Assert.True(acknowledged.Count >= 300, $"only {acknowledged.Count} seeds were acknowledged under load");
     }
 
+    /// <summary>Fingerprints are recorded under the seeds' contract: an acknowledged report survives kill -9.</summary>
+    [Fact]
+    public async Task Kill_9s_while_64_processes_report_fingerprints_lose_no_acknowledged_step()
+    {
+        using var folder = new TempFolder();
+        var db = folder.File("seeds.db");
+        var acknowledged = new ConcurrentDictionary<uint, long>();
+        const string experiment = "crash/fingerprints";
+        for (var kill = 0; kill <= 5; kill++)
+        {
+            await using var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db);
+            using var channel = TestChannels.Create(seedd.Address);
+            var runs = new RunService.RunServiceClient(channel);
+            if (kill == 0)
+            {
+                await new SeedService.SeedServiceClient(channel).CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = experiment, Root = "8" });
+            }
+
+            var run = await runs.GetRunAsync(new GetRunRequest { ExperimentId = experiment, RunId = "r" }).ResponseAsync.ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : null);
+            foreach (var (worker, step) in acknowledged)
+            {
+                var process = run?.Processes.SingleOrDefault(p => p.Worker == worker);
+                Assert.True(process is not null && process.LastStep >= step, $"after kill {kill}: worker {worker} acknowledged step {step}, the store has {process?.LastStep}");
+                Assert.Equal(process!.LastStep + 1, process.Steps);
+                var recorded = await runs.GetFingerprintAsync(new GetFingerprintRequest { ExperimentId = experiment, RunId = "r", Worker = worker, Step = step });
+                Assert.Equal(step, BitConverter.ToInt64(recorded.Digests[0].Value.Span));
+            }
+
+            if (kill == 5)
+            {
+                break;
+            }
+
+            using var stop = new CancellationTokenSource();
+            var reporters = Enumerable.Range(0, 64).Select(w => Task.Run(async () =>
+            {
+                var worker = (uint)w;
+                var next = run?.Processes.SingleOrDefault(p => p.Worker == worker)?.LastStep + 1 ?? 0;
+                while (!stop.IsCancellationRequested)
+                {
+                    var request = new ReportFingerprintsRequest { ExperimentId = experiment, RunId = "r", Worker = worker };
+                    request.Steps.Add(new StepFingerprint { Step = next, Digests = { new Digest { Name = "rng.torch.cpu", Kind = DigestKind.Generator, Value = Google.Protobuf.ByteString.CopyFrom(BitConverter.GetBytes(next)) } } });
+                    try
+                    {
+                        await runs.ReportFingerprintsAsync(request, deadline: DateTime.UtcNow.AddSeconds(10));
+                        acknowledged[worker] = next++;
+                    }
+                    catch (Grpc.Core.RpcException)
+                    {
+                        return;
+                    }
+                }
+            })).ToList();
+            var before = acknowledged.Values.Sum();
+            await Poll.UntilAsync(() => acknowledged.Values.Sum() >= before + 200, TimeSpan.FromSeconds(30));
+            ProcessRunner.Signal(seedd.Pid, 9);
+            await stop.CancelAsync();
+            await Task.WhenAll(reporters);
+        }
+
+        output.WriteLine($"{acknowledged.Values.Sum(s => s + 1)} acknowledged steps survived 5 kill -9s");
+    }
+
     [Fact]
     public async Task SIGTERM_under_load_exits_within_10_s_and_loses_nothing_acknowledged()
     {

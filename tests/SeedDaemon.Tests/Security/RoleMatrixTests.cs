@@ -32,6 +32,12 @@ public sealed class RoleMatrixTests(TokenDaemon daemon) : IClassFixture<TokenDae
         ["seeddaemon.v1.AuditService/ExportManifest"] = Auditors,
         ["seeddaemon.v1.AuditService/VerifyLedger"] = Auditors,
         ["seeddaemon.v1.AdminService/CreateBackup"] = Admins,
+        ["seeddaemon.v1.RunService/RecordProcess"] = Issuers,
+        ["seeddaemon.v1.RunService/ReportFingerprints"] = Issuers,
+        ["seeddaemon.v1.RunService/GetFingerprint"] = Anyone,
+        ["seeddaemon.v1.RunService/ListRuns"] = Auditors,
+        ["seeddaemon.v1.RunService/GetRun"] = Auditors,
+        ["seeddaemon.v1.RunService/StreamFingerprints"] = Auditors,
     };
 
     private static readonly Dictionary<string, string?> Callers = new(StringComparer.Ordinal)
@@ -46,7 +52,7 @@ public sealed class RoleMatrixTests(TokenDaemon daemon) : IClassFixture<TokenDae
     private static readonly Marshaller<byte[]> Bytes = Marshallers.Create(b => b, b => b);
 
     private static IEnumerable<MethodDescriptor> ContractMethods =>
-        new[] { SeedServiceReflection.Descriptor, AuditServiceReflection.Descriptor, AdminServiceReflection.Descriptor }
+        new[] { SeedServiceReflection.Descriptor, AuditServiceReflection.Descriptor, AdminServiceReflection.Descriptor, RunServiceReflection.Descriptor }
             .SelectMany(file => file.Services)
             .SelectMany(service => service.Methods);
 

@@ -25,7 +25,7 @@ public sealed class StrictBindingTests(InProcessDaemon daemon) : IClassFixture<I
     public static TheoryData<string, string, MethodType> Methods()
     {
         var data = new TheoryData<string, string, MethodType>();
-        foreach (var service in new[] { SeedServiceReflection.Descriptor, AuditServiceReflection.Descriptor, AdminServiceReflection.Descriptor, HealthReflection.Descriptor }.SelectMany(f => f.Services))
+        foreach (var service in new[] { SeedServiceReflection.Descriptor, AuditServiceReflection.Descriptor, AdminServiceReflection.Descriptor, RunServiceReflection.Descriptor, HealthReflection.Descriptor }.SelectMany(f => f.Services))
         {
             foreach (var method in service.Methods)
             {

@@ -23,11 +23,12 @@ from .errors import (AlreadyExistsError, ExperimentNotFoundError, FailedPrecondi
                      SeeddPermissionError, SeeddUnavailableError, SeedVerificationError)
 from .identity import WorkerIdentity, compose_worker
 from .rng_state import RngState, RngStateError
+from .runs import Run, RunResumeError
 from .seedseq import SCHEME, WIDTHS, derive
 
 __all__ = [
     "__version__", "seed_everything", "SeedClient", "Bundle", "IssuedSeed", "verify", "DEFAULT_COLUMNS", "apply_bundle", "SeedingReport",
-    "DataLoaderSeeding", "RngState", "RngStateError", "WorkerIdentity", "compose_worker", "derive", "SCHEME", "WIDTHS",
+    "DataLoaderSeeding", "RngState", "RngStateError", "Run", "RunResumeError", "WorkerIdentity", "compose_worker", "derive", "SCHEME", "WIDTHS",
     "SeeddError", "SeeddUnavailableError", "SeeddAuthenticationError", "SeeddPermissionError", "ExperimentNotFoundError",
     "InvalidArgumentError", "AlreadyExistsError", "FailedPreconditionError", "ResourceExhaustedError",
     "SeedVerificationError", "LibraryNotInstalledError",

@@ -13,6 +13,8 @@ from . import _manifest, errors
 from ._proto import seed_service_pb2 as pb
 from ._proto import audit_service_pb2 as audit_pb
 from ._proto import audit_service_pb2_grpc as audit_rpc
+from ._proto import run_service_pb2 as run_pb
+from ._proto import run_service_pb2_grpc as run_rpc
 from ._proto import seed_service_pb2_grpc as rpc
 from .bundle import Bundle, IssuedSeed, verify
 from .identity import DEFAULT_ADDRESS, MAX_WORKER, WorkerIdentity
@@ -53,6 +55,7 @@ class _Target:
             self.channel = grpc.insecure_channel(target, options)
         self.seeds = rpc.SeedServiceStub(self.channel)
         self.audit = audit_rpc.AuditServiceStub(self.channel)
+        self.runs = run_rpc.RunServiceStub(self.channel)
 
 
 _LABEL_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,62}")
@@ -87,6 +90,12 @@ def _check_key(experiment_id, worker, library, stream="", where=""):
     for name, value in (("experiment_id", experiment_id), ("library", library), ("stream", stream)):
         if not isinstance(value, str):
             raise ValueError(f"{where}{name} must be a string, got {value!r}")
+
+
+def _run_summary(run):
+    return {"run_id": run.run_id, "processes": run.processes, "start_time": run.start_time.ToDatetime().isoformat() + "Z",
+            "first_step": run.first_step, "last_step": run.last_step, "fingerprints": run.fingerprints, "conflicts": run.conflicts,
+            "resumed_from": (run.resumed_from.run_id, run.resumed_from.step) if run.HasField("resumed_from") else None}
 
 
 class SeedClient:
@@ -281,6 +290,43 @@ class SeedClient:
         finally:
             if os.path.exists(partial):
                 os.remove(partial)
+
+    def start_run(self, run_id=None, experiment_id=None, worker=None, seeded=None, resumed_from=None, environment=None, queue_size=10_000):
+        """This process's part of a run (see seedd_client.runs): records its environment, then takes
+        fingerprints with run.fingerprint(step, values={...}). The run id is `run_id`, else SEEDD_RUN,
+        torchrun's TORCHELASTIC_RUN_ID or Slurm's SLURM_JOB_ID; a single process without any
+        generates one and logs it. `seeded` (what apply_bundle or seed_everything returned) adds its
+        stream generators; resumed_from=(run, step) records what a resumed process continues."""
+        from . import runs
+        identity = self.identity or WorkerIdentity.from_environment()
+        experiment_id = experiment_id or identity.experiment_id
+        if not experiment_id:
+            raise ValueError("start_run needs an experiment: pass experiment_id= or set SEEDD_EXPERIMENT")
+        worker = identity.worker if worker is None else worker
+        source = "argument"
+        if run_id is None:
+            run_id, source = runs.run_id_from_environment(world_size=identity.world_size)
+            if source == "generated":
+                log.warning("seedd_client: run id %s generated for this single process (set SEEDD_RUN to name it)", run_id)
+        _check_key(experiment_id, worker, "run")
+        worker = operator.index(worker)
+        return runs.Run(self, experiment_id, worker, run_id, seeded=seeded, resumed_from=resumed_from,
+                        environment_extra=environment, queue_size=queue_size, world_size=identity.world_size, source=source)
+
+    def list_runs(self, experiment_id):
+        """The runs of an experiment as dicts (run_id, processes, first_step, last_step, fingerprints, ...)."""
+        answer = self._call("ListRuns", run_pb.ListRunsRequest(experiment_id=experiment_id), service="runs")
+        return [_run_summary(r) for r in answer.runs]
+
+    def get_run(self, experiment_id, run_id):
+        """A run with its processes (worker, environment, first_step, last_step, steps, conflicts)."""
+        answer = self._call("GetRun", run_pb.GetRunRequest(experiment_id=experiment_id, run_id=run_id), service="runs")
+        run = _run_summary(answer.summary)
+        run["processes"] = [{"worker": p.worker, "environment": dict(p.environment), "first_step": p.first_step, "last_step": p.last_step,
+                             "steps": p.steps, "conflict_count": p.conflict_count,
+                             "resumed_from": (p.resumed_from.run_id, p.resumed_from.step) if p.HasField("resumed_from") else None}
+                            for p in answer.processes]
+        return run
 
     def _batches(self, keys):
         """Consecutive slices of keys, each within max_batch_keys and (with the message's framing) max_message_bytes."""

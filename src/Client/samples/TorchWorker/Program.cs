@@ -51,6 +51,11 @@ try
         Console.WriteLine("dataloader torch.rand(4): " + Format(torch.rand(4, generator: seeded.Generator("dataloader"))));
     }
 
+    if (options.Train is { } train)
+    {
+        await Training.RunAsync(client, seeded, options, train);
+    }
+
     if (options.Checkpoint)
     {
         // What a training loop does at a checkpoint and on resume: the resumed draws must repeat.
@@ -94,7 +99,7 @@ static string Format(torch.Tensor tensor)
 /// <summary>--help: the usage, printed, and exit 0.</summary>
 internal sealed class HelpRequestedException(string usage) : Exception(usage);
 
-internal sealed record Arguments(SeedClientOptions Client, string Experiment, uint Worker, string? Root, bool FullDraws, bool Checkpoint)
+internal sealed record Arguments(SeedClientOptions Client, string Experiment, uint Worker, string? Root, bool FullDraws, bool Checkpoint, TrainOptions? Train = null)
 {
     public const string Usage = """
         Usage: TorchWorker [--address URL] [--experiment ID] [--worker N] [--root R] [--draws full] [--checkpoint]
@@ -108,6 +113,9 @@ internal sealed record Arguments(SeedClientOptions Client, string Experiment, ui
           --root R           first create the experiment with this root (the admin role under auth)
           --draws full       also print randint, randperm and nn.Linear's initial weights
           --checkpoint       also capture the RNG state, draw, restore it and draw again
+          --train N          then train N steps and fingerprint each into a run (docs/runs.md), with
+                             --run ID (default $SEEDD_RUN), --extra-draw-step S, --save-state FILE --save-at S,
+                             --resume-from RUN:S (with --save-state FILE; --no-restore skips restoring the RNG state)
           --help             show this help
 
         The token comes from SEEDD_TOKEN, the retry window from SEEDD_RETRY_TIMEOUT (seconds, default 60).
@@ -122,6 +130,9 @@ internal sealed record Arguments(SeedClientOptions Client, string Experiment, ui
         string? root = null;
         var full = false;
         var checkpoint = false;
+        long steps = 0, extraDraw = -1, saveAt = -1;
+        string? runId = null, stateFile = null, resumeFrom = null;
+        var noRestore = false;
         for (var i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -138,11 +149,19 @@ internal sealed record Arguments(SeedClientOptions Client, string Experiment, ui
                 case "--root": root = Value(); break;
                 case "--draws": full = Value() == "full"; break;
                 case "--checkpoint": checkpoint = true; break;
+                case "--train": steps = long.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--run": runId = Value(); break;
+                case "--extra-draw-step": extraDraw = long.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--save-state": stateFile = Value(); break;
+                case "--save-at": saveAt = long.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--resume-from": resumeFrom = Value(); break;
+                case "--no-restore": noRestore = true; break;
                 case "--help" or "-h": throw new HelpRequestedException(Usage);
                 default: throw new ArgumentException($"unknown argument '{args[i]}'. {Usage}");
             }
         }
 
-        return new Arguments(client, experiment ?? throw new ArgumentException("--experiment (or SEEDD_EXPERIMENT) is required."), worker, root, full, checkpoint);
+        var train = steps > 0 ? new TrainOptions(steps, runId, extraDraw, stateFile, saveAt, resumeFrom, noRestore) : null;
+        return new Arguments(client, experiment ?? throw new ArgumentException("--experiment (or SEEDD_EXPERIMENT) is required."), worker, root, full, checkpoint, train);
     }
 }

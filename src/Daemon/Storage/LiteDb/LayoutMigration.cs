@@ -42,7 +42,7 @@ internal static class LayoutMigration
         try
         {
             var seeds = database.GetCollection("seeds");
-            using var keys = new MemoryState();
+            using var keys = new MemoryState(session);
             foreach (var document in session.Experiments.FindAll().ToList())
             {
                 var id = document["_id"].AsString;

@@ -149,6 +149,16 @@ internal sealed class LiteDbBackend : IStoreBackend
                 }
             }
 
+            foreach (var ((process, step), fingerprint) in prepared.Fingerprints)
+            {
+                session.Fingerprints.Insert(RunDocuments.ToDocument(process, fingerprint));
+            }
+
+            foreach (var process in prepared.Processes.Values)
+            {
+                session.Processes.Upsert(RunDocuments.ToDocument(process));
+            }
+
             foreach (var (document, isNew) in experiments)
             {
                 if (isNew)
@@ -297,6 +307,53 @@ internal sealed class LiteDbBackend : IStoreBackend
 
     public ValueTask<ChainHead> GetChainHeadAsync(string experimentId, CancellationToken cancellationToken) =>
         new(_state.Head(experimentId) ?? throw SeedDaemonException.ExperimentNotFound(experimentId));
+
+    public ValueTask<IReadOnlyList<ProcessRecord>> ListProcessesAsync(string experimentId, string? runId, CancellationToken cancellationToken) =>
+        new(_state.Processes(experimentId, runId));
+
+    public ValueTask<StepFingerprint?> FindFingerprintAsync(ProcessKey key, long step, CancellationToken cancellationToken)
+    {
+        // Durable only: a step above the process's durable last step may still wait for its fsync.
+        if (_state.FindProcess(key) is not { } process || step > process.LastStep)
+        {
+            return new((StepFingerprint?)null);
+        }
+
+        var session = _session ?? throw Down();
+        return new(Guard(session, () => session.Fingerprints.FindById(RunDocuments.FingerprintId(key, step)) is { } document ? RunDocuments.ToFingerprint(document).Fingerprint : null));
+    }
+
+    public ValueTask<IReadOnlyList<FingerprintRecord>> ListFingerprintsAsync(string experimentId, string runId, long fromStep, FingerprintCursor? after, int limit, CancellationToken cancellationToken)
+    {
+        var state = _state;
+        var session = _session ?? throw Down();
+        var (lower, upper) = RunDocuments.RunRange(experimentId, runId, after?.Step ?? fromStep);
+        var page = new List<FingerprintRecord>(Math.Min(limit, 1024));
+        return new(Guard(session, () =>
+        {
+            // An index range, read in _id order: a run's fingerprints in (step, worker) order.
+            foreach (var document in session.Fingerprints.Find(Query.Between("_id", lower, upper)))
+            {
+                var record = RunDocuments.ToFingerprint(document);
+                if (after is { } cursor && record.Fingerprint.Step == cursor.Step && record.Key.Worker <= cursor.Worker)
+                {
+                    continue;
+                }
+
+                // Durable only (see FindFingerprintAsync).
+                if (state.FindProcess(record.Key) is { } process && record.Fingerprint.Step <= process.LastStep)
+                {
+                    page.Add(record);
+                    if (page.Count == limit)
+                    {
+                        break;
+                    }
+                }
+            }
+
+            return (IReadOnlyList<FingerprintRecord>)page;
+        }));
+    }
 
     public ValueTask<IReadOnlyList<LedgerRecord>> ListEventsAsync(string experimentId, ulong afterSequence, int limit, CancellationToken cancellationToken)
     {

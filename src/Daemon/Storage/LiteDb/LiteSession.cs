@@ -25,6 +25,8 @@ internal sealed class LiteSession : IDisposable
         Experiments = database.GetCollection(Documents.Experiments);
         Events = database.GetCollection(Documents.Events);
         Keys = database.GetCollection(Documents.Keys);
+        Processes = database.GetCollection(RunDocuments.Processes);
+        Fingerprints = database.GetCollection(RunDocuments.Fingerprints);
     }
 
     public LiteDatabase Database { get; }
@@ -38,6 +40,10 @@ internal sealed class LiteSession : IDisposable
     public ILiteCollection<BsonDocument> Events { get; }
 
     public ILiteCollection<BsonDocument> Keys { get; }
+
+    public ILiteCollection<BsonDocument> Processes { get; }
+
+    public ILiteCollection<BsonDocument> Fingerprints { get; }
 
     /// <summary>Opens the database; <paramref name="created"/> says whether this call created its data file.</summary>
     public static LiteSession Open(IStorageMedium medium, string path, string logPath, Action<int> migrating, out bool created)

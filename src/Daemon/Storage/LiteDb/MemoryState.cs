@@ -11,8 +11,11 @@ namespace SeedDaemon.Daemon.Storage.LiteDb;
 /// (<see cref="ApplyDurable"/>, under the write lock), so nobody sees a commit before it is on disk.
 /// Rebuilt from the file at open (<see cref="StateLoader"/>).
 /// </summary>
-internal sealed class MemoryState : IBatchState, IDisposable
+internal sealed class MemoryState(LiteSession session) : IBatchState, IDisposable
 {
+    // Processes of runs, durable ones only (few: one per process of a run); fingerprints stay in the file.
+    private readonly ConcurrentDictionary<ProcessKey, ProcessRecord> _processes = new();
+
     private readonly Dictionary<string, ExperimentEntry> _experiments = new(StringComparer.Ordinal);
 
     // The records again, readable without the lock: every GetSeed looks its experiment up here.
@@ -49,6 +52,26 @@ internal sealed class MemoryState : IBatchState, IDisposable
         ref var record = ref entry.Keys.At(position);
         return new KeyState(record.Seed64, record.FirstIssueUnixMs, Requesters[record.FirstRequester], record.IssueCount);
     }
+
+    ProcessRecord? IBatchState.Process(ProcessKey key) => _processes.GetValueOrDefault(key);
+
+    /// <summary>
+    /// From the file: a step at or below a process's last was written by a batch that is durable or
+    /// still waiting for its fsync (whose fingerprints the overlay finds first), never by a failed one
+    /// (a failed batch drops the session, and this state with it).
+    /// </summary>
+    StepFingerprint? IBatchState.Fingerprint(ProcessKey key, long step) =>
+        session.Fingerprints.FindById(RunDocuments.FingerprintId(key, step)) is { } document ? RunDocuments.ToFingerprint(document).Fingerprint : null;
+
+    /// <summary>A process read from the file (at open, before anyone reads).</summary>
+    public void LoadProcess(ProcessRecord process) => _processes[process.Key] = process;
+
+    public ProcessRecord? FindProcess(ProcessKey key) => _processes.GetValueOrDefault(key);
+
+    /// <summary>The durable processes of one experiment's runs (of one run when <paramref name="runId"/> is given), by run and worker.</summary>
+    public IReadOnlyList<ProcessRecord> Processes(string experimentId, string? runId) =>
+        _processes.Values.Where(p => p.Key.ExperimentId == experimentId && (runId is null || p.Key.RunId == runId))
+            .OrderBy(p => p.Key.RunId, StringComparer.Ordinal).ThenBy(p => p.Key.Worker).ToList();
 
     /// <summary>An experiment read from the file (at open, before anyone reads).</summary>
     public ExperimentEntry Load(ExperimentRecord record, ChainHead head, ulong checkpointSequence)
@@ -145,6 +168,11 @@ internal sealed class MemoryState : IBatchState, IDisposable
         foreach (var append in batch.Appends)
         {
             TailEvents += append.Events.Count;
+        }
+
+        foreach (var (key, process) in batch.Processes)
+        {
+            _processes[key] = process;
         }
     }
 

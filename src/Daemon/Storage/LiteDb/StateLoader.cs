@@ -13,9 +13,14 @@ internal static class StateLoader
 {
     public static MemoryState Load(LiteSession session)
     {
-        var state = new MemoryState();
+        var state = new MemoryState(session);
         try
         {
+            foreach (var document in session.Processes.FindAll())
+            {
+                state.LoadProcess(RunDocuments.ToProcess(document));
+            }
+
             foreach (var document in session.Experiments.FindAll())
             {
                 var (record, head, checkpoint) = Documents.ToExperiment(document);

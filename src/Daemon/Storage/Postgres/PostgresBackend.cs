@@ -94,6 +94,8 @@ internal sealed class PostgresBackend : IStoreBackend
     {
         var experiments = BatchPlanner.ExperimentsOf(operations);
         var keys = BatchPlanner.KeysOf(operations);
+        var processes = BatchPlanner.ProcessesOf(operations);
+        var steps = BatchPlanner.StepsOf(operations);
         for (var attempt = 1; ; attempt++)
         {
             Interlocked.Increment(ref _connectionsInUse);
@@ -102,7 +104,7 @@ internal sealed class PostgresBackend : IStoreBackend
                 EnsureSchema();
                 using var connection = _dataSource.OpenConnection();
                 using var transaction = connection.BeginTransaction();
-                var state = PostgresState.Read(connection, transaction, experiments, keys);
+                var state = PostgresState.Read(connection, transaction, experiments, keys, processes, steps);
                 var prepared = BatchPlanner.Plan(operations, state, () => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
                 if (!prepared.IsEmpty)
                 {
@@ -240,6 +242,42 @@ internal sealed class PostgresBackend : IStoreBackend
                 var entry = new LedgerEntry(experimentId, (ulong)reader.GetInt64(0), reader.GetInt64(1), (uint)reader.GetInt64(2), reader.GetString(3), reader.GetString(4),
                     unchecked((ulong)reader.GetInt64(5)), reader.GetString(6), reader.GetString(7), reader.GetString(8), reader.GetInt64(9), PostgresState.Labels(reader.GetString(10)));
                 list.Add(new LedgerRecord(entry, LedgerHash.ToHex(reader.GetFieldValue<byte[]>(11)), LedgerHash.ToHex(reader.GetFieldValue<byte[]>(12))));
+            }
+
+            return list;
+        }, cancellationToken);
+
+    public ValueTask<IReadOnlyList<ProcessRecord>> ListProcessesAsync(string experimentId, string? runId, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<ProcessRecord>>(async connection =>
+        {
+            await using var command = PostgresRuns.ListProcesses(connection, experimentId, runId);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            var list = new List<ProcessRecord>();
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                list.Add(PostgresRuns.ReadProcess(reader));
+            }
+
+            return list;
+        }, cancellationToken);
+
+    public ValueTask<StepFingerprint?> FindFingerprintAsync(ProcessKey key, long step, CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
+        {
+            await using var command = PostgresRuns.FindFingerprint(connection, key, step);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            return await reader.ReadAsync(cancellationToken) ? PostgresRuns.ReadFingerprint(reader).Fingerprint : null;
+        }, cancellationToken);
+
+    public ValueTask<IReadOnlyList<FingerprintRecord>> ListFingerprintsAsync(string experimentId, string runId, long fromStep, FingerprintCursor? after, int limit, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<FingerprintRecord>>(async connection =>
+        {
+            await using var command = PostgresRuns.ListFingerprints(connection, experimentId, runId, fromStep, after, limit);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            var list = new List<FingerprintRecord>();
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                list.Add(PostgresRuns.ReadFingerprint(reader));
             }
 
             return list;

@@ -11,7 +11,7 @@ namespace SeedDaemon.Daemon.Storage.Postgres;
 /// </summary>
 internal static class PostgresSchema
 {
-    public const int Version = 1;
+    public const int Version = 2;
 
     /// <summary>Migration N takes the schema from version N - 1 to N.</summary>
     private static readonly string[] Migrations =
@@ -57,6 +57,7 @@ internal static class PostgresSchema
             PRIMARY KEY (experiment_id, sequence)
         );
         """,
+        PostgresRuns.Schema,
     ];
 
     /// <summary>Creates or migrates the schema; returns the version found before (0 for a new database).</summary>

@@ -20,8 +20,16 @@ internal sealed class PostgresState : IBatchState
 
     public KeyState? Key(SeedKey key) => _keys.TryGetValue(key, out var state) ? state : null;
 
+    private readonly Dictionary<ProcessKey, ProcessRecord> _processes = [];
+    private readonly Dictionary<(ProcessKey, long), StepFingerprint> _fingerprints = [];
+
+    public ProcessRecord? Process(ProcessKey key) => _processes.GetValueOrDefault(key);
+
+    public StepFingerprint? Fingerprint(ProcessKey key, long step) => _fingerprints.GetValueOrDefault((key, step));
+
     /// <summary>Locks and reads the experiments, then reads the keys, in one round trip.</summary>
-    public static PostgresState Read(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<string> experiments, IReadOnlyList<SeedIssue> keys)
+    public static PostgresState Read(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<string> experiments, IReadOnlyList<SeedIssue> keys,
+        IReadOnlyList<ProcessKey> processes, IReadOnlyList<(ProcessKey Process, long Step)> steps)
     {
         var state = new PostgresState();
         using var batch = new NpgsqlBatch(connection, transaction);
@@ -44,6 +52,11 @@ internal sealed class PostgresState : IBatchState
             batch.BatchCommands.Add(readKeys);
         }
 
+        if (processes.Count > 0)
+        {
+            PostgresRuns.AddReads(batch, processes, steps);
+        }
+
         using var reader = batch.ExecuteReader();
         while (reader.Read())
         {
@@ -57,6 +70,22 @@ internal sealed class PostgresState : IBatchState
             {
                 state._keys[new SeedKey(reader.GetString(0), (uint)reader.GetInt64(1), reader.GetString(2), reader.GetString(3))] =
                     new KeyState(unchecked((ulong)reader.GetInt64(4)), reader.GetInt64(5), reader.GetString(6), (ulong)reader.GetInt64(7));
+            }
+        }
+
+        if (processes.Count > 0 && reader.NextResult())
+        {
+            while (reader.Read())
+            {
+                var process = PostgresRuns.ReadProcess(reader);
+                state._processes[process.Key] = process;
+            }
+
+            reader.NextResult();
+            while (reader.Read())
+            {
+                var record = PostgresRuns.ReadFingerprint(reader);
+                state._fingerprints[(record.Key, record.Fingerprint.Step)] = record.Fingerprint;
             }
         }
 

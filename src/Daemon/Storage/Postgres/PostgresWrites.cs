@@ -108,6 +108,7 @@ internal static class PostgresWrites
             batch.BatchCommands.Add(insert);
         }
 
+        PostgresRuns.AddWrites(batch, prepared);
         batch.ExecuteNonQuery();
         if (created.Count > 0 && batch.BatchCommands[0].RecordsAffected != created.Count)
         {

@@ -1,0 +1,285 @@
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+using SeedDaemon.V1;
+
+namespace SeedDaemon.Client;
+
+/// <summary>Where a resumed process continues from: the run and the step of its checkpoint.</summary>
+public sealed record RunResumePoint(string RunId, long Step);
+
+/// <summary>The state a resumed process restored is not the one the original run recorded at that step.</summary>
+public sealed class RunResumeException(string message) : Exception(message);
+
+/// <summary>
+/// One process of one run (docs/runs.md). <see cref="Fingerprint"/> takes the digests it is given and
+/// returns at once; a background task sends them in batches. The queue is bounded: when it is full the
+/// oldest step is dropped, counted (<see cref="Dropped"/>) and logged, never silently. An unreachable
+/// daemon is logged once and retried; training goes on. Disposing flushes (up to a minute).
+/// </summary>
+public sealed class SeedRun : IAsyncDisposable, IDisposable
+{
+    public const int DefaultQueueSize = 10_000;
+    private const int MaxStepsPerReport = 1000;
+
+    private readonly SeedClient _client;
+    private readonly ILogger _logger;
+    private readonly LinkedList<StepFingerprint> _queue = new();
+    private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _sender;
+    private readonly RecordProcessRequest _process;
+    private long? _lastStep;
+    private int _inFlight;
+    private bool _closed;
+
+    internal SeedRun(SeedClient client, string experimentId, uint worker, string runId, IReadOnlyDictionary<string, string> environment, RunResumePoint? resumedFrom, int queueSize, ILogger logger)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(queueSize, 1);
+        _client = client;
+        _logger = logger;
+        ExperimentId = experimentId;
+        Worker = worker;
+        RunId = runId;
+        ResumedFrom = resumedFrom;
+        QueueSize = queueSize;
+        _process = new RecordProcessRequest { ExperimentId = experimentId, RunId = runId, Worker = worker };
+        foreach (var (key, value) in environment)
+        {
+            _process.Environment[key] = value.Length > 256 ? value[..256] : value;
+        }
+
+        if (resumedFrom is not null)
+        {
+            _process.ResumedFrom = new ResumePoint { RunId = resumedFrom.RunId, Step = resumedFrom.Step };
+        }
+
+        _sender = Task.Run(SendLoopAsync);
+    }
+
+    public string ExperimentId { get; }
+
+    public uint Worker { get; }
+
+    public string RunId { get; }
+
+    public RunResumePoint? ResumedFrom { get; }
+
+    public int QueueSize { get; }
+
+    /// <summary>Steps dropped because the queue was full.</summary>
+    public long Dropped { get; private set; }
+
+    /// <summary>Steps seedd acknowledged.</summary>
+    public long Sent { get; private set; }
+
+    /// <summary>Steps seedd refused (bad input; logged).</summary>
+    public long Rejected { get; private set; }
+
+    /// <summary>
+    /// Queues the digests of step <paramref name="step"/> (0 or more, above the last one), taken by the
+    /// caller now. The Torch package's <c>Fingerprint(step, seeded, values)</c> takes every generator's and the values' digests.
+    /// </summary>
+    public void Fingerprint(long step, IEnumerable<Digest> digests)
+    {
+        ArgumentNullException.ThrowIfNull(digests);
+        ArgumentOutOfRangeException.ThrowIfNegative(step);
+        var entry = new StepFingerprint { Step = step };
+        entry.Digests.AddRange(digests);
+        if (entry.Digests.Count == 0)
+        {
+            throw new ArgumentException("a fingerprint needs at least one digest", nameof(digests));
+        }
+
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_closed, this);
+            if (_lastStep is { } last && step <= last)
+            {
+                throw new ArgumentOutOfRangeException(nameof(step), step, $"step {step} is not above the last step fingerprinted ({last}): steps go up within a run");
+            }
+
+            _lastStep = step;
+            if (_queue.Count >= QueueSize)
+            {
+                _queue.RemoveFirst();
+                Dropped++;
+                if (Dropped == 1 || Dropped % 1000 == 0)
+                {
+                    ClientLog.QueueFull(_logger, RunId, QueueSize, Dropped);
+                }
+            }
+
+            _queue.AddLast(entry);
+        }
+
+        _wake.Release();
+    }
+
+    /// <summary>
+    /// The resume check: compares <paramref name="restored"/> (generator name → digest, as the Torch
+    /// package's <c>CheckRestoredAsync(RngState)</c> gives it) with the fingerprint the original run
+    /// recorded at <paramref name="step"/> (default: <see cref="ResumedFrom"/>'s). Throws
+    /// <see cref="RunResumeException"/> when they differ and <paramref name="throwOnMismatch"/>; returns the names that differ.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> CheckRestoredAsync(IReadOnlyDictionary<string, byte[]> restored, long? step = null, bool throwOnMismatch = true, CancellationToken cancellationToken = default)
+    {
+        var (original, at) = ResumedFrom is { } point ? (point.RunId, step ?? point.Step)
+            : step is { } given ? (RunId, given)
+            : throw new InvalidOperationException("CheckRestoredAsync needs resumedFrom at StartRun, or a step");
+        StepFingerprint recorded;
+        try
+        {
+            recorded = await _client.CallRunsAsync((runs, o) => runs.GetFingerprintAsync(new GetFingerprintRequest { ExperimentId = ExperimentId, RunId = original, Worker = Worker, Step = at }, o).ResponseAsync, cancellationToken);
+        }
+        catch (RpcException error) when (error.StatusCode == StatusCode.NotFound)
+        {
+            throw new RunResumeException($"run '{original}' recorded no fingerprint for worker {Worker} at step {at}: nothing to check the restored state against ({error.Status.Detail})");
+        }
+
+        var differing = recorded.Digests
+            .Where(d => d.Kind == DigestKind.Generator && restored.TryGetValue(d.Name, out var mine) && !d.Value.Span.SequenceEqual(mine))
+            .Select(d => d.Name).Order(StringComparer.Ordinal).ToList();
+        if (differing.Count > 0 && throwOnMismatch)
+        {
+            throw new RunResumeException($"the restored state is not the one run '{original}' had at step {at} (worker {Worker}): {string.Join(", ", differing)} differ. The rerun will not reproduce it from there.");
+        }
+
+        return differing;
+    }
+
+    /// <summary>Waits until every queued step is sent, or <paramref name="timeout"/>; true when the queue is empty.</summary>
+    public async Task<bool> FlushAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline && !_sender.IsCompleted)
+        {
+            lock (_gate)
+            {
+                if (_queue.Count == 0 && _inFlight == 0)
+                {
+                    return true;
+                }
+            }
+
+            await Task.Delay(10);
+        }
+
+        lock (_gate)
+        {
+            return _queue.Count == 0 && _inFlight == 0;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        lock (_gate)
+        {
+            if (_closed)
+            {
+                return;
+            }
+        }
+
+        await FlushAsync(TimeSpan.FromMinutes(1));
+        int left;
+        lock (_gate)
+        {
+            _closed = true;
+            left = _queue.Count;
+        }
+
+        await _stop.CancelAsync();
+        _wake.Release();
+        try
+        {
+            await _sender.WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        catch (TimeoutException)
+        {
+        }
+
+        if (left > 0 || Dropped > 0)
+        {
+            ClientLog.RunClosedWithLoss(_logger, RunId, left, Dropped);
+        }
+
+        _stop.Dispose();
+    }
+
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    private async Task SendLoopAsync()
+    {
+        await SendAsync("RecordProcess", (runs, o) => runs.RecordProcessAsync(_process, o).ResponseAsync, 0);
+        while (!_stop.IsCancellationRequested)
+        {
+            try
+            {
+                await _wake.WaitAsync(_stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            var request = new ReportFingerprintsRequest { ExperimentId = ExperimentId, RunId = RunId, Worker = Worker };
+            lock (_gate)
+            {
+                while (_queue.First is { } first && request.Steps.Count < MaxStepsPerReport)
+                {
+                    request.Steps.Add(first.Value);
+                    _queue.RemoveFirst();
+                }
+
+                _inFlight = request.Steps.Count;
+            }
+
+            if (request.Steps.Count > 0)
+            {
+                await SendAsync("ReportFingerprints", (runs, o) => runs.ReportFingerprintsAsync(request, o).ResponseAsync, request.Steps.Count);
+            }
+
+            lock (_gate)
+            {
+                _inFlight = 0;
+            }
+        }
+    }
+
+    /// <summary>Sends until answered; a refusal (bad input) is logged and the request dropped.</summary>
+    private async Task SendAsync<T>(string method, Func<RunService.RunServiceClient, Grpc.Core.CallOptions, Task<T>> call, int steps)
+    {
+        var logged = false;
+        while (true)
+        {
+            try
+            {
+                await _client.CallRunsAsync(call, CancellationToken.None);
+                Sent += steps;
+                return;
+            }
+            catch (RpcException error) when (error.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
+            {
+                if (!logged)
+                {
+                    ClientLog.RunNotAnswering(_logger, RunId, error.Status.Detail);
+                    logged = true;
+                }
+
+                if (_stop.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                await Task.Delay(TimeSpan.FromSeconds(1));
+            }
+            catch (RpcException error)
+            {
+                Rejected += steps;
+                ClientLog.RunRefused(_logger, RunId, method, $"{error.StatusCode}: {error.Status.Detail}");
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,378 @@
+"""Runs: did this training run reproduce, and where did it first go apart?
+
+    run = client.start_run(seeded=report)            # the run id from SEEDD_RUN, torchrun or Slurm
+    for step in range(steps):
+        loss = train_step()
+        run.fingerprint(step, values={"loss": loss, "model": model})   # digests now, sent in the background
+    run.close()                                       # flushes; `with client.start_run() as run:` too
+
+A fingerprint holds a digest of every generator RngState captures (Python random, NumPy, torch CPU,
+each CUDA device, the stream generators of `seeded`) and of the values named: a number is compared
+by its exact bits, a tensor or a model by a digest of its bytes computed where it lives, bytes (say,
+the sample indices a sampler yielded) by their digest. Only digests travel. `seedctl runs diff`
+compares two runs step by step.
+"""
+import collections
+import datetime
+import hashlib
+import logging
+import os
+import platform
+import secrets
+import socket
+import struct
+import sys
+import threading
+import time
+import warnings
+
+import grpc
+
+from . import errors
+from ._proto import run_service_pb2 as run_pb
+from .rng_state import RngState
+
+log = logging.getLogger("seedd_client")
+
+GENERATOR, SCALAR, TENSOR, BYTES = (run_pb.DIGEST_KIND_GENERATOR, run_pb.DIGEST_KIND_SCALAR,
+                                    run_pb.DIGEST_KIND_TENSOR, run_pb.DIGEST_KIND_BYTES)
+DIGEST_BYTES = 16  # of SHA-256: collisions are not a concern at 2^64 work, and a step's report stays small
+MAX_STEPS_PER_REPORT = 1000  # the daemon's limit
+_CHUNK_BYTES = 1 << 24  # a device digest works through a tensor 16 MiB at a time
+
+
+class RunResumeError(RuntimeError):
+    """The state a resumed process restored is not the one the original run recorded at that step."""
+
+
+def run_id_from_environment(env=None, world_size=None):
+    """(run id, where it came from). SEEDD_RUN, else torchrun's TORCHELASTIC_RUN_ID (not its default
+    "none"), else Slurm's SLURM_JOB_ID (with SLURM_ARRAY_TASK_ID for an array job's task); every
+    process of one launch reads the same value without talking to the others. A launch of several
+    processes with none of them is an error; a single process generates an id."""
+    env = os.environ if env is None else env
+    if env.get("SEEDD_RUN", "").strip():
+        return env["SEEDD_RUN"].strip(), "SEEDD_RUN"
+    torchrun = env.get("TORCHELASTIC_RUN_ID", "").strip()
+    if torchrun and torchrun != "none":
+        return torchrun, "TORCHELASTIC_RUN_ID"
+    if env.get("SLURM_JOB_ID", "").strip():
+        job = env["SLURM_JOB_ID"].strip()
+        task = env.get("SLURM_ARRAY_TASK_ID", "").strip()
+        return (f"slurm-{job}-{task}" if task else f"slurm-{job}"), "SLURM_JOB_ID"
+    if world_size is None:
+        try:
+            world_size = int(env.get("WORLD_SIZE", "1") or "1")
+        except ValueError:
+            world_size = 1
+    if world_size > 1:
+        raise RuntimeError(f"WORLD_SIZE is {world_size} but no run id is set: the processes of one launch must share it. "
+                           "Set SEEDD_RUN to the same value in every process (a job name, a date), or launch with torchrun "
+                           "(TORCHELASTIC_RUN_ID) or Slurm (SLURM_JOB_ID).")
+    generated = datetime.datetime.now(datetime.timezone.utc).strftime("run-%Y%m%dT%H%M%SZ-") + secrets.token_hex(3)
+    return generated, "generated"
+
+
+def environment(world_size=None, extra=None):
+    """What this process runs on, as flat strings: host, versions, devices, and the determinism
+    switches as they are now. Only libraries already imported are asked (nothing is imported here)."""
+    env = {"host": socket.gethostname(), "os": f"{platform.system()} {platform.release()}",
+           "python": platform.python_version(), "pid": str(os.getpid())}
+    for name in ("PYTHONHASHSEED", "CUBLAS_WORKSPACE_CONFIG", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "TF_DETERMINISTIC_OPS", "CUDA_VISIBLE_DEVICES"):
+        env[f"env.{name}"] = os.environ.get(name, "(unset)")
+    if world_size is not None:
+        env["world_size"] = str(world_size)
+    np = sys.modules.get("numpy")
+    if np is not None:
+        env["numpy"] = np.__version__
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        env["torch"] = torch.__version__
+        env["torch.threads"] = str(torch.get_num_threads())
+        env["torch.interop_threads"] = str(torch.get_num_interop_threads())
+        env["torch.deterministic_algorithms"] = str(torch.are_deterministic_algorithms_enabled())
+        env["torch.cudnn.deterministic"] = str(torch.backends.cudnn.deterministic)
+        env["torch.cudnn.benchmark"] = str(torch.backends.cudnn.benchmark)
+        env["torch.cuda"] = str(torch.version.cuda)
+        if torch.cuda.is_available():
+            env["torch.cudnn"] = str(torch.backends.cudnn.version())
+            for device in range(torch.cuda.device_count()):
+                env[f"torch.device.{device}"] = torch.cuda.get_device_name(device)
+    tf = sys.modules.get("tensorflow")
+    if tf is not None:
+        env["tensorflow"] = tf.__version__
+        try:
+            env["tensorflow.op_determinism"] = str(tf.config.experimental.is_op_determinism_enabled())
+        except AttributeError:
+            pass
+    jax = sys.modules.get("jax")
+    if jax is not None:
+        env["jax"] = jax.__version__
+    env.update(extra or {})
+    return {key: str(value)[:256] for key, value in env.items()}
+
+
+def generator_digests(seeded=None):
+    """{name: digest} of every generator RngState captures: rng.python, rng.numpy, rng.torch.cpu,
+    rng.torch.cuda.N, rng.stream.NAME."""
+    return state_digests(RngState.capture(seeded))
+
+
+def state_digests(state):
+    """The generator digests of a captured (or restored) RngState, named as fingerprints name them."""
+    names = {"python": "rng.python", "numpy": "rng.numpy", "cpu": "rng.torch.cpu"}
+    digests = {}
+    for part, blob in state.parts.items():
+        if part.startswith("cuda:"):
+            name = "rng.torch.cuda." + part[5:]
+        elif part.startswith("stream:"):
+            name = ("rng.stream." + part[7:])[:64]
+        else:
+            name = names.get(part, "rng." + part)
+        digests[name] = hashlib.sha256(blob).digest()[:DIGEST_BYTES]
+    return digests
+
+
+def value_digest(value):
+    """(kind, digest bytes) of a value a user names in a fingerprint."""
+    if isinstance(value, bool):
+        return SCALAR, struct.pack("<d", float(value))
+    if isinstance(value, (int, float)):
+        return SCALAR, struct.pack("<d", float(value))
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        if isinstance(value, torch.nn.Module):
+            return TENSOR, module_digest(value)
+        if isinstance(value, torch.Tensor):
+            if value.dim() == 0:
+                return SCALAR, struct.pack("<d", float(value.item()))
+            return TENSOR, tensor_digest(value)
+    np = sys.modules.get("numpy")
+    if np is not None:
+        if isinstance(value, np.generic) and value.size == 1 and np.issubdtype(value.dtype, np.number):
+            return SCALAR, struct.pack("<d", float(value))
+        if isinstance(value, np.ndarray):
+            array = np.ascontiguousarray(value)
+            return BYTES, _sha(str(array.dtype).encode(), str(array.shape).encode(), memoryview(array).cast("B"))
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return BYTES, _sha(bytes(value))
+    if isinstance(value, (list, tuple, range)) and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        return BYTES, _sha(b"ints", struct.pack(f"<{len(value)}q", *value))
+    raise TypeError(f"cannot fingerprint a {type(value).__name__}: give a number, a torch tensor or module, a NumPy array, bytes, or a list of ints")
+
+
+def tensor_digest(tensor):
+    """A digest of a tensor's dtype, shape and bytes in row-major order. On the CPU, SHA-256 of the
+    bytes; on a device, computed there (device_digest), so a GPU model is never copied to the host."""
+    tensor = tensor.detach()
+    if tensor.device.type != "cpu":
+        return device_digest(tensor)
+    flat = tensor.contiguous().reshape(-1)
+    raw = flat.view(_same_size_int(flat)).numpy()
+    return _sha(str(tensor.dtype).encode(), str(tuple(tensor.shape)).encode(), memoryview(raw).cast("B"))
+
+
+def device_digest(tensor):
+    """A digest computed on the tensor's device, 16 MiB at a time: the bytes as integers, summed with
+    two sets of position-dependent odd weights (wrapping int64 arithmetic); only two numbers per chunk
+    come to the host, then hashed with SHA-256. Any change of one byte changes both sums. Runs on the
+    CPU too (for tests), but tensor_digest uses SHA-256 there."""
+    torch = sys.modules["torch"]
+    flat = tensor.detach().contiguous().reshape(-1)
+    raw = flat.view(torch.uint8) if flat.element_size() == 1 else flat.view(_same_size_int(flat)).view(torch.uint8)
+    sums = []
+    for start in range(0, raw.numel(), _CHUNK_BYTES):
+        chunk = raw[start:start + _CHUNK_BYTES].to(torch.int64)
+        position = torch.arange(start, start + chunk.numel(), device=chunk.device, dtype=torch.int64)
+        first = (position * 6364136223846793005 + 1442695040888963407) | 1
+        second = (position * 2862933555777941757 + 3037000493) | 1
+        sums.append(torch.stack(((chunk * first).sum(), (chunk * second).sum())))
+    values = torch.stack(sums).cpu().tolist() if sums else []
+    return _sha(b"device", str(tensor.dtype).encode(), str(tuple(tensor.shape)).encode(),
+                struct.pack(f"<{2 * len(values)}q", *[v for pair in values for v in pair]))
+
+
+def module_digest(module):
+    """A digest of a model's parameters and buffers in state_dict order (names included)."""
+    parts = []
+    for name, tensor in module.state_dict().items():
+        parts.append(name.encode())
+        parts.append(tensor_digest(tensor))
+    return _sha(*parts)
+
+
+def _same_size_int(tensor):
+    torch = sys.modules["torch"]
+    return {1: torch.uint8, 2: torch.int16, 4: torch.int32, 8: torch.int64}[tensor.element_size()]
+
+
+def _sha(*parts):
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(len(part).to_bytes(8, "little"))
+        h.update(part)
+    return h.digest()[:DIGEST_BYTES]
+
+
+class Run:
+    """One process of one run. fingerprint() takes its digests at the call and returns at once;
+    reports go to seedd in batches on a background thread. The queue is bounded (queue_size steps):
+    when it is full the oldest step is dropped, counted (`dropped`) and logged — never silently. An
+    unreachable daemon is logged once and retried; training goes on. close() flushes."""
+
+    def __init__(self, client, experiment_id, worker, run_id, seeded=None, resumed_from=None, environment_extra=None,
+                 queue_size=10_000, world_size=None, source=""):
+        if queue_size < 1:
+            raise ValueError(f"queue_size must be at least 1, got {queue_size}")
+        self.client, self.experiment_id, self.worker, self.run_id = client, experiment_id, worker, run_id
+        self.run_id_source = source
+        self.seeded = seeded
+        self.resumed_from = tuple(resumed_from) if resumed_from else None
+        self.queue_size = queue_size
+        self.dropped = 0
+        self.sent = 0
+        self.rejected = 0
+        self.last_error = None
+        self._last_step = None
+        self._queue = collections.deque()
+        self._wake = threading.Condition()
+        self._closing = False
+        self._in_flight = 0
+        request = run_pb.RecordProcessRequest(experiment_id=experiment_id, run_id=run_id, worker=worker,
+                                              environment=environment(world_size, environment_extra))
+        if self.resumed_from:
+            request.resumed_from.run_id, request.resumed_from.step = self.resumed_from[0], int(self.resumed_from[1])
+        self._process_request = request
+        self._thread = threading.Thread(target=self._send_loop, name=f"seedd-run-{run_id}", daemon=True)
+        self._thread.start()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def fingerprint(self, step, values=None, generators=True):
+        """Digests of every generator (unless generators=False) and of `values` ({name: value}) at
+        `step`, taken now; queued for seedd. Steps go up (an int, 0 or more, above the last one)."""
+        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+            raise ValueError(f"step must be an int, 0 or more, got {step!r}")
+        if self._last_step is not None and step <= self._last_step:
+            raise ValueError(f"step {step} is not above the last step fingerprinted ({self._last_step}): steps go up within a run")
+        if self._closing:
+            raise RuntimeError(f"run {self.run_id!r} is closed")
+        digests = []
+        if generators:
+            digests.extend(run_pb.Digest(name=name, kind=GENERATOR, value=value) for name, value in generator_digests(self.seeded).items())
+        for name, value in (values or {}).items():
+            kind, digest = value_digest(value)
+            digests.append(run_pb.Digest(name=name, kind=kind, value=digest))
+        if not digests:
+            raise ValueError("a fingerprint needs at least one digest: generators=False and no values")
+        entry = run_pb.StepFingerprint(step=step, digests=digests)
+        self._last_step = step
+        with self._wake:
+            if len(self._queue) >= self.queue_size:
+                self._queue.popleft()
+                self.dropped += 1
+                if self.dropped == 1 or self.dropped % 1000 == 0:
+                    log.warning("run %s: the fingerprint queue is full (%d steps; seedd is not keeping up or not answering): "
+                                "%d oldest step(s) dropped so far", self.run_id, self.queue_size, self.dropped)
+            self._queue.append(entry)
+            self._wake.notify()
+
+    def check_restored(self, state=None, step=None, on_mismatch="raise"):
+        """The resume check: compares the generator state restored here (an RngState, or what this
+        process has now) with the fingerprint the original run recorded at `step` (default: the
+        step of resumed_from). on_mismatch="raise" raises RunResumeError, "warn" warns; returns the
+        names that differ (empty when equal)."""
+        if not self.resumed_from and step is None:
+            raise ValueError("check_restored needs resumed_from=(run, step) at start_run, or step=")
+        original, at = (self.resumed_from[0], int(self.resumed_from[1])) if self.resumed_from else (self.run_id, step)
+        at = at if step is None else step
+        mine = state_digests(state) if state is not None else generator_digests(self.seeded)
+        try:
+            recorded = self.client._call("GetFingerprint", run_pb.GetFingerprintRequest(
+                experiment_id=self.experiment_id, run_id=original, worker=self.worker, step=at), service="runs")
+        except errors.SeeddError as error:
+            if error.code == "NOT_FOUND":
+                raise RunResumeError(f"run {original!r} recorded no fingerprint for worker {self.worker} at step {at}: "
+                                     "nothing to check the restored state against") from None
+            raise
+        theirs = {d.name: d.value for d in recorded.digests if d.kind == GENERATOR}
+        differing = sorted(name for name in theirs.keys() & mine.keys() if theirs[name] != mine[name])
+        if differing:
+            message = (f"the restored state is not the one run {original!r} had at step {at} (worker {self.worker}): "
+                       f"{', '.join(differing)} differ. The rerun will not reproduce it from there.")
+            if on_mismatch == "raise":
+                raise RunResumeError(message)
+            warnings.warn(message, RuntimeWarning, stacklevel=2)
+        return differing
+
+    def flush(self, timeout=60.0):
+        """Waits until every queued step is sent (or timeout); True when the queue is empty."""
+        deadline = time.monotonic() + timeout
+        with self._wake:
+            self._wake.notify()
+            while (self._queue or self._in_flight) and self._thread.is_alive():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._wake.wait(min(remaining, 0.1))
+        return not self._queue
+
+    def close(self, timeout=60.0):
+        """Flushes (up to timeout seconds) and stops the sender. Logs what could not be sent."""
+        if self._closing:
+            return
+        flushed = self.flush(timeout)
+        with self._wake:
+            self._closing = True
+            left = len(self._queue)
+            self._wake.notify()
+        self._thread.join(timeout=5)
+        if not flushed or left:
+            log.warning("run %s: %d step(s) could not be sent to seedd before close (%s)", self.run_id, left, self.last_error or "timeout")
+        if self.dropped:
+            log.warning("run %s: %d step(s) were dropped because the queue was full", self.run_id, self.dropped)
+
+    def _send_loop(self):
+        self._send_with_retry("RecordProcess", self._process_request)
+        while True:
+            with self._wake:
+                while not self._queue and not self._closing:
+                    self._wake.wait()
+                if not self._queue and self._closing:
+                    return
+                batch = []
+                while self._queue and len(batch) < MAX_STEPS_PER_REPORT:
+                    batch.append(self._queue.popleft())
+                self._in_flight = len(batch)
+            request = run_pb.ReportFingerprintsRequest(experiment_id=self.experiment_id, run_id=self.run_id, worker=self.worker, steps=batch)
+            self._send_with_retry("ReportFingerprints", request)
+            with self._wake:
+                self._in_flight = 0
+                self._wake.notify_all()
+
+    def _send_with_retry(self, method, request):
+        """Sends until it is answered; a refusal (bad input) is logged and the request dropped."""
+        logged = False
+        while True:
+            try:
+                self.client._call(method, request, service="runs")
+                if method == "ReportFingerprints":
+                    self.sent += len(request.steps)
+                return
+            except errors.SeeddUnavailableError as error:
+                self.last_error = str(error)
+                if not logged:
+                    log.warning("run %s: seedd is not answering; fingerprints wait in the queue and are retried (%s)", self.run_id, error)
+                    logged = True
+                if self._closing:
+                    return
+                time.sleep(1.0)
+            except errors.SeeddError as error:
+                self.last_error = str(error)
+                self.rejected += len(getattr(request, "steps", []))
+                log.error("run %s: seedd refused %s: %s", self.run_id, method, error)
+                return

@@ -1,0 +1,22 @@
+using System.Globalization;
+using SeedDaemon.V1;
+
+namespace SeedDaemon.Ctl.Runs;
+
+/// <summary>How a digest reads to a person: a scalar as its number (and bits), anything else as hex.</summary>
+public static class DigestText
+{
+    public static string Kind(DigestKind kind) => kind switch
+    {
+        DigestKind.Generator => "generator",
+        DigestKind.Scalar => "scalar",
+        DigestKind.Tensor => "tensor",
+        DigestKind.Bytes => "bytes",
+        _ => "unknown",
+    };
+
+    public static string Value(DigestKind kind, byte[] value) =>
+        kind == DigestKind.Scalar && value.Length == 8
+            ? string.Create(CultureInfo.InvariantCulture, $"{BitConverter.ToDouble(value):R} (bits {BitConverter.ToUInt64(value):x16})")
+            : Convert.ToHexStringLower(value);
+}

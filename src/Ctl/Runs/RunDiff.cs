@@ -1,0 +1,200 @@
+using SeedDaemon.V1;
+
+namespace SeedDaemon.Ctl.Runs;
+
+/// <summary>
+/// Compares two runs step by step: both runs' fingerprints arrive in (step, worker) order and are
+/// merged as they come, so memory holds one step of each run, per-process counters and the first
+/// divergence, never a whole run (the grid for --html is one byte per cell). The first step at which
+/// any process's digests differ is the divergence; a generator's digest among them makes it seeding
+/// (a draw added or missing since the process's previous step), otherwise it is computation.
+/// </summary>
+public sealed class RunDiff
+{
+    private readonly Dictionary<uint, long> _lastEqualStep = [];
+    private readonly HashSet<long> _commonSteps = [];
+    private readonly HashSet<long> _differingSteps = [];
+    private readonly SortedDictionary<uint, (long Cells, long First, long Last)> _onlyA = [];
+    private readonly SortedDictionary<uint, (long Cells, long First, long Last)> _onlyB = [];
+
+    public RunDiff(RunSide a, RunSide b, long fromStep, DiffGrid? grid)
+    {
+        A = a;
+        B = b;
+        FromStep = fromStep;
+        Grid = grid;
+    }
+
+    public RunSide A { get; }
+
+    public RunSide B { get; }
+
+    public long FromStep { get; }
+
+    public DiffGrid? Grid { get; }
+
+    public long ComparedCells { get; private set; }
+
+    public long DifferingCells { get; private set; }
+
+    public Divergence? First { get; private set; }
+
+    /// <summary>Merges the two streams to the end.</summary>
+    public async Task RunAsync(IAsyncEnumerable<StepFingerprint> a, IAsyncEnumerable<StepFingerprint> b, CancellationToken cancellationToken)
+    {
+        await using var left = a.GetAsyncEnumerator(cancellationToken);
+        await using var right = b.GetAsyncEnumerator(cancellationToken);
+        var hasLeft = await left.MoveNextAsync();
+        var hasRight = await right.MoveNextAsync();
+        while (hasLeft || hasRight)
+        {
+            var order = !hasLeft ? 1 : !hasRight ? -1 : Compare(left.Current, right.Current);
+            if (order < 0)
+            {
+                Only(_onlyA, left.Current, DiffGrid.OnlyA);
+                hasLeft = await left.MoveNextAsync();
+            }
+            else if (order > 0)
+            {
+                Only(_onlyB, right.Current, DiffGrid.OnlyB);
+                hasRight = await right.MoveNextAsync();
+            }
+            else
+            {
+                Both(left.Current, right.Current);
+                hasLeft = await left.MoveNextAsync();
+                hasRight = await right.MoveNextAsync();
+            }
+        }
+    }
+
+    public long CommonSteps => _commonSteps.Count;
+
+    public long DifferingSteps => _differingSteps.Count;
+
+    public bool Equal => First is null;
+
+    public IReadOnlyDictionary<uint, (long Cells, long First, long Last)> OnlyInA => _onlyA;
+
+    public IReadOnlyDictionary<uint, (long Cells, long First, long Last)> OnlyInB => _onlyB;
+
+    /// <summary>Environment entries that differ between the two runs for <paramref name="workers"/> (all when null); the pid always differs and is left out.</summary>
+    public IReadOnlyList<EnvironmentDifference> EnvironmentDifferences(IEnumerable<uint>? workers = null)
+    {
+        var list = new List<EnvironmentDifference>();
+        foreach (var worker in workers ?? A.Processes.Keys.Intersect(B.Processes.Keys).Order())
+        {
+            if (!A.Processes.TryGetValue(worker, out var pa) || !B.Processes.TryGetValue(worker, out var pb))
+            {
+                continue;
+            }
+
+            foreach (var key in pa.Environment.Keys.Union(pb.Environment.Keys).Where(k => k != "pid").Order(StringComparer.Ordinal))
+            {
+                var va = pa.Environment.GetValueOrDefault(key) ?? "(absent)";
+                var vb = pb.Environment.GetValueOrDefault(key) ?? "(absent)";
+                if (va != vb)
+                {
+                    list.Add(new EnvironmentDifference(worker, key, va, vb));
+                }
+            }
+        }
+
+        return list;
+    }
+
+    private static int Compare(StepFingerprint x, StepFingerprint y) =>
+        x.Step != y.Step ? x.Step.CompareTo(y.Step) : x.Worker.CompareTo(y.Worker);
+
+    private void Only(SortedDictionary<uint, (long Cells, long First, long Last)> side, StepFingerprint cell, byte status)
+    {
+        side[cell.Worker] = side.TryGetValue(cell.Worker, out var c) ? (c.Cells + 1, c.First, cell.Step) : (1, cell.Step, cell.Step);
+        Grid?.Set(cell.Worker, cell.Step, status);
+    }
+
+    private void Both(StepFingerprint a, StepFingerprint b)
+    {
+        ComparedCells++;
+        _commonSteps.Add(a.Step);
+        // A step holds a few digests, mostly in the same order in both runs: a scan, not a dictionary per cell.
+        List<DigestDifference>? differing = null;
+        for (var i = 0; i < a.Digests.Count; i++)
+        {
+            var digest = a.Digests[i];
+            var other = i < b.Digests.Count && b.Digests[i].Name == digest.Name ? b.Digests[i] : b.Digests.FirstOrDefault(d => d.Name == digest.Name);
+            if (other is not null && !digest.Value.Span.SequenceEqual(other.Value.Span))
+            {
+                (differing ??= []).Add(new DigestDifference(a.Worker, digest.Name, digest.Kind, digest.Value.ToByteArray(), other.Value.ToByteArray()));
+            }
+        }
+
+        if (differing is null)
+        {
+            _lastEqualStep[a.Worker] = a.Step;
+            Grid?.Set(a.Worker, a.Step, DiffGrid.Equal);
+            return;
+        }
+
+        DifferingCells++;
+        _differingSteps.Add(a.Step);
+        Grid?.Set(a.Worker, a.Step, DiffGrid.Differs);
+        if (First is null)
+        {
+            First = new Divergence(a.Step);
+        }
+
+        if (First.Step == a.Step)
+        {
+            First.Add(a.Worker, _lastEqualStep.TryGetValue(a.Worker, out var previous) ? previous : null, differing);
+        }
+    }
+}
+
+/// <summary>One run as the diff sees it: its experiment and id, and its processes by worker.</summary>
+public sealed record RunSide(string ExperimentId, string RunId, IReadOnlyDictionary<uint, RunProcess> Processes)
+{
+    public string Name => RunId;
+}
+
+public sealed record DigestDifference(uint Worker, string Name, DigestKind Kind, byte[] A, byte[] B)
+{
+    public bool IsGenerator => Kind == DigestKind.Generator;
+}
+
+public sealed record EnvironmentDifference(uint Worker, string Key, string A, string B);
+
+/// <summary>The first step at which any process's digests differ: which processes, which digests, and why.</summary>
+public sealed class Divergence(long step)
+{
+    private readonly List<(uint Worker, long? PreviousEqualStep, IReadOnlyList<DigestDifference> Digests)> _workers = [];
+
+    public long Step { get; } = step;
+
+    public IReadOnlyList<(uint Worker, long? PreviousEqualStep, IReadOnlyList<DigestDifference> Digests)> Workers => _workers;
+
+    /// <summary>A generator differs: the draws, not the arithmetic, went apart first.</summary>
+    public bool IsSeeding => _workers.Any(w => w.Digests.Any(d => d.IsGenerator));
+
+    public string Cause => IsSeeding ? "seeding" : "computation";
+
+    public void Add(uint worker, long? previousEqualStep, IReadOnlyList<DigestDifference> digests) => _workers.Add((worker, previousEqualStep, digests));
+
+    /// <summary>One sentence a person acts on.</summary>
+    public string Explanation
+    {
+        get
+        {
+            if (IsSeeding)
+            {
+                var (worker, previous, digests) = _workers.First(w => w.Digests.Any(d => d.IsGenerator));
+                var generators = string.Join(", ", digests.Where(d => d.IsGenerator).Select(d => d.Name));
+                var since = previous is { } p ? $"between steps {p} and {Step}" : $"at or before step {Step} (no earlier step of this worker is equal in both runs)";
+                return $"the {generators} generator{(digests.Count(d => d.IsGenerator) > 1 ? "s" : "")} of worker {worker} differ{(digests.Count(d => d.IsGenerator) > 1 ? "" : "s")} first at step {Step}: a draw was added or is missing {since}, or a generator was reseeded.";
+            }
+
+            var names = _workers.SelectMany(w => w.Digests.Select(d => d.Name)).Distinct().Order(StringComparer.Ordinal);
+            var workers = string.Join(", ", _workers.Select(w => w.Worker));
+            return $"generator states are equal; {string.Join(", ", names)} differ{(names.Count() > 1 ? "" : "s")} from step {Step} on worker{(_workers.Count > 1 ? "s" : "")} {workers}: a nondeterministic computation, not seeding.";
+        }
+    }
+}

@@ -1,0 +1,135 @@
+using Google.Protobuf;
+using Grpc.Core;
+using SeedDaemon.V1;
+
+namespace SeedDaemon.Tests.Conformance;
+
+/// <summary>
+/// RunService on its own: what a report may hold, what is kept when a step comes twice, and what
+/// is read back, in (step, worker) order. Every refusal names its field and records nothing.
+/// </summary>
+public abstract class RunRecordTests<TDaemon>(TDaemon daemon) : IClassFixture<TDaemon>
+    where TDaemon : ConformanceDaemon
+{
+    private RunService.RunServiceClient Runs => new(daemon.Channel);
+
+    [Theory]
+    [InlineData("steps[0].step", "step -1 is negative")]
+    [InlineData("steps[1].step", "not above steps[0].step")]
+    [InlineData("steps", "a report holds 1 to 1000 steps, got 1001")]
+    [InlineData("steps[0].digests", "a step has 1 to 64")]
+    [InlineData("steps[0].digests[0].name", "must match ^[a-z0-9][a-z0-9._-]{0,63}$")]
+    [InlineData("steps[0].digests[1].name", "appears twice")]
+    [InlineData("steps[0].digests[0].value", "a scalar exactly 8")]
+    [InlineData("steps[0].digests[0].kind", "has no kind")]
+    [InlineData("run_id", "run_id '")]
+    public async Task A_malformed_report_is_refused_naming_its_field_and_records_nothing(string field, string message)
+    {
+        var experiment = await ExperimentAsync("runs/bad-input");
+        var request = Report(experiment, "good", 0, Step(1));
+        switch (field, message)
+        {
+            case ("steps[0].step", _): request.Steps[0].Step = -1; break;
+            case ("steps[1].step", _): request.Steps.Add(Step(1)); break;
+            case ("steps", _): request.Steps.Clear(); request.Steps.AddRange(Enumerable.Range(0, 1001).Select(s => Step(s))); break;
+            case ("steps[0].digests", _): request.Steps[0].Digests.AddRange(Enumerable.Range(0, 64).Select(i => Digest($"value-{i}", DigestKind.Bytes, 1))); break;
+            case ("steps[0].digests[0].name", _): request.Steps[0].Digests[0].Name = "Loss"; break;
+            case ("steps[0].digests[1].name", _): request.Steps[0].Digests.Add(Digest("rng.torch.cpu", DigestKind.Generator, 2)); break;
+            case ("steps[0].digests[0].value", _): request.Steps[0].Digests[0] = Digest("loss", DigestKind.Scalar, 1); break;
+            case ("steps[0].digests[0].kind", _): request.Steps[0].Digests[0].Kind = DigestKind.Unspecified; break;
+            case ("run_id", _): request.RunId = new string('r', 129); break;
+        }
+
+        var error = await RpcAssert.InvalidField(field, async () => await Runs.ReportFingerprintsAsync(request));
+        Assert.Contains(message, error.Status.Detail, StringComparison.Ordinal);
+        Assert.Empty((await Runs.ListRunsAsync(new ListRunsRequest { ExperimentId = experiment })).Runs);
+    }
+
+    [Fact]
+    public async Task An_unknown_experiment_is_NOT_FOUND_and_a_frozen_one_takes_reports()
+    {
+        await RpcAssert.FailsWith(StatusCode.NotFound, async () => await Runs.ReportFingerprintsAsync(Report("runs/none", "r", 0, Step(1))));
+        var frozen = await ExperimentAsync("runs/frozen");
+        await daemon.Seeds.FreezeExperimentAsync(new FreezeExperimentRequest { ExperimentId = frozen });
+        var answer = await Runs.ReportFingerprintsAsync(Report(frozen, "reproduction", 0, Step(1)));
+        Assert.Equal(1, answer.Recorded);
+    }
+
+    [Fact]
+    public async Task A_step_sent_again_is_a_repeat_a_different_one_a_conflict_kept_out_and_one_going_backwards_is_refused()
+    {
+        var experiment = await ExperimentAsync("runs/again");
+        Assert.Equal(3, (await Runs.ReportFingerprintsAsync(Report(experiment, "r", 2, Step(3), Step(5), Step(9)))).Recorded);
+        var again = await Runs.ReportFingerprintsAsync(Report(experiment, "r", 2, Step(5), Step(9, value: 7), Step(10)));
+        Assert.Equal((1L, 1L, 1L), (again.Recorded, again.Repeats, again.Conflicts));
+
+        var error = await RpcAssert.InvalidField("steps[0].step", async () => await Runs.ReportFingerprintsAsync(Report(experiment, "r", 2, Step(4), Step(11))));
+        Assert.Contains("step 4 goes backwards: worker 2 of run 'r' last reported step 10", error.Status.Detail, StringComparison.Ordinal);
+
+        var run = await Runs.GetRunAsync(new GetRunRequest { ExperimentId = experiment, RunId = "r" });
+        var process = Assert.Single(run.Processes);
+        Assert.Equal((3L, 10L, 4L, 1L), (process.FirstStep, process.LastStep, process.Steps, process.ConflictCount));
+        Assert.Equal((9L, "rng.torch.cpu"), (process.Conflicts[0].Step, Assert.Single(process.Conflicts[0].Names)));
+        var kept = await Runs.GetFingerprintAsync(new GetFingerprintRequest { ExperimentId = experiment, RunId = "r", Worker = 2, Step = 9 });
+        Assert.Equal(1, kept.Digests[0].Value[0]); // the first report of step 9, not the conflicting 7
+    }
+
+    [Fact]
+    public async Task Processes_keep_their_first_environment_and_fingerprints_stream_in_step_then_worker_order()
+    {
+        var experiment = await ExperimentAsync("runs/read");
+        var first = await Runs.RecordProcessAsync(new RecordProcessRequest { ExperimentId = experiment, RunId = "r1", Worker = 1, Environment = { ["host"] = "node-1", ["torch.threads"] = "4" } });
+        var second = await Runs.RecordProcessAsync(new RecordProcessRequest { ExperimentId = experiment, RunId = "r1", Worker = 1, Environment = { ["host"] = "node-9" } });
+        Assert.Equal(first, second);
+        await RpcAssert.FailsWith(StatusCode.InvalidArgument, async () => await Runs.RecordProcessAsync(new RecordProcessRequest { ExperimentId = experiment, RunId = "r1", Worker = 3, Environment = { ["bad key!"] = "x" } }));
+
+        // 1,500 steps of two workers: more than one page of the store's reads.
+        for (var from = 0; from < 1500; from += 500)
+        {
+            foreach (var worker in new uint[] { 1, 0 })
+            {
+                await Runs.ReportFingerprintsAsync(Report(experiment, "r1", worker, [.. Enumerable.Range(from, 500).Select(s => Step(s, (byte)worker))]));
+            }
+        }
+
+        var streamed = new List<(long Step, uint Worker)>();
+        using (var call = Runs.StreamFingerprints(new StreamFingerprintsRequest { ExperimentId = experiment, RunId = "r1", FromStep = 100 }))
+        {
+            await foreach (var chunk in call.ResponseStream.ReadAllAsync())
+            {
+                Assert.InRange(chunk.Steps.Count, 1, 1024);
+                foreach (var step in chunk.Steps)
+                {
+                    streamed.Add((step.Step, step.Worker));
+                    Assert.Equal(step.Worker, step.Digests[0].Value[0]);
+                }
+            }
+        }
+
+        Assert.Equal(Enumerable.Range(100, 1400).SelectMany(s => new[] { ((long)s, 0u), ((long)s, 1u) }), streamed);
+        var runs = await Runs.ListRunsAsync(new ListRunsRequest { ExperimentId = experiment });
+        var summary = Assert.Single(runs.Runs);
+        Assert.Equal(("r1", 2L, 0L, 1499L, 3000L), (summary.RunId, summary.Processes, summary.FirstStep, summary.LastStep, summary.Fingerprints));
+        var run = await Runs.GetRunAsync(new GetRunRequest { ExperimentId = experiment, RunId = "r1" });
+        Assert.Equal("node-1", run.Processes.Single(p => p.Worker == 1).Environment["host"]);
+        await RpcAssert.FailsWith(StatusCode.NotFound, async () => await Runs.GetRunAsync(new GetRunRequest { ExperimentId = experiment, RunId = "r2" }));
+    }
+
+    private async Task<string> ExperimentAsync(string prefix)
+    {
+        var id = $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 9)];
+        await daemon.Seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = id, Root = "11" });
+        return id;
+    }
+
+    private static ReportFingerprintsRequest Report(string experiment, string run, uint worker, params StepFingerprint[] steps)
+    {
+        var request = new ReportFingerprintsRequest { ExperimentId = experiment, RunId = run, Worker = worker };
+        request.Steps.AddRange(steps);
+        return request;
+    }
+
+    private static StepFingerprint Step(long step, byte value = 1) => new() { Step = step, Digests = { Digest("rng.torch.cpu", DigestKind.Generator, value) } };
+
+    private static Digest Digest(string name, DigestKind kind, byte value) => new() { Name = name, Kind = kind, Value = ByteString.CopyFrom(value, 2, 3) };
+}
