@@ -66,7 +66,7 @@ public sealed class PostgresFailureTests
         await Poll.ForAsync(async () => (await health.CheckAsync(new HealthCheckRequest())).Status == HealthCheckResponse.Types.ServingStatus.Serving, TimeSpan.FromSeconds(30), "SERVING once PostgreSQL is up");
         var created = await new SeedService.SeedServiceClient(channel).CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "pg/late", Root = "1" });
         Assert.Equal("1", created.Root);
-        Assert.Equal(1, await cluster.ScalarAsync<int>(ConnectionDatabase(connection), "SELECT version FROM seedd_schema"));
+        Assert.Equal(PostgresSchema.Version, await cluster.ScalarAsync<int>(ConnectionDatabase(connection), "SELECT version FROM seedd_schema"));
     }
 
     [Fact]
@@ -107,7 +107,38 @@ public sealed class PostgresFailureTests
         await cluster.ExecuteAsync(database, "UPDATE seedd_schema SET version = 99");
         var (code, output) = await SeeddProcess.RunToExitAsync("--listen", "127.0.0.1:0", "--postgres", cluster.ConnectionString(database));
         Assert.Equal(ExitCodes.DatabaseUnavailable, code);
-        Assert.Contains("schema version 99, newer than this seedd knows (1)", output, StringComparison.Ordinal);
+        Assert.Contains("schema version 99, newer than this seedd knows (2)", output, StringComparison.Ordinal);
+    }
+
+    /// <summary>seedd 1.1's schema (version 1, no run tables) is migrated in place at the first start of 1.2; its records stay.</summary>
+    [Fact]
+    public async Task A_version_1_schema_gets_the_run_tables_and_keeps_its_records()
+    {
+        var cluster = await PostgresCluster.SharedAsync();
+        var database = await cluster.CreateDatabaseAsync();
+        await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--postgres", cluster.ConnectionString(database)))
+        {
+            using var channel = TestChannels.Create(seedd.Address);
+            var seeds = new SeedService.SeedServiceClient(channel);
+            await seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "pg/v1", Root = "3" });
+            await seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = "pg/v1", Worker = 1, Library = "torch" });
+            await seedd.StopAsync();
+        }
+
+        // As seedd 1.1 left it: schema version 1, without the tables version 2 adds.
+        await cluster.ExecuteAsync(database, "DROP TABLE seedd_run_processes, seedd_fingerprints; UPDATE seedd_schema SET version = 1");
+        await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--postgres", cluster.ConnectionString(database)))
+        {
+            using var channel = TestChannels.Create(seedd.Address);
+            var seed = await new SeedService.SeedServiceClient(channel).GetSeedAsync(new GetSeedRequest { ExperimentId = "pg/v1", Worker = 1, Library = "torch" });
+            Assert.Equal(2ul, seed.IssueCount);
+            var runs = new RunService.RunServiceClient(channel);
+            var report = new ReportFingerprintsRequest { ExperimentId = "pg/v1", RunId = "after-upgrade", Worker = 1 };
+            report.Steps.Add(new StepFingerprint { Step = 0, Digests = { new Digest { Name = "loss", Kind = DigestKind.Scalar, Value = Google.Protobuf.ByteString.CopyFrom(BitConverter.GetBytes(0.5)) } } });
+            Assert.Equal(1, (await runs.ReportFingerprintsAsync(report)).Recorded);
+        }
+
+        Assert.Equal(2, await cluster.ScalarAsync<int>(database, "SELECT version FROM seedd_schema"));
     }
 
     [Fact]
