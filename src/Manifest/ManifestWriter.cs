@@ -13,6 +13,8 @@ internal sealed class ManifestWriter : IAsyncDisposable
     private readonly Utf8JsonWriter _json;
     private Section _seeds;
     private Section _events;
+    private Section _runs;
+    private Section _fingerprints;
 
     public ManifestWriter(Stream output)
     {
@@ -53,6 +55,15 @@ internal sealed class ManifestWriter : IAsyncDisposable
                 _json.WriteString("hash", part.ChainHead.Hash);
                 _json.WriteEndObject();
                 break;
+            case ManifestPart.PartOneofCase.RunProcess:
+                Open(ref _runs, "runs");
+                WriteProcess(part.RunProcess);
+                break;
+            case ManifestPart.PartOneofCase.Fingerprint:
+                Close(ref _runs, "runs");
+                Open(ref _fingerprints, "fingerprints");
+                WriteFingerprint(part.Fingerprint);
+                break;
             default:
                 throw new InvalidDataException($"unexpected manifest part {part.PartCase}");
         }
@@ -67,6 +78,8 @@ internal sealed class ManifestWriter : IAsyncDisposable
     {
         Close(ref _seeds, "seeds");
         Close(ref _events, "events");
+        Close(ref _runs, "runs");
+        Close(ref _fingerprints, "fingerprints");
         _json.WriteEndObject();
         await _json.FlushAsync();
         await _json.DisposeAsync();
@@ -79,7 +92,7 @@ internal sealed class ManifestWriter : IAsyncDisposable
         Closed,
     }
 
-    // Arrays come in order, seeds then events; an empty one is still written.
+    // Arrays come in order, seeds, events, then (after the chain head) runs and fingerprints; an empty one is still written.
     private void Open(ref Section section, string name)
     {
         if (section == Section.NotStarted)
@@ -149,6 +162,78 @@ internal sealed class ManifestWriter : IAsyncDisposable
         _json.WriteString("hash", e.Hash);
         _json.WriteEndObject();
     }
+
+    private void WriteProcess(RunProcess process)
+    {
+        _json.WriteStartObject();
+        _json.WriteString("run_id", process.RunId);
+        _json.WriteNumber("worker", process.Worker);
+        WriteMap("environment", process.Environment);
+        if (process.ResumedFrom is { } resumed)
+        {
+            _json.WriteStartObject("resumed_from");
+            _json.WriteString("run_id", resumed.RunId);
+            _json.WriteNumber("step", resumed.Step);
+            _json.WriteEndObject();
+        }
+        else
+        {
+            _json.WriteNull("resumed_from");
+        }
+
+        _json.WriteString("start_time", Time(process.StartTime));
+        _json.WriteNumber("first_step", process.FirstStep);
+        _json.WriteNumber("last_step", process.LastStep);
+        _json.WriteNumber("steps", process.Steps);
+        _json.WriteNumber("conflict_count", process.ConflictCount);
+        _json.WriteStartArray("conflicts");
+        foreach (var conflict in process.Conflicts)
+        {
+            _json.WriteStartObject();
+            _json.WriteNumber("step", conflict.Step);
+            _json.WriteStartArray("names");
+            foreach (var name in conflict.Names)
+            {
+                _json.WriteStringValue(name);
+            }
+
+            _json.WriteEndArray();
+            _json.WriteEndObject();
+        }
+
+        _json.WriteEndArray();
+        _json.WriteEndObject();
+    }
+
+    private void WriteFingerprint(RunStepFingerprint fingerprint)
+    {
+        _json.WriteStartObject();
+        _json.WriteString("run_id", fingerprint.RunId);
+        _json.WriteNumber("worker", fingerprint.Step.Worker);
+        _json.WriteNumber("step", fingerprint.Step.Step);
+        _json.WriteStartArray("digests");
+        foreach (var digest in fingerprint.Step.Digests)
+        {
+            _json.WriteStartObject();
+            _json.WriteString("name", digest.Name);
+            _json.WriteString("kind", KindName(digest.Kind));
+            _json.WriteString("value", Convert.ToHexStringLower(digest.Value.Span));
+            _json.WriteEndObject();
+        }
+
+        _json.WriteEndArray();
+        _json.WriteEndObject();
+    }
+
+    /// <summary>The contract's DigestKind without its prefix: generator, scalar, tensor, bytes.</summary>
+    private static string KindName(DigestKind kind) => kind switch
+    {
+        DigestKind.Generator => "generator",
+        DigestKind.Scalar => "scalar",
+        DigestKind.Tensor => "tensor",
+        DigestKind.Bytes => "bytes",
+        _ => "unspecified",
+    };
 
     private void WriteMap(string name, IDictionary<string, string> map)
     {

@@ -46,4 +46,8 @@ internal abstract record ManifestItem
     public sealed record Event(LedgerRecord Record) : ManifestItem;
 
     public sealed record Head(ChainHead ChainHead) : ManifestItem;
+
+    public sealed record Process(ProcessRecord Record) : ManifestItem;
+
+    public sealed record Fingerprint(FingerprintRecord Record) : ManifestItem;
 }

@@ -89,7 +89,7 @@ internal sealed class LedgerAuditor(ISeedStore store, ColumnCache columns)
         return new LedgerVerification(true, verified, 0, "", head);
     }
 
-    /// <summary>The manifest's parts in order: the experiment, every issued seed, every event, then the head of the last event sent.</summary>
+    /// <summary>The manifest's parts in order: the experiment, every issued seed, every event, the head of the last event sent, then the runs' processes and fingerprints.</summary>
     public async IAsyncEnumerable<ManifestItem> ManifestAsync(string experimentId, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         Validation.ExperimentId(experimentId);
@@ -121,6 +121,32 @@ internal sealed class LedgerAuditor(ISeedStore store, ColumnCache columns)
         }
 
         yield return new ManifestItem.Head(head);
+
+        var processes = await store.Reader.ListProcessesAsync(experimentId, null, cancellationToken);
+        foreach (var process in processes)
+        {
+            yield return new ManifestItem.Process(process);
+        }
+
+        foreach (var run in processes.Select(p => p.Key.RunId).Distinct(StringComparer.Ordinal))
+        {
+            FingerprintCursor? after = null;
+            while (true)
+            {
+                var page = await store.Reader.ListFingerprintsAsync(experimentId, run, 0, after, ChunkSize, cancellationToken);
+                foreach (var record in page)
+                {
+                    yield return new ManifestItem.Fingerprint(record);
+                }
+
+                if (page.Count < ChunkSize)
+                {
+                    break;
+                }
+
+                after = new FingerprintCursor(page[^1].Fingerprint.Step, page[^1].Key.Worker);
+            }
+        }
     }
 
     /// <summary>An experiment's events after <paramref name="after"/> in chain order, read a chunk at a time (memory stays bounded).</summary>

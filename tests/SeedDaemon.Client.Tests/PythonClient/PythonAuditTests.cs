@@ -21,6 +21,7 @@ public sealed class PythonAuditTests(InProcessDaemon daemon) : IClassFixture<InP
 
         await daemon.Seeds.BatchGetSeedsAsync(batch);
         await daemon.Seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = Experiment, Worker = 3, Library = "torch" });
+        await SampleRuns.RecordAsync(daemon.Channel, Experiment);
 
         using var folder = new TempFolder();
         var python = folder.File("python.manifest.json");

@@ -133,6 +133,7 @@ public abstract class RestTests<TDaemon>(TDaemon daemon) : IClassFixture<TDaemon
             await daemon.Seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = "rest/manifest", Worker = worker, Library = "torch" });
         }
 
+        await SampleRuns.RecordAsync(daemon.Channel, "rest/manifest");
         using var http = new HttpClient { BaseAddress = new Uri(daemon.RestAddress) };
         using var answer = await http.GetAsync("/v1/audit/manifest?experiment_id=rest/manifest");
         var rest = await answer.Content.ReadAsStringAsync();
@@ -144,6 +145,18 @@ public abstract class RestTests<TDaemon>(TDaemon daemon) : IClassFixture<TDaemon
         static string WithoutExportTime(string manifest) => System.Text.RegularExpressions.Regex.Replace(manifest, "\"exported_at\": \"[^\"]+\"", "\"exported_at\": \"\"");
         Assert.Equal(WithoutExportTime(exported.Stdout.TrimEnd()), WithoutExportTime(rest.TrimEnd()));
         Assert.Contains("\"format\": \"seedd-manifest-v1\"", rest, StringComparison.Ordinal);
+        using (var document = System.Text.Json.JsonDocument.Parse(rest))
+        {
+            // The runs come with the experiment: every process, every fingerprint kept (the conflicting report is not one).
+            var runs = document.RootElement.GetProperty("runs").EnumerateArray().ToList();
+            Assert.Equal(SampleRuns.Processes, runs.Count);
+            Assert.Equal(1, runs.Single(r => r.GetProperty("run_id").GetString() == "first" && r.GetProperty("worker").GetInt32() == 1).GetProperty("conflict_count").GetInt32());
+            Assert.Equal("first", runs.Single(r => r.GetProperty("run_id").GetString() == "resumed").GetProperty("resumed_from").GetProperty("run_id").GetString());
+            var fingerprints = document.RootElement.GetProperty("fingerprints").EnumerateArray().ToList();
+            Assert.Equal(SampleRuns.Fingerprints, fingerprints.Count);
+            Assert.Equal("0101", fingerprints.Single(f => f.GetProperty("run_id").GetString() == "first" && f.GetProperty("worker").GetInt32() == 1 && f.GetProperty("step").GetInt32() == 1)
+                .GetProperty("digests")[0].GetProperty("value").GetString());
+        }
 
         using var folder = new TempFolder();
         var file = folder.File("rest.manifest.json");

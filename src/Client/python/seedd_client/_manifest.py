@@ -20,6 +20,21 @@ def event(e):
             "prev_hash": e.prev_hash, "hash": e.hash}
 
 
+_KINDS = {1: "generator", 2: "scalar", 3: "tensor", 4: "bytes"}
+
+
+def process(p):
+    return {"run_id": p.run_id, "worker": p.worker, "environment": dict(sorted(p.environment.items())),
+            "resumed_from": {"run_id": p.resumed_from.run_id, "step": p.resumed_from.step} if p.HasField("resumed_from") else None,
+            "start_time": time(p.start_time), "first_step": p.first_step, "last_step": p.last_step, "steps": p.steps,
+            "conflict_count": p.conflict_count, "conflicts": [{"step": c.step, "names": list(c.names)} for c in p.conflicts]}
+
+
+def fingerprint(f):
+    return {"run_id": f.run_id, "worker": f.step.worker, "step": f.step.step,
+            "digests": [{"name": d.name, "kind": _KINDS.get(d.kind, "unspecified"), "value": d.value.hex()} for d in f.step.digests]}
+
+
 def seed(s):
     return {"worker": s.worker, "library": s.library, "stream": s.stream, "seed": str(s.seed), "seed64": str(s.seed64), "width": s.width,
             "state": list(s.state), "spawn_key": list(s.spawn_key), "first_issue_time": time(s.first_issue_time),
@@ -56,11 +71,16 @@ class Writer:
         elif kind == "chain_head":
             self._close_arrays()
             self._field("chain_head", {"sequence": part.chain_head.sequence, "hash": part.chain_head.hash})
+        elif kind == "run_process":
+            self._item("runs", process(part.run_process))
+        elif kind == "fingerprint":
+            self._item("fingerprints", fingerprint(part.fingerprint))
         else:
             raise ValueError(f"unexpected manifest part {kind!r}")
 
     def close(self):
         self._close_arrays()
+        self._close_arrays(("runs", "fingerprints"))
         self._out.write("\n}\n")
 
     def _field(self, name, value):
@@ -69,11 +89,12 @@ class Writer:
         self._first = False
 
     def _item(self, array, value):
-        # Arrays come in order, seeds then events; an empty one is still written.
+        # Arrays come in order, seeds, events, then (after the chain head) runs and fingerprints; an empty one is still written.
         if self._open != array:
             self._end_array()
-            if array == "events" and "seeds" not in self._done:
-                self._start("seeds")
+            before = {"events": "seeds", "fingerprints": "runs"}.get(array)
+            if before is not None and before not in self._done:
+                self._start(before)
                 self._end_array()
             self._start(array)
             self._out.write("\n    " + json.dumps(value, ensure_ascii=False))
@@ -91,9 +112,9 @@ class Writer:
             self._done.add(self._open)
             self._open = None
 
-    def _close_arrays(self):
+    def _close_arrays(self, arrays=("seeds", "events")):
         self._end_array()
-        for array in ("seeds", "events"):
+        for array in arrays:
             if array not in self._done:
                 self._start(array)
                 self._out.write("]")

@@ -13,10 +13,11 @@ _sym_db = _symbol_database.Default()
 
 from seedd_client._proto.google_api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from seedd_client._proto import run_service_pb2 as seeddaemon_dot_v1_dot_run__service__pb2
 from seedd_client._proto import seed_service_pb2 as seeddaemon_dot_v1_dot_seed__service__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!seeddaemon/v1/audit_service.proto\x12\rseeddaemon.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a seeddaemon/v1/seed_service.proto\"\xe8\x01\n\x16ListIssuedSeedsRequest\x12\x15\n\rexperiment_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x17\n\nworker_min\x18\x04 \x01(\rH\x00\x88\x01\x01\x12\x17\n\nworker_max\x18\x05 \x01(\rH\x01\x88\x01\x01\x12\x14\n\x07library\x18\x06 \x01(\tH\x02\x88\x01\x01\x12\x13\n\x06stream\x18\x07 \x01(\tH\x03\x88\x01\x01\x42\r\n\x0b_worker_minB\r\n\x0b_worker_maxB\n\n\x08_libraryB\t\n\x07_stream\"\\\n\x17ListIssuedSeedsResponse\x12(\n\x05seeds\x18\x01 \x03(\x0b\x32\x19.seeddaemon.v1.IssuedSeed\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xc1\x02\n\x11ListEventsRequest\x12\x15\n\rexperiment_id\x18\x01 \x01(\t\x12\x17\n\nworker_min\x18\x02 \x01(\rH\x00\x88\x01\x01\x12\x17\n\nworker_max\x18\x03 \x01(\rH\x01\x88\x01\x01\x12\x14\n\x07library\x18\x04 \x01(\tH\x02\x88\x01\x01\x12\x13\n\x06stream\x18\x05 \x01(\tH\x03\x88\x01\x01\x12.\n\nstart_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x08 \x01(\x05\x12\x12\n\npage_token\x18\t \x01(\tB\r\n\x0b_worker_minB\r\n\x0b_worker_maxB\n\n\x08_libraryB\t\n\x07_stream\"Y\n\x12ListEventsResponse\x12*\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1a.seeddaemon.v1.LedgerEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xaa\x03\n\x0bLedgerEvent\x12\x15\n\rexperiment_id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x04\x12(\n\x04time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0ctime_unix_ms\x18\x04 \x01(\x03\x12\x0e\n\x06worker\x18\x05 \x01(\r\x12\x0f\n\x07library\x18\x06 \x01(\t\x12\x0e\n\x06stream\x18\x07 \x01(\t\x12\x0e\n\x06seed64\x18\x08 \x01(\x04\x12\x0c\n\x04seed\x18\t \x01(\x04\x12\x11\n\tprincipal\x18\n \x01(\t\x12\x0c\n\x04peer\x18\x0b \x01(\t\x12\x13\n\x0b\x63lient_host\x18\x0c \x01(\t\x12\x12\n\nclient_pid\x18\r \x01(\x03\x12\x43\n\rclient_labels\x18\x0e \x03(\x0b\x32,.seeddaemon.v1.LedgerEvent.ClientLabelsEntry\x12\x11\n\tprev_hash\x18\x0f \x01(\t\x12\x0c\n\x04hash\x18\x10 \x01(\t\x1a\x33\n\x11\x43lientLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"i\n\x11VerifySeedRequest\x12\x15\n\rexperiment_id\x18\x01 \x01(\t\x12\x0e\n\x06worker\x18\x02 \x01(\r\x12\x0f\n\x07library\x18\x03 \x01(\t\x12\x0e\n\x06stream\x18\x04 \x01(\t\x12\x0c\n\x04seed\x18\x05 \x01(\x04\"\xcd\x01\n\x12VerifySeedResponse\x12\r\n\x05match\x18\x01 \x01(\x08\x12\x15\n\rexpected_seed\x18\x02 \x01(\x04\x12\x17\n\x0f\x65xpected_seed64\x18\x03 \x01(\x04\x12\r\n\x05width\x18\x04 \x01(\r\x12\x0e\n\x06issued\x18\x05 \x01(\x08\x12\x34\n\x10\x66irst_issue_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bissue_count\x18\x07 \x01(\x04\x12\x0e\n\x06scheme\x18\x08 \x01(\t\".\n\x15\x45xportManifestRequest\x12\x15\n\rexperiment_id\x18\x01 \x01(\t\"\xcf\x01\n\x0cManifestPart\x12/\n\nexperiment\x18\x01 \x01(\x0b\x32\x19.seeddaemon.v1.ExperimentH\x00\x12)\n\x04seed\x18\x02 \x01(\x0b\x32\x19.seeddaemon.v1.IssuedSeedH\x00\x12+\n\x05\x65vent\x18\x03 \x01(\x0b\x32\x1a.seeddaemon.v1.LedgerEventH\x00\x12.\n\nchain_head\x18\x04 \x01(\x0b\x32\x18.seeddaemon.v1.ChainHeadH\x00\x42\x06\n\x04part\"+\n\tChainHead\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\x0c\n\x04hash\x18\x02 \x01(\t\",\n\x13VerifyLedgerRequest\x12\x15\n\rexperiment_id\x18\x01 \x01(\t\"\x97\x01\n\x14VerifyLedgerResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x16\n\x0e\x65vents_checked\x18\x02 \x01(\x04\x12\x1d\n\x15\x66irst_broken_sequence\x18\x03 \x01(\x04\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12,\n\nchain_head\x18\x05 \x01(\x0b\x32\x18.seeddaemon.v1.ChainHead2\xba\x04\n\x0c\x41uditService\x12y\n\x0fListIssuedSeeds\x12%.seeddaemon.v1.ListIssuedSeedsRequest\x1a&.seeddaemon.v1.ListIssuedSeedsResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/audit/seeds\x12k\n\nListEvents\x12 .seeddaemon.v1.ListEventsRequest\x1a!.seeddaemon.v1.ListEventsResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/audit/events\x12q\n\nVerifySeed\x12 .seeddaemon.v1.VerifySeedRequest\x1a!.seeddaemon.v1.VerifySeedResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/audit/seeds:verify\x12U\n\x0e\x45xportManifest\x12$.seeddaemon.v1.ExportManifestRequest\x1a\x1b.seeddaemon.v1.ManifestPart0\x01\x12x\n\x0cVerifyLedger\x12\".seeddaemon.v1.VerifyLedgerRequest\x1a#.seeddaemon.v1.VerifyLedgerResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/audit/ledger:verifyB\x10\xaa\x02\rSeedDaemon.V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!seeddaemon/v1/audit_service.proto\x12\rseeddaemon.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fseeddaemon/v1/run_service.proto\x1a seeddaemon/v1/seed_service.proto\"\xe8\x01\n\x16ListIssuedSeedsRequest\x12\x15\n\rexperiment_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x17\n\nworker_min\x18\x04 \x01(\rH\x00\x88\x01\x01\x12\x17\n\nworker_max\x18\x05 \x01(\rH\x01\x88\x01\x01\x12\x14\n\x07library\x18\x06 \x01(\tH\x02\x88\x01\x01\x12\x13\n\x06stream\x18\x07 \x01(\tH\x03\x88\x01\x01\x42\r\n\x0b_worker_minB\r\n\x0b_worker_maxB\n\n\x08_libraryB\t\n\x07_stream\"\\\n\x17ListIssuedSeedsResponse\x12(\n\x05seeds\x18\x01 \x03(\x0b\x32\x19.seeddaemon.v1.IssuedSeed\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xc1\x02\n\x11ListEventsRequest\x12\x15\n\rexperiment_id\x18\x01 \x01(\t\x12\x17\n\nworker_min\x18\x02 \x01(\rH\x00\x88\x01\x01\x12\x17\n\nworker_max\x18\x03 \x01(\rH\x01\x88\x01\x01\x12\x14\n\x07library\x18\x04 \x01(\tH\x02\x88\x01\x01\x12\x13\n\x06stream\x18\x05 \x01(\tH\x03\x88\x01\x01\x12.\n\nstart_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x08 \x01(\x05\x12\x12\n\npage_token\x18\t \x01(\tB\r\n\x0b_worker_minB\r\n\x0b_worker_maxB\n\n\x08_libraryB\t\n\x07_stream\"Y\n\x12ListEventsResponse\x12*\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1a.seeddaemon.v1.LedgerEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xaa\x03\n\x0bLedgerEvent\x12\x15\n\rexperiment_id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x04\x12(\n\x04time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0ctime_unix_ms\x18\x04 \x01(\x03\x12\x0e\n\x06worker\x18\x05 \x01(\r\x12\x0f\n\x07library\x18\x06 \x01(\t\x12\x0e\n\x06stream\x18\x07 \x01(\t\x12\x0e\n\x06seed64\x18\x08 \x01(\x04\x12\x0c\n\x04seed\x18\t \x01(\x04\x12\x11\n\tprincipal\x18\n \x01(\t\x12\x0c\n\x04peer\x18\x0b \x01(\t\x12\x13\n\x0b\x63lient_host\x18\x0c \x01(\t\x12\x12\n\nclient_pid\x18\r \x01(\x03\x12\x43\n\rclient_labels\x18\x0e \x03(\x0b\x32,.seeddaemon.v1.LedgerEvent.ClientLabelsEntry\x12\x11\n\tprev_hash\x18\x0f \x01(\t\x12\x0c\n\x04hash\x18\x10 \x01(\t\x1a\x33\n\x11\x43lientLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"i\n\x11VerifySeedRequest\x12\x15\n\rexperiment_id\x18\x01 \x01(\t\x12\x0e\n\x06worker\x18\x02 \x01(\r\x12\x0f\n\x07library\x18\x03 \x01(\t\x12\x0e\n\x06stream\x18\x04 \x01(\t\x12\x0c\n\x04seed\x18\x05 \x01(\x04\"\xcd\x01\n\x12VerifySeedResponse\x12\r\n\x05match\x18\x01 \x01(\x08\x12\x15\n\rexpected_seed\x18\x02 \x01(\x04\x12\x17\n\x0f\x65xpected_seed64\x18\x03 \x01(\x04\x12\r\n\x05width\x18\x04 \x01(\r\x12\x0e\n\x06issued\x18\x05 \x01(\x08\x12\x34\n\x10\x66irst_issue_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bissue_count\x18\x07 \x01(\x04\x12\x0e\n\x06scheme\x18\x08 \x01(\t\".\n\x15\x45xportManifestRequest\x12\x15\n\rexperiment_id\x18\x01 \x01(\t\"\xbb\x02\n\x0cManifestPart\x12/\n\nexperiment\x18\x01 \x01(\x0b\x32\x19.seeddaemon.v1.ExperimentH\x00\x12)\n\x04seed\x18\x02 \x01(\x0b\x32\x19.seeddaemon.v1.IssuedSeedH\x00\x12+\n\x05\x65vent\x18\x03 \x01(\x0b\x32\x1a.seeddaemon.v1.LedgerEventH\x00\x12.\n\nchain_head\x18\x04 \x01(\x0b\x32\x18.seeddaemon.v1.ChainHeadH\x00\x12\x30\n\x0brun_process\x18\x05 \x01(\x0b\x32\x19.seeddaemon.v1.RunProcessH\x00\x12\x38\n\x0b\x66ingerprint\x18\x06 \x01(\x0b\x32!.seeddaemon.v1.RunStepFingerprintH\x00\x42\x06\n\x04part\"R\n\x12RunStepFingerprint\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12,\n\x04step\x18\x02 \x01(\x0b\x32\x1e.seeddaemon.v1.StepFingerprint\"+\n\tChainHead\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\x0c\n\x04hash\x18\x02 \x01(\t\",\n\x13VerifyLedgerRequest\x12\x15\n\rexperiment_id\x18\x01 \x01(\t\"\x97\x01\n\x14VerifyLedgerResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x16\n\x0e\x65vents_checked\x18\x02 \x01(\x04\x12\x1d\n\x15\x66irst_broken_sequence\x18\x03 \x01(\x04\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12,\n\nchain_head\x18\x05 \x01(\x0b\x32\x18.seeddaemon.v1.ChainHead2\xba\x04\n\x0c\x41uditService\x12y\n\x0fListIssuedSeeds\x12%.seeddaemon.v1.ListIssuedSeedsRequest\x1a&.seeddaemon.v1.ListIssuedSeedsResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/audit/seeds\x12k\n\nListEvents\x12 .seeddaemon.v1.ListEventsRequest\x1a!.seeddaemon.v1.ListEventsResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/audit/events\x12q\n\nVerifySeed\x12 .seeddaemon.v1.VerifySeedRequest\x1a!.seeddaemon.v1.VerifySeedResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/audit/seeds:verify\x12U\n\x0e\x45xportManifest\x12$.seeddaemon.v1.ExportManifestRequest\x1a\x1b.seeddaemon.v1.ManifestPart0\x01\x12x\n\x0cVerifyLedger\x12\".seeddaemon.v1.VerifyLedgerRequest\x1a#.seeddaemon.v1.VerifyLedgerResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/audit/ledger:verifyB\x10\xaa\x02\rSeedDaemon.V1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'seeddaemon.v1.audit_service_pb2', globals())
@@ -34,32 +35,34 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _AUDITSERVICE.methods_by_name['VerifySeed']._serialized_options = b'\202\323\344\223\002\030\022\026/v1/audit/seeds:verify'
   _AUDITSERVICE.methods_by_name['VerifyLedger']._options = None
   _AUDITSERVICE.methods_by_name['VerifyLedger']._serialized_options = b'\202\323\344\223\002\031\022\027/v1/audit/ledger:verify'
-  _LISTISSUEDSEEDSREQUEST._serialized_start=150
-  _LISTISSUEDSEEDSREQUEST._serialized_end=382
-  _LISTISSUEDSEEDSRESPONSE._serialized_start=384
-  _LISTISSUEDSEEDSRESPONSE._serialized_end=476
-  _LISTEVENTSREQUEST._serialized_start=479
-  _LISTEVENTSREQUEST._serialized_end=800
-  _LISTEVENTSRESPONSE._serialized_start=802
-  _LISTEVENTSRESPONSE._serialized_end=891
-  _LEDGEREVENT._serialized_start=894
-  _LEDGEREVENT._serialized_end=1320
-  _LEDGEREVENT_CLIENTLABELSENTRY._serialized_start=1269
-  _LEDGEREVENT_CLIENTLABELSENTRY._serialized_end=1320
-  _VERIFYSEEDREQUEST._serialized_start=1322
-  _VERIFYSEEDREQUEST._serialized_end=1427
-  _VERIFYSEEDRESPONSE._serialized_start=1430
-  _VERIFYSEEDRESPONSE._serialized_end=1635
-  _EXPORTMANIFESTREQUEST._serialized_start=1637
-  _EXPORTMANIFESTREQUEST._serialized_end=1683
-  _MANIFESTPART._serialized_start=1686
-  _MANIFESTPART._serialized_end=1893
-  _CHAINHEAD._serialized_start=1895
-  _CHAINHEAD._serialized_end=1938
-  _VERIFYLEDGERREQUEST._serialized_start=1940
-  _VERIFYLEDGERREQUEST._serialized_end=1984
-  _VERIFYLEDGERRESPONSE._serialized_start=1987
-  _VERIFYLEDGERRESPONSE._serialized_end=2138
-  _AUDITSERVICE._serialized_start=2141
-  _AUDITSERVICE._serialized_end=2711
+  _LISTISSUEDSEEDSREQUEST._serialized_start=183
+  _LISTISSUEDSEEDSREQUEST._serialized_end=415
+  _LISTISSUEDSEEDSRESPONSE._serialized_start=417
+  _LISTISSUEDSEEDSRESPONSE._serialized_end=509
+  _LISTEVENTSREQUEST._serialized_start=512
+  _LISTEVENTSREQUEST._serialized_end=833
+  _LISTEVENTSRESPONSE._serialized_start=835
+  _LISTEVENTSRESPONSE._serialized_end=924
+  _LEDGEREVENT._serialized_start=927
+  _LEDGEREVENT._serialized_end=1353
+  _LEDGEREVENT_CLIENTLABELSENTRY._serialized_start=1302
+  _LEDGEREVENT_CLIENTLABELSENTRY._serialized_end=1353
+  _VERIFYSEEDREQUEST._serialized_start=1355
+  _VERIFYSEEDREQUEST._serialized_end=1460
+  _VERIFYSEEDRESPONSE._serialized_start=1463
+  _VERIFYSEEDRESPONSE._serialized_end=1668
+  _EXPORTMANIFESTREQUEST._serialized_start=1670
+  _EXPORTMANIFESTREQUEST._serialized_end=1716
+  _MANIFESTPART._serialized_start=1719
+  _MANIFESTPART._serialized_end=2034
+  _RUNSTEPFINGERPRINT._serialized_start=2036
+  _RUNSTEPFINGERPRINT._serialized_end=2118
+  _CHAINHEAD._serialized_start=2120
+  _CHAINHEAD._serialized_end=2163
+  _VERIFYLEDGERREQUEST._serialized_start=2165
+  _VERIFYLEDGERREQUEST._serialized_end=2209
+  _VERIFYLEDGERRESPONSE._serialized_start=2212
+  _VERIFYLEDGERRESPONSE._serialized_end=2363
+  _AUDITSERVICE._serialized_start=2366
+  _AUDITSERVICE._serialized_end=2936
 # @@protoc_insertion_point(module_scope)
