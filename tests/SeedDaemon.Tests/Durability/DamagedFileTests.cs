@@ -60,12 +60,74 @@ public sealed class DamagedFileTests
         before.AssertUnchanged(folder.Path, "a refused open of another layout");
     }
 
+    /// <summary>
+    /// Found from outside: damage in a page that the start reads made LiteDB mark the file "invalid"
+    /// (one byte of its header, so that a later open rebuilds it) on its way out of the refused start.
+    /// Every page of a small database is damaged in turn (its header, and its middle), on real files, with the log as a clean stop
+    /// leaves it: a refused start leaves every file of the folder byte for byte as it was.
+    /// </summary>
+    [Fact]
+    public async Task A_refused_start_writes_nothing_whichever_page_is_damaged()
+    {
+        using var folder = new TempFolder();
+        var pristine = folder.File("pristine");
+        Directory.CreateDirectory(pristine);
+        var store = EmbeddedStore.Open(Path.Combine(pristine, "seeds.db"), maxBatch: 16);
+        await Fill(store, experiments: 40);
+        store.Dispose();
+
+        var data = await File.ReadAllBytesAsync(Path.Combine(pristine, "seeds.db"));
+        var pages = data.Length / 8192;
+        var refused = 0;
+        foreach (var (page, within) in Enumerable.Range(0, pages).SelectMany(p => new[] { (p, 0), (p, 4000) }))
+        {
+            var trial = folder.File($"page-{page}-{within}");
+            Directory.CreateDirectory(trial);
+            foreach (var file in Directory.GetFiles(pristine))
+            {
+                File.Copy(file, Path.Combine(trial, Path.GetFileName(file)));
+            }
+
+            await using (var damage = new FileStream(Path.Combine(trial, "seeds.db"), FileMode.Open, FileAccess.Write))
+            {
+                damage.Position = (page * 8192L) + within;
+                await damage.WriteAsync(Enumerable.Repeat((byte)0xA5, 64).ToArray());
+            }
+
+            var before = DirectorySnapshot.Take(trial);
+            try
+            {
+                EmbeddedStore.Open(Path.Combine(trial, "seeds.db"), maxBatch: 16).Dispose();
+                continue;
+            }
+            catch (StoreOpenException error)
+            {
+                Assert.Contains("seeds.db", error.Message, StringComparison.Ordinal);
+                refused++;
+            }
+
+            before.AssertUnchanged(trial, $"a start refused for damage at byte {within} of page {page} of {pages}");
+        }
+
+        Assert.True(refused > 0, "no damaged page made the start refuse: the test damages nothing that is read");
+    }
+
+    private static async Task Fill(SeedStore store, int experiments)
+    {
+        for (var i = 0; i < experiments; i++)
+        {
+            var id = i == 0 ? "damaged/exp" : $"damaged/exp-{i}";
+            await store.CreateExperimentAsync(new ExperimentRecord(id, 1, false, SeedSeqV1.Scheme, DateTime.UtcNow, false, new Dictionary<string, string>()), true, default);
+            await store.RecordIssuesAsync([.. Enumerable.Range(0, i == 0 ? 1 : 50).Select(w => new SeedIssue(new SeedKey(id, (uint)w + 1, "torch", ""), SeedSeqV1.Derive(1, (uint)w + 1, "torch", "").Seed64))], RequestOrigin.Anonymous("test"), default);
+        }
+    }
+
     private static async Task<SimulatedDisk> DiskWithData(bool checkpoint = true)
     {
         var disk = new SimulatedDisk();
         var store = EmbeddedStore.Open(DatabasePath, disk, 16);
-        await store.CreateExperimentAsync(new ExperimentRecord("damaged/exp", 1, false, SeedSeqV1.Scheme, DateTime.UtcNow, false, new Dictionary<string, string>()), true, default);
-        await store.RecordIssuesAsync([new SeedIssue(new SeedKey("damaged/exp", 1, "torch", ""), SeedSeqV1.Derive(1, 1, "torch", "").Seed64)], RequestOrigin.Anonymous("test"), default);
+        await Fill(store, experiments: 1);
+
         if (checkpoint)
         {
             store.Dispose();

@@ -17,10 +17,13 @@ internal sealed class LiteSession : IDisposable
     /// </summary>
     public const int Layout = 3;
 
-    private LiteSession(LiteDatabase database, Stream data, Stream log)
+    private readonly GatedDataStream _gate;
+
+    private LiteSession(LiteDatabase database, GatedDataStream data, Stream log)
     {
         Database = database;
         Data = data;
+        _gate = data;
         Log = log;
         Experiments = database.GetCollection(Documents.Experiments);
         Events = database.GetCollection(Documents.Events);
@@ -48,7 +51,7 @@ internal sealed class LiteSession : IDisposable
     /// <summary>Opens the database; <paramref name="created"/> says whether this call created its data file.</summary>
     public static LiteSession Open(IStorageMedium medium, string path, string logPath, Action<int> migrating, out bool created)
     {
-        Stream? data = null;
+        GatedDataStream? data = null;
         Stream? log = null;
         var directory = Path.GetDirectoryName(path)!;
         created = !medium.FileExists(path);
@@ -59,7 +62,8 @@ internal sealed class LiteSession : IDisposable
                 medium.CreateDirectory(directory);
             }
 
-            data = medium.OpenExclusive(path);
+            // LiteDB may write the data file only when seedd lets it: see GatedDataStream.
+            data = new GatedDataStream(medium.OpenExclusive(path), open: created);
             if (created)
             {
                 medium.SyncDirectory(directory);
@@ -81,6 +85,10 @@ internal sealed class LiteSession : IDisposable
             try
             {
                 session.CheckLayout(migrating);
+                if (created)
+                {
+                    data.CloseAfterCreation();
+                }
             }
             catch
             {
@@ -143,7 +151,10 @@ internal sealed class LiteSession : IDisposable
     public void Checkpoint()
     {
         Flush();
-        Database.Checkpoint();
+        using (_gate.AllowWrites())
+        {
+            Database.Checkpoint();
+        }
     }
 
     /// <summary>
@@ -171,7 +182,10 @@ internal sealed class LiteSession : IDisposable
     {
         try
         {
-            Database.Dispose();
+            using (_gate.AllowWrites())
+            {
+                Database.Dispose();
+            }
         }
         finally
         {
