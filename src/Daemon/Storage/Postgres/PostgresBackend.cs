@@ -248,40 +248,13 @@ internal sealed class PostgresBackend : IStoreBackend
         }, cancellationToken);
 
     public ValueTask<IReadOnlyList<ProcessRecord>> ListProcessesAsync(string experimentId, string? runId, CancellationToken cancellationToken) =>
-        ReadAsync<IReadOnlyList<ProcessRecord>>(async connection =>
-        {
-            await using var command = PostgresRuns.ListProcesses(connection, experimentId, runId);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            var list = new List<ProcessRecord>();
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                list.Add(PostgresRuns.ReadProcess(reader));
-            }
+        ReadRowsAsync(connection => PostgresRuns.ListProcesses(connection, experimentId, runId), PostgresRuns.ReadProcess, cancellationToken);
 
-            return list;
-        }, cancellationToken);
-
-    public ValueTask<StepFingerprint?> FindFingerprintAsync(ProcessKey key, long step, CancellationToken cancellationToken) =>
-        ReadAsync(async connection =>
-        {
-            await using var command = PostgresRuns.FindFingerprint(connection, key, step);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            return await reader.ReadAsync(cancellationToken) ? PostgresRuns.ReadFingerprint(reader).Fingerprint : null;
-        }, cancellationToken);
+    public async ValueTask<StepFingerprint?> FindFingerprintAsync(ProcessKey key, long step, CancellationToken cancellationToken) =>
+        (await ReadRowsAsync(connection => PostgresRuns.FindFingerprint(connection, key, step), PostgresRuns.ReadFingerprint, cancellationToken)).SingleOrDefault()?.Fingerprint;
 
     public ValueTask<IReadOnlyList<FingerprintRecord>> ListFingerprintsAsync(string experimentId, string runId, long fromStep, FingerprintCursor? after, int limit, CancellationToken cancellationToken) =>
-        ReadAsync<IReadOnlyList<FingerprintRecord>>(async connection =>
-        {
-            await using var command = PostgresRuns.ListFingerprints(connection, experimentId, runId, fromStep, after, limit);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            var list = new List<FingerprintRecord>();
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                list.Add(PostgresRuns.ReadFingerprint(reader));
-            }
-
-            return list;
-        }, cancellationToken);
+        ReadRowsAsync(connection => PostgresRuns.ListFingerprints(connection, experimentId, runId, fromStep, after, limit), PostgresRuns.ReadFingerprint, cancellationToken);
 
     public ValueTask<ChainHead> GetChainHeadAsync(string experimentId, CancellationToken cancellationToken) =>
         ReadAsync(async connection =>
@@ -339,6 +312,21 @@ internal sealed class PostgresBackend : IStoreBackend
             PostgresLog.SchemaReady(_logger, Location, -1, PostgresSchema.Version);
         }
     }
+
+    /// <summary>Every row <paramref name="query"/> answers, each read by <paramref name="row"/>.</summary>
+    private ValueTask<IReadOnlyList<T>> ReadRowsAsync<T>(Func<NpgsqlConnection, NpgsqlCommand> query, Func<NpgsqlDataReader, T> row, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<T>>(async connection =>
+        {
+            await using var command = query(connection);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            var list = new List<T>();
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                list.Add(row(reader));
+            }
+
+            return list;
+        }, cancellationToken);
 
     private async ValueTask<T> ReadAsync<T>(Func<NpgsqlConnection, Task<T>> read, CancellationToken cancellationToken)
     {
