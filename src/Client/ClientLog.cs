@@ -19,6 +19,9 @@ internal static partial class ClientLog
     [LoggerMessage(EventId = 5, Level = LogLevel.Error, Message = "run {RunId}: seedd refused {Method}: {Detail}")]
     public static partial void RunRefused(ILogger logger, string runId, string method, string detail);
 
+    [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "run {RunId}: {Detail}: this launch reuses the run id of an earlier one, so its steps count as repeats or conflicts of that one. Set SEEDD_RUN to a new id for a new run.")]
+    public static partial void RunIdReused(ILogger logger, string runId, string detail);
+
     [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "run {RunId}: {Left} step(s) could not be sent to seedd before it was closed; {Dropped} were dropped when the queue was full")]
     public static partial void RunClosedWithLoss(ILogger logger, string runId, int left, long dropped);
 }

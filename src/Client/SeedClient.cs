@@ -201,7 +201,7 @@ public sealed class SeedClient : IDisposable
             values[key] = value;
         }
 
-        return new SeedRun(this, identity.RequireExperiment(), identity.Worker, runId, values, resumedFrom, queueSize, logger);
+        return new SeedRun(this, identity.RequireExperiment(), identity.Worker, runId, values, resumedFrom, queueSize, _options.MaxMessageBytes, logger);
     }
 
     internal Task<T> CallRunsAsync<T>(Func<RunService.RunServiceClient, CallOptions, Task<T>> call, CancellationToken cancellationToken) =>

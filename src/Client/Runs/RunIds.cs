@@ -23,14 +23,18 @@ public static class RunIds
             return (run, RunVariable);
         }
 
+        // An elastic restart or a requeued job runs the steps since its checkpoint again: a run of its own.
+        string Restarted(string id, string variable) =>
+            int.TryParse(Read(variable), NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count > 0 ? $"{id}-restart-{count}" : id;
+
         if (Read("TORCHELASTIC_RUN_ID") is { } torchrun && torchrun != "none")
         {
-            return (torchrun, "TORCHELASTIC_RUN_ID");
+            return (Restarted(torchrun, "TORCHELASTIC_RESTART_COUNT"), "TORCHELASTIC_RUN_ID");
         }
 
         if (Read("SLURM_JOB_ID") is { } job)
         {
-            return (Read("SLURM_ARRAY_TASK_ID") is { } task ? $"slurm-{job}-{task}" : $"slurm-{job}", "SLURM_JOB_ID");
+            return (Restarted(Read("SLURM_ARRAY_TASK_ID") is { } task ? $"slurm-{job}-{task}" : $"slurm-{job}", "SLURM_RESTART_COUNT"), "SLURM_JOB_ID");
         }
 
         worldSize ??= int.TryParse(Read("WORLD_SIZE"), NumberStyles.None, CultureInfo.InvariantCulture, out var size) ? size : 1;

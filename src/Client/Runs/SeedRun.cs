@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
+using SeedDaemon.Derivation;
 using SeedDaemon.V1;
 
 namespace SeedDaemon.Client;
@@ -29,13 +30,25 @@ public sealed class SeedRun : IAsyncDisposable, IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _sender;
     private readonly RecordProcessRequest _process;
+    private readonly int _maxMessageBytes;
     private long? _lastStep;
     private int _inFlight;
     private bool _closed;
 
-    internal SeedRun(SeedClient client, string experimentId, uint worker, string runId, IReadOnlyDictionary<string, string> environment, RunResumePoint? resumedFrom, int queueSize, ILogger logger)
+    internal SeedRun(SeedClient client, string experimentId, uint worker, string runId, IReadOnlyDictionary<string, string> environment, RunResumePoint? resumedFrom, int queueSize, int maxMessageBytes, ILogger logger)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(queueSize, 1);
+        if (!KeyRules.IsValidExperimentId(runId))
+        {
+            throw new ArgumentException($"run id '{runId}' must match ^[A-Za-z0-9][A-Za-z0-9._/-]{{0,127}}$ (as an experiment id)", nameof(runId));
+        }
+
+        foreach (var key in environment.Keys.Where(k => !KeyRules.IsValidLabelKey(k)))
+        {
+            throw new ArgumentException($"environment key '{key}' must match ^[A-Za-z0-9][A-Za-z0-9._/-]{{0,62}}$", nameof(environment));
+        }
+
+        _maxMessageBytes = maxMessageBytes;
         _client = client;
         _logger = logger;
         ExperimentId = experimentId;
@@ -91,6 +104,16 @@ public sealed class SeedRun : IAsyncDisposable, IDisposable
             throw new ArgumentException("a fingerprint needs at least one digest", nameof(digests));
         }
 
+        // What the daemon would refuse for the whole report is refused here, at once, naming the digest.
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var digest in entry.Digests)
+        {
+            if (!KeyRules.IsValidName(digest.Name) || !names.Add(digest.Name))
+            {
+                throw new ArgumentException($"digest name '{digest.Name}' must match ^[a-z0-9][a-z0-9._-]{{0,63}}$ and be unique within a step (say 'loss', 'val.loss', 'model')", nameof(digests));
+            }
+        }
+
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_closed, this);
@@ -137,8 +160,15 @@ public sealed class SeedRun : IAsyncDisposable, IDisposable
             throw new RunResumeException($"run '{original}' recorded no fingerprint for worker {Worker} at step {at}: nothing to check the restored state against ({error.Status.Detail})");
         }
 
-        var differing = recorded.Digests
-            .Where(d => d.Kind == DigestKind.Generator && restored.TryGetValue(d.Name, out var mine) && !d.Value.Span.SequenceEqual(mine))
+        var theirs = recorded.Digests.Where(d => d.Kind == DigestKind.Generator).ToList();
+        if (!theirs.Any(d => restored.ContainsKey(d.Name)))
+        {
+            throw new RunResumeException($"run '{original}' recorded no generator of worker {Worker} at step {at} that this process has (recorded: {string.Join(", ", theirs.Select(d => d.Name))}; here: {string.Join(", ", restored.Keys)}): nothing to check");
+        }
+
+        // A generator the original had and this process did not restore differs too.
+        var differing = theirs
+            .Where(d => !restored.TryGetValue(d.Name, out var mine) || !d.Value.Span.SequenceEqual(mine))
             .Select(d => d.Name).Order(StringComparer.Ordinal).ToList();
         if (differing.Count > 0 && throwOnMismatch)
         {
@@ -186,7 +216,7 @@ public sealed class SeedRun : IAsyncDisposable, IDisposable
         lock (_gate)
         {
             _closed = true;
-            left = _queue.Count;
+            left = _queue.Count + _inFlight;
         }
 
         await _stop.CancelAsync();
@@ -223,19 +253,19 @@ public sealed class SeedRun : IAsyncDisposable, IDisposable
                 return;
             }
 
-            var request = new ReportFingerprintsRequest { ExperimentId = ExperimentId, RunId = RunId, Worker = Worker };
+            var batch = new List<StepFingerprint>();
             lock (_gate)
             {
-                while (_queue.First is { } first && request.Steps.Count < MaxStepsPerReport)
+                while (_queue.First is { } first && batch.Count < MaxStepsPerReport)
                 {
-                    request.Steps.Add(first.Value);
+                    batch.Add(first.Value);
                     _queue.RemoveFirst();
                 }
 
-                _inFlight = request.Steps.Count;
+                _inFlight = batch.Count;
             }
 
-            if (request.Steps.Count > 0)
+            foreach (var request in Requests(batch))
             {
                 await SendAsync("ReportFingerprints", (runs, o) => runs.ReportFingerprintsAsync(request, o).ResponseAsync, request.Steps.Count);
             }
@@ -247,6 +277,32 @@ public sealed class SeedRun : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>The batch as reports within the daemon's message size (<see cref="SeedClientOptions.MaxMessageBytes"/>).</summary>
+    private IEnumerable<ReportFingerprintsRequest> Requests(List<StepFingerprint> batch)
+    {
+        var budget = Math.Max(1024, _maxMessageBytes - 1024);
+        var request = new ReportFingerprintsRequest { ExperimentId = ExperimentId, RunId = RunId, Worker = Worker };
+        var size = request.CalculateSize();
+        foreach (var step in batch)
+        {
+            var stepSize = step.CalculateSize() + 8;
+            if (request.Steps.Count > 0 && size + stepSize > budget)
+            {
+                yield return request;
+                request = new ReportFingerprintsRequest { ExperimentId = ExperimentId, RunId = RunId, Worker = Worker };
+                size = request.CalculateSize();
+            }
+
+            request.Steps.Add(step);
+            size += stepSize;
+        }
+
+        if (request.Steps.Count > 0)
+        {
+            yield return request;
+        }
+    }
+
     /// <summary>Sends until answered; a refusal (bad input) is logged and the request dropped.</summary>
     private async Task SendAsync<T>(string method, Func<RunService.RunServiceClient, Grpc.Core.CallOptions, Task<T>> call, int steps)
     {
@@ -255,8 +311,17 @@ public sealed class SeedRun : IAsyncDisposable, IDisposable
         {
             try
             {
-                await _client.CallRunsAsync(call, CancellationToken.None);
+                var answer = await _client.CallRunsAsync(call, CancellationToken.None);
                 Sent += steps;
+                if (answer is ReportFingerprintsResponse report && report.Repeats + report.Conflicts > 0)
+                {
+                    ClientLog.RunIdReused(_logger, RunId, $"seedd already had {report.Repeats + report.Conflicts} of these {steps} step(s) ({report.Conflicts} with other digests, kept out)");
+                }
+                else if (answer is RunProcess process && process.Environment.GetValueOrDefault("pid") != Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                {
+                    ClientLog.RunIdReused(_logger, RunId, $"worker {Worker} was recorded before, by pid {process.Environment.GetValueOrDefault("pid") ?? "?"} on {process.Environment.GetValueOrDefault("host") ?? "?"}");
+                }
+
                 return;
             }
             catch (RpcException error) when (error.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)

@@ -14,7 +14,8 @@ public static class DiffJson
         ["experiment_b"] = diff.B.ExperimentId,
         ["run_b"] = diff.B.RunId,
         ["from_step"] = diff.FromStep,
-        ["equal"] = diff.Equal,
+        ["equal"] = diff.Equal && !diff.NothingCompared,
+        ["nothing_compared"] = diff.NothingCompared,
         ["common_steps"] = diff.CommonSteps,
         ["compared_cells"] = diff.ComparedCells,
         ["differing_cells"] = diff.DifferingCells,
@@ -73,6 +74,10 @@ public static class DiffText
             {
                 lines.Add("", $"... and {first.Workers.Count - 20} more workers");
             }
+        }
+        else if (diff.NothingCompared)
+        {
+            lines.Add("verdict", $"NOTHING COMPARED: no process recorded a step in both runs from step {diff.FromStep} on (see coverage; --from-step moves the start)");
         }
         else
         {

@@ -16,7 +16,8 @@ public static class DigestText
     };
 
     public static string Value(DigestKind kind, byte[] value) =>
-        kind == DigestKind.Scalar && value.Length == 8
+        value.Length == 0 ? "(absent)"
+        : kind == DigestKind.Scalar && value.Length == 8
             ? string.Create(CultureInfo.InvariantCulture, $"{BitConverter.ToDouble(value):R} (bits {BitConverter.ToUInt64(value):x16})")
             : Convert.ToHexStringLower(value);
 }

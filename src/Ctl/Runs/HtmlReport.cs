@@ -32,6 +32,11 @@ public static class HtmlReport
                 .Append(" <span class=\"cause ").Append(first.Cause).Append("\">").Append(first.Cause).Append("</span></div>")
                 .Append("<p>").Append(E(first.Explanation)).Append("</p></section>\n");
         }
+        else if (diff.NothingCompared)
+        {
+            html.Append("<section id=\"verdict\" class=\"verdict diverged\"><div class=\"big\">Nothing compared</div><p>No process recorded a step in both runs from step ")
+                .Append(diff.FromStep).Append(" on.</p></section>\n");
+        }
         else
         {
             html.Append("<section id=\"verdict\" class=\"verdict equal\"><div class=\"big\">Equal over ").Append(diff.CommonSteps)

@@ -74,6 +74,9 @@ public sealed class RunDiff
 
     public bool Equal => First is null;
 
+    /// <summary>No process recorded a step in both runs from <see cref="FromStep"/> on: there was nothing to compare.</summary>
+    public bool NothingCompared => ComparedCells == 0;
+
     public IReadOnlyDictionary<uint, (long Cells, long First, long Last)> OnlyInA => _onlyA;
 
     public IReadOnlyDictionary<uint, (long Cells, long First, long Last)> OnlyInB => _onlyB;
@@ -117,14 +120,23 @@ public sealed class RunDiff
         ComparedCells++;
         _commonSteps.Add(a.Step);
         // A step holds a few digests, mostly in the same order in both runs: a scan, not a dictionary per cell.
+        // A digest only one run has (a generator missing, a value not named) differs too.
         List<DigestDifference>? differing = null;
         for (var i = 0; i < a.Digests.Count; i++)
         {
             var digest = a.Digests[i];
             var other = i < b.Digests.Count && b.Digests[i].Name == digest.Name ? b.Digests[i] : b.Digests.FirstOrDefault(d => d.Name == digest.Name);
-            if (other is not null && !digest.Value.Span.SequenceEqual(other.Value.Span))
+            if (other is null || other.Kind != digest.Kind || !digest.Value.Span.SequenceEqual(other.Value.Span))
             {
-                (differing ??= []).Add(new DigestDifference(a.Worker, digest.Name, digest.Kind, digest.Value.ToByteArray(), other.Value.ToByteArray()));
+                (differing ??= []).Add(new DigestDifference(a.Worker, digest.Name, digest.Kind, digest.Value.ToByteArray(), other?.Value.ToByteArray() ?? []));
+            }
+        }
+
+        if (b.Digests.Count != a.Digests.Count || differing is not null)
+        {
+            foreach (var only in b.Digests.Where(d => a.Digests.All(x => x.Name != d.Name)))
+            {
+                (differing ??= []).Add(new DigestDifference(a.Worker, only.Name, only.Kind, [], only.Value.ToByteArray()));
             }
         }
 

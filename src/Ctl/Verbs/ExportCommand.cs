@@ -59,7 +59,7 @@ public static class ExportCommand
     {
         await using var writer = new ManifestWriter(stream);
         var progress = new Progress(quiet);
-        using var call = new AuditService.AuditServiceClient(c.Invoker).ExportManifest(new ExportManifestRequest { ExperimentId = experimentId }, cancellationToken: c.CancellationToken);
+        using var call = new AuditService.AuditServiceClient(c.Invoker).ExportManifest(new ExportManifestRequest { ExperimentId = experimentId, IncludeRuns = true }, cancellationToken: c.CancellationToken);
         await foreach (var part in call.ResponseStream.ReadAllAsync(c.CancellationToken))
         {
             await writer.WriteAsync(part);

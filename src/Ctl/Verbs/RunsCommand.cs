@@ -55,7 +55,7 @@ public static class RunsCommand
         var experimentB = new Option<string?>("--experiment-b") { Description = "the second run's experiment, when it is another one" };
         var fromStep = new Option<long?>("--from-step") { Description = "compare from this step on (default: where the second run resumed the first, else 0)" };
         var html = new Option<FileInfo?>("--html") { Description = "also write a self-contained HTML report to FILE (processes × steps grid, first divergence, environment)" };
-        var diff = new Command("diff", "Compare two runs step by step; exits 0 when equal over the common steps, 5 when they diverged, 4 for an unknown run.")
+        var diff = new Command("diff", "Compare two runs step by step; exits 0 when equal over the common steps, 5 when they diverged, 1 when they have no step in common, 4 for an unknown run.")
         {
             experiment, run, runB, experimentB, fromStep, html,
         };
@@ -79,7 +79,7 @@ public static class RunsCommand
             }
 
             c.Printer.Value(DiffJson.Of(result, a.Conflicts.Concat(b.Conflicts).ToList()), () => DiffText.Table(result, a.Conflicts.Concat(b.Conflicts).ToList(), output));
-            return result.Equal ? ExitCodes.Ok : ExitCodes.VerificationFailed;
+            return result.NothingCompared ? ExitCodes.Failed : result.Equal ? ExitCodes.Ok : ExitCodes.VerificationFailed;
         });
 
         command.Subcommands.Add(list);

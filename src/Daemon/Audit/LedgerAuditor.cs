@@ -90,7 +90,7 @@ internal sealed class LedgerAuditor(ISeedStore store, ColumnCache columns)
     }
 
     /// <summary>The manifest's parts in order: the experiment, every issued seed, every event, the head of the last event sent, then the runs' processes and fingerprints.</summary>
-    public async IAsyncEnumerable<ManifestItem> ManifestAsync(string experimentId, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<ManifestItem> ManifestAsync(string experimentId, bool includeRuns, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         Validation.ExperimentId(experimentId);
         var experiment = await ExperimentAsync(experimentId, cancellationToken);
@@ -121,7 +121,12 @@ internal sealed class LedgerAuditor(ISeedStore store, ColumnCache columns)
         }
 
         yield return new ManifestItem.Head(head);
+        if (!includeRuns)
+        {
+            yield break;
+        }
 
+        // Each run's fingerprints up to the last step its processes had when they were read: one consistent cut.
         var processes = await store.Reader.ListProcessesAsync(experimentId, null, cancellationToken);
         foreach (var process in processes)
         {
@@ -130,11 +135,12 @@ internal sealed class LedgerAuditor(ISeedStore store, ColumnCache columns)
 
         foreach (var run in processes.Select(p => p.Key.RunId).Distinct(StringComparer.Ordinal))
         {
+            var lastStep = processes.Where(p => p.Key.RunId == run).ToDictionary(p => p.Key.Worker, p => p.LastStep);
             FingerprintCursor? after = null;
             while (true)
             {
                 var page = await store.Reader.ListFingerprintsAsync(experimentId, run, 0, after, ChunkSize, cancellationToken);
-                foreach (var record in page)
+                foreach (var record in page.Where(r => r.Fingerprint.Step <= lastStep.GetValueOrDefault(r.Key.Worker, -1)))
                 {
                     yield return new ManifestItem.Fingerprint(record);
                 }

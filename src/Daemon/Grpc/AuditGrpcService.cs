@@ -55,7 +55,7 @@ internal sealed class AuditGrpcService(SeedIssuer issuer, LedgerAuditor auditor)
 
     public override async Task ExportManifest(ExportManifestRequest request, IServerStreamWriter<ManifestPart> responseStream, ServerCallContext context)
     {
-        await foreach (var item in auditor.ManifestAsync(request.ExperimentId, context.CancellationToken))
+        await foreach (var item in auditor.ManifestAsync(request.ExperimentId, request.IncludeRuns, context.CancellationToken))
         {
             await responseStream.WriteAsync(ProtoMapper.ToProto(item), context.CancellationToken);
         }

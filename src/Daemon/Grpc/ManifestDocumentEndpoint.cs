@@ -45,7 +45,7 @@ internal static class ManifestDocumentEndpoint
         }
 
         var experimentId = http.Request.Query.TryGetValue("experiment_id", out var snake) ? snake.ToString() : http.Request.Query["experimentId"].ToString();
-        await using var items = auditor.ManifestAsync(experimentId, cancellation).GetAsyncEnumerator(cancellation);
+        await using var items = auditor.ManifestAsync(experimentId, includeRuns: true, cancellation).GetAsyncEnumerator(cancellation);
         try
         {
             // The first part reads the experiment: an unknown one is 404 before any byte of a document.

@@ -115,6 +115,30 @@ public abstract class RunRecordTests<TDaemon>(TDaemon daemon) : IClassFixture<TD
         await RpcAssert.FailsWith(StatusCode.NotFound, async () => await Runs.GetRunAsync(new GetRunRequest { ExperimentId = experiment, RunId = "r2" }));
     }
 
+    [Fact]
+    public async Task Runs_diff_counts_a_digest_only_one_run_has_and_says_when_there_was_nothing_to_compare()
+    {
+        var experiment = await ExperimentAsync("runs/diff");
+        await Runs.ReportFingerprintsAsync(Report(experiment, "a", 0, Step(0), Step(1)));
+        var withLoss = Step(1);
+        withLoss.Digests.Add(Digest("loss", DigestKind.Scalar, 3));
+        withLoss.Digests[1].Value = Google.Protobuf.ByteString.CopyFrom(BitConverter.GetBytes(0.25));
+        await Runs.ReportFingerprintsAsync(Report(experiment, "b", 0, Step(0), withLoss));
+        await Runs.ReportFingerprintsAsync(Report(experiment, "later", 0, Step(5)));
+
+        var diverged = await Seedctl.RunAsync("runs", "diff", experiment, "a", "b", "--address", daemon.Address);
+        Assert.True(diverged.ExitCode == 5, diverged.Stdout + diverged.Stderr);
+        Assert.Contains("DIVERGED at step 1 (computation)", diverged.Stdout, StringComparison.Ordinal);
+        Assert.Contains("loss (scalar): (absent) vs 0.25", diverged.Stdout, StringComparison.Ordinal);
+
+        var nothing = await Seedctl.RunAsync("runs", "diff", experiment, "a", "later", "--address", daemon.Address);
+        Assert.True(nothing.ExitCode == 1, nothing.Stdout + nothing.Stderr);
+        Assert.Contains("NOTHING COMPARED", nothing.Stdout, StringComparison.Ordinal);
+        var unknown = await Seedctl.RunAsync("runs", "diff", experiment, "a", "never", "--address", daemon.Address);
+        Assert.True(unknown.ExitCode == 4, unknown.Stdout + unknown.Stderr);
+        Assert.Contains("has no run 'never'", unknown.Stderr, StringComparison.Ordinal);
+    }
+
     private async Task<string> ExperimentAsync(string prefix)
     {
         var id = $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 9)];

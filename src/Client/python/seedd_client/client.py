@@ -280,7 +280,7 @@ class SeedClient:
         try:
             with open(partial, "w", encoding="utf-8") as out:
                 writer = _manifest.Writer(out)
-                for part in target.audit.ExportManifest(audit_pb.ExportManifestRequest(experiment_id=experiment_id), timeout=max(self._timeout, 600), metadata=self._metadata):
+                for part in target.audit.ExportManifest(audit_pb.ExportManifestRequest(experiment_id=experiment_id, include_runs=True), timeout=max(self._timeout, 600), metadata=self._metadata):
                     writer.write(part)
                 writer.close()
             os.replace(partial, path)
@@ -309,6 +309,7 @@ class SeedClient:
             if source == "generated":
                 log.warning("seedd_client: run id %s generated for this single process (set SEEDD_RUN to name it)", run_id)
         _check_key(experiment_id, worker, "run")
+        runs.check_run_id(run_id)
         worker = operator.index(worker)
         return runs.Run(self, experiment_id, worker, run_id, seeded=seeded, resumed_from=resumed_from,
                         environment_extra=environment, queue_size=queue_size, world_size=identity.world_size, source=source)

@@ -18,6 +18,7 @@ import hashlib
 import logging
 import os
 import platform
+import re
 import secrets
 import socket
 import struct
@@ -38,7 +39,10 @@ GENERATOR, SCALAR, TENSOR, BYTES = (run_pb.DIGEST_KIND_GENERATOR, run_pb.DIGEST_
                                     run_pb.DIGEST_KIND_TENSOR, run_pb.DIGEST_KIND_BYTES)
 DIGEST_BYTES = 16  # of SHA-256: collisions are not a concern at 2^64 work, and a step's report stays small
 MAX_STEPS_PER_REPORT = 1000  # the daemon's limit
-_CHUNK_BYTES = 1 << 24  # a device digest works through a tensor 16 MiB at a time
+_CHUNK_BYTES = 1 << 20  # a device digest works through a tensor 1 MiB at a time (about 40 MiB of device memory for its temporaries)
+_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,127}")
+_ENV_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,62}")
 
 
 class RunResumeError(RuntimeError):
@@ -55,11 +59,12 @@ def run_id_from_environment(env=None, world_size=None):
         return env["SEEDD_RUN"].strip(), "SEEDD_RUN"
     torchrun = env.get("TORCHELASTIC_RUN_ID", "").strip()
     if torchrun and torchrun != "none":
-        return torchrun, "TORCHELASTIC_RUN_ID"
+        # An elastic restart runs the steps since its checkpoint again: a run of its own.
+        return _restarted(torchrun, env.get("TORCHELASTIC_RESTART_COUNT")), "TORCHELASTIC_RUN_ID"
     if env.get("SLURM_JOB_ID", "").strip():
         job = env["SLURM_JOB_ID"].strip()
         task = env.get("SLURM_ARRAY_TASK_ID", "").strip()
-        return (f"slurm-{job}-{task}" if task else f"slurm-{job}"), "SLURM_JOB_ID"
+        return _restarted(f"slurm-{job}-{task}" if task else f"slurm-{job}", env.get("SLURM_RESTART_COUNT")), "SLURM_JOB_ID"
     if world_size is None:
         try:
             world_size = int(env.get("WORLD_SIZE", "1") or "1")
@@ -71,6 +76,16 @@ def run_id_from_environment(env=None, world_size=None):
                            "(TORCHELASTIC_RUN_ID) or Slurm (SLURM_JOB_ID).")
     generated = datetime.datetime.now(datetime.timezone.utc).strftime("run-%Y%m%dT%H%M%SZ-") + secrets.token_hex(3)
     return generated, "generated"
+
+
+def _restarted(run_id, count):
+    count = (count or "").strip()
+    return f"{run_id}-restart-{count}" if count.isdigit() and int(count) > 0 else run_id
+
+
+def check_run_id(run_id):
+    if not isinstance(run_id, str) or not _RUN_ID.fullmatch(run_id):
+        raise ValueError(f"run id {run_id!r} must match ^[A-Za-z0-9][A-Za-z0-9._/-]{{0,127}}$ (as an experiment id)")
 
 
 def environment(world_size=None, extra=None):
@@ -108,6 +123,9 @@ def environment(world_size=None, extra=None):
     jax = sys.modules.get("jax")
     if jax is not None:
         env["jax"] = jax.__version__
+    for key in (extra or {}):
+        if not isinstance(key, str) or not _ENV_KEY.fullmatch(key):
+            raise ValueError(f"environment key {key!r} must match ^[A-Za-z0-9][A-Za-z0-9._/-]{{0,62}}$")
     env.update(extra or {})
     return {key: str(value)[:256] for key, value in env.items()}
 
@@ -126,7 +144,9 @@ def state_digests(state):
         if part.startswith("cuda:"):
             name = "rng.torch.cuda." + part[5:]
         elif part.startswith("stream:"):
-            name = ("rng.stream." + part[7:])[:64]
+            name = "rng.stream." + part[7:]
+            if not _NAME.fullmatch(name):
+                raise ValueError(f"stream generator {part[7:]!r} gives the digest name {name!r}, which must match ^[a-z0-9][a-z0-9._-]{{0,63}}$")
         else:
             name = names.get(part, "rng." + part)
         digests[name] = hashlib.sha256(blob).digest()[:DIGEST_BYTES]
@@ -264,7 +284,12 @@ class Run:
         digests = []
         if generators:
             digests.extend(run_pb.Digest(name=name, kind=GENERATOR, value=value) for name, value in generator_digests(self.seeded).items())
+        taken = {d.name for d in digests}
         for name, value in (values or {}).items():
+            if not isinstance(name, str) or not _NAME.fullmatch(name):
+                raise ValueError(f"value name {name!r} must match ^[a-z0-9][a-z0-9._-]{{0,63}}$ (say 'loss', 'val.loss', 'model')")
+            if name in taken:
+                raise ValueError(f"value name {name!r} is taken by a generator's digest; name it otherwise")
             kind, digest = value_digest(value)
             digests.append(run_pb.Digest(name=name, kind=kind, value=digest))
         if not digests:
@@ -300,7 +325,11 @@ class Run:
                                      "nothing to check the restored state against") from None
             raise
         theirs = {d.name: d.value for d in recorded.digests if d.kind == GENERATOR}
-        differing = sorted(name for name in theirs.keys() & mine.keys() if theirs[name] != mine[name])
+        if not theirs.keys() & mine.keys():
+            raise RunResumeError(f"run {original!r} recorded no generator of worker {self.worker} at step {at} that this process has "
+                                 f"(recorded: {', '.join(sorted(theirs)) or 'none'}; here: {', '.join(sorted(mine)) or 'none'}): nothing to check")
+        # A generator the original had and this process did not restore differs too.
+        differing = sorted(name for name in theirs if mine.get(name) != theirs[name])
         if differing:
             message = (f"the restored state is not the one run {original!r} had at step {at} (worker {self.worker}): "
                        f"{', '.join(differing)} differ. The rerun will not reproduce it from there.")
@@ -328,8 +357,8 @@ class Run:
         flushed = self.flush(timeout)
         with self._wake:
             self._closing = True
-            left = len(self._queue)
-            self._wake.notify()
+            left = len(self._queue) + self._in_flight
+            self._wake.notify_all()
         self._thread.join(timeout=5)
         if not flushed or left:
             log.warning("run %s: %d step(s) could not be sent to seedd before close (%s)", self.run_id, left, self.last_error or "timeout")
@@ -348,20 +377,44 @@ class Run:
                 while self._queue and len(batch) < MAX_STEPS_PER_REPORT:
                     batch.append(self._queue.popleft())
                 self._in_flight = len(batch)
-            request = run_pb.ReportFingerprintsRequest(experiment_id=self.experiment_id, run_id=self.run_id, worker=self.worker, steps=batch)
-            self._send_with_retry("ReportFingerprints", request)
+            for request in self._requests(batch):
+                self._send_with_retry("ReportFingerprints", request)
             with self._wake:
                 self._in_flight = 0
                 self._wake.notify_all()
+
+    def _requests(self, batch):
+        """The batch as reports within the daemon's message size (the client's max_message_bytes)."""
+        budget = max(1024, getattr(self.client, "_max_message_bytes", 1024 * 1024) - 1024)
+        request = run_pb.ReportFingerprintsRequest(experiment_id=self.experiment_id, run_id=self.run_id, worker=self.worker)
+        size = request.ByteSize()
+        for step in batch:
+            step_size = step.ByteSize() + 8
+            if request.steps and size + step_size > budget:
+                yield request
+                request = run_pb.ReportFingerprintsRequest(experiment_id=self.experiment_id, run_id=self.run_id, worker=self.worker)
+                size = request.ByteSize()
+            request.steps.append(step)
+            size += step_size
+        if request.steps:
+            yield request
 
     def _send_with_retry(self, method, request):
         """Sends until it is answered; a refusal (bad input) is logged and the request dropped."""
         logged = False
         while True:
             try:
-                self.client._call(method, request, service="runs")
+                answer = self.client._call(method, request, service="runs")
                 if method == "ReportFingerprints":
                     self.sent += len(request.steps)
+                    if answer.repeats or answer.conflicts:
+                        log.warning("run %s: seedd already had %d of these %d step(s) (%d with other digests, kept out): this launch "
+                                    "reuses its run id, so its steps count as repeats or conflicts of an earlier one. Set SEEDD_RUN to a new id "
+                                    "for a new run.", self.run_id, answer.repeats + answer.conflicts, len(request.steps), answer.conflicts)
+                elif answer.environment.get("pid") != str(os.getpid()) or answer.environment.get("host") != socket.gethostname():
+                    log.warning("run %s: worker %d was recorded before, by pid %s on %s: this launch reuses its run id, so its steps "
+                                "count as repeats or conflicts of an earlier one. Set SEEDD_RUN to a new id for a new run.",
+                                self.run_id, self.worker, answer.environment.get("pid", "?"), answer.environment.get("host", "?"))
                 return
             except errors.SeeddUnavailableError as error:
                 self.last_error = str(error)

@@ -319,17 +319,15 @@ internal sealed class LiteDbBackend : IStoreBackend
             return new((StepFingerprint?)null);
         }
 
-        var session = _session ?? throw Down();
-        return new(Guard(session, () => session.Fingerprints.FindById(RunDocuments.FingerprintId(key, step)) is { } document ? RunDocuments.ToFingerprint(document).Fingerprint : null));
+        return new(Read(session => session.Fingerprints.FindById(RunDocuments.FingerprintId(key, step)) is { } document ? RunDocuments.ToFingerprint(document).Fingerprint : null));
     }
 
     public ValueTask<IReadOnlyList<FingerprintRecord>> ListFingerprintsAsync(string experimentId, string runId, long fromStep, FingerprintCursor? after, int limit, CancellationToken cancellationToken)
     {
         var state = _state;
-        var session = _session ?? throw Down();
         var (lower, upper) = RunDocuments.RunRange(experimentId, runId, after?.Step ?? fromStep);
         var page = new List<FingerprintRecord>(Math.Min(limit, 1024));
-        return new(Guard(session, () =>
+        return new(Read(session =>
         {
             // An index range, read in _id order: a run's fingerprints in (step, worker) order.
             foreach (var document in session.Fingerprints.Find(Query.Between("_id", lower, upper)))
@@ -353,6 +351,19 @@ internal sealed class LiteDbBackend : IStoreBackend
 
             return (IReadOnlyList<FingerprintRecord>)page;
         }));
+    }
+
+    /// <summary>A read of the file for a reader (not the writer): a failure is the caller's error, and drops nothing.</summary>
+    private T Read<T>(Func<LiteSession, T> read)
+    {
+        try
+        {
+            return read(_session ?? throw Down());
+        }
+        catch (Exception error) when (error is IOException or LiteException or ObjectDisposedException)
+        {
+            throw StorageErrors.Translate(error);
+        }
     }
 
     public ValueTask<IReadOnlyList<LedgerRecord>> ListEventsAsync(string experimentId, ulong afterSequence, int limit, CancellationToken cancellationToken)

@@ -55,6 +55,9 @@ internal sealed class LiteSession : IDisposable
         Stream? log = null;
         var directory = Path.GetDirectoryName(path)!;
         created = !medium.FileExists(path);
+
+        // An empty data file (a crash before the first checkpoint of a new database) is created afresh, as LiteDB does.
+        var fresh = created || medium.FileLength(path) == 0;
         try
         {
             if (created)
@@ -63,7 +66,7 @@ internal sealed class LiteSession : IDisposable
             }
 
             // LiteDB may write the data file only when seedd lets it: see GatedDataStream.
-            data = new GatedDataStream(medium.OpenExclusive(path), open: created);
+            data = new GatedDataStream(medium.OpenExclusive(path), open: fresh);
             if (created)
             {
                 medium.SyncDirectory(directory);
@@ -85,7 +88,7 @@ internal sealed class LiteSession : IDisposable
             try
             {
                 session.CheckLayout(migrating);
-                if (created)
+                if (fresh)
                 {
                     data.CloseAfterCreation();
                 }

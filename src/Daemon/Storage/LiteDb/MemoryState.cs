@@ -60,8 +60,18 @@ internal sealed class MemoryState(LiteSession session) : IBatchState, IDisposabl
     /// still waiting for its fsync (whose fingerprints the overlay finds first), never by a failed one
     /// (a failed batch drops the session, and this state with it).
     /// </summary>
-    StepFingerprint? IBatchState.Fingerprint(ProcessKey key, long step) =>
-        session.Fingerprints.FindById(RunDocuments.FingerprintId(key, step)) is { } document ? RunDocuments.ToFingerprint(document).Fingerprint : null;
+    StepFingerprint? IBatchState.Fingerprint(ProcessKey key, long step)
+    {
+        try
+        {
+            return session.Fingerprints.FindById(RunDocuments.FingerprintId(key, step)) is { } document ? RunDocuments.ToFingerprint(document).Fingerprint : null;
+        }
+        catch (Exception error) when (error is IOException or LiteDB.LiteException or ObjectDisposedException or InvalidDataException)
+        {
+            // This report alone is refused: the batch's other operations (seeds too) go on.
+            throw new SeedDaemonException(ErrorKind.Unavailable, $"the fingerprint of worker {key.Worker} of run '{key.RunId}' at step {step} could not be read back to compare a repeated report with it ({error.Message}); nothing of this report was recorded.");
+        }
+    }
 
     /// <summary>A process read from the file (at open, before anyone reads).</summary>
     public void LoadProcess(ProcessRecord process) => _processes[process.Key] = process;

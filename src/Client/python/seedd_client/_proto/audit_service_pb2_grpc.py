@@ -70,8 +70,8 @@ class AuditServiceServicer(object):
 
     def ExportManifest(self, request, context):
         """The experiment's manifest as a stream: the experiment, every issued seed, every event, the
-        chain head of the last event sent, then every process of its runs and every fingerprint (run
-        by run, in step then worker order). Memory stays bounded whatever the size.
+        chain head of the last event sent, then, with include_runs, every process of its runs and every
+        fingerprint (run by run, in step then worker order). Memory stays bounded whatever the size.
         Over REST, GET /v1/audit/manifest?experiment_id=ID answers the manifest document itself (the
         JSON seedctl export writes), not this stream of parts.
         """
