@@ -13,6 +13,7 @@ indices of the batch. Switches change one thing on purpose, so the tests can che
   --checkpoint DIR      saves model, optimizer and RngState at the end of every epoch
   --resume-from RUN:S   loads DIR's checkpoint of step S, restores RngState (unless --no-restore),
                         checks it against RUN's fingerprint at S, and continues at S + 1
+  --device D            trains on D (cuda: with seed_everything's deterministic switches)
   --die-at-step S       (--on-rank R) flushes the run at step S, fingerprints two more steps, then kills itself (SIGKILL)
 
 Prints one JSON line at the end (or before dying): {"rank", "run", "sent", "dropped", "resume_check"}.
@@ -60,14 +61,15 @@ def main():
     parser.add_argument("--resume-from", default=None)
     parser.add_argument("--no-restore", action="store_true")
     parser.add_argument("--die-at-step", type=int, default=-1)
+    parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
 
-    report = seedd_client.seed_everything()
+    report = seedd_client.seed_everything(deterministic=args.device != "cpu")
     rank = report.bundle.worker
     mine = args.on_rank == rank
     torch.set_num_threads(args.threads if mine else 1)
     client = SeedClient.from_environment()
-    model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.Tanh(), torch.nn.Dropout(0.2), torch.nn.Linear(16, 1))
+    model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.Tanh(), torch.nn.Dropout(0.2), torch.nn.Linear(16, 1)).to(args.device)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     seeding = DataLoaderSeeding(client, num_workers=2)
     loader = DataLoader(Regression(), batch_size=BATCH, shuffle=True, num_workers=2,
@@ -105,6 +107,7 @@ def main():
                 lr = float(np.nextafter(np.float32(lr), np.float32(math.inf)))
             for group in optimizer.param_groups:
                 group["lr"] = lr
+            inputs, targets = inputs.to(args.device), targets.to(args.device)
             optimizer.zero_grad()
             loss = torch.nn.functional.mse_loss(model(inputs), targets)
             loss.backward()
