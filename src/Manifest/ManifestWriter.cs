@@ -225,8 +225,8 @@ internal sealed class ManifestWriter : IAsyncDisposable
         _json.WriteEndObject();
     }
 
-    /// <summary>The contract's DigestKind without its prefix: generator, scalar, tensor, bytes.</summary>
-    private static string KindName(DigestKind kind) => kind switch
+    /// <summary>The contract's DigestKind without its prefix: generator, scalar, tensor, bytes (seedctl runs diff says them so too).</summary>
+    internal static string KindName(DigestKind kind) => kind switch
     {
         DigestKind.Generator => "generator",
         DigestKind.Scalar => "scalar",

@@ -1,4 +1,5 @@
 using System.Globalization;
+using SeedDaemon.Manifest;
 using SeedDaemon.V1;
 
 namespace SeedDaemon.Ctl.Runs;
@@ -6,14 +7,7 @@ namespace SeedDaemon.Ctl.Runs;
 /// <summary>How a digest reads to a person: a scalar as its number (and bits), anything else as hex.</summary>
 public static class DigestText
 {
-    public static string Kind(DigestKind kind) => kind switch
-    {
-        DigestKind.Generator => "generator",
-        DigestKind.Scalar => "scalar",
-        DigestKind.Tensor => "tensor",
-        DigestKind.Bytes => "bytes",
-        _ => "unknown",
-    };
+    public static string Kind(DigestKind kind) => ManifestWriter.KindName(kind);
 
     public static string Value(DigestKind kind, byte[] value) =>
         value.Length == 0 ? "(absent)"

@@ -12,8 +12,9 @@ namespace SeedDaemon.Ctl.Runs;
 public sealed class RunDiff
 {
     private readonly Dictionary<uint, long> _lastEqualStep = [];
-    private readonly HashSet<long> _commonSteps = [];
-    private readonly HashSet<long> _differingSteps = [];
+    // Steps arrive in ascending order: a step is counted when it first shows up, not kept in a set.
+    private long _lastCommonStep = -1;
+    private long _lastDifferingStep = -1;
     private readonly SortedDictionary<uint, (long Cells, long First, long Last)> _onlyA = [];
     private readonly SortedDictionary<uint, (long Cells, long First, long Last)> _onlyB = [];
 
@@ -68,9 +69,9 @@ public sealed class RunDiff
         }
     }
 
-    public long CommonSteps => _commonSteps.Count;
+    public long CommonSteps { get; private set; }
 
-    public long DifferingSteps => _differingSteps.Count;
+    public long DifferingSteps { get; private set; }
 
     public bool Equal => First is null;
 
@@ -118,7 +119,12 @@ public sealed class RunDiff
     private void Both(StepFingerprint a, StepFingerprint b)
     {
         ComparedCells++;
-        _commonSteps.Add(a.Step);
+        if (a.Step != _lastCommonStep)
+        {
+            _lastCommonStep = a.Step;
+            CommonSteps++;
+        }
+
         // A step holds a few digests, mostly in the same order in both runs: a scan, not a dictionary per cell.
         // A digest only one run has (a generator missing, a value not named) differs too.
         List<DigestDifference>? differing = null;
@@ -148,7 +154,12 @@ public sealed class RunDiff
         }
 
         DifferingCells++;
-        _differingSteps.Add(a.Step);
+        if (a.Step != _lastDifferingStep)
+        {
+            _lastDifferingStep = a.Step;
+            DifferingSteps++;
+        }
+
         Grid?.Set(a.Worker, a.Step, DiffGrid.Differs);
         if (First is null)
         {

@@ -136,21 +136,12 @@ internal sealed class LedgerAuditor(ISeedStore store, ColumnCache columns)
         foreach (var run in processes.Select(p => p.Key.RunId).Distinct(StringComparer.Ordinal))
         {
             var lastStep = processes.Where(p => p.Key.RunId == run).ToDictionary(p => p.Key.Worker, p => p.LastStep);
-            FingerprintCursor? after = null;
-            while (true)
+            await foreach (var page in store.Reader.FingerprintPagesAsync(experimentId, run, 0, ChunkSize, cancellationToken))
             {
-                var page = await store.Reader.ListFingerprintsAsync(experimentId, run, 0, after, ChunkSize, cancellationToken);
                 foreach (var record in page.Where(r => r.Fingerprint.Step <= lastStep.GetValueOrDefault(r.Key.Worker, -1)))
                 {
                     yield return new ManifestItem.Fingerprint(record);
                 }
-
-                if (page.Count < ChunkSize)
-                {
-                    break;
-                }
-
-                after = new FingerprintCursor(page[^1].Fingerprint.Step, page[^1].Key.Worker);
             }
         }
     }

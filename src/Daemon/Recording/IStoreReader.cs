@@ -35,6 +35,32 @@ internal interface IStoreReader
     ValueTask<IReadOnlyList<FingerprintRecord>> ListFingerprintsAsync(string experimentId, string runId, long fromStep, FingerprintCursor? after, int limit, CancellationToken cancellationToken);
 }
 
+/// <summary>Reads every store answers the same way, over <see cref="IStoreReader"/>'s pages.</summary>
+internal static class StoreReaderPages
+{
+    /// <summary>A run's fingerprints in (step, worker) order from <paramref name="fromStep"/> on, a page at a time (memory stays bounded).</summary>
+    public static async IAsyncEnumerable<IReadOnlyList<FingerprintRecord>> FingerprintPagesAsync(
+        this IStoreReader reader, string experimentId, string runId, long fromStep, int pageSize, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        FingerprintCursor? after = null;
+        while (true)
+        {
+            var page = await reader.ListFingerprintsAsync(experimentId, runId, fromStep, after, pageSize, cancellationToken);
+            if (page.Count > 0)
+            {
+                yield return page;
+            }
+
+            if (page.Count < pageSize)
+            {
+                yield break;
+            }
+
+            after = new FingerprintCursor(page[^1].Fingerprint.Step, page[^1].Key.Worker);
+        }
+    }
+}
+
 /// <summary>A position in a run's fingerprints.</summary>
 internal readonly record struct FingerprintCursor(long Step, uint Worker);
 

@@ -59,21 +59,9 @@ internal sealed class RunRecorder(ISeedStore store)
     {
         RunValidation.Step(fromStep, "from_step");
         _ = await GetRunAsync(experimentId, runId, cancellationToken);
-        FingerprintCursor? after = null;
-        while (true)
+        await foreach (var page in store.Reader.FingerprintPagesAsync(experimentId, runId, fromStep, ChunkSize, cancellationToken))
         {
-            var page = await store.Reader.ListFingerprintsAsync(experimentId, runId, fromStep, after, ChunkSize, cancellationToken);
-            if (page.Count > 0)
-            {
-                yield return page;
-            }
-
-            if (page.Count < ChunkSize)
-            {
-                yield break;
-            }
-
-            after = new FingerprintCursor(page[^1].Fingerprint.Step, page[^1].Key.Worker);
+            yield return page;
         }
     }
 

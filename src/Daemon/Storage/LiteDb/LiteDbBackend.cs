@@ -319,7 +319,7 @@ internal sealed class LiteDbBackend : IStoreBackend
             return new((StepFingerprint?)null);
         }
 
-        return new(Read(session => session.Fingerprints.FindById(RunDocuments.FingerprintId(key, step)) is { } document ? RunDocuments.ToFingerprint(document).Fingerprint : null));
+        return new(Read(session => session.FindFingerprint(key, step)));
     }
 
     public ValueTask<IReadOnlyList<FingerprintRecord>> ListFingerprintsAsync(string experimentId, string runId, long fromStep, FingerprintCursor? after, int limit, CancellationToken cancellationToken)

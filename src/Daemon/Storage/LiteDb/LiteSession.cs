@@ -1,5 +1,6 @@
 using LiteDB;
 using LiteDB.Engine;
+using SeedDaemon.Daemon.Recording;
 
 namespace SeedDaemon.Daemon.Storage.LiteDb;
 
@@ -141,6 +142,10 @@ internal sealed class LiteSession : IDisposable
             .FirstOrDefault();
         return Range(Events, holding?["_id"].AsString ?? wanted, Documents.KeyUpperBound(experimentId));
     }
+
+    /// <summary>The fingerprint a process recorded at a step, as committed (durable or waiting for its fsync); null when none.</summary>
+    public StepFingerprint? FindFingerprint(ProcessKey key, long step) =>
+        Fingerprints.FindById(RunDocuments.FingerprintId(key, step)) is { } document ? RunDocuments.ToFingerprint(document).Fingerprint : null;
 
     /// <summary>Makes what the last commit wrote durable (fsync of the log).</summary>
     public void Flush() => Log.Flush();

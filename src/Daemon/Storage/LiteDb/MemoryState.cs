@@ -64,7 +64,7 @@ internal sealed class MemoryState(LiteSession session) : IBatchState, IDisposabl
     {
         try
         {
-            return session.Fingerprints.FindById(RunDocuments.FingerprintId(key, step)) is { } document ? RunDocuments.ToFingerprint(document).Fingerprint : null;
+            return session.FindFingerprint(key, step);
         }
         catch (Exception error) when (error is IOException or LiteDB.LiteException or ObjectDisposedException or InvalidDataException)
         {
