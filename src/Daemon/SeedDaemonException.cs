@@ -9,6 +9,9 @@ internal enum ErrorKind
     FailedPrecondition,
     ResourceExhausted,
     Unavailable,
+
+    /// <summary>What the store holds is damaged: the answer would not be what was recorded.</summary>
+    DataLoss,
 }
 
 /// <summary>

@@ -93,6 +93,7 @@ internal sealed class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Inter
         ErrorKind.FailedPrecondition => StatusCode.FailedPrecondition,
         ErrorKind.ResourceExhausted => StatusCode.ResourceExhausted,
         ErrorKind.Unavailable => StatusCode.Unavailable,
+        ErrorKind.DataLoss => StatusCode.DataLoss,
         _ => StatusCode.Internal,
     };
 }

@@ -37,7 +37,7 @@ internal static class Documents
             : throw new InvalidDataException($"document id '{id}' is damaged");
     }
 
-    public static BsonDocument ToDocument(ExperimentRecord record, ChainHead head, ulong checkpointSequence) => new()
+    public static BsonDocument ToDocument(ExperimentRecord record, ChainHead head, ulong checkpointSequence) => DocumentSeal.Seal(new()
     {
         ["_id"] = record.Id,
         ["root"] = Root.Format(record.Root),
@@ -49,10 +49,11 @@ internal static class Documents
         ["seq"] = unchecked((long)head.Sequence),
         ["head"] = head.Hash,
         ["cp"] = unchecked((long)checkpointSequence),
-    };
+    });
 
     public static (ExperimentRecord Record, ChainHead Head, ulong Checkpoint) ToExperiment(BsonDocument document)
     {
+        DocumentSeal.Verify(document, Experiments);
         if (!Root.TryParse(document["root"].AsString, out var root))
         {
             throw new InvalidDataException($"experiment '{document["_id"].AsString}' has a damaged root");

@@ -49,19 +49,20 @@ internal static class KeyChunkDocuments
             BinaryPrimitives.WriteUInt64LittleEndian(slot[26..], record.IssueCount);
         }
 
-        return new BsonDocument
+        return DocumentSeal.Seal(new BsonDocument
         {
             ["_id"] = Documents.Id(entry.Record.Id, (ulong)chunk),
             ["seq"] = unchecked((long)entry.HeadSequence),
             ["c"] = columnArray,
             ["q"] = requesterArray,
             ["r"] = packed,
-        };
+        });
     }
 
     /// <summary>Adds a stored chunk's keys to the experiment; chunks must come in order, each full but the last.</summary>
     public static void Load(BsonDocument document, MemoryState state, ExperimentEntry entry)
     {
+        DocumentSeal.Verify(document, Documents.Keys);
         var (_, chunk) = Documents.ParseId(document["_id"].AsString);
         var packed = document["r"].AsBinary;
         if (chunk != (ulong)entry.Keys.ChunkCount || entry.Keys.Count != entry.Keys.ChunkCount * KeyProjection.ChunkSize

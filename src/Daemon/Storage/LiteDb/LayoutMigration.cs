@@ -4,37 +4,76 @@ using SeedDaemon.Daemon.Recording;
 namespace SeedDaemon.Daemon.Storage.LiteDb;
 
 /// <summary>
-/// Migrates a file in layout 2 (seedd 1.0: one document per issued key in "seeds", ledger events as
-/// BSON arrays) to layout 3 at open. One transaction rewrites each ledger document in the packed
-/// form (same id, same events, same hashes), turns the issued keys into checkpointed key chunks and
-/// marks every experiment with its checkpoint. LiteDB cannot drop a collection or set the layout
-/// number inside a transaction, so those follow it; each is idempotent, and a crash between them is
-/// finished by the next open (the experiments' checkpoint marks say the transaction committed). A
-/// crash before the commit leaves the file in layout 2. The chain is unchanged, so every earlier
+/// Migrates a file in an earlier layout to <see cref="LiteSession.Layout"/> (4) at open. Layout 2
+/// (seedd 1.0: one document per issued key in "seeds", ledger events as BSON arrays) is first
+/// rewritten as layout 3 in one transaction: each ledger document in the packed form (same id, same
+/// events, same hashes), the issued keys as checkpointed key chunks, every experiment marked with its
+/// checkpoint; the old collection is dropped after it. Layout 3 (seedd 1.1 and 1.2) becomes layout 4
+/// in one more transaction that seals every document (<see cref="DocumentSeal"/>). LiteDB cannot drop
+/// a collection or set the layout number inside a transaction, so those follow; each step is
+/// idempotent, and a crash between them is finished by the next open (the experiments' checkpoint
+/// marks say the first transaction committed; a sealed document is not sealed again). A crash before
+/// a commit leaves the file as it was before that step. The chain is unchanged, so every earlier
 /// manifest still verifies.
 /// </summary>
 internal static class LayoutMigration
 {
-    public const int FromLayout = 2;
+    /// <summary>Whether this seedd migrates a file in <paramref name="layout"/>.</summary>
+    public static bool Migrates(int layout) => layout is 2 or 3;
 
-    public static void Run(LiteSession session)
+    public static void Run(LiteSession session, int layout)
     {
         var database = session.Database;
-        if (session.Experiments.FindAll().Any(e => !e.ContainsKey("cp")))
+        if (layout == 2)
         {
-            Rewrite(session);
+            if (session.Experiments.FindAll().Any(e => !e.ContainsKey("cp")))
+            {
+                Rewrite(session);
+            }
+
+            if (database.CollectionExists("seeds"))
+            {
+                database.DropCollection("seeds");
+            }
         }
 
-        if (database.CollectionExists("seeds"))
-        {
-            database.DropCollection("seeds");
-        }
-
+        SealAll(session);
         database.UserVersion = LiteSession.Layout;
         session.Checkpoint();
     }
 
-    /// <summary>The documents, in one transaction.</summary>
+    /// <summary>Every document without its checksum gets one, in one transaction.</summary>
+    private static void SealAll(LiteSession session)
+    {
+        const int Page = 512;
+        var database = session.Database;
+        database.BeginTrans();
+        try
+        {
+            foreach (var collection in new[] { session.Experiments, session.Events, session.Keys, session.Processes, session.Fingerprints })
+            {
+                BsonValue after = BsonValue.MinValue;
+                while (collection.Query().Where("_id > @0", after).OrderBy("_id").Limit(Page).ToList() is { Count: > 0 } page)
+                {
+                    foreach (var document in page.Where(d => !DocumentSeal.IsSealed(d)))
+                    {
+                        collection.Update(DocumentSeal.Seal(document));
+                    }
+
+                    after = page[^1]["_id"];
+                }
+            }
+
+            database.Commit();
+        }
+        catch
+        {
+            database.Rollback();
+            throw;
+        }
+    }
+
+    /// <summary>Layout 2's documents as layout 3's (sealed), in one transaction.</summary>
     private static void Rewrite(LiteSession session)
     {
         var database = session.Database;
@@ -55,7 +94,7 @@ internal static class LayoutMigration
                     session.Events.Update(Packed(events));
                 }
 
-                var (record, head, checkpoint) = Documents.ToExperiment(document);
+                var (record, head, checkpoint) = Documents.ToExperiment(DocumentSeal.Seal(document));
                 var entry = keys.Load(record, head, checkpoint);
                 foreach (var seed in LiteSession.Range(seeds, Documents.KeyLowerBound(id), Documents.KeyUpperBound(id)))
                 {

@@ -53,14 +53,14 @@ internal static class LedgerDocuments
                 e.Hash.CopyTo(slot[16..]);
             }
 
-            yield return new BsonDocument
+            yield return DocumentSeal.Seal(new BsonDocument
             {
                 ["_id"] = Documents.Id(append.ExperimentId, append.Events[start].Sequence),
                 ["prev"] = append.PreviousHash(start),
                 ["o"] = runArray,
                 ["c"] = columnArray,
                 ["e"] = packed,
-            };
+            });
         }
     }
 
@@ -85,6 +85,7 @@ internal static class LedgerDocuments
     /// <summary>A stored document, parsed just enough to walk its events.</summary>
     public static Stored Read(BsonDocument document)
     {
+        DocumentSeal.Verify(document, Documents.Events);
         var (experimentId, first) = Documents.ParseId(document["_id"].AsString);
         var packed = document["e"].AsBinary;
         if (packed.Length % EventSize != 0 || document["prev"].AsBinary.Length != LedgerHash.HashSize)

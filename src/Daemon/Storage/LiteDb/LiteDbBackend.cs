@@ -319,7 +319,7 @@ internal sealed class LiteDbBackend : IStoreBackend
             return new((StepFingerprint?)null);
         }
 
-        return new(Read(session => session.FindFingerprint(key, step)));
+        return new(Read($"the fingerprint of {key} at step {step}", session => session.FindFingerprint(key, step)));
     }
 
     public ValueTask<IReadOnlyList<FingerprintRecord>> ListFingerprintsAsync(string experimentId, string runId, long fromStep, FingerprintCursor? after, int limit, CancellationToken cancellationToken)
@@ -327,10 +327,10 @@ internal sealed class LiteDbBackend : IStoreBackend
         var state = _state;
         var (lower, upper) = RunDocuments.RunRange(experimentId, runId, after?.Step ?? fromStep);
         var page = new List<FingerprintRecord>(Math.Min(limit, 1024));
-        return new(Read(session =>
+        return new(Read($"the fingerprints of run '{runId}' of '{experimentId}'", session =>
         {
             // An index range, read in _id order: a run's fingerprints in (step, worker) order.
-            foreach (var document in session.Fingerprints.Find(Query.Between("_id", lower, upper)))
+            foreach (var document in LiteSession.InOrder(session.Fingerprints.Find(Query.Between("_id", lower, upper)), RunDocuments.Fingerprints, lower, upper))
             {
                 var record = RunDocuments.ToFingerprint(document);
                 if (after is { } cursor && record.Fingerprint.Step == cursor.Step && record.Key.Worker <= cursor.Worker)
@@ -353,16 +353,26 @@ internal sealed class LiteDbBackend : IStoreBackend
         }));
     }
 
-    /// <summary>A read of the file for a reader (not the writer): a failure is the caller's error, and drops nothing.</summary>
-    private T Read<T>(Func<LiteSession, T> read)
+    /// <summary>
+    /// A read of the file for a reader (not the writer): a failure is the caller's error (DATA_LOSS
+    /// where what was read is damaged), and drops nothing, unless LiteDB closed its engine over what it
+    /// read: then the session is dropped, and the next write reopens the file.
+    /// </summary>
+    private T Read<T>(string what, Func<LiteSession, T> read)
     {
+        var session = _session ?? throw Down();
         try
         {
-            return read(_session ?? throw Down());
+            return read(session);
         }
-        catch (Exception error) when (error is IOException or LiteException or ObjectDisposedException)
+        catch (Exception error)
         {
-            throw StorageErrors.Translate(error);
+            if (error is LiteException { ErrorCode: LiteException.INVALID_DATAFILE_STATE })
+            {
+                Abandon(session, error);
+            }
+
+            throw StorageErrors.TranslateRead(error, what);
         }
     }
 
@@ -370,36 +380,39 @@ internal sealed class LiteDbBackend : IStoreBackend
     {
         // LiteDB shows what is committed; the durable head (in memory, moved only after the fsync) cuts off what is not yet on disk.
         var durable = _state.Head(experimentId)?.Sequence ?? 0;
-        try
+        return new(Read($"the ledger of '{experimentId}' after event {afterSequence}", session =>
         {
-            var session = _session ?? throw Down();
             var events = new List<LedgerRecord>(Math.Min(limit, 1024));
-            foreach (var document in session.EventsFrom(experimentId, afterSequence + 1))
+            var next = afterSequence + 1;
+            foreach (var document in session.EventsFrom(experimentId, next))
             {
                 foreach (var record in LedgerDocuments.ToRecords(document))
                 {
-                    if (record.Entry.Sequence > durable)
+                    var sequence = record.Entry.Sequence;
+                    if (sequence > durable || events.Count == limit)
                     {
-                        return new(events);
+                        return (IReadOnlyList<LedgerRecord>)events;
                     }
 
-                    if (record.Entry.Sequence > afterSequence)
+                    if (sequence < next)
                     {
-                        events.Add(record);
-                        if (events.Count == limit)
-                        {
-                            return new(events);
-                        }
+                        continue;
                     }
+
+                    // Gap-free: a document an index lost, or one from elsewhere, is damage, not a shorter answer.
+                    if (sequence != next)
+                    {
+                        throw new InvalidDataException($"the ledger jumps from event {next - 1} to {sequence}");
+                    }
+
+                    events.Add(record);
+                    next++;
                 }
             }
 
-            return new(events);
-        }
-        catch (Exception error) when (error is IOException or LiteException or ObjectDisposedException)
-        {
-            throw StorageErrors.Translate(error);
-        }
+            return next > durable || events.Count == limit ? events
+                : throw new InvalidDataException($"the ledger ends at event {next - 1}, and its head is event {durable}");
+        }));
     }
 
     /// <summary>Makes what is pending durable, checkpoints the keys (so the next open reads no ledger tail), then closes the file (LiteDB checkpoints its log).</summary>

@@ -16,7 +16,7 @@ internal sealed class LiteSession : IDisposable
     /// The layout of the documents (<see cref="Documents"/>, <see cref="LedgerDocuments"/>,
     /// <see cref="KeyChunkDocuments"/>), kept in the file's user version.
     /// </summary>
-    public const int Layout = 3;
+    public const int Layout = 4;
 
     private readonly GatedDataStream _gate;
 
@@ -124,11 +124,36 @@ internal sealed class LiteSession : IDisposable
 
     /// <summary>Documents of a collection with ids from <paramref name="lower"/> to <paramref name="upper"/>, in id order.</summary>
     public static IEnumerable<BsonDocument> Range(ILiteCollection<BsonDocument> collection, string lower, string upper, int limit = int.MaxValue) =>
-        collection.Query()
-            .Where("_id BETWEEN @0 AND @1", lower, upper)
-            .OrderBy("_id")
-            .Limit(limit)
-            .ToEnumerable();
+        InOrder(
+            collection.Query()
+                .Where("_id BETWEEN @0 AND @1", lower, upper)
+                .OrderBy("_id")
+                .Limit(limit)
+                .ToEnumerable(),
+            collection.Name,
+            lower,
+            upper);
+
+    /// <summary>
+    /// Documents an index range gave, checked to be in the range and in strictly increasing id order:
+    /// a damaged index page that points elsewhere is found here, not served.
+    /// </summary>
+    public static IEnumerable<BsonDocument> InOrder(IEnumerable<BsonDocument> documents, string collection, string lower, string upper)
+    {
+        string? previous = null;
+        foreach (var document in documents)
+        {
+            var id = document.TryGetValue("_id", out var value) && value.IsString ? value.AsString : null;
+            if (id is null || string.CompareOrdinal(id, lower) < 0 || string.CompareOrdinal(id, upper) > 0
+                || (previous is not null && string.CompareOrdinal(id, previous) <= 0))
+            {
+                throw DocumentSeal.Damaged(collection, id ?? "(no readable id)", $"its index gave it out of place in the ids from '{lower}' to '{upper}'");
+            }
+
+            previous = id;
+            yield return document;
+        }
+    }
 
     /// <summary>An experiment's ledger documents from the one holding <paramref name="sequence"/> on, in chain order.</summary>
     public IEnumerable<BsonDocument> EventsFrom(string experimentId, ulong sequence)
@@ -202,15 +227,15 @@ internal sealed class LiteSession : IDisposable
         }
     }
 
-    /// <summary>A new database gets the current layout; a file in layout 2 is migrated; any other is refused, unchanged.</summary>
+    /// <summary>A new database gets the current layout; a file in layout 2 or 3 is migrated; any other is refused, unchanged.</summary>
     private void CheckLayout(Action<int> migrating)
     {
         var version = Database.UserVersion;
         var holdsData = version != Layout && Database.GetCollectionNames().Any();
-        if (holdsData && version != LayoutMigration.FromLayout)
+        if (holdsData && !LayoutMigration.Migrates(version))
         {
             throw new InvalidDataException(
-                $"it holds data in storage layout {version}, and this seedd reads layout {Layout} (and migrates layout {LayoutMigration.FromLayout}); it was written by another version of seedd. It was left untouched; open it with the seedd that wrote it and export its experiments with 'seedctl export'.");
+                $"it holds data in storage layout {version}, and this seedd reads layout {Layout} (and migrates layouts 2 and 3); it was written by another version of seedd. It was left untouched; open it with the seedd that wrote it and export its experiments with 'seedctl export'.");
         }
 
         // Accepted, so it may be written. LiteDB would copy its log into the data file inside whichever
@@ -229,7 +254,7 @@ internal sealed class LiteSession : IDisposable
         if (holdsData)
         {
             migrating(version);
-            LayoutMigration.Run(this);
+            LayoutMigration.Run(this, version);
             return;
         }
 

@@ -53,6 +53,7 @@ internal static class OpenChecks
         IOException io => io.Message,
         LiteException { ErrorCode: LiteException.INVALID_DATABASE } => "it is not a LiteDB database or its header is damaged. It was left untouched; restore it from a backup.",
         InvalidDataException when error.Message.StartsWith("it holds data in storage layout", StringComparison.Ordinal) => error.Message,
+        InvalidDataException => $"the file is damaged: {error.Message.TrimEnd('.')}. It and its log were left untouched; restore it from a backup.",
         _ => $"the file is damaged: its pages cannot be read back as seedd wrote them (LiteDB: {error.Message}). It and its log were left untouched; restore it from a backup.",
     };
 }

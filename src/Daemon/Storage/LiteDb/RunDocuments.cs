@@ -30,7 +30,7 @@ internal static class RunDocuments
         string.Create(CultureInfo.InvariantCulture, $"{experimentId}{Separator}{runId}{Separator}{fromStep:x16}"),
         string.Create(CultureInfo.InvariantCulture, $"{experimentId}{Separator}{runId}}}"));
 
-    public static BsonDocument ToDocument(ProcessRecord process) => new()
+    public static BsonDocument ToDocument(ProcessRecord process) => DocumentSeal.Seal(new()
     {
         ["_id"] = ProcessId(process.Key),
         ["e"] = process.Key.ExperimentId,
@@ -45,9 +45,11 @@ internal static class RunDocuments
         ["n"] = process.Steps,
         ["cc"] = process.ConflictCount,
         ["c"] = new BsonArray(process.Conflicts.Select(c => new BsonArray { c.Step, new BsonArray(c.Names.Select(n => new BsonValue(n))) })),
-    };
+    });
 
-    public static ProcessRecord ToProcess(BsonDocument document) => new(
+    public static ProcessRecord ToProcess(BsonDocument document) => ToProcessRecord(DocumentSeal.Verify(document, Processes));
+
+    private static ProcessRecord ToProcessRecord(BsonDocument document) => new(
         new ProcessKey(document["e"].AsString, document["r"].AsString, (uint)document["w"].AsInt64),
         Documents.FromPairs(document["env"].AsArray),
         document["rr"].IsNull ? null : new ResumePoint(document["rr"].AsString, document["rs"].AsInt64),
@@ -80,11 +82,12 @@ internal static class RunDocuments
             at += digest.Value.Length;
         }
 
-        return new BsonDocument { ["_id"] = FingerprintId(key, fingerprint.Step), ["d"] = blob };
+        return DocumentSeal.Seal(new BsonDocument { ["_id"] = FingerprintId(key, fingerprint.Step), ["d"] = blob });
     }
 
     public static FingerprintRecord ToFingerprint(BsonDocument document)
     {
+        DocumentSeal.Verify(document, Fingerprints);
         var id = document["_id"].AsString;
         var (key, step) = ParseFingerprintId(id);
         var blob = document["d"].AsBinary;

@@ -19,6 +19,22 @@ internal static class StorageErrors
         _ => error,
     };
 
+    /// <summary>
+    /// A failure while a reader read stored documents. Anything but the store being busy, closed or
+    /// unreadable (I/O) means what was read is not what seedd wrote: DATA_LOSS, naming what was read.
+    /// </summary>
+    public static Exception TranslateRead(Exception error, string what) => error switch
+    {
+        SeedDaemonException or OperationCanceledException => error,
+        IOException or ObjectDisposedException => Translate(error),
+        LiteException { ErrorCode: LiteException.LOCK_TIMEOUT or LiteException.DATABASE_SHUTDOWN } => Translate(error),
+        _ => Damaged(what, error),
+    };
+
+    public static SeedDaemonException Damaged(string what, Exception error) => new(
+        ErrorKind.DataLoss,
+        $"The seed database is damaged where seedd read {what}: {error.Message.TrimEnd('.')}. Nothing was answered from it and nothing was changed; 'seedctl store check' lists all damage; restore the database from a backup.");
+
     public static bool IsDiskFull(IOException error)
     {
         var code = error.HResult & 0xFFFF;
