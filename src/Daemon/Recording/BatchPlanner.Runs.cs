@@ -95,6 +95,7 @@ internal static partial class BatchPlanner
                 }
 
                 Batch.Fingerprints[(key, fingerprint.Step)] = fingerprint;
+                Batch.PreviousSteps[(key, fingerprint.Step)] = process.LastStep;
                 added++;
                 process = process with
                 {

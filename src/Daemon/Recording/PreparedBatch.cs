@@ -24,6 +24,9 @@ internal sealed class PreparedBatch(int expectedKeys = 0)
     /// <summary>The fingerprints the batch records (new steps only: a repeat or a conflict changes its process alone).</summary>
     public Dictionary<(ProcessKey Process, long Step), StepFingerprint> Fingerprints { get; } = [];
 
+    /// <summary>For each fingerprint recorded, its process's step before it (-1 for its first): a backend may link them, so a lost one is found.</summary>
+    public Dictionary<(ProcessKey Process, long Step), long> PreviousSteps { get; } = [];
+
     /// <summary>Nothing to write: every key issued appends to an experiment, every fingerprint changes its process.</summary>
     public bool IsEmpty => Experiments.Count == 0 && Processes.Count == 0;
 

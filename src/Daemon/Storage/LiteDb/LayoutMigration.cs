@@ -47,6 +47,7 @@ internal static class LayoutMigration
     {
         const int Page = 512;
         var database = session.Database;
+        var lastSteps = new Dictionary<(string Run, uint Worker), long>();
         database.BeginTrans();
         try
         {
@@ -55,9 +56,17 @@ internal static class LayoutMigration
                 BsonValue after = BsonValue.MinValue;
                 while (collection.Query().Where("_id > @0", after).OrderBy("_id").Limit(Page).ToList() is { Count: > 0 } page)
                 {
-                    foreach (var document in page.Where(d => !DocumentSeal.IsSealed(d)))
+                    foreach (var document in page)
                     {
-                        collection.Update(DocumentSeal.Seal(document));
+                        if (collection.Name == RunDocuments.Fingerprints)
+                        {
+                            LinkStep(document, lastSteps);
+                        }
+
+                        if (!DocumentSeal.IsSealed(document))
+                        {
+                            collection.Update(DocumentSeal.Seal(document));
+                        }
                     }
 
                     after = page[^1]["_id"];
@@ -71,6 +80,19 @@ internal static class LayoutMigration
             database.Rollback();
             throw;
         }
+    }
+
+    /// <summary>A layout-3 fingerprint gets its process's step before it (read in id order: run, step, worker).</summary>
+    private static void LinkStep(BsonDocument document, Dictionary<(string Run, uint Worker), long> lastSteps)
+    {
+        var (key, step) = RunDocuments.ParseFingerprintId(document["_id"].AsString);
+        var process = (key.ExperimentId + Documents.Separator + key.RunId, key.Worker);
+        if (!document.ContainsKey("p"))
+        {
+            document["p"] = lastSteps.GetValueOrDefault(process, -1);
+        }
+
+        lastSteps[process] = step;
     }
 
     /// <summary>Layout 2's documents as layout 3's (sealed), in one transaction.</summary>

@@ -151,7 +151,7 @@ internal sealed class LiteDbBackend : IStoreBackend
 
             foreach (var ((process, step), fingerprint) in prepared.Fingerprints)
             {
-                session.Fingerprints.Insert(RunDocuments.ToDocument(process, fingerprint));
+                session.Fingerprints.Insert(RunDocuments.ToDocument(process, fingerprint, prepared.PreviousSteps[(process, step)]));
             }
 
             foreach (var process in prepared.Processes.Values)
@@ -325,14 +325,17 @@ internal sealed class LiteDbBackend : IStoreBackend
     public ValueTask<IReadOnlyList<FingerprintRecord>> ListFingerprintsAsync(string experimentId, string runId, long fromStep, FingerprintCursor? after, int limit, CancellationToken cancellationToken)
     {
         var state = _state;
-        var (lower, upper) = RunDocuments.RunRange(experimentId, runId, after?.Step ?? fromStep);
+        var startStep = after?.Step ?? fromStep;
+        var (lower, upper) = RunDocuments.RunRange(experimentId, runId, startStep);
         var page = new List<FingerprintRecord>(Math.Min(limit, 1024));
+        var links = new StepLinks(startStep);
         return new(Read($"the fingerprints of run '{runId}' of '{experimentId}'", session =>
         {
             // An index range, read in _id order: a run's fingerprints in (step, worker) order.
             foreach (var document in LiteSession.InOrder(session.Fingerprints.Find(Query.Between("_id", lower, upper)), RunDocuments.Fingerprints, lower, upper))
             {
                 var record = RunDocuments.ToFingerprint(document);
+                links.Saw(record, RunDocuments.PreviousStep(document));
                 if (after is { } cursor && record.Fingerprint.Step == cursor.Step && record.Key.Worker <= cursor.Worker)
                 {
                     continue;
@@ -344,12 +347,13 @@ internal sealed class LiteDbBackend : IStoreBackend
                     page.Add(record);
                     if (page.Count == limit)
                     {
-                        break;
+                        return (IReadOnlyList<FingerprintRecord>)page;
                     }
                 }
             }
 
-            return (IReadOnlyList<FingerprintRecord>)page;
+            links.End(state.Processes(experimentId, runId));
+            return page;
         }));
     }
 
@@ -622,7 +626,10 @@ internal sealed class LiteDbBackend : IStoreBackend
         }
     }
 
-    private Exception Down() => _downBecause is { } cause
-        ? StorageErrors.Translate(cause)
-        : new SeedDaemonException(ErrorKind.Unavailable, "The seed database is not open; retry.");
+    private Exception Down() => _downBecause switch
+    {
+        LiteException { ErrorCode: LiteException.INVALID_DATAFILE_STATE } damage => StorageErrors.Damaged("a page, and closed it (it reopens at the next write)", damage),
+        { } cause => StorageErrors.Translate(cause),
+        null => new SeedDaemonException(ErrorKind.Unavailable, "The seed database is not open; retry."),
+    };
 }

@@ -10,7 +10,8 @@ namespace SeedDaemon.Daemon.Storage.LiteDb;
 /// "experiment|run|worker" (small: loaded into memory at open). Collection "fingerprints": one
 /// document per process and step, keyed "experiment|run|step|worker" with both numbers in fixed-width
 /// hex, so a run's fingerprints are one id range in (step, worker) order: what runs diff streams.
-/// Neither is in the ledger's hash chain (see docs/runs.md).
+/// Each fingerprint names its process's step before it ("p", -1 for the first), so a reader finds a
+/// document an index lost (<see cref="StepLinks"/>). Neither is in the ledger's hash chain (see docs/runs.md).
 /// </summary>
 internal static class RunDocuments
 {
@@ -64,7 +65,7 @@ internal static class RunDocuments
     /// A step's digests packed in one binary field (count, then kind, name length, name, value length,
     /// value each): a document is its id and one blob, read without building a BSON array per digest.
     /// </summary>
-    public static BsonDocument ToDocument(ProcessKey key, StepFingerprint fingerprint)
+    public static BsonDocument ToDocument(ProcessKey key, StepFingerprint fingerprint, long previousStep)
     {
         var size = 1 + fingerprint.Digests.Sum(d => 3 + Encoding.UTF8.GetByteCount(d.Name) + d.Value.Length);
         var blob = new byte[size];
@@ -82,7 +83,7 @@ internal static class RunDocuments
             at += digest.Value.Length;
         }
 
-        return DocumentSeal.Seal(new BsonDocument { ["_id"] = FingerprintId(key, fingerprint.Step), ["d"] = blob });
+        return DocumentSeal.Seal(new BsonDocument { ["_id"] = FingerprintId(key, fingerprint.Step), ["p"] = previousStep, ["d"] = blob });
     }
 
     public static FingerprintRecord ToFingerprint(BsonDocument document)
@@ -115,7 +116,10 @@ internal static class RunDocuments
         }
     }
 
-    private static (ProcessKey Key, long Step) ParseFingerprintId(string id)
+    /// <summary>The step before a stored fingerprint's, of its process.</summary>
+    public static long PreviousStep(BsonDocument document) => document["p"].AsInt64;
+
+    public static (ProcessKey Key, long Step) ParseFingerprintId(string id)
     {
         // "experiment|run|step(16 hex)|worker(8 hex)": the numbers are fixed-width at the end.
         const int Tail = 16 + 1 + 8;
