@@ -29,4 +29,7 @@ internal interface IStorageMedium
 
     /// <summary>Makes the directory's entries (a newly created file) durable.</summary>
     void SyncDirectory(string path);
+
+    /// <summary>An existing directory's path with every symbolic link in it resolved: two paths name the same directory when these are equal.</summary>
+    string ResolveDirectory(string path);
 }

@@ -177,6 +177,9 @@ internal sealed class SimulatedDisk : IStorageMedium
         }
     }
 
+    /// <summary>The simulated disk has no symbolic links.</summary>
+    public string ResolveDirectory(string path) => path;
+
     public void SyncDirectory(string path)
     {
         lock (_gate)

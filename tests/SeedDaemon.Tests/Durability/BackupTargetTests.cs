@@ -129,6 +129,42 @@ public sealed class BackupTargetTests
         await AssertServesAsync(seeds, channel);
     }
 
+    /// <summary>
+    /// A backup into a directory reached through a symbolic link that points at the database's own
+    /// directory, named as its log (which does not exist yet): the copy would become the log, and
+    /// LiteDB would read it as one at the next open.
+    /// </summary>
+    [Fact]
+    public async Task A_target_reached_through_a_symlinked_directory_that_is_the_databases_own_is_refused()
+    {
+        using var folder = new TempFolder();
+        var data = Directory.CreateDirectory(folder.File("data")).FullName;
+        var database = Path.Combine(data, "seeds.db");
+        var log = Path.Combine(data, "seeds-log.db");
+        await (await QuietSeedd.StartAsync(database)).DisposeAsync();
+        File.Delete(log);
+        var link = folder.File("backups");
+        Directory.CreateSymbolicLink(link, data);
+        await using var seedd = await QuietSeedd.StartAsync(database);
+        using var channel = TestChannels.Create(seedd.Addresses[0]);
+        var admin = new AdminService.AdminServiceClient(channel);
+        var before = Directory.GetFiles(data).Order(StringComparer.Ordinal).ToList();
+
+        foreach (var own in new[] { Path.Combine(link, "seeds-log.db"), Path.Combine(link, ".", "seeds-log.db") })
+        {
+            var error = await RpcAssert.FailsWith(StatusCode.InvalidArgument, async () =>
+                await admin.CreateBackupAsync(new CreateBackupRequest { Path = own }));
+            Assert.Contains("is a file of the seed database itself", error.Status.Detail, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(before, Directory.GetFiles(data).Order(StringComparer.Ordinal).ToList());
+        Assert.False(File.Exists(log));
+
+        // Another name in the same directory, through the link, is a backup like any other.
+        var copy = await admin.CreateBackupAsync(new CreateBackupRequest { Path = Path.Combine(link, "copy.db") });
+        Assert.True(File.Exists(Path.Combine(data, "copy.db")), copy.Path);
+    }
+
     private static Task<RunningSeedd> StartAsync(SimulatedDisk disk) => QuietSeedd.StartAsync(Database, disk);
 
     private static async Task<(SeedService.SeedServiceClient Seeds, AdminService.AdminServiceClient Admin)> IssueSomeAsync(ChannelBase channel)

@@ -112,6 +112,57 @@ public sealed class DamagedFileTests
         Assert.True(refused > 0, "no damaged page made the start refuse: the test damages nothing that is read");
     }
 
+    /// <summary>
+    /// A data file next to the log of another database (both seedd's, after a kill -9): LiteDB would
+    /// read the other database's pages over this one's. Refused, every file as it was.
+    /// </summary>
+    [Fact]
+    public async Task A_data_file_next_to_another_databases_log_is_refused_and_left_untouched()
+    {
+        using var folder = new TempFolder();
+        var ours = Directory.CreateDirectory(folder.File("ours")).FullName;
+        var store = EmbeddedStore.Open(Path.Combine(ours, "seeds.db"), maxBatch: 16);
+        await Fill(store, experiments: 10);
+        store.Dispose();
+
+        // The other database, copied while it is open (as a kill -9 leaves it): its log holds its last commits.
+        var theirs = Directory.CreateDirectory(folder.File("theirs")).FullName;
+        var other = EmbeddedStore.Open(Path.Combine(theirs, "seeds.db"), maxBatch: 16, checkpoints: DamageOracle.NoCheckpoints);
+        await Fill(other, experiments: 12);
+        var copy = await ProcessRunner.RunAsync("cp", [Path.Combine(theirs, "seeds-log.db"), Path.Combine(ours, "seeds-log.db")]);
+        Assert.True(copy.ExitCode == 0, copy.Stderr);
+        other.Dispose();
+
+        var before = DirectorySnapshot.Take(ours);
+        var error = Assert.Throws<StoreOpenException>(() => EmbeddedStore.Open(Path.Combine(ours, "seeds.db"), maxBatch: 16).Dispose());
+        Assert.Contains("seeds-log.db", error.Message, StringComparison.Ordinal);
+        before.AssertUnchanged(ours, "a start refused over a foreign log");
+    }
+
+    /// <summary>
+    /// A file LiteDB marked "invalid" (byte 191 of its header: what LiteDB writes when it fails to
+    /// read a page, so that its next open rebuilds the file): seedd never lets LiteDB rebuild it.
+    /// </summary>
+    [Fact]
+    public async Task A_file_marked_invalid_by_LiteDB_is_refused_and_never_rebuilt()
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("seeds.db");
+        var store = EmbeddedStore.Open(path, maxBatch: 16);
+        await Fill(store, experiments: 5);
+        store.Dispose();
+        await using (var mark = new FileStream(path, FileMode.Open, FileAccess.Write))
+        {
+            mark.Position = 191;
+            mark.WriteByte(1);
+        }
+
+        var before = DirectorySnapshot.Take(folder.Path);
+        var error = Assert.Throws<StoreOpenException>(() => EmbeddedStore.Open(path, maxBatch: 16).Dispose());
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        before.AssertUnchanged(folder.Path, "a start refused on a file marked invalid");
+    }
+
     private static async Task Fill(SeedStore store, int experiments)
     {
         for (var i = 0; i < experiments; i++)

@@ -50,6 +50,35 @@ internal sealed partial class FileSystemMedium : IStorageMedium
         }
     }
 
+    public string ResolveDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return Path.GetFullPath(path);
+        }
+
+        var resolved = realpath(path, 0);
+        if (resolved == 0)
+        {
+            throw new IOException($"cannot resolve directory {path}: errno {Marshal.GetLastPInvokeError()}");
+        }
+
+        try
+        {
+            return Marshal.PtrToStringUTF8(resolved)!;
+        }
+        finally
+        {
+            free(resolved);
+        }
+    }
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial nint realpath(string path, nint resolved);
+
+    [LibraryImport("libc")]
+    private static partial void free(nint pointer);
+
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int open(string path, int flags);
 

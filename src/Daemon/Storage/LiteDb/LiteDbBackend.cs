@@ -244,8 +244,7 @@ internal sealed class LiteDbBackend : IStoreBackend
         var (data, log) = (Path.GetFullPath(Location), Path.GetFullPath(_logPath));
         if (target == data || target == log)
         {
-            // The log exists only once LiteDB first writes: a copy there would become the log, and be emptied at its next checkpoint.
-            throw SeedDaemonException.Invalid("path", $"backup target {target} is a file of the seed database itself (its data file {data} and its log {log}); choose another name.");
+            throw OwnFile(target, data, log);
         }
 
         if (_medium.FileExists(target) || _medium.DirectoryExists(target))
@@ -257,6 +256,13 @@ internal sealed class LiteDbBackend : IStoreBackend
         if (!_medium.DirectoryExists(directory))
         {
             throw new SeedDaemonException(ErrorKind.FailedPrecondition, $"backup directory {directory} does not exist on the daemon's host.");
+        }
+
+        // Compared with every symbolic link resolved: a directory reached through a link may be the database's own.
+        var ownDirectory = _medium.ResolveDirectory(Path.GetDirectoryName(data)!);
+        if (_medium.ResolveDirectory(directory) == ownDirectory && Path.GetFileName(target) is var name && (name == Path.GetFileName(data) || name == Path.GetFileName(log)))
+        {
+            throw OwnFile(target, data, log);
         }
 
         var session = Acquire();
@@ -281,6 +287,10 @@ internal sealed class LiteDbBackend : IStoreBackend
         copy.Complete();
         return new BackupInfo(target, bytes, state.ExperimentCount, state.KeyCount, DateTime.UtcNow);
     }
+
+    /// <summary>The log exists only once LiteDB first writes: a copy there would become the log, and be emptied at its next checkpoint.</summary>
+    private static SeedDaemonException OwnFile(string target, string data, string log) =>
+        SeedDaemonException.Invalid("path", $"backup target {target} is a file of the seed database itself (its data file {data} and its log {log}); choose another name.");
 
     /// <summary>Reads the data file at <paramref name="offset"/>; LiteDB's readers position it under a lock on the stream itself, so do we.</summary>
     private static int ReadData(LiteSession session, long offset, byte[] buffer)

@@ -42,6 +42,44 @@ internal static class OpenChecks
         {
             throw new StoreOpenException(path, "the database file is empty but its log is not: it was truncated. It was left untouched; restore it from a backup.");
         }
+
+        if (length >= LiteDbBackend.PageSize)
+        {
+            CheckHeaders(medium, path, logPath, logHasData);
+        }
+    }
+
+    /// <summary>
+    /// Refuses a file LiteDB marked invalid (seedd never lets LiteDB rebuild a file: a rebuild keeps
+    /// what it can read and drops the rest), and a log that belongs to another database: a copy of the
+    /// header page in it with another creation time (LiteDB would read the other database's pages
+    /// over this one's). A log whose commits never changed the header page holds no copy to compare.
+    /// </summary>
+    private static void CheckHeaders(IStorageMedium medium, string path, string logPath, bool logHasData)
+    {
+        ulong created;
+        using (var data = medium.OpenExclusive(path))
+        {
+            (created, var invalid) = LiteDbHeaders.ReadDataHeader(data);
+            if (invalid)
+            {
+                throw new StoreOpenException(path, "LiteDB marked it damaged (the \"invalid datafile state\" flag in its header, set when a read of it failed, by seedd before 1.3 or another LiteDB tool). seedd does not let LiteDB rebuild it, which would drop whatever it cannot read. It was left untouched; restore it from a backup.");
+            }
+        }
+
+        if (!logHasData)
+        {
+            return;
+        }
+
+        using var log = medium.OpenExclusive(logPath);
+        foreach (var (page, creation) in LiteDbHeaders.LogHeaderCopies(log))
+        {
+            if (creation != created)
+            {
+                throw new StoreOpenException(path, $"its log {logPath} belongs to another database (page {page} of the log is a header of a database created at another time): a log copied or restored next to the wrong file. Both were left untouched; put the database's own log beside it, or restore both from a backup.");
+            }
+        }
     }
 
     /// <summary>Why opening failed, in a user's words, saying that the file was left as it was.</summary>

@@ -1,0 +1,44 @@
+using System.Buffers.Binary;
+
+namespace SeedDaemon.Daemon.Storage.LiteDb;
+
+/// <summary>
+/// The little of LiteDB 5's page format that seedd reads itself, before LiteDB opens a file. Every
+/// page starts with its id (u32) and type (byte; 1 is the header page). The header page holds the
+/// database's creation time (8 bytes at 68) and the "invalid datafile state" flag (byte 191) that
+/// LiteDB sets when it failed to read a page, so that its next open rebuilds the file. A commit
+/// that changes the header page writes a copy of it into the log.
+/// </summary>
+internal static class LiteDbHeaders
+{
+    private const int PageTypeOffset = 4;
+    private const byte HeaderPageType = 1;
+    private const int CreationTimeOffset = 68;
+    private const int CreationTimeLength = 8;
+    private const int InvalidStateOffset = 191;
+    private const int HeaderPrefix = InvalidStateOffset + 1;
+
+    /// <summary>The data file's creation time (as stored) and whether LiteDB marked it invalid.</summary>
+    public static (ulong CreationTime, bool MarkedInvalid) ReadDataHeader(Stream data)
+    {
+        var header = new byte[HeaderPrefix];
+        data.Position = 0;
+        data.ReadExactly(header);
+        return (BinaryPrimitives.ReadUInt64LittleEndian(header.AsSpan(CreationTimeOffset)), header[InvalidStateOffset] != 0);
+    }
+
+    /// <summary>The creation time in each copy of the header page the log holds, with the log page it is in.</summary>
+    public static IEnumerable<(long LogPage, ulong CreationTime)> LogHeaderCopies(Stream log)
+    {
+        var prefix = new byte[HeaderPrefix];
+        for (long page = 0; (page + 1) * LiteDbBackend.PageSize <= log.Length; page++)
+        {
+            log.Position = page * LiteDbBackend.PageSize;
+            log.ReadExactly(prefix);
+            if (BinaryPrimitives.ReadUInt32LittleEndian(prefix) == 0 && prefix[PageTypeOffset] == HeaderPageType)
+            {
+                yield return (page, BinaryPrimitives.ReadUInt64LittleEndian(prefix.AsSpan(CreationTimeOffset)));
+            }
+        }
+    }
+}
