@@ -17,6 +17,7 @@ var root = new RootCommand("seedctl: audit and operate seedd, the seed-coordinat
     VerifyManifestCommand.Create(),
     EnvCommand.Create(),
     BackupCommand.Create(),
+    StoreCommand.Create(),
     DoctorCommand.Create(),
 };
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using SeedDaemon.Daemon.Audit;
 using SeedDaemon.Daemon.Grpc;
 using SeedDaemon.Daemon.Operations;
 using SeedDaemon.Daemon.Recording;
@@ -68,9 +69,9 @@ internal static class SeeddListeners
         app.MapGet(ManifestDocumentEndpoint.Path, ManifestDocumentEndpoint.ServeAsync);
 
         // Prometheus scrapes over HTTP/1.1, on the --http-listen listener only.
-        app.MapGet("/metrics", (HttpContext context, Metrics metrics, ISeedStore store) =>
+        app.MapGet("/metrics", (HttpContext context, Metrics metrics, ISeedStore store, ScrubState scrub) =>
             context.Request.Protocol.StartsWith("HTTP/1", StringComparison.Ordinal)
-                ? Results.Text(metrics.Render(store.Statistics), "text/plain; version=0.0.4; charset=utf-8")
+                ? Results.Text(metrics.Render(store.Statistics, scrub.Gauges), "text/plain; version=0.0.4; charset=utf-8")
                 : Results.NotFound());
     }
 }

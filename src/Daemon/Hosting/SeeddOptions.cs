@@ -1,3 +1,4 @@
+using SeedDaemon.Daemon.Audit;
 using SeedDaemon.Daemon.Security;
 
 namespace SeedDaemon.Daemon.Hosting;
@@ -40,6 +41,8 @@ internal sealed class SeeddOptions
     public AuthOptions Auth { get; set; } = new();
 
     public TlsOptions Tls { get; set; } = new();
+
+    public ScrubOptions Scrub { get; set; } = new();
 }
 
 /// <summary>Section "Seedd:Postgres".</summary>

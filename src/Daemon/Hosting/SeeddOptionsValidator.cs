@@ -55,6 +55,16 @@ internal sealed class SeeddOptionsValidator : IValidateOptions<SeeddOptions>
             failures.Add($"Seedd:MaxBatchKeys: must be between 1 and 1000000, got {options.MaxBatchKeys}.");
         }
 
+        if (options.Scrub.IntervalSeconds is < 0 or > 31_536_000)
+        {
+            failures.Add($"Seedd:Scrub:IntervalSeconds: must be between 0 (no background store check) and 31536000 (a year), got {options.Scrub.IntervalSeconds}.");
+        }
+
+        if (options.Scrub.DutyPercent is < 1 or > 100)
+        {
+            failures.Add($"Seedd:Scrub:DutyPercent: must be between 1 and 100 (the share of the time a store check may spend reading), got {options.Scrub.DutyPercent}.");
+        }
+
         if (options.GroupCommitMaxOperations is < 1 or > 65_536)
         {
             failures.Add($"Seedd:GroupCommitMaxOperations: must be between 1 and 65536, got {options.GroupCommitMaxOperations}.");

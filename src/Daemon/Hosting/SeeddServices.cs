@@ -28,6 +28,10 @@ internal static class SeeddServices
         services.AddSingleton<SeedIssuer>();
         services.AddSingleton<LedgerAuditor>();
         services.AddSingleton<RunRecorder>();
+        services.AddSingleton<ScrubState>();
+        services.AddSingleton<StoreScrub>();
+        services.AddSingleton(options.Scrub);
+        services.AddHostedService<ScrubSchedule>();
 
         services.AddSingleton<TokenAuthenticator>();
         services.AddSingleton<Metrics>();

@@ -35,7 +35,7 @@ internal sealed class Metrics : IRecordingObserver
 
     public void Answered(TimeSpan waited) => _writeSeconds.Observe(waited.TotalSeconds);
 
-    public string Render(StoreStatistics store)
+    public string Render(StoreStatistics store, IReadOnlyDictionary<string, double> more)
     {
         var text = new StringBuilder();
         Header(text, "seedd_seeds_issued_total", "counter", "Seeds answered, by library (repeats of a key included).");
@@ -57,7 +57,7 @@ internal sealed class Metrics : IRecordingObserver
         Line(text, "seedd_database_bytes", "", store.Bytes);
         Header(text, "seedd_experiments", "gauge", "Number of experiments (PostgreSQL: those this replica has seen).");
         Line(text, "seedd_experiments", "", store.Experiments);
-        foreach (var (name, value) in store.Gauges.OrderBy(g => g.Key, StringComparer.Ordinal))
+        foreach (var (name, value) in store.Gauges.Concat(more).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             Header(text, name, "gauge", GaugeHelp.GetValueOrDefault(name, name));
             Line(text, name, "", value);
@@ -72,6 +72,12 @@ internal sealed class Metrics : IRecordingObserver
         ["seedd_ledger_events_since_checkpoint"] = "Ledger events the embedded store would replay at the next open.",
         ["seedd_store_connections_in_use"] = "PostgreSQL connections this replica holds (or is opening) for a commit or a read.",
         ["seedd_store_connections_max"] = "The PostgreSQL connection pool's size (Max Pool Size).",
+        ["seedd_scrub_running"] = "1 while a store check (scrub) runs.",
+        ["seedd_scrub_records_read"] = "Records (documents, events, seeds, fingerprints) the running or last store check has read.",
+        ["seedd_scrub_findings_so_far"] = "Findings of the running or last store check so far.",
+        ["seedd_scrub_completed_total"] = "Store checks completed since seedd started.",
+        ["seedd_scrub_last_findings"] = "Findings of the last completed store check (-1: none completed yet).",
+        ["seedd_scrub_last_completed_timestamp_seconds"] = "When the last store check completed (Unix seconds; 0: none yet).",
     };
 
     private static void Header(StringBuilder text, string name, string type, string help) =>

@@ -29,3 +29,7 @@ public sealed class StandardServicesTestsOnPostgres(PostgresDaemon daemon) : Sta
 public sealed class RunRecordTestsOnLiteDb(EmbeddedDaemon daemon) : RunRecordTests<EmbeddedDaemon>(daemon);
 
 public sealed class RunRecordTestsOnPostgres(PostgresDaemon daemon) : RunRecordTests<PostgresDaemon>(daemon);
+
+public sealed class StoreCheckTestsOnLiteDb(EmbeddedDaemon daemon) : StoreCheckTests<EmbeddedDaemon>(daemon);
+
+public sealed class StoreCheckTestsOnPostgres(PostgresDaemon daemon) : StoreCheckTests<PostgresDaemon>(daemon);

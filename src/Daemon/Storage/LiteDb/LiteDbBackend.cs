@@ -17,7 +17,7 @@ namespace SeedDaemon.Daemon.Storage.LiteDb;
 /// After an I/O failure (disk full) the session is dropped, every batch not yet durable fails, and
 /// the next write reopens the file and reloads the state from it: no restart needed.
 /// </summary>
-internal sealed class LiteDbBackend : IStoreBackend
+internal sealed partial class LiteDbBackend : IStoreBackend, IDocumentCheck
 {
     internal const int PageSize = 8192;
 

@@ -12,10 +12,11 @@ _sym_db = _symbol_database.Default()
 
 
 from seedd_client._proto.google_api import annotations_pb2 as google_dot_api_dot_annotations__pb2
+from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!seeddaemon/v1/admin_service.proto\x12\rseeddaemon.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"#\n\x13\x43reateBackupRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\"\x88\x01\n\x06\x42\x61\x63kup\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x12\n\nsize_bytes\x18\x02 \x01(\x03\x12\x13\n\x0b\x65xperiments\x18\x03 \x01(\x03\x12\x14\n\x0cissued_seeds\x18\x04 \x01(\x03\x12\x31\n\rcomplete_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp2w\n\x0c\x41\x64minService\x12g\n\x0c\x43reateBackup\x12\".seeddaemon.v1.CreateBackupRequest\x1a\x15.seeddaemon.v1.Backup\"\x1c\x82\xd3\xe4\x93\x02\x16\"\x11/v1/admin/backups:\x01*B\x10\xaa\x02\rSeedDaemon.V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!seeddaemon/v1/admin_service.proto\x12\rseeddaemon.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"@\n\x11\x43heckStoreRequest\x12\x15\n\rexperiment_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64uty_percent\x18\x02 \x01(\x05\"\xbd\x01\n\x10\x43heckStoreUpdate\x12\x35\n\x08progress\x18\x01 \x01(\x0b\x32!.seeddaemon.v1.StoreCheckProgressH\x00\x12\x33\n\x07\x66inding\x18\x02 \x01(\x0b\x32 .seeddaemon.v1.StoreCheckFindingH\x00\x12\x33\n\x07summary\x18\x03 \x01(\x0b\x32 .seeddaemon.v1.StoreCheckSummaryH\x00\x42\x08\n\x06update\"o\n\x10StoreCheckCounts\x12\x11\n\tdocuments\x18\x01 \x01(\x03\x12\x13\n\x0b\x65xperiments\x18\x02 \x01(\x03\x12\x0e\n\x06\x65vents\x18\x03 \x01(\x03\x12\r\n\x05seeds\x18\x04 \x01(\x03\x12\x14\n\x0c\x66ingerprints\x18\x05 \x01(\x03\"\x8f\x01\n\x12StoreCheckProgress\x12-\n\x04read\x18\x01 \x01(\x0b\x32\x1f.seeddaemon.v1.StoreCheckCounts\x12\x15\n\rexperiment_id\x18\x02 \x01(\t\x12\x18\n\x10\x65xperiments_done\x18\x03 \x01(\x05\x12\x19\n\x11\x65xperiments_total\x18\x04 \x01(\x05\"J\n\x11StoreCheckFinding\x12\x15\n\rexperiment_id\x18\x01 \x01(\t\x12\r\n\x05where\x18\x02 \x01(\t\x12\x0f\n\x07problem\x18\x03 \x01(\t\"\x8c\x01\n\x11StoreCheckSummary\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x10\n\x08\x66indings\x18\x02 \x01(\x03\x12-\n\x04read\x18\x03 \x01(\x0b\x32\x1f.seeddaemon.v1.StoreCheckCounts\x12*\n\x07\x65lapsed\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\"#\n\x13\x43reateBackupRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\"\x88\x01\n\x06\x42\x61\x63kup\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x12\n\nsize_bytes\x18\x02 \x01(\x03\x12\x13\n\x0b\x65xperiments\x18\x03 \x01(\x03\x12\x14\n\x0cissued_seeds\x18\x04 \x01(\x03\x12\x31\n\rcomplete_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp2\xca\x01\n\x0c\x41\x64minService\x12g\n\x0c\x43reateBackup\x12\".seeddaemon.v1.CreateBackupRequest\x1a\x15.seeddaemon.v1.Backup\"\x1c\x82\xd3\xe4\x93\x02\x16\"\x11/v1/admin/backups:\x01*\x12Q\n\nCheckStore\x12 .seeddaemon.v1.CheckStoreRequest\x1a\x1f.seeddaemon.v1.CheckStoreUpdate0\x01\x42\x10\xaa\x02\rSeedDaemon.V1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'seeddaemon.v1.admin_service_pb2', globals())
@@ -25,10 +26,22 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   DESCRIPTOR._serialized_options = b'\252\002\rSeedDaemon.V1'
   _ADMINSERVICE.methods_by_name['CreateBackup']._options = None
   _ADMINSERVICE.methods_by_name['CreateBackup']._serialized_options = b'\202\323\344\223\002\026\"\021/v1/admin/backups:\001*'
-  _CREATEBACKUPREQUEST._serialized_start=115
-  _CREATEBACKUPREQUEST._serialized_end=150
-  _BACKUP._serialized_start=153
-  _BACKUP._serialized_end=289
-  _ADMINSERVICE._serialized_start=291
-  _ADMINSERVICE._serialized_end=410
+  _CHECKSTOREREQUEST._serialized_start=147
+  _CHECKSTOREREQUEST._serialized_end=211
+  _CHECKSTOREUPDATE._serialized_start=214
+  _CHECKSTOREUPDATE._serialized_end=403
+  _STORECHECKCOUNTS._serialized_start=405
+  _STORECHECKCOUNTS._serialized_end=516
+  _STORECHECKPROGRESS._serialized_start=519
+  _STORECHECKPROGRESS._serialized_end=662
+  _STORECHECKFINDING._serialized_start=664
+  _STORECHECKFINDING._serialized_end=738
+  _STORECHECKSUMMARY._serialized_start=741
+  _STORECHECKSUMMARY._serialized_end=881
+  _CREATEBACKUPREQUEST._serialized_start=883
+  _CREATEBACKUPREQUEST._serialized_end=918
+  _BACKUP._serialized_start=921
+  _BACKUP._serialized_end=1057
+  _ADMINSERVICE._serialized_start=1060
+  _ADMINSERVICE._serialized_end=1262
 # @@protoc_insertion_point(module_scope)

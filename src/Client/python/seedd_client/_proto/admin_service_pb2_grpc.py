@@ -20,6 +20,11 @@ class AdminServiceStub(object):
                 request_serializer=seeddaemon_dot_v1_dot_admin__service__pb2.CreateBackupRequest.SerializeToString,
                 response_deserializer=seeddaemon_dot_v1_dot_admin__service__pb2.Backup.FromString,
                 )
+        self.CheckStore = channel.unary_stream(
+                '/seeddaemon.v1.AdminService/CheckStore',
+                request_serializer=seeddaemon_dot_v1_dot_admin__service__pb2.CheckStoreRequest.SerializeToString,
+                response_deserializer=seeddaemon_dot_v1_dot_admin__service__pb2.CheckStoreUpdate.FromString,
+                )
 
 
 class AdminServiceServicer(object):
@@ -35,6 +40,17 @@ class AdminServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CheckStore(self, request, context):
+        """Checks the store while serving (a scrub): reads every record, re-derives every seed, checks
+        every issued-seed record against its ledger events and every ledger against its hashes and
+        chain head, and reads every run's fingerprints (the embedded store: every document against its
+        checksum). Streams progress about once a second and each finding as it is found; the last
+        message is the summary. FAILED_PRECONDITION while another check runs.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -42,6 +58,11 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.CreateBackup,
                     request_deserializer=seeddaemon_dot_v1_dot_admin__service__pb2.CreateBackupRequest.FromString,
                     response_serializer=seeddaemon_dot_v1_dot_admin__service__pb2.Backup.SerializeToString,
+            ),
+            'CheckStore': grpc.unary_stream_rpc_method_handler(
+                    servicer.CheckStore,
+                    request_deserializer=seeddaemon_dot_v1_dot_admin__service__pb2.CheckStoreRequest.FromString,
+                    response_serializer=seeddaemon_dot_v1_dot_admin__service__pb2.CheckStoreUpdate.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -68,5 +89,22 @@ class AdminService(object):
         return grpc.experimental.unary_unary(request, target, '/seeddaemon.v1.AdminService/CreateBackup',
             seeddaemon_dot_v1_dot_admin__service__pb2.CreateBackupRequest.SerializeToString,
             seeddaemon_dot_v1_dot_admin__service__pb2.Backup.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def CheckStore(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(request, target, '/seeddaemon.v1.AdminService/CheckStore',
+            seeddaemon_dot_v1_dot_admin__service__pb2.CheckStoreRequest.SerializeToString,
+            seeddaemon_dot_v1_dot_admin__service__pb2.CheckStoreUpdate.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
