@@ -37,7 +37,12 @@ internal sealed class Deployment : IAsyncDisposable
         var folder = new TempFolder();
         if (!args.Contains("--postgres"))
         {
-            return new Deployment(folder, null, [await SeeddProcess.StartAsync(["--listen", "127.0.0.1:0", "--db", folder.File("seeds.db"), .. extra])]);
+            string[] embedded = ["--listen", "127.0.0.1:0", "--db", folder.File("seeds.db"), .. extra];
+
+            // SEEDD_BENCH_DLL: another build of seedd (an earlier release, built from history) measured the same way.
+            return new Deployment(folder, null, [Environment.GetEnvironmentVariable("SEEDD_BENCH_DLL") is { Length: > 0 } dll
+                ? await SeeddProcess.StartDllAsync(dll, new Dictionary<string, string?>(), embedded)
+                : await SeeddProcess.StartAsync(embedded)]);
         }
 
         var replicas = args.SkipWhile(a => a != "--replicas").Skip(1).Select(int.Parse).FirstOrDefault(1);

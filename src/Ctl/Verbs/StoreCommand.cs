@@ -11,7 +11,7 @@ public static class StoreCommand
     public static Command Create()
     {
         var experiment = new Option<string?>("--experiment", "-e") { Description = "check only this experiment (the embedded store's document pass is left out)" };
-        var duty = new Option<int>("--duty") { Description = "share of the time the check may spend reading, 1-100 percent (default: the daemon's Seedd:Scrub:DutyPercent, 25)" };
+        var duty = new Option<int>("--duty") { Description = "share of the time the check may spend reading, 1-100 percent (default: the daemon's Seedd:Scrub:DutyPercent, 10)" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "no progress on stderr" };
         var check = new Command("check", "Have the daemon check its store while it serves: every document (embedded store), every ledger event (hashes, chain head, seeds re-derived), every issued seed against its events, every run's fingerprints. Exit 0: no findings; 5: findings, each with where it is.") { experiment, duty, quiet };
         Common.Action(check, async c =>

@@ -7,5 +7,5 @@ internal sealed class ScrubOptions
     public int IntervalSeconds { get; set; }
 
     /// <summary>The share of the time a store check may spend reading, in percent (1-100): it pauses after each page for the rest.</summary>
-    public int DutyPercent { get; set; } = 25;
+    public int DutyPercent { get; set; } = 10;
 }
