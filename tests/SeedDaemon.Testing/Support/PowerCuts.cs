@@ -46,7 +46,7 @@ internal static class PowerCuts
         return failures;
     }
 
-    /// <summary>Every experiment, issued key and ledger event (with its hashes) the store answers, as text.</summary>
+    /// <summary>Every experiment, issued key, ledger event (with its hashes), process and fingerprint the store answers, as text.</summary>
     public static async Task<string> ContentsAsync(SeedStore store)
     {
         var text = new System.Text.StringBuilder();
@@ -57,6 +57,15 @@ internal static class PowerCuts
             text.AppendJoin('\n', await store.Reader.ListSeedsAsync(experiment.Id, null, 100_000, default)).AppendLine();
             text.AppendJoin('\n', (await store.Reader.ListEventsAsync(experiment.Id, 0, 100_000, default)).Select(e => $"{e.Entry with { ClientLabels = new Dictionary<string, string>() }} {string.Join(',', e.Entry.ClientLabels)} {e.PreviousHash} {e.Hash}")).AppendLine();
             text.AppendLine((await store.Reader.GetChainHeadAsync(experiment.Id, default)).ToString());
+            var processes = await store.Reader.ListProcessesAsync(experiment.Id, null, default);
+            text.AppendJoin('\n', processes.Select(p => $"{p with { Environment = new Dictionary<string, string>(), Conflicts = [] }} {string.Join(',', p.Environment)} {p.Conflicts.Count}")).AppendLine();
+            foreach (var run in processes.Select(p => p.Key.RunId).Distinct(StringComparer.Ordinal))
+            {
+                await foreach (var page in store.Reader.FingerprintPagesAsync(experiment.Id, run, 0, 1000, default))
+                {
+                    text.AppendJoin('\n', page.Select(f => $"{f.Key} {f.Fingerprint.Step} {string.Join(';', f.Fingerprint.Digests.Select(d => $"{d.Name}:{d.Kind}:{Convert.ToHexString(d.Value)}"))}")).AppendLine();
+                }
+            }
         }
 
         return text.ToString();

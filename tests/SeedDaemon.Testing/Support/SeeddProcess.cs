@@ -72,6 +72,20 @@ public sealed partial class SeeddProcess : IAsyncDisposable
         return (seedd._process.ExitCode, seedd.Output);
     }
 
+    /// <summary>Starts seedd, waits until it writes <paramref name="text"/>, then kills it (SIGKILL) <paramref name="delay"/> later: a crash at that moment.</summary>
+    public static async Task KillAfterOutputAsync(string text, TimeSpan delay, params string[] args)
+    {
+        await using var seedd = Launch(TestPaths.SeeddDll, args, new Dictionary<string, string?>());
+        await seedd.WaitForOutputAsync(text);
+        await Task.Delay(delay);
+        if (!seedd._process.HasExited)
+        {
+            seedd._process.Kill();
+        }
+
+        await seedd._process.WaitForExitAsync();
+    }
+
     /// <summary>Waits until seedd has written a line containing <paramref name="text"/>; returns that line.</summary>
     public async Task<string> WaitForOutputAsync(string text, TimeSpan? timeout = null)
     {

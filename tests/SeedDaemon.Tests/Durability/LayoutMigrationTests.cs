@@ -8,7 +8,7 @@ namespace SeedDaemon.Tests.Durability;
 
 /// <summary>
 /// A database written by seedd 1.0 (layout 2), built from this repository's history and run as a
-/// real process, is migrated to layout 3 when this seedd opens it: the same issued seeds with the
+/// real process, is migrated (through layout 3) to layout 4 when this seedd opens it: the same issued seeds with the
 /// same first issue and counts, the same ledger with the same chain head, frozen experiments still
 /// frozen, and new issues continuing the chain. The power may go off at any write of the migration:
 /// the next open finishes it with nothing lost.
@@ -89,20 +89,6 @@ public sealed class LayoutMigrationTests(LayoutMigrationTests.Seedd10Database le
         output.WriteLine($"the migration writes {writes} times; cut at each, both ways, each reopened whole (random seed {seed})");
     }
 
-    /// <summary>Builds seedd 1.0's daemon from the repository's history (about 20 s); returns its seedd.dll.</summary>
-    private static async Task<string> BuildSeedd10Async(string folder)
-    {
-        await GitHistory.EnsureFullAsync($"seedd 1.0 ({Seedd10[..7]}) cannot be built to write a layout-2 database");
-        var source = Path.Combine(folder, "src");
-        Directory.CreateDirectory(source);
-        var archive = await ProcessRunner.RunAsync("bash", ["-c", $"git -C '{TestPaths.RepoRoot}' archive {Seedd10} Directory.Build.props Directory.Packages.props global.json .editorconfig protos src/Daemon src/Derivation | tar -x -C '{source}'"]);
-        Assert.True(archive.ExitCode == 0, "git archive: " + archive.Stderr);
-        var output = Path.Combine(folder, "out");
-        var build = await ProcessRunner.RunAsync("dotnet", ["build", Path.Combine(source, "src", "Daemon"), "-c", "Release", "-o", output, "--nologo", "-v", "q"], timeout: TimeSpan.FromMinutes(5));
-        Assert.True(build.ExitCode == 0, "building seedd 1.0: " + build.Stdout + build.Stderr);
-        return Path.Combine(output, "seedd.dll");
-    }
-
     private static async Task<Dictionary<string, Contents>> ReadAllAsync(Grpc.Net.Client.GrpcChannel channel)
     {
         var audit = new AuditService.AuditServiceClient(channel);
@@ -144,7 +130,7 @@ public sealed class LayoutMigrationTests(LayoutMigrationTests.Seedd10Database le
 
         public async Task InitializeAsync()
         {
-            var built = await BuildSeedd10Async(_folder.File("seedd-1.0"));
+            var built = await SeeddFromHistory.BuildAsync(Seedd10, _folder.File("seedd-1.0"), "src/Daemon", "src/Derivation");
             var data = Directory.CreateDirectory(_folder.File("data")).FullName;
             await using (var old = await SeeddProcess.StartDllAsync(built, new Dictionary<string, string?>(), "--listen", "127.0.0.1:0", "--db", Path.Combine(data, "seeds.db")))
             {
