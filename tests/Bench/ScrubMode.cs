@@ -6,7 +6,7 @@ namespace SeedDaemon.Bench;
 
 /// <summary>
 /// The store check's cost to requests: getseed_new (16 callers) with and without a store check
-/// running (the daemon's default share, 10%, then 25% and flat out), alternating rounds on one daemon, each
+/// running (1%, the daemon's default share of 10%, 25% and flat out), alternating rounds on one daemon, each
 /// against the health Check (echo) measured in the same round; and how fast a check reads.
 /// </summary>
 internal static class ScrubMode
@@ -39,7 +39,7 @@ internal static class ScrubMode
         Console.WriteLine($"store check alone, flat out: {alone.Read.Seeds + alone.Read.Events + alone.Read.Documents:N0} records in {alone.Elapsed.ToTimeSpan().TotalSeconds:F2} s ({(alone.Read.Seeds + alone.Read.Events + alone.Read.Documents) / alone.Elapsed.ToTimeSpan().TotalSeconds:N0} records/s)");
         await Load.RunAsync(16, TimeSpan.FromSeconds(1), getseedNew);
 
-        foreach (var duty in new[] { 10, 25, 100 })
+        foreach (var duty in new[] { 1, 10, 25, 100 })
         {
             var ratios = new List<double>();
             for (var round = 0; round < 3; round++)
