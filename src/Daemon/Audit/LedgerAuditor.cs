@@ -61,22 +61,30 @@ internal sealed class LedgerAuditor(ISeedStore store, ColumnCache columns)
         var head = await store.Reader.GetChainHeadAsync(experimentId, cancellationToken);
         var previous = LedgerHash.ToHex(LedgerHash.Genesis);
         ulong expected = 1;
-        await foreach (var record in EventsAsync(experimentId, 0, cancellationToken))
+        try
         {
-            var entry = record.Entry;
-            if (entry.Sequence > head.Sequence)
+            await foreach (var record in EventsAsync(experimentId, 0, cancellationToken))
             {
-                break;
-            }
+                var entry = record.Entry;
+                if (entry.Sequence > head.Sequence)
+                {
+                    break;
+                }
 
-            var problem = await CheckAsync(experiment, record, expected, previous, cancellationToken);
-            if (problem is not null)
-            {
-                return new LedgerVerification(false, expected - 1, Math.Min(expected, entry.Sequence), problem, head);
-            }
+                var problem = await CheckAsync(experiment, record, expected, previous, cancellationToken);
+                if (problem is not null)
+                {
+                    return new LedgerVerification(false, expected - 1, Math.Min(expected, entry.Sequence), problem, head);
+                }
 
-            previous = record.Hash;
-            expected++;
+                previous = record.Hash;
+                expected++;
+            }
+        }
+        catch (SeedDaemonException damaged) when (damaged.Kind == ErrorKind.DataLoss)
+        {
+            // A page could not be read (the store found damage in it): name the first event that cannot, one at a time.
+            return await FirstUnreadableAsync(experiment, head, expected, previous, damaged, cancellationToken);
         }
 
         var verified = expected - 1;
@@ -87,6 +95,38 @@ internal sealed class LedgerAuditor(ISeedStore store, ColumnCache columns)
         }
 
         return new LedgerVerification(true, verified, 0, "", head);
+    }
+
+    /// <summary>From <paramref name="expected"/> on, one event a read, until one cannot be read (or fails its checks): the verification's answer.</summary>
+    private async Task<LedgerVerification> FirstUnreadableAsync(ExperimentRecord experiment, ChainHead head, ulong expected, string previous, SeedDaemonException damaged, CancellationToken cancellationToken)
+    {
+        while (expected <= head.Sequence)
+        {
+            IReadOnlyList<LedgerRecord> one;
+            try
+            {
+                one = await store.Reader.ListEventsAsync(experiment.Id, expected - 1, 1, cancellationToken);
+            }
+            catch (SeedDaemonException unreadable) when (unreadable.Kind == ErrorKind.DataLoss)
+            {
+                return new LedgerVerification(false, expected - 1, expected, unreadable.Message, head);
+            }
+
+            if (one.Count == 0)
+            {
+                break;
+            }
+
+            if (await CheckAsync(experiment, one[0], expected, previous, cancellationToken) is { } problem)
+            {
+                return new LedgerVerification(false, expected - 1, expected, problem, head);
+            }
+
+            previous = one[0].Hash;
+            expected++;
+        }
+
+        return new LedgerVerification(false, expected - 1, expected, damaged.Message, head);
     }
 
     /// <summary>The manifest's parts in order: the experiment, every issued seed, every event, the head of the last event sent, then the runs' processes and fingerprints.</summary>

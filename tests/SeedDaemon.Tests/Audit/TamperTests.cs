@@ -1,3 +1,5 @@
+extern alias daemon;
+
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using LiteDB;
@@ -165,11 +167,20 @@ public sealed class TamperTests
         await seedd.StopAsync();
     }
 
-    /// <summary>Someone with write access to the stopped daemon's file edits its ledger directly.</summary>
+    /// <summary>
+    /// Someone with write access to the stopped daemon's file edits its ledger directly, and gives
+    /// each document the checksum it would have (the checksum is not a secret: it finds damage, not
+    /// tampering): what finds the edit is the hash chain.
+    /// </summary>
     private static void EditEvents(string db, Action<ILiteCollection<BsonDocument>> edit)
     {
         using var raw = new LiteDatabase($"Filename={db}");
-        edit(raw.GetCollection("events"));
+        var events = raw.GetCollection("events");
+        edit(events);
+        foreach (var document in events.FindAll().ToList())
+        {
+            events.Update(daemon::SeedDaemon.Daemon.Storage.LiteDb.DocumentSeal.Seal(document));
+        }
     }
 
     /// <summary>Starts a daemon on <paramref name="db"/>, verifies the experiment's ledger and hands the answer (and the daemon) to <paramref name="check"/>.</summary>

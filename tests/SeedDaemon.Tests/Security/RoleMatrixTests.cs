@@ -32,6 +32,7 @@ public sealed class RoleMatrixTests(TokenDaemon daemon) : IClassFixture<TokenDae
         ["seeddaemon.v1.AuditService/ExportManifest"] = Auditors,
         ["seeddaemon.v1.AuditService/VerifyLedger"] = Auditors,
         ["seeddaemon.v1.AdminService/CreateBackup"] = Admins,
+        ["seeddaemon.v1.AdminService/CheckStore"] = Admins,
         ["seeddaemon.v1.RunService/RecordProcess"] = Issuers,
         ["seeddaemon.v1.RunService/ReportFingerprints"] = Issuers,
         ["seeddaemon.v1.RunService/GetFingerprint"] = Anyone,

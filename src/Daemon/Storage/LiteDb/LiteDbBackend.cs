@@ -416,7 +416,7 @@ internal sealed partial class LiteDbBackend : IStoreBackend, IDocumentCheck
                     // Gap-free: a document an index lost, or one from elsewhere, is damage, not a shorter answer.
                     if (sequence != next)
                     {
-                        throw new InvalidDataException($"the ledger jumps from event {next - 1} to {sequence}");
+                        throw new InvalidDataException($"event {next} is missing: the ledger jumps from event {next - 1} to {sequence}");
                     }
 
                     events.Add(record);

@@ -45,7 +45,15 @@ internal static class OpenChecks
 
         if (length >= LiteDbBackend.PageSize)
         {
-            CheckHeaders(medium, path, logPath, logHasData);
+            try
+            {
+                CheckHeaders(medium, path, logPath, logHasData);
+            }
+            catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+            {
+                // Another seedd holding it, or no permission: said as LiteDB's open would have said it.
+                throw new StoreOpenException(path, Describe(error), error);
+            }
         }
     }
 
