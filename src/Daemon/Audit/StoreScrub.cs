@@ -118,18 +118,23 @@ internal sealed class StoreScrub(ISeedStore store, ColumnCache columns, ScrubSta
             return all;
         }
 
+        /// <summary>
+        /// An experiment that may be written to while it is read: its ledger is checked up to the head
+        /// read first (H1); its issued seeds are read after, then the head again (H2), so each key's
+        /// record must lie between its events up to H1 and its events up to H2.
+        /// </summary>
         private async Task ExperimentAsync(ExperimentRecord experiment)
         {
-            var tallies = await LedgerAsync(experiment);
-            await KeysAsync(experiment, tallies);
+            var head = await _reader.GetChainHeadAsync(experiment.Id, cancellationToken);
+            var tallies = await LedgerAsync(experiment, head);
+            await KeysAsync(experiment, tallies, head);
             await RunsAsync(experiment);
         }
 
-        /// <summary>The ledger in chain order; each key's first event and count (null when part of the ledger could not be read).</summary>
-        private async Task<Dictionary<(uint, string, string), KeyTally>?> LedgerAsync(ExperimentRecord experiment)
+        /// <summary>The ledger in chain order up to <paramref name="head"/>; each key's first event and count (null when part of the ledger could not be read).</summary>
+        private async Task<Dictionary<(uint, string, string), KeyTally>?> LedgerAsync(ExperimentRecord experiment, ChainHead head)
         {
             var id = experiment.Id;
-            var head = await _reader.GetChainHeadAsync(id, cancellationToken);
             var tallies = new Dictionary<(uint, string, string), KeyTally>();
             var whole = true;
             string? previous = LedgerHash.ToHex(LedgerHash.Genesis);
@@ -153,7 +158,7 @@ internal sealed class StoreScrub(ISeedStore store, ColumnCache columns, ScrubSta
                     break;
                 }
 
-                foreach (var record in page)
+                foreach (var record in page.TakeWhile(r => r.Entry.Sequence <= head.Sequence))
                 {
                     var entry = record.Entry;
                     var where = $"event {entry.Sequence}";
@@ -178,16 +183,7 @@ internal sealed class StoreScrub(ISeedStore store, ColumnCache columns, ScrubSta
                         await FoundAsync(id, where, $"seed64 {entry.Seed64} is not the seedseq-v1 seed {derived} of key {Key(entry.Worker, entry.Library, entry.Stream)}");
                     }
 
-                    var key = (entry.Worker, entry.Library, entry.Stream);
-                    if (tallies.TryGetValue(key, out var tally))
-                    {
-                        tally.Count++;
-                    }
-                    else
-                    {
-                        tallies[key] = new KeyTally(entry.TimeUnixMilliseconds, entry.Principal is { Length: > 0 } principal ? principal : entry.Peer);
-                    }
-
+                    Tally(tallies, entry);
                     previous = record.Hash;
                     expected = entry.Sequence + 1;
                 }
@@ -206,9 +202,10 @@ internal sealed class StoreScrub(ISeedStore store, ColumnCache columns, ScrubSta
             return whole ? tallies : null;
         }
 
-        private async Task KeysAsync(ExperimentRecord experiment, Dictionary<(uint, string, string), KeyTally>? tallies)
+        private async Task KeysAsync(ExperimentRecord experiment, Dictionary<(uint, string, string), KeyTally>? tallies, ChainHead head)
         {
             var id = experiment.Id;
+            var suspects = new List<SeedRecord>();
             SeedCursor? cursor = null;
             while (true)
             {
@@ -233,17 +230,14 @@ internal sealed class StoreScrub(ISeedStore store, ColumnCache columns, ScrubSta
                         continue;
                     }
 
-                    if (!tallies.Remove((worker, library, stream), out var tally))
+                    // As of the first head, or touched since (decided once the events after it are read).
+                    if (tallies.TryGetValue((worker, library, stream), out var tally) && seed.IssueCount == tally.Count && tally.Matches(seed, tally.Count))
                     {
-                        await FoundAsync(id, where, "it has an issued-seed record and no event in the ledger");
-                        continue;
+                        tally.Seen();
                     }
-
-                    var firstIssue = new DateTimeOffset(seed.FirstIssueTime).ToUnixTimeMilliseconds();
-                    if (firstIssue != tally.FirstUnixMs || seed.FirstRequester != tally.FirstRequester || seed.IssueCount != tally.Count)
+                    else
                     {
-                        await FoundAsync(id, where, string.Create(CultureInfo.InvariantCulture,
-                            $"its record says first issued at {firstIssue} ms by '{seed.FirstRequester}', {seed.IssueCount} times; the ledger says at {tally.FirstUnixMs} ms by '{tally.FirstRequester}', {tally.Count} times"));
+                        suspects.Add(seed);
                     }
                 }
 
@@ -258,9 +252,77 @@ internal sealed class StoreScrub(ISeedStore store, ColumnCache columns, ScrubSta
                 cursor = new SeedCursor(page[^1].Key.Worker, page[^1].Key.Library, page[^1].Key.Stream);
             }
 
-            foreach (var ((worker, library, stream), _) in tallies ?? [])
+            if (tallies is not null)
             {
-                await FoundAsync(id, $"key {Key(worker, library, stream)}", "the ledger has events for it and it has no issued-seed record");
+                await SettleAsync(id, tallies, suspects, head);
+            }
+        }
+
+        /// <summary>
+        /// The keys whose records did not match the ledger up to the first head: each must be what its
+        /// events up to the head read after the records (H2) make of it, issued more often than at the
+        /// first head at most by the events between; a key with events up to the first head must have a record.
+        /// </summary>
+        private async Task SettleAsync(string id, Dictionary<(uint, string, string), KeyTally> tallies, List<SeedRecord> suspects, ChainHead first)
+        {
+            var later = new Dictionary<(uint, string, string), KeyTally>();
+            if (suspects.Count > 0)
+            {
+                var second = await _reader.GetChainHeadAsync(id, cancellationToken);
+                for (var after = first.Sequence; after < second.Sequence;)
+                {
+                    var page = await ReadAsync(id, $"events after {after}", () => _reader.ListEventsAsync(id, after, PageSize, cancellationToken));
+                    if (page is null || page.Count == 0)
+                    {
+                        return;
+                    }
+
+                    foreach (var record in page.TakeWhile(r => r.Entry.Sequence <= second.Sequence))
+                    {
+                        Tally(later, record.Entry);
+                    }
+
+                    after = page[^1].Entry.Sequence;
+                }
+            }
+
+            foreach (var seed in suspects)
+            {
+                var key = (seed.Key.Worker, seed.Key.Library, seed.Key.Stream);
+                var before = tallies.GetValueOrDefault(key)?.Seen();
+                var since = later.GetValueOrDefault(key);
+                var expected = before ?? since;
+                var most = (before?.Count ?? 0) + (since?.Count ?? 0);
+                if (expected is null)
+                {
+                    await FoundAsync(id, $"key {Key(key.Worker, key.Library, key.Stream)}", "it has an issued-seed record and no event in the ledger");
+                }
+                else if (!expected.Matches(seed, most) || seed.IssueCount < (before?.Count ?? 1))
+                {
+                    var firstIssue = new DateTimeOffset(seed.FirstIssueTime).ToUnixTimeMilliseconds();
+                    var least = before?.Count ?? 1;
+                    var times = least == most ? most.ToString(CultureInfo.InvariantCulture) : string.Create(CultureInfo.InvariantCulture, $"{least} to {most}");
+                    await FoundAsync(id, $"key {Key(key.Worker, key.Library, key.Stream)}", string.Create(CultureInfo.InvariantCulture,
+                        $"its record says first issued at {firstIssue} ms by '{seed.FirstRequester}', {seed.IssueCount} times; the ledger says at {expected.FirstUnixMs} ms by '{expected.FirstRequester}', {times} times"));
+                }
+            }
+
+            foreach (var (key, tally) in tallies.Where(t => !t.Value.WasSeen))
+            {
+                await FoundAsync(id, $"key {Key(key.Item1, key.Item2, key.Item3)}", "the ledger has events for it and it has no issued-seed record");
+            }
+        }
+
+        private static void Tally(Dictionary<(uint, string, string), KeyTally> tallies, Derivation.Ledger.LedgerEntry entry)
+        {
+            var key = (entry.Worker, entry.Library, entry.Stream);
+            if (tallies.TryGetValue(key, out var tally))
+            {
+                tally.Count++;
+            }
+            else
+            {
+                tallies[key] = new KeyTally(entry.TimeUnixMilliseconds, entry.Principal is { Length: > 0 } principal ? principal : entry.Peer);
             }
         }
 
@@ -349,6 +411,7 @@ internal sealed class StoreScrub(ISeedStore store, ColumnCache columns, ScrubSta
         private static string Key(uint worker, string library, string stream) => $"(worker {worker}, library '{library}', stream '{stream}')";
     }
 
+    /// <summary>A key's events in the ledger: the first one's time and requester, and how many.</summary>
     private sealed class KeyTally(long firstUnixMs, string firstRequester)
     {
         public long FirstUnixMs { get; } = firstUnixMs;
@@ -356,5 +419,18 @@ internal sealed class StoreScrub(ISeedStore store, ColumnCache columns, ScrubSta
         public string FirstRequester { get; } = firstRequester;
 
         public ulong Count { get; set; } = 1;
+
+        /// <summary>Its record was read and matched (kept so a key's record is not reported missing).</summary>
+        public bool WasSeen { get; private set; }
+
+        public KeyTally Seen()
+        {
+            WasSeen = true;
+            return this;
+        }
+
+        /// <summary>The record's first issue is this tally's first event, and its count at most <paramref name="most"/>.</summary>
+        public bool Matches(SeedRecord seed, ulong most) =>
+            new DateTimeOffset(seed.FirstIssueTime).ToUnixTimeMilliseconds() == FirstUnixMs && seed.FirstRequester == FirstRequester && seed.IssueCount <= most && seed.IssueCount >= 1;
     }
 }

@@ -55,9 +55,9 @@ internal sealed class SeeddOptionsValidator : IValidateOptions<SeeddOptions>
             failures.Add($"Seedd:MaxBatchKeys: must be between 1 and 1000000, got {options.MaxBatchKeys}.");
         }
 
-        if (options.Scrub.IntervalSeconds is < 0 or > 31_536_000)
+        if (options.Scrub.IntervalSeconds is < 0 or > 2_592_000)
         {
-            failures.Add($"Seedd:Scrub:IntervalSeconds: must be between 0 (no background store check) and 31536000 (a year), got {options.Scrub.IntervalSeconds}.");
+            failures.Add($"Seedd:Scrub:IntervalSeconds: must be between 0 (no background store check) and 2592000 (30 days), got {options.Scrub.IntervalSeconds}.");
         }
 
         if (options.Scrub.DutyPercent is < 1 or > 100)

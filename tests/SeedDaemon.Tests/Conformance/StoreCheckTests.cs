@@ -50,6 +50,48 @@ public abstract class StoreCheckTests<TDaemon>(TDaemon daemon) : IClassFixture<T
         Assert.Equal(daemon.Backend == "LiteDB", whole.Read.Documents > 0);
     }
 
+    /// <summary>
+    /// Checks that run while the experiment takes new keys, repeats and fingerprints find nothing:
+    /// records read after the ledger are held against the events up to the head read after them.
+    /// </summary>
+    [Fact]
+    public async Task A_store_checked_while_it_is_written_to_checks_clean()
+    {
+        const string id = "check/busy";
+        var seeds = new SeedService.SeedServiceClient(daemon.Channel);
+        var runs = new RunService.RunServiceClient(daemon.Channel);
+        await seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = id, Root = "6" });
+        using var stop = new CancellationTokenSource();
+        var writer = Task.Run(async () =>
+        {
+            var step = 0;
+            for (var round = 0; !stop.IsCancellationRequested; round++)
+            {
+                var batch = new BatchGetSeedsRequest();
+                batch.Requests.AddRange(Enumerable.Range(0, 200).Select(w => new GetSeedRequest { ExperimentId = id, Worker = (uint)((round * 150) + w), Library = "torch" }));
+                await seeds.BatchGetSeedsAsync(batch);
+                var report = new ReportFingerprintsRequest { ExperimentId = id, RunId = "live", Worker = (uint)(round % 4) };
+                report.Steps.Add(new StepFingerprint { Step = ++step, Digests = { new V1.Digest { Name = "loss", Kind = DigestKind.Scalar, Value = ByteString.CopyFrom(BitConverter.GetBytes((double)step)) } } });
+                await runs.ReportFingerprintsAsync(report);
+            }
+        });
+
+        try
+        {
+            for (var check = 0; check < 5; check++)
+            {
+                await Task.Delay(100);
+                var (updates, summary) = await CheckAsync(new CheckStoreRequest { ExperimentId = id, DutyPercent = 100 });
+                Assert.True(summary.Ok, $"{daemon.Backend}, check {check}: " + string.Join('\n', updates.Where(u => u.Finding is not null).Select(u => u.Finding.ToString())));
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await writer;
+        }
+    }
+
     [Fact]
     public async Task A_bad_duty_or_an_unknown_experiment_is_refused_naming_it()
     {

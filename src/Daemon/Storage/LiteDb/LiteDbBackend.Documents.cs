@@ -35,6 +35,10 @@ internal sealed partial class LiteDbBackend
                     try
                     {
                         DocumentSeal.Verify(document, collection);
+                        if (!Loaded(collection, document["_id"].AsString))
+                        {
+                            problems.Add(($"collection \"{collection}\", document {Describe(document["_id"])}", "seedd did not load what it belongs to at start (a damaged index lost it): it is not served"));
+                        }
                     }
                     catch (InvalidDataException damaged)
                     {
@@ -52,13 +56,36 @@ internal sealed partial class LiteDbBackend
     {
         try
         {
-            var session = _session ?? throw Down();
-            return (session.Database.GetCollection(collection).Query().Where("_id > @0", after).OrderBy("_id").Limit(DocumentPageSize).ToList(), null);
+            return (Read($"collection \"{collection}\"", session => session.Database.GetCollection(collection).Query().Where("_id > @0", after).OrderBy("_id").Limit(DocumentPageSize).ToList()), null);
         }
-        catch (Exception error) when (error is not (OperationCanceledException or SeedDaemonException or ObjectDisposedException))
+        catch (SeedDaemonException error)
         {
-            return (null, $"LiteDB failed to read it ({error.Message.TrimEnd('.')})");
+            return (null, $"it could not be read ({error.Message.TrimEnd('.')})");
         }
+    }
+
+    /// <summary>
+    /// Whether the experiment or process a document belongs to is in memory; one committed a moment
+    /// ago may still wait for its fsync, so a miss is looked at again a second later.
+    /// </summary>
+    private bool Loaded(string collection, string id)
+    {
+        bool Found() => collection switch
+        {
+            Documents.Experiments => _state.Find(id) is not null,
+            Documents.Keys or Documents.Events => _state.Find(Documents.ParseId(id).ExperimentId) is not null,
+            RunDocuments.Processes => _state.FindProcess(RunDocuments.ParseProcessId(id)) is not null,
+            RunDocuments.Fingerprints => _state.FindProcess(RunDocuments.ParseFingerprintId(id).Key) is not null,
+            _ => true,
+        };
+
+        if (Found())
+        {
+            return true;
+        }
+
+        Thread.Sleep(TimeSpan.FromSeconds(1));
+        return Found();
     }
 
     private static string Describe(BsonValue id) => id.IsString ? $"'{id.AsString}'" : id.IsMinValue ? "(the first)" : id.ToString();

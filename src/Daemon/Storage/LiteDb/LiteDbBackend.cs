@@ -26,6 +26,8 @@ internal sealed partial class LiteDbBackend : IStoreBackend, IDocumentCheck
     private readonly ILogger _logger;
     private readonly LiteDbCheckpoints _checkpoints;
     private readonly Lock _sessionGate = new();
+    private readonly Lock _reopenGate = new();
+    private volatile bool _closed;
     private readonly SyncPipeline _sync;
     private volatile LiteSession? _session;
     private volatile MemoryState _state;
@@ -259,8 +261,17 @@ internal sealed partial class LiteDbBackend : IStoreBackend, IDocumentCheck
         }
 
         // Compared with every symbolic link resolved: a directory reached through a link may be the database's own.
-        var ownDirectory = _medium.ResolveDirectory(Path.GetDirectoryName(data)!);
-        if (_medium.ResolveDirectory(directory) == ownDirectory && Path.GetFileName(target) is var name && (name == Path.GetFileName(data) || name == Path.GetFileName(log)))
+        string resolved;
+        try
+        {
+            resolved = _medium.ResolveDirectory(directory);
+        }
+        catch (IOException error)
+        {
+            throw new SeedDaemonException(ErrorKind.FailedPrecondition, $"backup directory {directory} cannot be resolved on the daemon's host ({error.Message}).");
+        }
+
+        if (resolved == _medium.ResolveDirectory(Path.GetDirectoryName(data)!) && Path.GetFileName(target) is var name && (name == Path.GetFileName(data) || name == Path.GetFileName(log)))
         {
             throw OwnFile(target, data, log);
         }
@@ -339,6 +350,9 @@ internal sealed partial class LiteDbBackend : IStoreBackend, IDocumentCheck
         var (lower, upper) = RunDocuments.RunRange(experimentId, runId, startStep);
         var page = new List<FingerprintRecord>(Math.Min(limit, 1024));
         var links = new StepLinks(startStep);
+
+        // Taken before the file is read: whatever was durable then is in the read (later steps may be too).
+        var processes = state.Processes(experimentId, runId);
         return new(Read($"the fingerprints of run '{runId}' of '{experimentId}'", session =>
         {
             // An index range, read in _id order: a run's fingerprints in (step, worker) order.
@@ -362,31 +376,41 @@ internal sealed partial class LiteDbBackend : IStoreBackend, IDocumentCheck
                 }
             }
 
-            links.End(state.Processes(experimentId, runId));
+            links.End(processes);
             return page;
         }));
     }
 
     /// <summary>
     /// A read of the file for a reader (not the writer): a failure is the caller's error (DATA_LOSS
-    /// where what was read is damaged), and drops nothing, unless LiteDB closed its engine over what it
-    /// read: then the session is dropped, and the next write reopens the file.
+    /// where what was read is damaged). LiteDB closes its engine when a page it reads is damaged
+    /// beyond its own checks: then the session is dropped (the read answers DATA_LOSS), and the next
+    /// read or write reopens the file, so healthy reads go on being served.
     /// </summary>
     private T Read<T>(string what, Func<LiteSession, T> read)
     {
-        var session = _session ?? throw Down();
-        try
+        for (var attempt = 0; ; attempt++)
         {
-            return read(session);
-        }
-        catch (Exception error)
-        {
-            if (error is LiteException { ErrorCode: LiteException.INVALID_DATAFILE_STATE })
+            var session = Acquire();
+            try
             {
-                Abandon(session, error);
+                return read(session);
             }
+            catch (Exception error)
+            {
+                if (error is LiteException { ErrorCode: LiteException.INVALID_DATAFILE_STATE })
+                {
+                    Abandon(session, error);
+                }
+                else if (error is ObjectDisposedException && attempt == 0 && ReferenceEquals(_session, session))
+                {
+                    // The engine was closed under this read (by another read's damage): reopen and read again.
+                    Abandon(session, error);
+                    continue;
+                }
 
-            throw StorageErrors.TranslateRead(error, what);
+                throw StorageErrors.TranslateRead(error, what);
+            }
         }
     }
 
@@ -432,6 +456,7 @@ internal sealed partial class LiteDbBackend : IStoreBackend, IDocumentCheck
     /// <summary>Makes what is pending durable, checkpoints the keys (so the next open reads no ledger tail), then closes the file (LiteDB checkpoints its log).</summary>
     public void Dispose()
     {
+        _closed = true;
         _sync.Stop();
         var session = _session;
         try
@@ -470,6 +495,7 @@ internal sealed partial class LiteDbBackend : IStoreBackend, IDocumentCheck
     /// <summary>After a refused start: closes the database and removes it when this open created it, so the start changed nothing.</summary>
     public void DisposeAfterRefusedStart()
     {
+        _closed = true;
         _sync.Dispose();
         var session = _session;
         _session = null;
@@ -586,6 +612,15 @@ internal sealed partial class LiteDbBackend : IStoreBackend, IDocumentCheck
             return current;
         }
 
+        // The writer and readers alike may reopen: one at a time, and never once the store is closed.
+        lock (_reopenGate)
+        {
+            return _session ?? (_closed ? throw new SeedDaemonException(ErrorKind.Unavailable, "The seed database is closed: seedd is stopping.") : Reopen());
+        }
+    }
+
+    private LiteSession Reopen()
+    {
         try
         {
             var reopened = LiteSession.Open(_medium, Location, _logPath, _ => { }, out _);
@@ -636,10 +671,7 @@ internal sealed partial class LiteDbBackend : IStoreBackend, IDocumentCheck
         }
     }
 
-    private Exception Down() => _downBecause switch
-    {
-        LiteException { ErrorCode: LiteException.INVALID_DATAFILE_STATE } damage => StorageErrors.Damaged("a page, and closed it (it reopens at the next write)", damage),
-        { } cause => StorageErrors.Translate(cause),
-        null => new SeedDaemonException(ErrorKind.Unavailable, "The seed database is not open; retry."),
-    };
+    private Exception Down() => _downBecause is { } cause
+        ? StorageErrors.Translate(cause)
+        : new SeedDaemonException(ErrorKind.Unavailable, "The seed database is not open; retry.");
 }

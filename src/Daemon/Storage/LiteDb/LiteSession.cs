@@ -134,6 +134,10 @@ internal sealed class LiteSession : IDisposable
             lower,
             upper);
 
+    /// <summary>Every document of a collection, in id order, checked as <see cref="InOrder"/> does (one an index gives twice is damage).</summary>
+    public static IEnumerable<BsonDocument> All(ILiteCollection<BsonDocument> collection) =>
+        InOrder(collection.FindAll(), collection.Name, "", "\uffff");
+
     /// <summary>
     /// Documents an index range gave, checked to be in the range and in strictly increasing id order:
     /// a damaged index page that points elsewhere is found here, not served.
@@ -169,8 +173,19 @@ internal sealed class LiteSession : IDisposable
     }
 
     /// <summary>The fingerprint a process recorded at a step, as committed (durable or waiting for its fsync); null when none.</summary>
-    public StepFingerprint? FindFingerprint(ProcessKey key, long step) =>
-        Fingerprints.FindById(RunDocuments.FingerprintId(key, step)) is { } document ? RunDocuments.ToFingerprint(document).Fingerprint : null;
+    public StepFingerprint? FindFingerprint(ProcessKey key, long step)
+    {
+        var id = RunDocuments.FingerprintId(key, step);
+        if (Fingerprints.FindById(id) is not { } document)
+        {
+            return null;
+        }
+
+        // A damaged index entry may lead to another (whole) document.
+        var record = RunDocuments.ToFingerprint(document);
+        return record.Key == key && record.Fingerprint.Step == step ? record.Fingerprint
+            : throw DocumentSeal.Damaged(RunDocuments.Fingerprints, id, $"its index entry leads to document '{document["_id"].AsString}'");
+    }
 
     /// <summary>Makes what the last commit wrote durable (fsync of the log).</summary>
     public void Flush() => Log.Flush();

@@ -116,6 +116,16 @@ internal static class RunDocuments
         }
     }
 
+    /// <summary>A process document's key, from its id ("experiment|run|worker(8 hex)").</summary>
+    public static ProcessKey ParseProcessId(string id)
+    {
+        var workerStart = id.LastIndexOf(Separator);
+        var runStart = workerStart > 0 ? id.IndexOf(Separator, StringComparison.Ordinal) : -1;
+        return runStart > 0 && runStart < workerStart && uint.TryParse(id.AsSpan(workerStart + 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var worker)
+            ? new ProcessKey(id[..runStart], id[(runStart + 1)..workerStart], worker)
+            : throw new InvalidDataException($"process document id '{id}' is damaged");
+    }
+
     /// <summary>The step before a stored fingerprint's, of its process.</summary>
     public static long PreviousStep(BsonDocument document) => document["p"].AsInt64;
 

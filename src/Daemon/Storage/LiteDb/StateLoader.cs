@@ -16,12 +16,12 @@ internal static class StateLoader
         var state = new MemoryState(session);
         try
         {
-            foreach (var document in session.Processes.FindAll())
+            foreach (var document in LiteSession.All(session.Processes))
             {
                 state.LoadProcess(RunDocuments.ToProcess(document));
             }
 
-            foreach (var document in session.Experiments.FindAll())
+            foreach (var document in LiteSession.All(session.Experiments))
             {
                 var (record, head, checkpoint) = Documents.ToExperiment(document);
                 var entry = state.Load(record, head, checkpoint);

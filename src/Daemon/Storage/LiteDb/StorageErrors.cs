@@ -16,6 +16,7 @@ internal static class StorageErrors
         ObjectDisposedException => new SeedDaemonException(ErrorKind.Unavailable, "The seed database is being reopened; retry.", null),
         LiteException { ErrorCode: LiteException.LOCK_TIMEOUT } => new SeedDaemonException(ErrorKind.Unavailable, "The seed database is busy; retry.", null),
         LiteException lite => new SeedDaemonException(ErrorKind.Unavailable, $"The seed database failed ({lite.Message}); nothing was recorded and no seed was issued. Retry later.", null),
+        InvalidDataException damaged => Damaged("the database while reopening it", damaged),
         _ => error,
     };
 
