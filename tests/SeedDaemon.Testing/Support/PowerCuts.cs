@@ -46,6 +46,32 @@ internal static class PowerCuts
         return failures;
     }
 
+    /// <summary>
+    /// Opening a store (a migration, say) with the power cut at each of its writes, both ways: the
+    /// open run whole first, over <paramref name="files"/>, gives the reference and the count of
+    /// writes (<paramref name="checkWhole"/> looks at that store too).
+    /// </summary>
+    public static async Task<(int Writes, int Seed, List<string> Failures)> AtEveryWriteOfOpenAsync(IReadOnlyDictionary<string, byte[]> files, string path, Func<SeedStore, Task> checkWhole)
+    {
+        var whole = SimulatedDisk.Holding(files);
+        string reference;
+        int writes;
+        using (var store = EmbeddedStore.Open(path, whole))
+        {
+            writes = whole.Writes;
+            reference = await ContentsAsync(store);
+            await checkWhole(store);
+        }
+
+        var seed = int.TryParse(Environment.GetEnvironmentVariable("SEEDD_TEST_RANDOM_SEED"), out var given) ? given : Environment.TickCount;
+        var failures = await AtEveryWriteAsync(files, path, writes, (disk, cut) =>
+        {
+            disk.PowerOffAtWrite = cut;
+            Assert.ThrowsAny<Exception>(() => EmbeddedStore.Open(path, disk).Dispose());
+        }, reference, seed);
+        return (writes, seed, failures);
+    }
+
     /// <summary>Every experiment, issued key, ledger event (with its hashes), process and fingerprint the store answers, as text.</summary>
     public static async Task<string> ContentsAsync(SeedStore store)
     {

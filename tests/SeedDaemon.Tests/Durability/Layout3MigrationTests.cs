@@ -47,23 +47,9 @@ public sealed class Layout3MigrationTests(Layout3MigrationTests.Seedd12Database 
     {
         const string path = "/sim/older/seeds.db";
         var files = legacy.Files.ToDictionary(f => "/sim/older/" + f.Key, f => f.Value, StringComparer.Ordinal);
-        var whole = SimulatedDisk.Holding(files);
-        string reference;
-        int writes;
-        using (var store = EmbeddedStore.Open(path, whole))
-        {
-            writes = whole.Writes;
-            reference = await PowerCuts.ContentsAsync(store);
-        }
-
-        Assert.Contains("RunId = first", reference, StringComparison.Ordinal);
+        var (writes, seed, failures) = await PowerCuts.AtEveryWriteOfOpenAsync(files, path, async store =>
+            Assert.Contains("RunId = first", await PowerCuts.ContentsAsync(store), StringComparison.Ordinal));
         Assert.True(writes > 5, $"the migration wrote only {writes} times");
-        var seed = int.TryParse(Environment.GetEnvironmentVariable("SEEDD_TEST_RANDOM_SEED"), out var given) ? given : Environment.TickCount;
-        var failures = await PowerCuts.AtEveryWriteAsync(files, path, writes, (disk, cut) =>
-        {
-            disk.PowerOffAtWrite = cut;
-            Assert.ThrowsAny<Exception>(() => EmbeddedStore.Open(path, disk).Dispose());
-        }, reference, seed);
         Assert.True(failures.Count == 0, string.Join('\n', failures));
         output.WriteLine($"the migration writes {writes} times; cut at each, both ways, each reopened whole (random seed {seed})");
     }
@@ -98,24 +84,10 @@ public sealed class Layout3MigrationTests(Layout3MigrationTests.Seedd12Database 
     /// process): two experiments (one frozen) with batches and repeats, and a run of three processes
     /// that reported 30 steps each; what it answered; its files.
     /// </summary>
-    public sealed class Seedd12Database : IAsyncLifetime
+    public sealed class Seedd12Database : EarlierReleaseDatabase
     {
-        private readonly TempFolder _folder = new();
-
         /// <summary>What seedd 1.2 answered, as text: seeds, events, chain heads, runs and fingerprints.</summary>
         public string Before { get; private set; } = "";
-
-        public Dictionary<string, byte[]> Files { get; } = new(StringComparer.Ordinal);
-
-        public string CopyTo(string folder)
-        {
-            foreach (var (name, bytes) in Files)
-            {
-                File.WriteAllBytes(Path.Combine(folder, name), bytes);
-            }
-
-            return Path.Combine(folder, "seeds.db");
-        }
 
         public static ReportFingerprintsRequest Report(string experiment, string run, uint worker, params int[] steps)
         {
@@ -157,10 +129,10 @@ public sealed class Layout3MigrationTests(Layout3MigrationTests.Seedd12Database 
             return text.ToString();
         }
 
-        public async Task InitializeAsync()
+        public override async Task InitializeAsync()
         {
-            var built = await SeeddFromHistory.BuildAsync(Seedd12, _folder.File("seedd-1.2"), "src/Daemon", "src/Derivation", "src/Manifest");
-            var data = Directory.CreateDirectory(_folder.File("data")).FullName;
+            var built = await SeeddFromHistory.BuildAsync(Seedd12, Folder.File("seedd-1.2"), "src/Daemon", "src/Derivation", "src/Manifest");
+            var data = Directory.CreateDirectory(Folder.File("data")).FullName;
             await using (var old = await SeeddProcess.StartDllAsync(built, new Dictionary<string, string?>(), "--listen", "127.0.0.1:0", "--db", Path.Combine(data, "seeds.db")))
             {
                 Assert.Contains("seedd 1.2", old.Output, StringComparison.Ordinal);
@@ -195,16 +167,7 @@ public sealed class Layout3MigrationTests(Layout3MigrationTests.Seedd12Database 
                 Assert.Equal(0, await old.StopAsync());
             }
 
-            foreach (var file in Directory.GetFiles(data))
-            {
-                Files[Path.GetFileName(file)] = await File.ReadAllBytesAsync(file);
-            }
-        }
-
-        public Task DisposeAsync()
-        {
-            _folder.Dispose();
-            return Task.CompletedTask;
+            await KeepFilesAsync(data);
         }
     }
 }

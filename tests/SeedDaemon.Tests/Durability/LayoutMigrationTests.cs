@@ -59,32 +59,19 @@ public sealed class LayoutMigrationTests(LayoutMigrationTests.Seedd10Database le
         const string path = "/sim/legacy/seeds.db";
         var files = legacy.Files.ToDictionary(f => "/sim/legacy/" + f.Key, f => f.Value, StringComparer.Ordinal);
 
-        // The migration run whole, as the reference: the same chain heads as seedd 1.0 answered.
-        var whole = SimulatedDisk.Holding(files);
-        string reference;
-        int writes;
-        using (var store = EmbeddedStore.Open(path, whole))
+        // The migration run whole is the reference: the same chain heads as seedd 1.0 answered. Then
+        // every write: the migration rewrites, drops the old collection, seals, sets the layout, and
+        // copies LiteDB's log into the data file.
+        var (writes, seed, failures) = await PowerCuts.AtEveryWriteOfOpenAsync(files, path, async store =>
         {
-            writes = whole.Writes;
-            reference = await PowerCuts.ContentsAsync(store);
             foreach (var id in Experiments)
             {
                 var head = await store.Reader.GetChainHeadAsync(id, default);
                 Assert.Equal((legacy.Before[id].Ledger.ChainHead.Sequence, legacy.Before[id].Ledger.ChainHead.Hash), (head.Sequence, head.Hash));
                 Assert.Equal(320, (await store.Reader.ListSeedsAsync(id, null, 1000, default)).Count);
             }
-        }
-
+        });
         Assert.True(writes > 10, $"the migration wrote only {writes} times");
-        var seed = int.TryParse(Environment.GetEnvironmentVariable("SEEDD_TEST_RANDOM_SEED"), out var given) ? given : Environment.TickCount;
-
-        // Every write: the migration rewrites, drops the old collection, sets the layout, and copies
-        // LiteDB's log into the data file.
-        var failures = await PowerCuts.AtEveryWriteAsync(files, path, writes, (disk, cut) =>
-        {
-            disk.PowerOffAtWrite = cut;
-            Assert.ThrowsAny<Exception>(() => EmbeddedStore.Open(path, disk).Dispose());
-        }, reference, seed);
         Assert.True(failures.Count == 0, string.Join('\n', failures));
         output.WriteLine($"the migration writes {writes} times; cut at each, both ways, each reopened whole (random seed {seed})");
     }
@@ -107,31 +94,15 @@ public sealed class LayoutMigrationTests(LayoutMigrationTests.Seedd10Database le
     /// A layout-2 database written once per test class by seedd 1.0 (built from history, run as a real
     /// process): experiments with batches, repeats and a frozen one; what it answered; its files.
     /// </summary>
-    public sealed class Seedd10Database : IAsyncLifetime
+    public sealed class Seedd10Database : EarlierReleaseDatabase
     {
-        private readonly TempFolder _folder = new();
-
         /// <summary>What seedd 1.0 answered for each experiment before it stopped.</summary>
         public Dictionary<string, Contents> Before { get; private set; } = [];
 
-        /// <summary>The database's files (name, bytes) as seedd 1.0 left them.</summary>
-        public Dictionary<string, byte[]> Files { get; } = new(StringComparer.Ordinal);
-
-        /// <summary>Writes the files into <paramref name="folder"/>; returns the database's path there.</summary>
-        public string CopyTo(string folder)
+        public override async Task InitializeAsync()
         {
-            foreach (var (name, bytes) in Files)
-            {
-                File.WriteAllBytes(Path.Combine(folder, name), bytes);
-            }
-
-            return Path.Combine(folder, "seeds.db");
-        }
-
-        public async Task InitializeAsync()
-        {
-            var built = await SeeddFromHistory.BuildAsync(Seedd10, _folder.File("seedd-1.0"), "src/Daemon", "src/Derivation");
-            var data = Directory.CreateDirectory(_folder.File("data")).FullName;
+            var built = await SeeddFromHistory.BuildAsync(Seedd10, Folder.File("seedd-1.0"), "src/Daemon", "src/Derivation");
+            var data = Directory.CreateDirectory(Folder.File("data")).FullName;
             await using (var old = await SeeddProcess.StartDllAsync(built, new Dictionary<string, string?>(), "--listen", "127.0.0.1:0", "--db", Path.Combine(data, "seeds.db")))
             {
                 Assert.Contains("seedd 1.0", old.Output, StringComparison.Ordinal);
@@ -155,16 +126,7 @@ public sealed class LayoutMigrationTests(LayoutMigrationTests.Seedd10Database le
                 Assert.Equal(0, await old.StopAsync());
             }
 
-            foreach (var file in Directory.GetFiles(data))
-            {
-                Files[Path.GetFileName(file)] = await File.ReadAllBytesAsync(file);
-            }
-        }
-
-        public Task DisposeAsync()
-        {
-            _folder.Dispose();
-            return Task.CompletedTask;
+            await KeepFilesAsync(data);
         }
     }
 }
