@@ -65,8 +65,8 @@ public static class StoreCommand
                 () =>
                 {
                     var read = summary.Read;
-                    return new Table("RESULT", "DOCUMENTS", "EXPERIMENTS", "EVENTS", "SEEDS", "FINGERPRINTS", "SECONDS")
-                        .Add(summary.Ok ? "OK: no findings" : $"FINDINGS: {summary.Findings}", read.Documents, read.Experiments, read.Events, read.Seeds, read.Fingerprints, summary.Elapsed.ToTimeSpan().TotalSeconds.ToString("F1", System.Globalization.CultureInfo.InvariantCulture));
+                    return new Table("RESULT", "DOCUMENTS", "EXPERIMENTS", "EVENTS", "SEEDS", "FINGERPRINTS", "TOOK")
+                        .Add(summary.Ok ? "OK: no findings" : $"FINDINGS: {summary.Findings}", read.Documents, read.Experiments, read.Events, read.Seeds, read.Fingerprints, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{summary.Elapsed.ToTimeSpan().TotalSeconds:F1} s"));
                 });
             return summary.Ok ? ExitCodes.Ok : ExitCodes.VerificationFailed;
         });
