@@ -209,25 +209,9 @@ internal sealed class LedgerAuditor(ISeedStore store, ColumnCache columns)
     private async Task<string?> CheckAsync(ExperimentRecord experiment, LedgerRecord record, ulong expected, string previous, CancellationToken cancellationToken)
     {
         var entry = record.Entry;
-        if (entry.Sequence != expected)
+        if ((EventChecks.Place(entry, expected) ?? EventChecks.Link(record, expected, previous) ?? EventChecks.Contents(record) ?? EventChecks.Seed(experiment.Root, entry, columns)) is { } problem)
         {
-            return $"event {expected} is missing (the next event has sequence {entry.Sequence})";
-        }
-
-        if (record.PreviousHash != previous)
-        {
-            return $"event {entry.Sequence}: prev_hash {record.PreviousHash} is not the hash of event {expected - 1} ({previous})";
-        }
-
-        if (LedgerHash.ToHex(LedgerHash.Compute(LedgerHash.FromHex(previous), entry)) != record.Hash)
-        {
-            return $"event {entry.Sequence}: its hash does not match its contents (worker {entry.Worker}, library '{entry.Library}', stream '{entry.Stream}', seed64 {entry.Seed64}): the event was altered";
-        }
-
-        var derived = columns.Get(experiment.Root, entry.Library, entry.Stream).Derive(entry.Worker);
-        if (derived.Seed64 != entry.Seed64)
-        {
-            return $"event {entry.Sequence}: seed64 {entry.Seed64} is not the seedseq-v1 seed {derived.Seed64} of its key";
+            return problem;
         }
 
         var seed = await store.Reader.FindSeedAsync(new SeedKey(entry.ExperimentId, entry.Worker, entry.Library, entry.Stream), cancellationToken);

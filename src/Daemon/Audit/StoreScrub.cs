@@ -162,25 +162,22 @@ internal sealed class StoreScrub(ISeedStore store, ColumnCache columns, ScrubSta
                 {
                     var entry = record.Entry;
                     var where = $"event {entry.Sequence}";
-                    if (entry.Sequence != expected)
+                    if (EventChecks.Place(entry, expected) is { } gap)
                     {
                         whole = false;
-                        await FoundAsync(id, where, $"events {expected} to {entry.Sequence - 1} are missing");
+                        await FoundAsync(id, where, gap);
                     }
-                    else if (previous is not null && record.PreviousHash != previous)
+                    else if (previous is not null && EventChecks.Link(record, expected, previous) is { } link)
                     {
-                        await FoundAsync(id, where, $"its previous hash {record.PreviousHash} is not the hash of event {expected - 1} ({previous})");
-                    }
-
-                    if (LedgerHash.ToHex(LedgerHash.Compute(LedgerHash.FromHex(record.PreviousHash), entry)) != record.Hash)
-                    {
-                        await FoundAsync(id, where, "its hash does not match its contents: the event was altered");
+                        await FoundAsync(id, where, link);
                     }
 
-                    var derived = columns.Get(experiment.Root, entry.Library, entry.Stream).Derive(entry.Worker).Seed64;
-                    if (derived != entry.Seed64)
+                    foreach (var problem in new[] { EventChecks.Contents(record), EventChecks.Seed(experiment.Root, entry, columns) })
                     {
-                        await FoundAsync(id, where, $"seed64 {entry.Seed64} is not the seedseq-v1 seed {derived} of key {Key(entry.Worker, entry.Library, entry.Stream)}");
+                        if (problem is not null)
+                        {
+                            await FoundAsync(id, where, problem);
+                        }
                     }
 
                     Tally(tallies, entry);
