@@ -72,6 +72,10 @@ internal static class PowerCuts
         return (writes, seed, failures);
     }
 
+    /// <summary>A fingerprint as text: its process, step and every digest (name, kind, value).</summary>
+    public static string Describe(FingerprintRecord record) =>
+        $"{record.Key} {record.Fingerprint.Step} " + string.Join(';', record.Fingerprint.Digests.Select(d => $"{d.Name}:{d.Kind}:{Convert.ToHexString(d.Value)}"));
+
     /// <summary>Every experiment, issued key, ledger event (with its hashes), process and fingerprint the store answers, as text.</summary>
     public static async Task<string> ContentsAsync(SeedStore store)
     {
@@ -89,7 +93,7 @@ internal static class PowerCuts
             {
                 await foreach (var page in store.Reader.FingerprintPagesAsync(experiment.Id, run, 0, 1000, default))
                 {
-                    text.AppendJoin('\n', page.Select(f => $"{f.Key} {f.Fingerprint.Step} {string.Join(';', f.Fingerprint.Digests.Select(d => $"{d.Name}:{d.Kind}:{Convert.ToHexString(d.Value)}"))}")).AppendLine();
+                    text.AppendJoin('\n', page.Select(Describe)).AppendLine();
                 }
             }
         }

@@ -164,7 +164,7 @@ internal static class DamageOracle
                     {
                         foreach (var record in page)
                         {
-                            text.Append(Describe(record)).Append('\n');
+                            text.Append(PowerCuts.Describe(record)).Append('\n');
                         }
                     }
 
@@ -174,7 +174,7 @@ internal static class DamageOracle
 
             foreach (var process in processes.Where(p => p.Key.Worker % 16 == 0))
             {
-                await Unit($"{process.Key} at {process.LastStep}", async () => await reader.FindFingerprintAsync(process.Key, process.LastStep, default) is { } found ? Describe(new FingerprintRecord(process.Key, found)) : "none");
+                await Unit($"{process.Key} at {process.LastStep}", async () => await reader.FindFingerprintAsync(process.Key, process.LastStep, default) is { } found ? PowerCuts.Describe(new FingerprintRecord(process.Key, found)) : "none");
             }
         }
 
@@ -198,9 +198,6 @@ internal static class DamageOracle
 
         return to;
     }
-
-    private static string Describe(FingerprintRecord record) =>
-        $"{record.Key} {record.Fingerprint.Step} " + string.Join(';', record.Fingerprint.Digests.Select(d => $"{d.Name}:{d.Kind}:{Convert.ToHexString(d.Value)}"));
 
     private static string Cut(string? text) => text is null ? "absent" : text.Length > 200 ? text[..200] + "…" : text;
 
