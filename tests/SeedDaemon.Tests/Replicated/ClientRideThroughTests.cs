@@ -1,3 +1,5 @@
+using Grpc.Core;
+using Npgsql;
 using SeedDaemon.Derivation;
 using SeedDaemon.V1;
 using Ctl = SeedDaemon.Testing.Seedctl;
@@ -65,6 +67,69 @@ public sealed class ClientRideThroughTests
         {
             ProcessRunner.Signal(replicas.Processes[0].Pid, 18);
         }
+    }
+
+    [Fact]
+    public async Task A_replica_that_stops_inside_a_commit_holds_its_experiment_for_at_most_the_idle_in_transaction_timeout()
+    {
+        var cluster = await PostgresCluster.SharedAsync();
+        var database = await cluster.CreateDatabaseAsync("stopped");
+        await using var replicas = await Replicas.StartAsync(cluster.ConnectionString(database), 2);
+        using var stopped = TestChannels.Create(replicas.Processes[0].Address);
+        using var other = TestChannels.Create(replicas.Processes[1].Address);
+        await new SeedService.SeedServiceClient(other).CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "ride/stopped", Root = "43" });
+
+        // The test's own transaction locks the experiment's row, so replica 0's commit waits inside
+        // its transaction; replica 0 is stopped there; the test lets go, and replica 0's transaction
+        // now holds the row and waits on a process that does not run.
+        await using var holder = new NpgsqlConnection(cluster.ConnectionString(database));
+        await holder.OpenAsync();
+        Task<IssuedSeed> inside;
+        await using (var transaction = await holder.BeginTransactionAsync())
+        {
+            await using (var lockRow = new NpgsqlCommand("SELECT 1 FROM seedd_experiments WHERE id = 'ride/stopped' FOR UPDATE", holder, transaction))
+            {
+                await lockRow.ExecuteScalarAsync();
+            }
+
+            inside = new SeedService.SeedServiceClient(stopped).GetSeedAsync(new GetSeedRequest { ExperimentId = "ride/stopped", Worker = 1, Library = "torch" }).ResponseAsync;
+            const string WaitingOnTheLock = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'seedd' AND wait_event_type = 'Lock'";
+            await Poll.ForAsync(async () => await cluster.ScalarAsync<long>(database, WaitingOnTheLock) > 0, TimeSpan.FromSeconds(30), "replica 0's commit to wait on the lock");
+            ProcessRunner.Signal(replicas.Processes[0].Pid, 19);
+            await transaction.CommitAsync();
+        }
+
+        try
+        {
+            const string HeldByTheStoppedReplica = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'seedd' AND state = 'idle in transaction'";
+            await Poll.ForAsync(async () => await cluster.ScalarAsync<long>(database, HeldByTheStoppedReplica) == 1, TimeSpan.FromSeconds(10), "replica 0's transaction to hold the row");
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var answer = await new SeedService.SeedServiceClient(other).GetSeedAsync(
+                new GetSeedRequest { ExperimentId = "ride/stopped", Worker = 2, Library = "torch" }, deadline: DateTime.UtcNow.AddSeconds(60));
+            Assert.Equal(SeedSeqV1.Derive(43, 2, "torch", "").Seed64, answer.Seed64);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"replica 1 answered after {clock.Elapsed.TotalSeconds:0.0} s");
+        }
+        finally
+        {
+            ProcessRunner.Signal(replicas.Processes[0].Pid, 18);
+        }
+
+        // Replica 0 lost its session with its unfinished commit, and serves on; its call answered if and only if it is recorded.
+        await Poll.ForAsync(async () =>
+        {
+            try
+            {
+                await new SeedService.SeedServiceClient(stopped).GetSeedAsync(new GetSeedRequest { ExperimentId = "ride/stopped", Worker = 3, Library = "torch" });
+                return true;
+            }
+            catch (RpcException error) when (error.StatusCode == StatusCode.Unavailable)
+            {
+                return false;
+            }
+        }, TimeSpan.FromSeconds(30), "replica 0 to serve again");
+        var answered = await inside.ContinueWith(t => t.IsCompletedSuccessfully, TaskScheduler.Default);
+        var listed = await new AuditService.AuditServiceClient(other).ListIssuedSeedsAsync(new ListIssuedSeedsRequest { ExperimentId = "ride/stopped", PageSize = 100 });
+        Assert.Equal(answered ? [1u, 2u, 3u] : [2u, 3u], listed.Seeds.Select(s => s.Worker).Order());
     }
 
     [Fact]

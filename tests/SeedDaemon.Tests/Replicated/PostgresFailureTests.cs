@@ -164,10 +164,11 @@ public sealed class PostgresFailureTests
     }
 
     [Theory]
-    [InlineData("Host=db1;Database=seeds", 10, 5, true, "-c synchronous_commit=on")]
-    [InlineData("Host=db1;MaxPoolSize=50;Timeout=15;No Reset On Close=false", 50, 15, false, "-c synchronous_commit=on")]
-    [InlineData("Host=db1;Maximum Pool Size=10;Options=-c synchronous_commit=remote_apply", 10, 5, true, "-c synchronous_commit=remote_apply")]
-    [InlineData("postgresql://seedd@db1/seeds?connect_timeout=9", 10, 9, true, "-c synchronous_commit=on")]
+    [InlineData("Host=db1;Database=seeds", 10, 5, true, "-c synchronous_commit=on -c idle_in_transaction_session_timeout=10000")]
+    [InlineData("Host=db1;MaxPoolSize=50;Timeout=15;No Reset On Close=false", 50, 15, false, "-c synchronous_commit=on -c idle_in_transaction_session_timeout=10000")]
+    [InlineData("Host=db1;Maximum Pool Size=10;Options=-c synchronous_commit=remote_apply", 10, 5, true, "-c synchronous_commit=remote_apply -c idle_in_transaction_session_timeout=10000")]
+    [InlineData("Host=db1;Options=-c idle_in_transaction_session_timeout=60000", 10, 5, true, "-c idle_in_transaction_session_timeout=60000 -c synchronous_commit=on")]
+    [InlineData("postgresql://seedd@db1/seeds?connect_timeout=9", 10, 9, true, "-c synchronous_commit=on -c idle_in_transaction_session_timeout=10000")]
     public void Seedd_fills_in_its_defaults_and_a_value_the_user_gave_wins(string text, int pool, int timeout, bool noReset, string options)
     {
         var builder = PostgresConnection.WithSeeddDefaults(PostgresConnection.Parse(text));

@@ -36,9 +36,18 @@ internal static class PostgresConnection
     public const int DefaultPoolSize = 10;
 
     /// <summary>
+    /// The longest a replica's transaction may wait on the replica itself (between its statements)
+    /// before PostgreSQL ends the session and releases its locks. A healthy replica never waits a
+    /// millisecond there; a replica that stops inside a commit (a frozen VM, SIGSTOP, a debugger)
+    /// would otherwise hold the rows of its experiments, and every other replica would wait on them.
+    /// </summary>
+    public static readonly TimeSpan IdleInTransactionTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
     /// What seedd sets where the connection string is silent (a value the user gave always wins):
     /// durable commits (synchronous_commit=on: the local flush and, with synchronous_standby_names
-    /// set, a standby's); a pool of <see cref="DefaultPoolSize"/>, not Npgsql's 100 (one replica
+    /// set, a standby's); a transaction left waiting on its replica ends after
+    /// <see cref="IdleInTransactionTimeout"/> (idle_in_transaction_session_timeout); a pool of <see cref="DefaultPoolSize"/>, not Npgsql's 100 (one replica
     /// writes through one transaction at a time, and a few replicas with 100 each would pass
     /// PostgreSQL's default max_connections of 100); no DISCARD ALL when a connection goes back to
     /// the pool (seedd changes no session state); a 5 s connect timeout, so a dead host is given up
@@ -55,6 +64,11 @@ internal static class PostgresConnection
         if (builder.Options?.Contains("synchronous_commit", StringComparison.OrdinalIgnoreCase) != true)
         {
             builder.Options = $"{builder.Options} -c synchronous_commit=on".Trim();
+        }
+
+        if (builder.Options?.Contains("idle_in_transaction_session_timeout", StringComparison.OrdinalIgnoreCase) != true)
+        {
+            builder.Options = $"{builder.Options} -c idle_in_transaction_session_timeout={IdleInTransactionTimeout.TotalMilliseconds:0}".Trim();
         }
 
         builder.ApplicationName ??= "seedd";
