@@ -54,5 +54,7 @@ dotnet test SeedDaemon.sln -c Release --no-build --nologo --logger "console;verb
 # One plain summary line over all test assemblies (each ends with "Passed: N", "Failed: N", ...).
 sum() { grep -E "^ +$1: +[0-9]+$" "$log" | grep -oE '[0-9]+' | awk '{ s += $1 } END { print s + 0 }'; }
 failed=$(( $(sum Failed) + $(grep -c "Test Run Aborted" "$log" || true) ))
+# The names of the failed tests come last too, so the tail of a long log says which ones.
+grep -E "^ +Failed [A-Za-z_]" "$log" | sed -E 's/^ +Failed /failed: /' || true
 echo "$(sum Passed) passed, $failed failed, $(sum Skipped) skipped"
 exit "$status"
