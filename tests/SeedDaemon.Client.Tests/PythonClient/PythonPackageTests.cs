@@ -36,6 +36,25 @@ public sealed class PythonPackageTests
         Assert.Contains(requires, r => r.StartsWith("protobuf", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// grpcio's fork support makes fork() wait for gRPC's executor threads, which hung a DataLoader
+    /// starting its workers while a run's reports were in flight (train_runs.py, about once in 25
+    /// launches of three ranks here; never in 80 with it off): importing seedd_client turns it off
+    /// unless the user set it.
+    /// </summary>
+    [Theory]
+    [InlineData(null, "0")]
+    [InlineData("1", "1")]
+    public async Task Importing_the_client_turns_grpcs_fork_handlers_off_unless_the_user_set_them(string? given, string expected)
+    {
+        var result = await PythonClientPackage.RunAsync(
+            [TestPaths.PythonScript("client_scenarios.py"), "fork_support"],
+            given is null ? null : new Dictionary<string, string> { ["GRPC_ENABLE_FORK_SUPPORT"] = given });
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        using var document = System.Text.Json.JsonDocument.Parse(result.Stdout);
+        Assert.Equal(expected, document.RootElement.GetProperty("GRPC_ENABLE_FORK_SUPPORT").GetString());
+    }
+
     [Fact]
     public async Task What_pip_leaves_in_the_source_folder_is_ignored_by_git()
     {

@@ -61,6 +61,11 @@ def scenario_package():
             "requires": importlib.metadata.requires("seedd-client"), "cwd": os.getcwd()}
 
 
+def scenario_fork_support():
+    """gRPC's fork support as seedd_client leaves it for the process (imported above, before any channel)."""
+    return {"GRPC_ENABLE_FORK_SUPPORT": os.environ.get("GRPC_ENABLE_FORK_SUPPORT")}
+
+
 def scenario_determinism(address, experiment, mode):
     """apply_bundle with deterministic=False/True (and warn_only), from a fresh process; 'too_late' pretends
     CUDA has started (this machine has no GPU), to check the report says so instead of claiming the switch."""

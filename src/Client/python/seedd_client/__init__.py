@@ -13,6 +13,15 @@ or, step by step:
 """
 __version__ = "0.2.0"
 
+import os as _os
+
+# grpcio's fork support (on by default in its builds) makes every fork() of this process wait in a
+# pthread_atfork handler for gRPC's executor threads; with a call in flight on another thread (a run's
+# background reports) that wait can last forever, and a DataLoader starting its workers hangs. The
+# processes seedd_client forks (DataLoader workers) never call gRPC, so they need none of it. A value
+# you set yourself is kept; it must be in place before gRPC starts (before the first channel).
+_os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "0")
+
 from .apply import SeedingReport, apply_bundle
 from .bundle import Bundle, IssuedSeed, verify
 from .client import DEFAULT_COLUMNS, SeedClient
