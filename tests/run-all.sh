@@ -54,7 +54,9 @@ dotnet test SeedDaemon.sln -c Release --no-build --nologo --logger "console;verb
 # One plain summary line over all test assemblies (each ends with "Passed: N", "Failed: N", ...).
 sum() { grep -E "^ +$1: +[0-9]+$" "$log" | grep -oE '[0-9]+' | awk '{ s += $1 } END { print s + 0 }'; }
 failed=$(( $(sum Failed) + $(grep -c "Test Run Aborted" "$log" || true) ))
-# The names of the failed tests come last too, so the tail of a long log says which ones.
-grep -E "^ +Failed [A-Za-z_]" "$log" | sed -E 's/^ +Failed /failed: /' || true
+# The failed tests come last too, each with the first lines of its message, so a log's tail says which and why.
+awk '/^ +Failed [A-Za-z_]/ { sub(/^ +Failed /, "failed: "); print; left = 0; next }
+     /^ +Error Message:/ { left = 4; next }
+     left > 0 { print "    " $0; left--; if (left == 0) print "" }' "$log"
 echo "$(sum Passed) passed, $failed failed, $(sum Skipped) skipped"
 exit "$status"
