@@ -83,10 +83,10 @@ public abstract class RunRecordTests<TDaemon>(TDaemon daemon) : IClassFixture<TD
         Assert.Equal(first, second);
         await RpcAssert.FailsWith(StatusCode.InvalidArgument, async () => await Runs.RecordProcessAsync(new RecordProcessRequest { ExperimentId = experiment, RunId = "r1", Worker = 3, Environment = { ["bad key!"] = "x" } }));
 
-        // 1,500 steps of two workers: more than one page of the store's reads.
+        // 1,500 steps of three workers: pages of the store's reads (1,024) that end inside a step.
         for (var from = 0; from < 1500; from += 500)
         {
-            foreach (var worker in new uint[] { 1, 0 })
+            foreach (var worker in new uint[] { 1, 0, 2 })
             {
                 await Runs.ReportFingerprintsAsync(Report(experiment, "r1", worker, [.. Enumerable.Range(from, 500).Select(s => Step(s, (byte)worker))]));
             }
@@ -106,10 +106,10 @@ public abstract class RunRecordTests<TDaemon>(TDaemon daemon) : IClassFixture<TD
             }
         }
 
-        Assert.Equal(Enumerable.Range(100, 1400).SelectMany(s => new[] { ((long)s, 0u), ((long)s, 1u) }), streamed);
+        Assert.Equal(Enumerable.Range(100, 1400).SelectMany(s => new[] { ((long)s, 0u), ((long)s, 1u), ((long)s, 2u) }), streamed);
         var runs = await Runs.ListRunsAsync(new ListRunsRequest { ExperimentId = experiment });
         var summary = Assert.Single(runs.Runs);
-        Assert.Equal(("r1", 2L, 0L, 1499L, 3000L), (summary.RunId, summary.Processes, summary.FirstStep, summary.LastStep, summary.Fingerprints));
+        Assert.Equal(("r1", 3L, 0L, 1499L, 4500L), (summary.RunId, summary.Processes, summary.FirstStep, summary.LastStep, summary.Fingerprints));
         var run = await Runs.GetRunAsync(new GetRunRequest { ExperimentId = experiment, RunId = "r1" });
         Assert.Equal("node-1", run.Processes.Single(p => p.Worker == 1).Environment["host"]);
         await RpcAssert.FailsWith(StatusCode.NotFound, async () => await Runs.GetRunAsync(new GetRunRequest { ExperimentId = experiment, RunId = "r2" }));

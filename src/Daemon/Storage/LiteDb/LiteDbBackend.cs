@@ -346,10 +346,18 @@ internal sealed partial class LiteDbBackend : IStoreBackend, IDocumentCheck
     public ValueTask<IReadOnlyList<FingerprintRecord>> ListFingerprintsAsync(string experimentId, string runId, long fromStep, FingerprintCursor? after, int limit, CancellationToken cancellationToken)
     {
         var state = _state;
-        var startStep = after?.Step ?? fromStep;
-        var (lower, upper) = RunDocuments.RunRange(experimentId, runId, startStep);
+
+        // The range starts right after the cursor (not at its step: a page would read again the step's
+        // workers up to the cursor, half a step a page on average).
+        var (startStep, startWorker) = after switch
+        {
+            null => (fromStep, 0u),
+            { Worker: uint.MaxValue } cursor => (cursor.Step + 1, 0u),
+            { } cursor => (cursor.Step, cursor.Worker + 1),
+        };
+        var (lower, upper) = RunDocuments.RunRange(experimentId, runId, startStep, startWorker);
         var page = new List<FingerprintRecord>(Math.Min(limit, 1024));
-        var links = new StepLinks(startStep);
+        var links = new StepLinks(startStep, startWorker);
 
         // Taken before the file is read: whatever was durable then is in the read (later steps may be too).
         var processes = state.Processes(experimentId, runId);
@@ -360,10 +368,6 @@ internal sealed partial class LiteDbBackend : IStoreBackend, IDocumentCheck
             {
                 var record = RunDocuments.ToFingerprint(document);
                 links.Saw(record, RunDocuments.PreviousStep(document));
-                if (after is { } cursor && record.Fingerprint.Step == cursor.Step && record.Key.Worker <= cursor.Worker)
-                {
-                    continue;
-                }
 
                 // Durable only (see FindFingerprintAsync).
                 if (state.FindProcess(record.Key) is { } process && record.Fingerprint.Step <= process.LastStep)

@@ -26,9 +26,9 @@ internal static class RunDocuments
     public static string FingerprintId(ProcessKey key, long step) =>
         string.Create(CultureInfo.InvariantCulture, $"{key.ExperimentId}{Separator}{key.RunId}{Separator}{step:x16}{Separator}{key.Worker:x8}");
 
-    /// <summary>The id range of a run's fingerprints from <paramref name="fromStep"/> on.</summary>
-    public static (string Lower, string Upper) RunRange(string experimentId, string runId, long fromStep) => (
-        string.Create(CultureInfo.InvariantCulture, $"{experimentId}{Separator}{runId}{Separator}{fromStep:x16}"),
+    /// <summary>The id range of a run's fingerprints from (<paramref name="fromStep"/>, <paramref name="fromWorker"/>) on.</summary>
+    public static (string Lower, string Upper) RunRange(string experimentId, string runId, long fromStep, uint fromWorker) => (
+        string.Create(CultureInfo.InvariantCulture, $"{experimentId}{Separator}{runId}{Separator}{fromStep:x16}{Separator}{fromWorker:x8}"),
         string.Create(CultureInfo.InvariantCulture, $"{experimentId}{Separator}{runId}}}"));
 
     public static BsonDocument ToDocument(ProcessRecord process) => DocumentSeal.Seal(new()

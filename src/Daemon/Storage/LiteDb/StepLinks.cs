@@ -4,19 +4,23 @@ namespace SeedDaemon.Daemon.Storage.LiteDb;
 
 /// <summary>
 /// Finds a fingerprint document that a damaged index lost, while a run's fingerprints are read in
-/// (step, worker) order from <paramref name="fromStep"/>: each document names its process's step
-/// before it, which must be the one read last for that process (or lie before the range), and at the
-/// end of the range every process's last durable step must have been read.
+/// (step, worker) order from the position (<paramref name="fromStep"/>, <paramref name="fromWorker"/>)
+/// on: each document names its process's step before it, which must be the one read last for that
+/// process (or lie before the range), and at the end of the range every process's last durable step
+/// at or after the start must have been read.
 /// </summary>
-internal sealed class StepLinks(long fromStep)
+internal sealed class StepLinks(long fromStep, uint fromWorker)
 {
     private readonly Dictionary<uint, long> _last = [];
+
+    /// <summary>Whether the worker's step lies at or after the range's start in (step, worker) order.</summary>
+    private bool InRange(long step, uint worker) => step > fromStep || (step == fromStep && worker >= fromWorker);
 
     public void Saw(FingerprintRecord record, long previousStep)
     {
         var worker = record.Key.Worker;
         var found = _last.TryGetValue(worker, out var last);
-        if (found ? previousStep != last : previousStep >= fromStep)
+        if (found ? previousStep != last : previousStep >= 0 && InRange(previousStep, worker))
         {
             throw DocumentSeal.Damaged(
                 RunDocuments.Fingerprints,
@@ -30,7 +34,7 @@ internal sealed class StepLinks(long fromStep)
     /// <summary>At the end of the range: each process's fingerprints were read up to its last durable step.</summary>
     public void End(IEnumerable<ProcessRecord> processes)
     {
-        foreach (var process in processes.Where(p => p.LastStep >= fromStep))
+        foreach (var process in processes.Where(p => p.LastStep >= 0 && InRange(p.LastStep, p.Key.Worker)))
         {
             if (!_last.TryGetValue(process.Key.Worker, out var last) || last < process.LastStep)
             {
