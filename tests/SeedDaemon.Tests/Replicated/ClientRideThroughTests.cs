@@ -128,6 +128,12 @@ public sealed class ClientRideThroughTests
             }
         }, TimeSpan.FromSeconds(30), "replica 0 to serve again");
         var answered = await inside.ContinueWith(t => t.IsCompletedSuccessfully, TaskScheduler.Default);
+        if (!answered)
+        {
+            var refused = Assert.IsType<RpcException>(inside.Exception!.InnerException);
+            Assert.True(refused.StatusCode == StatusCode.Unavailable, $"the call replica 0 was inside of answered {refused.StatusCode}: {refused.Status.Detail}");
+        }
+
         var listed = await new AuditService.AuditServiceClient(other).ListIssuedSeedsAsync(new ListIssuedSeedsRequest { ExperimentId = "ride/stopped", PageSize = 100 });
         Assert.Equal(answered ? [1u, 2u, 3u] : [2u, 3u], listed.Seeds.Select(s => s.Worker).Order());
     }

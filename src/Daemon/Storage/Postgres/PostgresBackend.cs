@@ -427,6 +427,12 @@ internal sealed class PostgresBackend : IStoreBackend
             return new SeedDaemonException(ErrorKind.ResourceExhausted, $"{Location} is out of space ({Describe(error)}); nothing was recorded and no seed was issued.");
         }
 
+        if (error is PostgresException { SqlState: IdleInTransactionSessionTimeout })
+        {
+            // The replica stopped inside its commit (a frozen VM, SIGSTOP) for longer than PostgresConnection.IdleInTransactionTimeout.
+            return new SeedDaemonException(ErrorKind.Unavailable, $"{Location} ended this replica's transaction ({Describe(error)}): the replica stopped inside its commit for longer than idle_in_transaction_session_timeout, and the other replicas went on. Nothing was recorded and no seed was issued. Retry.");
+        }
+
         if (IsUnreachable(error) || error is PostgresException { SqlState: PostgresErrorCodes.ReadOnlySqlTransaction } || error is SchemaTooNewException)
         {
             _writable = false;
@@ -436,6 +442,9 @@ internal sealed class PostgresBackend : IStoreBackend
 
         return error;
     }
+
+    /// <summary>PostgreSQL's code for a session it ended for idle_in_transaction_session_timeout (Npgsql names no constant for it).</summary>
+    private const string IdleInTransactionSessionTimeout = "25P03";
 
     /// <summary>The database could not be reached, or is shutting down or starting: worth waiting for.</summary>
     private static bool IsUnreachable(Exception error) => error switch
