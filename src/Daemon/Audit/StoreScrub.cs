@@ -172,12 +172,14 @@ internal sealed class StoreScrub(ISeedStore store, ColumnCache columns, ScrubSta
                         await FoundAsync(id, where, link);
                     }
 
-                    foreach (var problem in new[] { EventChecks.Contents(record), EventChecks.Seed(experiment.Root, entry, columns) })
+                    if (EventChecks.Contents(record) is { } altered)
                     {
-                        if (problem is not null)
-                        {
-                            await FoundAsync(id, where, problem);
-                        }
+                        await FoundAsync(id, where, altered);
+                    }
+
+                    if (EventChecks.Seed(experiment.Root, entry, columns) is { } wrongSeed)
+                    {
+                        await FoundAsync(id, where, wrongSeed);
                     }
 
                     Tally(tallies, entry);

@@ -13,6 +13,7 @@ internal sealed partial class LiteDbBackend
         foreach (var collection in new[] { Documents.Experiments, Documents.Keys, Documents.Events, RunDocuments.Processes, RunDocuments.Fingerprints })
         {
             BsonValue after = BsonValue.MinValue;
+            var missing = new HashSet<string>(StringComparer.Ordinal);
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -35,7 +36,7 @@ internal sealed partial class LiteDbBackend
                     try
                     {
                         DocumentSeal.Verify(document, collection);
-                        if (!Loaded(collection, document["_id"].AsString))
+                        if (!Loaded(collection, document["_id"].AsString, missing))
                         {
                             problems.Add(($"collection \"{collection}\", document {Describe(document["_id"])}", "seedd did not load what it belongs to at start (a damaged index lost it): it is not served"));
                         }
@@ -66,26 +67,38 @@ internal sealed partial class LiteDbBackend
 
     /// <summary>
     /// Whether the experiment or process a document belongs to is in memory; one committed a moment
-    /// ago may still wait for its fsync, so a miss is looked at again a second later.
+    /// ago may still wait for its fsync, so a miss is looked at again a second later, once per owner
+    /// (<paramref name="missing"/> holds the owners found missing after that second).
     /// </summary>
-    private bool Loaded(string collection, string id)
+    private bool Loaded(string collection, string id, HashSet<string> missing)
     {
-        bool Found() => collection switch
+        (string Owner, Func<bool> Found) owner = collection switch
         {
-            Documents.Experiments => _state.Find(id) is not null,
-            Documents.Keys or Documents.Events => _state.Find(Documents.ParseId(id).ExperimentId) is not null,
-            RunDocuments.Processes => _state.FindProcess(RunDocuments.ParseProcessId(id)) is not null,
-            RunDocuments.Fingerprints => _state.FindProcess(RunDocuments.ParseFingerprintId(id).Key) is not null,
-            _ => true,
+            Documents.Experiments => (id, () => _state.Find(id) is not null),
+            Documents.Keys or Documents.Events => Documents.ParseId(id).ExperimentId is var experiment ? (experiment, () => _state.Find(experiment) is not null) : default,
+            RunDocuments.Processes => RunDocuments.ParseProcessId(id) is var process ? (process.ToString(), () => _state.FindProcess(process) is not null) : default,
+            RunDocuments.Fingerprints => RunDocuments.ParseFingerprintId(id).Key is var process ? (process.ToString(), () => _state.FindProcess(process) is not null) : default,
+            _ => ("", () => true),
         };
 
-        if (Found())
+        if (owner.Found())
         {
             return true;
         }
 
+        if (missing.Contains(owner.Owner))
+        {
+            return false;
+        }
+
         Thread.Sleep(TimeSpan.FromSeconds(1));
-        return Found();
+        if (owner.Found())
+        {
+            return true;
+        }
+
+        missing.Add(owner.Owner);
+        return false;
     }
 
     private static string Describe(BsonValue id) => id.IsString ? $"'{id.AsString}'" : id.IsMinValue ? "(the first)" : id.ToString();

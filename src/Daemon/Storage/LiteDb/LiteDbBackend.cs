@@ -31,7 +31,6 @@ internal sealed partial class LiteDbBackend : IStoreBackend, IDocumentCheck
     private readonly SyncPipeline _sync;
     private volatile LiteSession? _session;
     private volatile MemoryState _state;
-    private Exception? _downBecause;
     private long _lastCheckpoint = Stopwatch.GetTimestamp();
     private int _commitsSinceLogCheck;
 
@@ -639,13 +638,11 @@ internal sealed partial class LiteDbBackend : IStoreBackend, IDocumentCheck
             }
 
             _session = reopened;
-            _downBecause = null;
             StoreLog.Reopened(_logger, Location);
             return reopened;
         }
         catch (Exception error)
         {
-            _downBecause = error;
             throw StorageErrors.Translate(error);
         }
     }
@@ -663,7 +660,6 @@ internal sealed partial class LiteDbBackend : IStoreBackend, IDocumentCheck
             if (current)
             {
                 _session = null;
-                _downBecause = cause;
             }
         }
 
@@ -674,8 +670,4 @@ internal sealed partial class LiteDbBackend : IStoreBackend, IDocumentCheck
             StoreLog.SessionAbandoned(_logger, Location, cause);
         }
     }
-
-    private Exception Down() => _downBecause is { } cause
-        ? StorageErrors.Translate(cause)
-        : new SeedDaemonException(ErrorKind.Unavailable, "The seed database is not open; retry.");
 }

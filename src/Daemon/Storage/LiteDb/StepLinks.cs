@@ -20,7 +20,7 @@ internal sealed class StepLinks(long fromStep, uint fromWorker)
     {
         var worker = record.Key.Worker;
         var found = _last.TryGetValue(worker, out var last);
-        if (found ? previousStep != last : previousStep >= 0 && InRange(previousStep, worker))
+        if (found ? previousStep != last : InRange(previousStep, worker))
         {
             throw DocumentSeal.Damaged(
                 RunDocuments.Fingerprints,
@@ -34,7 +34,7 @@ internal sealed class StepLinks(long fromStep, uint fromWorker)
     /// <summary>At the end of the range: each process's fingerprints were read up to its last durable step.</summary>
     public void End(IEnumerable<ProcessRecord> processes)
     {
-        foreach (var process in processes.Where(p => p.LastStep >= 0 && InRange(p.LastStep, p.Key.Worker)))
+        foreach (var process in processes.Where(p => InRange(p.LastStep, p.Key.Worker)))
         {
             if (!_last.TryGetValue(process.Key.Worker, out var last) || last < process.LastStep)
             {

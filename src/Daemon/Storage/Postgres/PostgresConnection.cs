@@ -61,15 +61,8 @@ internal static class PostgresConnection
 
         // Keys lists what the string set, by canonical name (ContainsKey is true for every keyword Npgsql knows).
         var set = builder.Keys.ToHashSet(StringComparer.OrdinalIgnoreCase);
-        if (builder.Options?.Contains("synchronous_commit", StringComparison.OrdinalIgnoreCase) != true)
-        {
-            builder.Options = $"{builder.Options} -c synchronous_commit=on".Trim();
-        }
-
-        if (builder.Options?.Contains("idle_in_transaction_session_timeout", StringComparison.OrdinalIgnoreCase) != true)
-        {
-            builder.Options = $"{builder.Options} -c idle_in_transaction_session_timeout={IdleInTransactionTimeout.TotalMilliseconds:0}".Trim();
-        }
+        SetUnlessGiven(builder, "synchronous_commit", "on");
+        SetUnlessGiven(builder, "idle_in_transaction_session_timeout", string.Create(CultureInfo.InvariantCulture, $"{IdleInTransactionTimeout.TotalMilliseconds:0}"));
 
         builder.ApplicationName ??= "seedd";
         if (!set.Contains("Maximum Pool Size"))
@@ -88,6 +81,15 @@ internal static class PostgresConnection
         }
 
         return builder;
+    }
+
+    /// <summary>Adds "-c setting=value" to the session options unless the user's options name the setting.</summary>
+    private static void SetUnlessGiven(NpgsqlConnectionStringBuilder builder, string setting, string value)
+    {
+        if (builder.Options?.Contains(setting, StringComparison.OrdinalIgnoreCase) != true)
+        {
+            builder.Options = $"{builder.Options} -c {setting}={value}".Trim();
+        }
     }
 
     /// <summary>"PostgreSQL host=a:5432,b:5432 database=seedd user=seedd": for logs and messages.</summary>
