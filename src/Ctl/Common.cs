@@ -84,6 +84,11 @@ public static class Common
                 await Console.Error.WriteLineAsync($"seedctl: {error.Message}");
                 return error.ExitCode;
             }
+            catch (InvalidDataException error)
+            {
+                await Console.Error.WriteLineAsync($"seedctl: seedd at {address} answered something damaged: {error.Message}");
+                return ExitCodes.Failed;
+            }
         });
 
     /// <summary>Follows next_page_token until the last page; returns every item.</summary>

@@ -14,12 +14,16 @@ internal sealed class Deployment : IAsyncDisposable
     private readonly TempFolder _folder;
     private readonly PostgresCluster? _cluster;
 
-    private Deployment(TempFolder folder, PostgresCluster? cluster, IReadOnlyList<SeeddProcess> replicas)
+    private Deployment(TempFolder folder, PostgresCluster? cluster, IReadOnlyList<SeeddProcess> replicas, string? postgres = null)
     {
         _folder = folder;
         _cluster = cluster;
         Replicas = replicas;
+        PostgresConnection = postgres;
     }
+
+    /// <summary>The PostgreSQL database's connection string; null for the embedded store.</summary>
+    public string? PostgresConnection { get; }
 
     public IReadOnlyList<SeeddProcess> Replicas { get; }
 
@@ -49,7 +53,7 @@ internal sealed class Deployment : IAsyncDisposable
         var cluster = await PostgresCluster.StartAsync();
         var connection = cluster.ConnectionString(await cluster.CreateDatabaseAsync("bench"));
         var processes = await Task.WhenAll(Enumerable.Range(0, replicas).Select(_ => SeeddProcess.StartAsync(["--listen", "127.0.0.1:0", "--postgres", connection, .. extra])));
-        return new Deployment(folder, cluster, processes);
+        return new Deployment(folder, cluster, processes, connection);
     }
 
     /// <summary>A channel to every replica (balanced when there are several), with the SDK's settings.</summary>

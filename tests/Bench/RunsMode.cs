@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Google.Protobuf;
 using SeedDaemon.Testing;
+using SeedDaemon.Client;
 using SeedDaemon.V1;
 
 namespace SeedDaemon.Bench;
@@ -25,34 +26,39 @@ internal static class RunsMode
         await seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "bench/runs", Root = "5" });
         Console.WriteLine($"{deployment.Description}; {Environment.ProcessorCount} cores");
 
-        // 16,384 processes, one report each of the same step, 256 in flight at a time.
+        // 16,384 processes, one report each of the same step, 256 in flight at a time: step 0 (a new
+        // document each, in LiteDB), then step 1 (appended to the same block).
         var stopwatch = Stopwatch.StartNew();
-        var errors = 0;
-        using (var gate = new SemaphoreSlim(256))
+        for (var step = 0; step < 2; step++)
         {
-            await Task.WhenAll(Enumerable.Range(0, 16_384).Select(async w =>
+            stopwatch.Restart();
+            var errors = 0;
+            using (var gate = new SemaphoreSlim(256))
             {
-                await gate.WaitAsync();
-                try
+                await Task.WhenAll(Enumerable.Range(0, 16_384).Select(async w =>
                 {
-                    var request = new ReportFingerprintsRequest { ExperimentId = "bench/runs", RunId = "fleet", Worker = (uint)w, Steps = { Step(0, 6) } };
-                    await runs.ReportFingerprintsAsync(request);
-                }
-                catch (Grpc.Core.RpcException)
-                {
-                    Interlocked.Increment(ref errors);
-                }
-                finally
-                {
-                    gate.Release();
-                }
-            }));
+                    await gate.WaitAsync();
+                    try
+                    {
+                        var request = new ReportFingerprintsRequest { ExperimentId = "bench/runs", RunId = "fleet", Worker = (uint)w, Steps = { Step(step, 6) } };
+                        await runs.ReportFingerprintsAsync(request);
+                    }
+                    catch (Grpc.Core.RpcException)
+                    {
+                        Interlocked.Increment(ref errors);
+                    }
+                    finally
+                    {
+                        gate.Release();
+                    }
+                }));
+            }
+
+            var fleet = await runs.GetRunAsync(new GetRunRequest { ExperimentId = "bench/runs", RunId = "fleet" });
+            Console.WriteLine($"16,384 processes reporting step {step}: {fleet.Summary.Fingerprints} recorded in all, {errors} errors, {stopwatch.Elapsed.TotalSeconds:F1} s");
         }
 
-        var fleet = await runs.GetRunAsync(new GetRunRequest { ExperimentId = "bench/runs", RunId = "fleet" });
-        Console.WriteLine($"16,384 processes reporting step 0: {fleet.Summary.Fingerprints} recorded, {errors} errors, {stopwatch.Elapsed.TotalSeconds:F1} s");
-
-        var before = DatabaseBytes(deployment);
+        var before = await DatabaseBytesAsync(deployment);
         foreach (var run in new[] { "a", "b" })
         {
             stopwatch.Restart();
@@ -73,18 +79,16 @@ internal static class RunsMode
             Console.WriteLine($"run {run}: {processes} processes x 1,000 steps x 6 digests written in {stopwatch.Elapsed.TotalSeconds:F1} s ({processes * 6000 / stopwatch.Elapsed.TotalSeconds:F0} digests/s)");
         }
 
-        if (before is not null)
-        {
-            Console.WriteLine($"on disk: {(double)(DatabaseBytes(deployment)!.Value - before.Value) / (2.0 * processes * 6000):F1} bytes per digest (16-byte digests, names and ids included; data file and log)");
-        }
+        var where = deployment.DatabaseFolder is null ? "table seedd_fingerprints, its indexes and TOAST" : "data file and log";
+        Console.WriteLine($"on disk: {(double)(await DatabaseBytesAsync(deployment) - before) / (2.0 * processes * 6000):F1} bytes per digest (16-byte digests, names and ids included; {where})");
 
         stopwatch.Restart();
         var streamed = 0L;
-        using (var call = runs.StreamFingerprints(new StreamFingerprintsRequest { ExperimentId = "bench/runs", RunId = "a" }))
+        using (var call = runs.StreamFingerprints(new StreamFingerprintsRequest { ExperimentId = "bench/runs", RunId = "a" , Packed = true }))
         {
             while (await call.ResponseStream.MoveNext(CancellationToken.None))
             {
-                streamed += call.ResponseStream.Current.Steps.Count;
+                streamed += PackedStep.Read(call.ResponseStream.Current).Count();
             }
         }
 
@@ -114,8 +118,19 @@ internal static class RunsMode
         return fingerprint;
     }
 
-    private static long? DatabaseBytes(Deployment deployment) =>
-        deployment.DatabaseFolder is { } folder ? Directory.GetFiles(folder).Sum(f => new FileInfo(f).Length) : null;
+    /// <summary>The embedded store's files, or PostgreSQL's fingerprint table with its indexes and TOAST.</summary>
+    private static async Task<long> DatabaseBytesAsync(Deployment deployment)
+    {
+        if (deployment.DatabaseFolder is { } folder)
+        {
+            return Directory.GetFiles(folder).Sum(f => new FileInfo(f).Length);
+        }
+
+        await using var connection = new Npgsql.NpgsqlConnection(deployment.PostgresConnection);
+        await connection.OpenAsync();
+        await using var size = new Npgsql.NpgsqlCommand("SELECT pg_total_relation_size('seedd_fingerprints')", connection);
+        return (long)(await size.ExecuteScalarAsync())!;
+    }
 
     /// <summary>seedctl under /usr/bin/time: wall seconds and peak resident MiB.</summary>
     private static async Task<(double Seconds, double PeakMiB)> TimedAsync(string what, params string[] args)

@@ -1,3 +1,4 @@
+using SeedDaemon.Client;
 using SeedDaemon.V1;
 
 namespace SeedDaemon.Ctl.Runs;
@@ -41,7 +42,7 @@ public sealed class RunDiff
     public Divergence? First { get; private set; }
 
     /// <summary>Merges the two streams to the end.</summary>
-    public async Task RunAsync(IAsyncEnumerable<StepFingerprint> a, IAsyncEnumerable<StepFingerprint> b, CancellationToken cancellationToken)
+    public async Task RunAsync(IAsyncEnumerable<PackedStep> a, IAsyncEnumerable<PackedStep> b, CancellationToken cancellationToken)
     {
         await using var left = a.GetAsyncEnumerator(cancellationToken);
         await using var right = b.GetAsyncEnumerator(cancellationToken);
@@ -107,16 +108,16 @@ public sealed class RunDiff
         return list;
     }
 
-    private static int Compare(StepFingerprint x, StepFingerprint y) =>
+    private static int Compare(PackedStep x, PackedStep y) =>
         x.Step != y.Step ? x.Step.CompareTo(y.Step) : x.Worker.CompareTo(y.Worker);
 
-    private void Only(SortedDictionary<uint, (long Cells, long First, long Last)> side, StepFingerprint cell, byte status)
+    private void Only(SortedDictionary<uint, (long Cells, long First, long Last)> side, PackedStep cell, byte status)
     {
         side[cell.Worker] = side.TryGetValue(cell.Worker, out var c) ? (c.Cells + 1, c.First, cell.Step) : (1, cell.Step, cell.Step);
         Grid?.Set(cell.Worker, cell.Step, status);
     }
 
-    private void Both(StepFingerprint a, StepFingerprint b)
+    private void Both(PackedStep a, PackedStep b)
     {
         ComparedCells++;
         if (a.Step != _lastCommonStep)
@@ -125,27 +126,8 @@ public sealed class RunDiff
             CommonSteps++;
         }
 
-        // A step holds a few digests, mostly in the same order in both runs: a scan, not a dictionary per cell.
-        // A digest only one run has (a generator missing, a value not named) differs too.
-        List<DigestDifference>? differing = null;
-        for (var i = 0; i < a.Digests.Count; i++)
-        {
-            var digest = a.Digests[i];
-            var other = i < b.Digests.Count && b.Digests[i].Name == digest.Name ? b.Digests[i] : b.Digests.FirstOrDefault(d => d.Name == digest.Name);
-            if (other is null || other.Kind != digest.Kind || !digest.Value.Span.SequenceEqual(other.Value.Span))
-            {
-                (differing ??= []).Add(new DigestDifference(a.Worker, digest.Name, digest.Kind, digest.Value.ToByteArray(), other?.Value.ToByteArray() ?? []));
-            }
-        }
-
-        if (b.Digests.Count != a.Digests.Count || differing is not null)
-        {
-            foreach (var only in b.Digests.Where(d => a.Digests.All(x => x.Name != d.Name)))
-            {
-                (differing ??= []).Add(new DigestDifference(a.Worker, only.Name, only.Kind, [], only.Value.ToByteArray()));
-            }
-        }
-
+        // Mostly both runs report the same digests in the same order: the same bytes, equal without unpacking.
+        var differing = a.Digests.Span.SequenceEqual(b.Digests.Span) ? null : Differences(a.Worker, a.Unpack(), b.Unpack());
         if (differing is null)
         {
             _lastEqualStep[a.Worker] = a.Step;
@@ -170,6 +152,30 @@ public sealed class RunDiff
         {
             First.Add(a.Worker, _lastEqualStep.TryGetValue(a.Worker, out var previous) ? previous : null, differing);
         }
+    }
+
+    /// <summary>The digests that differ between two steps of one worker, or null when none does (the same digests in another order).</summary>
+    private static List<DigestDifference>? Differences(uint worker, IReadOnlyList<Digest> a, IReadOnlyList<Digest> b)
+    {
+        // A step holds a few digests, mostly in the same order in both runs: a scan, not a dictionary per cell.
+        // A digest only one run has (a generator missing, a value not named) differs too.
+        List<DigestDifference>? differing = null;
+        for (var i = 0; i < a.Count; i++)
+        {
+            var digest = a[i];
+            var other = i < b.Count && b[i].Name == digest.Name ? b[i] : b.FirstOrDefault(d => d.Name == digest.Name);
+            if (other is null || other.Kind != digest.Kind || !digest.Value.Span.SequenceEqual(other.Value.Span))
+            {
+                (differing ??= []).Add(new DigestDifference(worker, digest.Name, digest.Kind, digest.Value.ToByteArray(), other?.Value.ToByteArray() ?? []));
+            }
+        }
+
+        foreach (var only in b.Where(d => a.All(x => x.Name != d.Name)))
+        {
+            (differing ??= []).Add(new DigestDifference(worker, only.Name, only.Kind, [], only.Value.ToByteArray()));
+        }
+
+        return differing;
     }
 }
 

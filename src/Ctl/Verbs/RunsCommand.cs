@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Grpc.Core;
 using SeedDaemon.Ctl.Output;
+using SeedDaemon.Client;
 using SeedDaemon.Ctl.Runs;
 using SeedDaemon.V1;
 
@@ -103,12 +104,12 @@ public static class RunsCommand
         : a.Run.Summary.ResumedFrom is { } ra && ra.RunId == b.Side.RunId ? ra.Step + 1
         : 0;
 
-    private static async IAsyncEnumerable<StepFingerprint> Stream(RunService.RunServiceClient client, Common.Context c, RunSide side, long fromStep)
+    private static async IAsyncEnumerable<PackedStep> Stream(RunService.RunServiceClient client, Common.Context c, RunSide side, long fromStep)
     {
-        using var call = client.StreamFingerprints(new StreamFingerprintsRequest { ExperimentId = side.ExperimentId, RunId = side.RunId, FromStep = fromStep }, cancellationToken: c.CancellationToken);
+        using var call = client.StreamFingerprints(new StreamFingerprintsRequest { ExperimentId = side.ExperimentId, RunId = side.RunId, FromStep = fromStep , Packed = true }, cancellationToken: c.CancellationToken);
         await foreach (var chunk in call.ResponseStream.ReadAllAsync(c.CancellationToken))
         {
-            foreach (var step in chunk.Steps)
+            foreach (var step in PackedStep.Read(chunk))
             {
                 yield return step;
             }

@@ -344,20 +344,20 @@ internal sealed class StoreScrub(ISeedStore store, ColumnCache columns, ScrubSta
                         break;
                     }
 
-                    foreach (var record in page.Where(r => r.Fingerprint.Step <= lastStep.GetValueOrDefault(r.Key.Worker, -1)))
+                    foreach (var record in page.Records.Where(r => r.Fingerprint.Step <= lastStep.GetValueOrDefault(r.Key.Worker, -1)))
                     {
                         counted[record.Key.Worker] = counted.GetValueOrDefault(record.Key.Worker) + 1;
                     }
 
-                    _counts.Fingerprints += page.Count;
-                    state.Read(page.Count);
+                    _counts.Fingerprints += page.Records.Count;
+                    state.Read(page.Records.Count);
                     await PageDoneAsync();
-                    if (page.Count < PageSize)
+                    if (page.Next is not { } next)
                     {
                         break;
                     }
 
-                    after = new FingerprintCursor(page[^1].Fingerprint.Step, page[^1].Key.Worker);
+                    after = next;
                 }
 
                 foreach (var process in whole ? run.ToList() : [])

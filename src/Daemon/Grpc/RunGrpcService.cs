@@ -48,8 +48,7 @@ internal sealed class RunGrpcService(RunRecorder runs) : RunService.RunServiceBa
     {
         await foreach (var page in runs.FingerprintsAsync(request.ExperimentId, request.RunId, request.FromStep, context.CancellationToken))
         {
-            var chunk = new FingerprintChunk();
-            chunk.Steps.AddRange(page.Select(record => RunMapper.ToProto(record.Key.Worker, record.Fingerprint)));
+            var chunk = request.Packed ? RunMapper.ToPackedChunk(page) : new FingerprintChunk { Steps = { page.Select(record => RunMapper.ToProto(record.Key.Worker, record.Fingerprint)) } };
             await responseStream.WriteAsync(chunk, context.CancellationToken);
         }
     }

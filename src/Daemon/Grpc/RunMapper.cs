@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using SeedDaemon.Daemon.Recording;
@@ -15,6 +16,32 @@ internal static class RunMapper
         var step = new V1.StepFingerprint { Worker = worker, Step = fingerprint.Step };
         step.Digests.AddRange(fingerprint.Digests.Select(d => new V1.Digest { Name = d.Name, Kind = (V1.DigestKind)d.Kind, Value = ByteString.CopyFrom(d.Value) }));
         return step;
+    }
+
+    /// <summary>A page of fingerprints as one chunk of packed steps (the layout is in the contract's FingerprintChunk).</summary>
+    public static V1.FingerprintChunk ToPackedChunk(IReadOnlyList<FingerprintRecord> page)
+    {
+        const int Head = 4 + 8 + 2;
+        var size = 0;
+        foreach (var record in page)
+        {
+            size += Head + PackedDigests.Size(record.Fingerprint.Digests);
+        }
+
+        var bytes = new byte[size];
+        var at = 0;
+        foreach (var record in page)
+        {
+            var span = bytes.AsSpan(at);
+            BinaryPrimitives.WriteUInt32LittleEndian(span, record.Key.Worker);
+            BinaryPrimitives.WriteInt64LittleEndian(span[4..], record.Fingerprint.Step);
+            var length = PackedDigests.Write(record.Fingerprint.Digests, span[Head..]);
+            BinaryPrimitives.WriteUInt16LittleEndian(span[12..], (ushort)length);
+            at += Head + length;
+        }
+
+        // The array is not touched again: the message wraps it instead of copying it.
+        return new V1.FingerprintChunk { PackedSteps = UnsafeByteOperations.UnsafeWrap(bytes) };
     }
 
     public static V1.RunProcess ToProto(ProcessRecord process)

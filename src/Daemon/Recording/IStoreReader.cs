@@ -31,38 +31,59 @@ internal interface IStoreReader
 
     ValueTask<StepFingerprint?> FindFingerprintAsync(ProcessKey key, long step, CancellationToken cancellationToken);
 
-    /// <summary>A run's fingerprints in (step, worker) order: from <paramref name="fromStep"/> on, or after <paramref name="after"/> when given.</summary>
-    ValueTask<IReadOnlyList<FingerprintRecord>> ListFingerprintsAsync(string experimentId, string runId, long fromStep, FingerprintCursor? after, int limit, CancellationToken cancellationToken);
+    /// <summary>
+    /// A page of a run's fingerprints in (step, worker) order: from <paramref name="fromStep"/> on, or
+    /// after <paramref name="after"/> when given (a page's <see cref="FingerprintPage.Next"/>). A page
+    /// holds about <paramref name="limit"/> fingerprints: a store may end it at its own boundary past
+    /// that (the embedded store at the end of a row of blocks).
+    /// </summary>
+    ValueTask<FingerprintPage> ListFingerprintsAsync(string experimentId, string runId, long fromStep, FingerprintCursor? after, int limit, CancellationToken cancellationToken);
 }
 
 /// <summary>Reads every store answers the same way, over <see cref="IStoreReader"/>'s pages.</summary>
 internal static class StoreReaderPages
 {
-    /// <summary>A run's fingerprints in (step, worker) order from <paramref name="fromStep"/> on, a page at a time (memory stays bounded).</summary>
+    /// <summary>A run's fingerprints in (step, worker) order from <paramref name="fromStep"/> on, a page at a time (memory stays bounded: two pages).</summary>
     public static async IAsyncEnumerable<IReadOnlyList<FingerprintRecord>> FingerprintPagesAsync(
         this IStoreReader reader, string experimentId, string runId, long fromStep, int pageSize, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        FingerprintCursor? after = null;
+        // The next page is asked for before this one is handed on: a store that answers asynchronously
+        // (PostgreSQL) reads it while the caller sends this one.
+        var reading = reader.ListFingerprintsAsync(experimentId, runId, fromStep, null, pageSize, cancellationToken).AsTask();
         while (true)
         {
-            var page = await reader.ListFingerprintsAsync(experimentId, runId, fromStep, after, pageSize, cancellationToken);
-            if (page.Count > 0)
+            var page = await reading;
+            if (page.Next is { } next)
             {
-                yield return page;
+                reading = reader.ListFingerprintsAsync(experimentId, runId, fromStep, next, pageSize, cancellationToken).AsTask();
             }
 
-            if (page.Count < pageSize)
+            if (page.Records.Count > 0)
+            {
+                yield return page.Records;
+            }
+
+            if (page.Next is null)
             {
                 yield break;
             }
-
-            after = new FingerprintCursor(page[^1].Fingerprint.Step, page[^1].Key.Worker);
         }
     }
 }
 
-/// <summary>A position in a run's fingerprints.</summary>
-internal readonly record struct FingerprintCursor(long Step, uint Worker);
+/// <summary>A position in a run's fingerprints: everything up to (<see cref="Step"/>, <see cref="Worker"/>) in (step, worker) order was read.</summary>
+internal readonly record struct FingerprintCursor(long Step, uint Worker)
+{
+    /// <summary>The position after the last worker of <paramref name="step"/>.</summary>
+    public static FingerprintCursor EndOf(long step) => new(step, uint.MaxValue);
+
+    /// <summary>The position of the last record of a page that ended at <paramref name="limit"/>, null when the page is the run's last.</summary>
+    public static FingerprintCursor? After(IReadOnlyList<FingerprintRecord> page, int limit) =>
+        page.Count < limit ? null : new FingerprintCursor(page[^1].Fingerprint.Step, page[^1].Key.Worker);
+}
+
+/// <summary>A page of a run's fingerprints and where the next one starts (null: the run ends here).</summary>
+internal sealed record FingerprintPage(IReadOnlyList<FingerprintRecord> Records, FingerprintCursor? Next);
 
 /// <summary>A position in an experiment's issued seeds.</summary>
 internal readonly record struct SeedCursor(uint Worker, string Library, string Stream);

@@ -7,6 +7,7 @@ namespace SeedDaemon.Daemon.Runs;
 /// <summary>Runs: records processes and their fingerprints, and answers what was recorded.</summary>
 internal sealed class RunRecorder(ISeedStore store)
 {
+    /// <summary>Steps in a message of StreamFingerprints.</summary>
     private const int ChunkSize = 1024;
 
     public Task<ProcessRecord> RecordProcessAsync(ProcessKey key, IReadOnlyDictionary<string, string> environment, ResumePoint? resumedFrom, CancellationToken cancellationToken)
@@ -61,7 +62,17 @@ internal sealed class RunRecorder(ISeedStore store)
         _ = await GetRunAsync(experimentId, runId, cancellationToken);
         await foreach (var page in store.Reader.FingerprintPagesAsync(experimentId, runId, fromStep, ChunkSize, cancellationToken))
         {
-            yield return page;
+            // A store may end a page past the size asked for (at the end of a row of blocks).
+            if (page.Count <= ChunkSize)
+            {
+                yield return page;
+                continue;
+            }
+
+            foreach (var chunk in page.Chunk(ChunkSize))
+            {
+                yield return chunk;
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Grpc.Core;
+using SeedDaemon.Client;
 using SeedDaemon.V1;
 
 namespace SeedDaemon.Tests.Conformance;
@@ -92,21 +93,29 @@ public abstract class RunRecordTests<TDaemon>(TDaemon daemon) : IClassFixture<TD
             }
         }
 
-        var streamed = new List<(long Step, uint Worker)>();
-        using (var call = Runs.StreamFingerprints(new StreamFingerprintsRequest { ExperimentId = experiment, RunId = "r1", FromStep = 100 }))
+        // Both answers, as messages and packed, hold the same steps.
+        foreach (var packed in new[] { false, true })
         {
-            await foreach (var chunk in call.ResponseStream.ReadAllAsync())
+            var streamed = new List<(long Step, uint Worker)>();
+            using (var call = Runs.StreamFingerprints(new StreamFingerprintsRequest { ExperimentId = experiment, RunId = "r1", FromStep = 100, Packed = packed }))
             {
-                Assert.InRange(chunk.Steps.Count, 1, 1024);
-                foreach (var step in chunk.Steps)
+                await foreach (var chunk in call.ResponseStream.ReadAllAsync())
                 {
-                    streamed.Add((step.Step, step.Worker));
-                    Assert.Equal(step.Worker, step.Digests[0].Value[0]);
+                    var steps = packed
+                        ? PackedStep.Read(chunk).Select(s => (s.Worker, s.Step, Digests: s.Unpack())).ToList()
+                        : chunk.Steps.Select(s => (s.Worker, s.Step, Digests: (IReadOnlyList<Digest>)s.Digests)).ToList();
+                    Assert.InRange(steps.Count, 1, 1024);
+                    Assert.Equal(packed, chunk.Steps.Count == 0);
+                    foreach (var step in steps)
+                    {
+                        streamed.Add((step.Step, step.Worker));
+                        Assert.Equal(Step(step.Step, (byte)step.Worker).Digests, step.Digests);
+                    }
                 }
             }
-        }
 
-        Assert.Equal(Enumerable.Range(100, 1400).SelectMany(s => new[] { ((long)s, 0u), ((long)s, 1u), ((long)s, 2u) }), streamed);
+            Assert.Equal(Enumerable.Range(100, 1400).SelectMany(s => new[] { ((long)s, 0u), ((long)s, 1u), ((long)s, 2u) }), streamed);
+        }
         var runs = await Runs.ListRunsAsync(new ListRunsRequest { ExperimentId = experiment });
         var summary = Assert.Single(runs.Runs);
         Assert.Equal(("r1", 3L, 0L, 1499L, 4500L), (summary.RunId, summary.Processes, summary.FirstStep, summary.LastStep, summary.Fingerprints));

@@ -4,22 +4,24 @@ using SeedDaemon.Daemon.Recording;
 namespace SeedDaemon.Daemon.Storage.LiteDb;
 
 /// <summary>
-/// Migrates a file in an earlier layout to <see cref="LiteSession.Layout"/> (4) at open. Layout 2
+/// Migrates a file in an earlier layout to <see cref="LiteSession.Layout"/> (5) at open. Layout 2
 /// (seedd 1.0: one document per issued key in "seeds", ledger events as BSON arrays) is first
 /// rewritten as layout 3 in one transaction: each ledger document in the packed form (same id, same
 /// events, same hashes), the issued keys as checkpointed key chunks, every experiment marked with its
 /// checkpoint; the old collection is dropped after it. Layout 3 (seedd 1.1 and 1.2) becomes layout 4
-/// in one more transaction that seals every document (<see cref="DocumentSeal"/>). LiteDB cannot drop
-/// a collection or set the layout number inside a transaction, so those follow; each step is
-/// idempotent, and a crash between them is finished by the next open (the experiments' checkpoint
-/// marks say the first transaction committed; a sealed document is not sealed again). A crash before
-/// a commit leaves the file as it was before that step. The chain is unchanged, so every earlier
-/// manifest still verifies.
+/// in one more transaction that seals every document (<see cref="DocumentSeal"/>). Layout 4 (one
+/// document per fingerprint) becomes layout 5 in a last transaction that moves every fingerprint into
+/// its block of 16 steps (<see cref="FingerprintBlocks"/>) and deletes the step documents. LiteDB
+/// cannot drop a collection or set the layout number inside a transaction, so those follow; each step
+/// is idempotent, and a crash between them is finished by the next open (the experiments' checkpoint
+/// marks say the first transaction committed; a sealed document is not sealed again; an empty step
+/// collection has nothing left to move). A crash before a commit leaves the file as it was before
+/// that step. The chain is unchanged, so every earlier manifest still verifies.
 /// </summary>
 internal static class LayoutMigration
 {
     /// <summary>Whether this seedd migrates a file in <paramref name="layout"/>.</summary>
-    public static bool Migrates(int layout) => layout is 2 or 3;
+    public static bool Migrates(int layout) => layout is 2 or 3 or 4;
 
     public static void Run(LiteSession session, int layout)
     {
@@ -37,7 +39,17 @@ internal static class LayoutMigration
             }
         }
 
-        SealAll(session);
+        if (layout < 4)
+        {
+            SealAll(session);
+        }
+
+        MoveIntoBlocks(session);
+        if (database.CollectionExists(FingerprintBlocks.StepCollection))
+        {
+            database.DropCollection(FingerprintBlocks.StepCollection);
+        }
+
         database.UserVersion = LiteSession.Layout;
         session.Checkpoint();
     }
@@ -47,22 +59,16 @@ internal static class LayoutMigration
     {
         const int Page = 512;
         var database = session.Database;
-        var lastSteps = new Dictionary<(string Run, uint Worker), long>();
         database.BeginTrans();
         try
         {
-            foreach (var collection in new[] { session.Experiments, session.Events, session.Keys, session.Processes, session.Fingerprints })
+            foreach (var collection in new[] { session.Experiments, session.Events, session.Keys, session.Processes })
             {
                 BsonValue after = BsonValue.MinValue;
                 while (collection.Query().Where("_id > @0", after).OrderBy("_id").Limit(Page).ToList() is { Count: > 0 } page)
                 {
                     foreach (var document in page)
                     {
-                        if (collection.Name == RunDocuments.Fingerprints)
-                        {
-                            LinkStep(document, lastSteps);
-                        }
-
                         if (!DocumentSeal.IsSealed(document))
                         {
                             collection.Update(DocumentSeal.Seal(document));
@@ -82,17 +88,75 @@ internal static class LayoutMigration
         }
     }
 
-    /// <summary>A layout-3 fingerprint gets its process's step before it (read in id order: run, step, worker).</summary>
-    private static void LinkStep(BsonDocument document, Dictionary<(string Run, uint Worker), long> lastSteps)
+    /// <summary>
+    /// Every fingerprint of the step collection (layouts 2 to 4: one document per step, sealed from
+    /// layout 4 on) moved into its block, in one transaction. Read in id order (run, step, worker), a
+    /// row of blocks (16 steps of every process of a run) is gathered and written before the next.
+    /// </summary>
+    private static void MoveIntoBlocks(LiteSession session)
     {
-        var (key, step) = RunDocuments.ParseFingerprintId(document["_id"].AsString);
-        var process = (key.ExperimentId + Documents.Separator + key.RunId, key.Worker);
-        if (!document.ContainsKey("p"))
+        const int Page = 512;
+        var database = session.Database;
+        if (!database.CollectionExists(FingerprintBlocks.StepCollection))
         {
-            document["p"] = lastSteps.GetValueOrDefault(process, -1);
+            return;
         }
 
-        lastSteps[process] = step;
+        var steps = database.GetCollection(FingerprintBlocks.StepCollection);
+        var lastSteps = new Dictionary<ProcessKey, long>();
+        var row = new SortedDictionary<uint, List<StepFingerprint>>();
+        (string Experiment, string Run, long Block)? rowOf = null;
+        database.BeginTrans();
+        try
+        {
+            BsonValue after = BsonValue.MinValue;
+            while (steps.Query().Where("_id > @0", after).OrderBy("_id").Limit(Page).ToList() is { Count: > 0 } page)
+            {
+                foreach (var document in page)
+                {
+                    var id = document["_id"].AsString;
+                    if (DocumentSeal.IsSealed(document))
+                    {
+                        DocumentSeal.Verify(document, FingerprintBlocks.StepCollection);
+                    }
+
+                    var (key, step) = FingerprintBlocks.ParseId(id);
+                    var digests = new PackedDigestList(document["d"].AsBinary, $"fingerprint document '{id}'");
+                    _ = digests.Count;
+                    var of = (key.ExperimentId, key.RunId, FingerprintBlocks.Of(step));
+                    if (rowOf != of)
+                    {
+                        WriteRow();
+                        rowOf = of;
+                    }
+
+                    (row.TryGetValue(key.Worker, out var list) ? list : row[key.Worker] = []).Add(new StepFingerprint(step, digests));
+                }
+
+                after = page[^1]["_id"];
+            }
+
+            WriteRow();
+            steps.DeleteAll();
+            database.Commit();
+        }
+        catch
+        {
+            database.Rollback();
+            throw;
+        }
+
+        void WriteRow()
+        {
+            foreach (var (worker, list) in row)
+            {
+                var key = new ProcessKey(rowOf!.Value.Experiment, rowOf.Value.Run, worker);
+                session.Fingerprints.Insert(FingerprintBlocks.ToDocument(key, lastSteps.GetValueOrDefault(key, -1), list));
+                lastSteps[key] = list[^1].Step;
+            }
+
+            row.Clear();
+        }
     }
 
     /// <summary>Layout 2's documents as layout 3's (sealed), in one transaction.</summary>

@@ -10,7 +10,7 @@ internal sealed partial class LiteDbBackend
 
     public IEnumerable<DocumentPage> CheckDocuments(CancellationToken cancellationToken)
     {
-        foreach (var collection in new[] { Documents.Experiments, Documents.Keys, Documents.Events, RunDocuments.Processes, RunDocuments.Fingerprints })
+        foreach (var collection in new[] { Documents.Experiments, Documents.Keys, Documents.Events, RunDocuments.Processes, FingerprintBlocks.Collection })
         {
             BsonValue after = BsonValue.MinValue;
             var missing = new HashSet<string>(StringComparer.Ordinal);
@@ -35,7 +35,16 @@ internal sealed partial class LiteDbBackend
                 {
                     try
                     {
-                        DocumentSeal.Verify(document, collection);
+                        if (collection == FingerprintBlocks.Collection)
+                        {
+                            // Its steps' framing too, not only its checksum.
+                            _ = FingerprintBlocks.ToBlock(document);
+                        }
+                        else
+                        {
+                            DocumentSeal.Verify(document, collection);
+                        }
+
                         if (!Loaded(collection, document["_id"].AsString, missing))
                         {
                             problems.Add(($"collection \"{collection}\", document {Describe(document["_id"])}", "seedd did not load what it belongs to at start (a damaged index lost it): it is not served"));
@@ -77,7 +86,7 @@ internal sealed partial class LiteDbBackend
             Documents.Experiments => (id, () => _state.Find(id) is not null),
             Documents.Keys or Documents.Events => Documents.ParseId(id).ExperimentId is var experiment ? (experiment, () => _state.Find(experiment) is not null) : default,
             RunDocuments.Processes => RunDocuments.ParseProcessId(id) is var process ? (process.ToString(), () => _state.FindProcess(process) is not null) : default,
-            RunDocuments.Fingerprints => RunDocuments.ParseFingerprintId(id).Key is var process ? (process.ToString(), () => _state.FindProcess(process) is not null) : default,
+            FingerprintBlocks.Collection => FingerprintBlocks.ParseId(id).Key is var process ? (process.ToString(), () => _state.FindProcess(process) is not null) : default,
             _ => ("", () => true),
         };
 

@@ -150,10 +150,7 @@ internal sealed partial class LiteDbBackend : IStoreBackend, IDocumentCheck
                 }
             }
 
-            foreach (var ((process, step), fingerprint) in prepared.Fingerprints)
-            {
-                session.Fingerprints.Insert(RunDocuments.ToDocument(process, fingerprint, prepared.PreviousSteps[(process, step)]));
-            }
+            WriteBlocks(session, prepared);
 
             foreach (var process in prepared.Processes.Values)
             {
@@ -328,6 +325,33 @@ internal sealed partial class LiteDbBackend : IStoreBackend, IDocumentCheck
     public ValueTask<ChainHead> GetChainHeadAsync(string experimentId, CancellationToken cancellationToken) =>
         new(_state.Head(experimentId) ?? throw SeedDaemonException.ExperimentNotFound(experimentId));
 
+    /// <summary>
+    /// A batch's new fingerprints, a block of 16 steps per process and document: steps in the block a
+    /// process's last step is in are appended to its document, later ones start new documents.
+    /// </summary>
+    private static void WriteBlocks(LiteSession session, PreparedBatch prepared)
+    {
+        foreach (var process in prepared.Fingerprints.GroupBy(f => f.Key.Process))
+        {
+            var steps = process.Select(f => f.Value).OrderBy(f => f.Step).ToList();
+            foreach (var block in steps.GroupBy(f => FingerprintBlocks.Of(f.Step)))
+            {
+                var first = block.First().Step;
+                var previous = prepared.PreviousSteps[(process.Key, first)];
+                if (previous >= 0 && FingerprintBlocks.Of(previous) == block.Key)
+                {
+                    var stored = session.FindBlock(process.Key, block.Key)
+                        ?? throw DocumentSeal.Damaged(FingerprintBlocks.Collection, FingerprintBlocks.Id(process.Key, block.Key), $"it is missing: worker {process.Key.Worker} of run '{process.Key.RunId}' last reported step {previous}");
+                    session.Fingerprints.Update(FingerprintBlocks.ToDocument(process.Key, stored.PreviousStep, [.. stored.Steps, .. block]));
+                }
+                else
+                {
+                    session.Fingerprints.Insert(FingerprintBlocks.ToDocument(process.Key, previous, [.. block]));
+                }
+            }
+        }
+    }
+
     public ValueTask<IReadOnlyList<ProcessRecord>> ListProcessesAsync(string experimentId, string? runId, CancellationToken cancellationToken) =>
         new(_state.Processes(experimentId, runId));
 
@@ -342,46 +366,72 @@ internal sealed partial class LiteDbBackend : IStoreBackend, IDocumentCheck
         return new(Read($"the fingerprint of {key} at step {step}", session => session.FindFingerprint(key, step)));
     }
 
-    public ValueTask<IReadOnlyList<FingerprintRecord>> ListFingerprintsAsync(string experimentId, string runId, long fromStep, FingerprintCursor? after, int limit, CancellationToken cancellationToken)
+    public ValueTask<FingerprintPage> ListFingerprintsAsync(string experimentId, string runId, long fromStep, FingerprintCursor? after, int limit, CancellationToken cancellationToken)
     {
         var state = _state;
 
-        // The range starts right after the cursor (not at its step: a page would read again the step's
-        // workers up to the cursor, half a step a page on average).
-        var (startStep, startWorker) = after switch
-        {
-            null => (fromStep, 0u),
-            { Worker: uint.MaxValue } cursor => (cursor.Step + 1, 0u),
-            { } cursor => (cursor.Step, cursor.Worker + 1),
-        };
-        var (lower, upper) = RunDocuments.RunRange(experimentId, runId, startStep, startWorker);
+        // Whole rows of blocks (16 steps of every process): a page ends at a row's end, past the limit
+        // when the row is longer, and the next page starts at the next row.
+        var startStep = after is { } cursor ? cursor.Step + 1 : fromStep;
+        var startBlock = FingerprintBlocks.Of(startStep);
+        var (lower, upper) = FingerprintBlocks.RunRange(experimentId, runId, startBlock);
         var page = new List<FingerprintRecord>(Math.Min(limit, 1024));
-        var links = new StepLinks(startStep, startWorker);
+        var links = new StepLinks(startBlock);
 
         // Taken before the file is read: whatever was durable then is in the read (later steps may be too).
         var processes = state.Processes(experimentId, runId);
         return new(Read($"the fingerprints of run '{runId}' of '{experimentId}'", session =>
         {
-            // An index range, read in _id order: a run's fingerprints in (step, worker) order.
-            foreach (var document in LiteSession.InOrder(session.Fingerprints.Find(Query.Between("_id", lower, upper)), RunDocuments.Fingerprints, lower, upper))
-            {
-                var record = RunDocuments.ToFingerprint(document);
-                links.Saw(record, RunDocuments.PreviousStep(document));
+            var row = new List<FingerprintBlocks.Block>();
+            var rowNumber = startBlock;
 
-                // Durable only (see FindFingerprintAsync).
-                if (state.FindProcess(record.Key) is { } process && record.Fingerprint.Step <= process.LastStep)
+            // An index range, read in _id order: a run's blocks in (block, worker) order.
+            foreach (var document in LiteSession.InOrder(session.Fingerprints.Find(Query.Between("_id", lower, upper)), FingerprintBlocks.Collection, lower, upper))
+            {
+                var block = FingerprintBlocks.ToBlock(document);
+                links.Saw(block);
+                var number = FingerprintBlocks.Of(block.Steps[0].Step);
+                if (number != rowNumber)
                 {
-                    page.Add(record);
-                    if (page.Count == limit)
+                    AddRow(row, rowNumber, startStep, state, page);
+                    row.Clear();
+                    if (page.Count >= limit)
                     {
-                        return (IReadOnlyList<FingerprintRecord>)page;
+                        return new FingerprintPage(page, FingerprintCursor.EndOf(((rowNumber + 1) * FingerprintBlocks.Steps) - 1));
+                    }
+
+                    rowNumber = number;
+                }
+
+                row.Add(block);
+            }
+
+            AddRow(row, rowNumber, startStep, state, page);
+            links.End(processes);
+            return new FingerprintPage(page, null);
+        }));
+
+        // A row's steps in (step, worker) order: the blocks come in worker order, each ascending. Durable only (see FindFingerprintAsync).
+        static void AddRow(List<FingerprintBlocks.Block> row, long number, long startStep, MemoryState state, List<FingerprintRecord> page)
+        {
+            var next = new int[row.Count];
+            var lastSteps = row.Select(b => state.FindProcess(b.Key)?.LastStep ?? -1).ToArray();
+            for (var step = number * FingerprintBlocks.Steps; step < (number + 1) * FingerprintBlocks.Steps; step++)
+            {
+                for (var i = 0; i < row.Count; i++)
+                {
+                    var steps = row[i].Steps;
+                    if (next[i] < steps.Count && steps[next[i]].Step == step)
+                    {
+                        next[i]++;
+                        if (step >= startStep && step <= lastSteps[i])
+                        {
+                            page.Add(new FingerprintRecord(row[i].Key, steps[next[i] - 1]));
+                        }
                     }
                 }
             }
-
-            links.End(processes);
-            return page;
-        }));
+        }
     }
 
     /// <summary>

@@ -14,9 +14,9 @@ internal sealed class LiteSession : IDisposable
 {
     /// <summary>
     /// The layout of the documents (<see cref="Documents"/>, <see cref="LedgerDocuments"/>,
-    /// <see cref="KeyChunkDocuments"/>), kept in the file's user version.
+    /// <see cref="KeyChunkDocuments"/>, <see cref="FingerprintBlocks"/>), kept in the file's user version.
     /// </summary>
-    public const int Layout = 4;
+    public const int Layout = 5;
 
     private readonly GatedDataStream _gate;
 
@@ -30,7 +30,7 @@ internal sealed class LiteSession : IDisposable
         Events = database.GetCollection(Documents.Events);
         Keys = database.GetCollection(Documents.Keys);
         Processes = database.GetCollection(RunDocuments.Processes);
-        Fingerprints = database.GetCollection(RunDocuments.Fingerprints);
+        Fingerprints = database.GetCollection(FingerprintBlocks.Collection);
     }
 
     public LiteDatabase Database { get; }
@@ -173,18 +173,22 @@ internal sealed class LiteSession : IDisposable
     }
 
     /// <summary>The fingerprint a process recorded at a step, as committed (durable or waiting for its fsync); null when none.</summary>
-    public StepFingerprint? FindFingerprint(ProcessKey key, long step)
+    public StepFingerprint? FindFingerprint(ProcessKey key, long step) =>
+        FindBlock(key, FingerprintBlocks.Of(step))?.Steps.Find(s => s.Step == step);
+
+    /// <summary>A process's block of steps, as committed; null when it has none there.</summary>
+    public FingerprintBlocks.Block? FindBlock(ProcessKey key, long block)
     {
-        var id = RunDocuments.FingerprintId(key, step);
+        var id = FingerprintBlocks.Id(key, block);
         if (Fingerprints.FindById(id) is not { } document)
         {
             return null;
         }
 
         // A damaged index entry may lead to another (whole) document.
-        var record = RunDocuments.ToFingerprint(document);
-        return record.Key == key && record.Fingerprint.Step == step ? record.Fingerprint
-            : throw DocumentSeal.Damaged(RunDocuments.Fingerprints, id, $"its index entry leads to document '{document["_id"].AsString}'");
+        var found = FingerprintBlocks.ToBlock(document);
+        return found.Id == id ? found
+            : throw DocumentSeal.Damaged(FingerprintBlocks.Collection, id, $"its index entry leads to document '{document["_id"].AsString}'");
     }
 
     /// <summary>Makes what the last commit wrote durable (fsync of the log).</summary>
@@ -242,7 +246,7 @@ internal sealed class LiteSession : IDisposable
         }
     }
 
-    /// <summary>A new database gets the current layout; a file in layout 2 or 3 is migrated; any other is refused, unchanged.</summary>
+    /// <summary>A new database gets the current layout; a file in layout 2, 3 or 4 is migrated; any other is refused, unchanged.</summary>
     private void CheckLayout(Action<int> migrating)
     {
         var version = Database.UserVersion;
@@ -250,7 +254,7 @@ internal sealed class LiteSession : IDisposable
         if (holdsData && !LayoutMigration.Migrates(version))
         {
             throw new InvalidDataException(
-                $"it holds data in storage layout {version}, and this seedd reads layout {Layout} (and migrates layouts 2 and 3); it was written by another version of seedd. It was left untouched; open it with the seedd that wrote it and export its experiments with 'seedctl export'.");
+                $"it holds data in storage layout {version}, and this seedd reads layout {Layout} (and migrates layouts 2 to 4); it was written by another version of seedd. It was left untouched; open it with the seedd that wrote it and export its experiments with 'seedctl export'.");
         }
 
         // Accepted, so it may be written. LiteDB would copy its log into the data file inside whichever

@@ -253,8 +253,11 @@ internal sealed class PostgresBackend : IStoreBackend
     public async ValueTask<StepFingerprint?> FindFingerprintAsync(ProcessKey key, long step, CancellationToken cancellationToken) =>
         (await ReadRowsAsync(connection => PostgresRuns.FindFingerprint(connection, key, step), PostgresRuns.ReadFingerprint, cancellationToken)).SingleOrDefault()?.Fingerprint;
 
-    public ValueTask<IReadOnlyList<FingerprintRecord>> ListFingerprintsAsync(string experimentId, string runId, long fromStep, FingerprintCursor? after, int limit, CancellationToken cancellationToken) =>
-        ReadRowsAsync(connection => PostgresRuns.ListFingerprints(connection, experimentId, runId, fromStep, after, limit), PostgresRuns.ReadFingerprint, cancellationToken);
+    public async ValueTask<FingerprintPage> ListFingerprintsAsync(string experimentId, string runId, long fromStep, FingerprintCursor? after, int limit, CancellationToken cancellationToken)
+    {
+        var records = await ReadRowsAsync(connection => PostgresRuns.ListFingerprints(connection, experimentId, runId, fromStep, after, limit), PostgresRuns.ReadFingerprint, cancellationToken);
+        return new FingerprintPage(records, FingerprintCursor.After(records, limit));
+    }
 
     public ValueTask<ChainHead> GetChainHeadAsync(string experimentId, CancellationToken cancellationToken) =>
         ReadAsync(async connection =>
