@@ -33,19 +33,49 @@ public readonly record struct PackedStep(uint Worker, long Step, ReadOnlyMemory<
 
             return at == packed.Length ? digests : throw Damaged(Worker, Step);
         }
-        catch (IndexOutOfRangeException)
+        catch (Exception error) when (error is IndexOutOfRangeException or ArgumentException)
         {
             throw Damaged(Worker, Step);
         }
     }
 
+    private static byte[] Pack(Google.Protobuf.Collections.RepeatedField<Digest> digests)
+    {
+        var packed = new List<byte> { (byte)digests.Count };
+        foreach (var digest in digests)
+        {
+            var name = Encoding.UTF8.GetBytes(digest.Name);
+            packed.Add((byte)digest.Kind);
+            packed.Add((byte)name.Length);
+            packed.AddRange(name);
+            packed.Add((byte)digest.Value.Length);
+            packed.AddRange(digest.Value);
+        }
+
+        return [.. packed];
+    }
+
     private static InvalidDataException Damaged(uint worker, long step) => new($"the digests of worker {worker} at step {step} arrived damaged");
 
-    /// <summary>The packed steps of one chunk (asked for with StreamFingerprintsRequest.packed), in the order they travelled: (step, worker).</summary>
+    /// <summary>
+    /// The steps of one chunk in the order they travelled, (step, worker): its packed steps (asked for
+    /// with StreamFingerprintsRequest.packed), or its steps as messages, packed here, from a seedd that
+    /// does not pack them.
+    /// </summary>
     /// <exception cref="InvalidDataException">The chunk is cut short.</exception>
     public static IEnumerable<PackedStep> Read(FingerprintChunk chunk)
     {
         const int Head = 4 + 8 + 2;
+        if (chunk.PackedSteps.IsEmpty)
+        {
+            foreach (var step in chunk.Steps)
+            {
+                yield return new PackedStep(step.Worker, step.Step, Pack(step.Digests));
+            }
+
+            yield break;
+        }
+
         var bytes = chunk.PackedSteps.Memory;
         var at = 0;
         while (at < bytes.Length)

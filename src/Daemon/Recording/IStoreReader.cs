@@ -48,24 +48,40 @@ internal static class StoreReaderPages
         this IStoreReader reader, string experimentId, string runId, long fromStep, int pageSize, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         // The next page is asked for before this one is handed on: a store that answers asynchronously
-        // (PostgreSQL) reads it while the caller sends this one.
-        var reading = reader.ListFingerprintsAsync(experimentId, runId, fromStep, null, pageSize, cancellationToken).AsTask();
-        while (true)
+        // (PostgreSQL) reads it while the caller sends this one. A caller that stops early cancels it.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var reading = reader.ListFingerprintsAsync(experimentId, runId, fromStep, null, pageSize, stop.Token).AsTask();
+        try
         {
-            var page = await reading;
-            if (page.Next is { } next)
+            while (true)
             {
-                reading = reader.ListFingerprintsAsync(experimentId, runId, fromStep, next, pageSize, cancellationToken).AsTask();
-            }
+                var page = await reading;
+                if (page.Next is { } next)
+                {
+                    reading = reader.ListFingerprintsAsync(experimentId, runId, fromStep, next, pageSize, stop.Token).AsTask();
+                }
 
-            if (page.Records.Count > 0)
-            {
-                yield return page.Records;
-            }
+                if (page.Records.Count > 0)
+                {
+                    yield return page.Records;
+                }
 
-            if (page.Next is null)
+                if (page.Next is null)
+                {
+                    yield break;
+                }
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            try
             {
-                yield break;
+                await reading;
+            }
+            catch (Exception)
+            {
+                // The read nobody waits for any more (cancelled, or its error already answered).
             }
         }
     }
@@ -74,6 +90,9 @@ internal static class StoreReaderPages
 /// <summary>A position in a run's fingerprints: everything up to (<see cref="Step"/>, <see cref="Worker"/>) in (step, worker) order was read.</summary>
 internal readonly record struct FingerprintCursor(long Step, uint Worker)
 {
+    /// <summary>What the store that answered the page before needs to go on checking (the embedded store's step links); null for none.</summary>
+    public object? Links { get; init; }
+
     /// <summary>The position after the last worker of <paramref name="step"/>.</summary>
     public static FingerprintCursor EndOf(long step) => new(step, uint.MaxValue);
 

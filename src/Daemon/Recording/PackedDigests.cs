@@ -58,6 +58,26 @@ internal static class PackedDigests
         return packed;
     }
 
+    /// <summary>Whether <paramref name="packed"/> is whole: its digests' lengths add up to its own, nothing allocated.</summary>
+    public static bool IsWellFormed(ReadOnlySpan<byte> packed)
+    {
+        if (packed.IsEmpty)
+        {
+            return false;
+        }
+
+        var at = 1;
+        for (var i = 0; i < packed[0]; i++)
+        {
+            if (at + 2 > packed.Length || (at += 2 + packed[at + 1]) >= packed.Length || (at += 1 + packed[at]) > packed.Length)
+            {
+                return false;
+            }
+        }
+
+        return at == packed.Length;
+    }
+
     /// <summary>The digests in <paramref name="packed"/>; <paramref name="what"/> names it in the error when it is damaged.</summary>
     public static Digest[] Unpack(ReadOnlySpan<byte> packed, string what)
     {

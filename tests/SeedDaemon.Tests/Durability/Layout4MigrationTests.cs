@@ -1,3 +1,6 @@
+extern alias daemon;
+
+using daemon::SeedDaemon.Daemon.Recording;
 using SeedDaemon.V1;
 using Xunit.Abstractions;
 
@@ -34,6 +37,24 @@ public sealed class Layout4MigrationTests(Layout4MigrationTests.Layout4Database 
         var kept = await runs.GetFingerprintAsync(new GetFingerprintRequest { ExperimentId = "older/a", RunId = "first", Worker = 1, Step = 38 });
         Assert.Equal(Layout3MigrationTests.Seedd12Database.Report("older/a", "first", 1, 38).Steps[0].Digests, kept.Digests);
         Assert.Contains("OK: no findings", await Seedctl.Expect(0, migrated.Address, "store", "check", "--duty", "100"), StringComparison.Ordinal);
+    }
+
+    /// <summary>A layout-4 fingerprint that the file lost (its document and index entry gone) is found by its step link: the migration is refused, naming it, and the file left as it was.</summary>
+    [Fact]
+    public void A_fingerprint_the_file_lost_refuses_the_migration_and_leaves_the_file_as_it_was()
+    {
+        using var folder = new TempFolder();
+        var db = legacy.CopyTo(folder.Path);
+        using (var file = new LiteDB.LiteDatabase(new LiteDB.Engine.LiteEngine(new LiteDB.Engine.EngineSettings { Filename = db, Collation = LiteDB.Collation.Binary })))
+        {
+            Assert.True(file.GetCollection("fingerprints").Delete($"older/a|first|{20:x16}|{1:x8}"));
+        }
+
+        var before = DirectorySnapshot.Take(folder.Path);
+        var error = Assert.Throws<StoreOpenException>(() => EmbeddedStore.Open(db, maxBatch: 16));
+        Assert.Contains($"older/a|first|{21:x16}|{1:x8}", error.Message, StringComparison.Ordinal);
+        Assert.Contains("a fingerprint between them is missing", error.Message, StringComparison.Ordinal);
+        before.AssertUnchanged(folder.Path, "a refused migration");
     }
 
     [Fact]

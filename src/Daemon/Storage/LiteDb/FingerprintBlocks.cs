@@ -73,7 +73,8 @@ internal static class FingerprintBlocks
             var offset = blob[at];
             var length = at + 3 <= blob.Length ? BinaryPrimitives.ReadUInt16LittleEndian(blob.AsSpan(at + 1)) : int.MaxValue;
             var step = (block * Steps) + offset;
-            if (offset >= Steps || length > blob.Length - at - 3 || (steps.Count > 0 && step <= steps[^1].Step))
+            if (offset >= Steps || length > blob.Length - at - 3 || (steps.Count > 0 && step <= steps[^1].Step)
+                || !PackedDigests.IsWellFormed(blob.AsSpan(at + 3, length)))
             {
                 throw DocumentSeal.Damaged(Collection, id, $"its steps are damaged at byte {at}");
             }

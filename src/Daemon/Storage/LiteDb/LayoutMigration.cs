@@ -89,55 +89,26 @@ internal static class LayoutMigration
     }
 
     /// <summary>
+    /// Reads what the migration will move, before anything is written: a file whose fingerprints do
+    /// not hold together is refused with the migration not started, and left as it was.
+    /// </summary>
+    public static void Check(LiteSession session) => ReadRows(session, null);
+
+    /// <summary>
     /// Every fingerprint of the step collection (layouts 2 to 4: one document per step, sealed from
-    /// layout 4 on) moved into its block, in one transaction. Read in id order (run, step, worker), a
-    /// row of blocks (16 steps of every process of a run) is gathered and written before the next.
+    /// layout 4 on) moved into its block, and the step documents deleted, in one transaction.
     /// </summary>
     private static void MoveIntoBlocks(LiteSession session)
     {
-        const int Page = 512;
         var database = session.Database;
-        if (!database.CollectionExists(FingerprintBlocks.StepCollection))
-        {
-            return;
-        }
-
-        var steps = database.GetCollection(FingerprintBlocks.StepCollection);
-        var lastSteps = new Dictionary<ProcessKey, long>();
-        var row = new SortedDictionary<uint, List<StepFingerprint>>();
-        (string Experiment, string Run, long Block)? rowOf = null;
         database.BeginTrans();
         try
         {
-            BsonValue after = BsonValue.MinValue;
-            while (steps.Query().Where("_id > @0", after).OrderBy("_id").Limit(Page).ToList() is { Count: > 0 } page)
+            if (ReadRows(session, (key, previous, steps) => session.Fingerprints.Insert(FingerprintBlocks.ToDocument(key, previous, steps))))
             {
-                foreach (var document in page)
-                {
-                    var id = document["_id"].AsString;
-                    if (DocumentSeal.IsSealed(document))
-                    {
-                        DocumentSeal.Verify(document, FingerprintBlocks.StepCollection);
-                    }
-
-                    var (key, step) = FingerprintBlocks.ParseId(id);
-                    var digests = new PackedDigestList(document["d"].AsBinary, $"fingerprint document '{id}'");
-                    _ = digests.Count;
-                    var of = (key.ExperimentId, key.RunId, FingerprintBlocks.Of(step));
-                    if (rowOf != of)
-                    {
-                        WriteRow();
-                        rowOf = of;
-                    }
-
-                    (row.TryGetValue(key.Worker, out var list) ? list : row[key.Worker] = []).Add(new StepFingerprint(step, digests));
-                }
-
-                after = page[^1]["_id"];
+                database.GetCollection(FingerprintBlocks.StepCollection).DeleteAll();
             }
 
-            WriteRow();
-            steps.DeleteAll();
             database.Commit();
         }
         catch
@@ -145,13 +116,87 @@ internal static class LayoutMigration
             database.Rollback();
             throw;
         }
+    }
 
-        void WriteRow()
+    /// <summary>
+    /// The step collection read in id order (run, step, worker), a row of blocks (16 steps of every
+    /// process of a run) gathered at a time and each process's block handed to <paramref name="write"/>
+    /// with the process's step before it. Checked on the way: checksums (layout 4), each step's digests,
+    /// the step links (layout 4), and each process read up to its last step. False when there is nothing
+    /// to read (none recorded, or a move that committed before a crash).
+    /// </summary>
+    private static bool ReadRows(LiteSession session, Action<ProcessKey, long, List<StepFingerprint>>? write)
+    {
+        const int Page = 512;
+        var database = session.Database;
+        var steps = database.GetCollection(FingerprintBlocks.StepCollection);
+        if (!database.CollectionExists(FingerprintBlocks.StepCollection) || steps.Query().Limit(1).FirstOrDefault() is null)
+        {
+            return false;
+        }
+
+        var lastSteps = new Dictionary<ProcessKey, long>();
+        var row = new SortedDictionary<uint, List<StepFingerprint>>();
+        (string Experiment, string Run, long Block)? rowOf = null;
+        BsonValue after = BsonValue.MinValue;
+        while (steps.Query().Where("_id > @0", after).OrderBy("_id").Limit(Page).ToList() is { Count: > 0 } page)
+        {
+            foreach (var document in page)
+            {
+                var id = document["_id"].AsString;
+                if (DocumentSeal.IsSealed(document))
+                {
+                    DocumentSeal.Verify(document, FingerprintBlocks.StepCollection);
+                }
+
+                var (key, step) = FingerprintBlocks.ParseId(id);
+                var digests = new PackedDigestList(document["d"].AsBinary, $"fingerprint document '{id}'");
+                _ = digests.Count;
+                var of = (key.ExperimentId, key.RunId, FingerprintBlocks.Of(step));
+                if (rowOf != of)
+                {
+                    EndRow();
+                    rowOf = of;
+                }
+
+                // Layout 4 links each step to the one before it: a step an index lost is found here, not dropped.
+                var before = row.TryGetValue(key.Worker, out var pending) ? pending[^1].Step : lastSteps.GetValueOrDefault(key, -1);
+                if (document.TryGetValue("p", out var linked) && linked.AsInt64 != before)
+                {
+                    throw DocumentSeal.Damaged(FingerprintBlocks.StepCollection, id, $"it follows step {linked.AsInt64} of worker {key.Worker}, and the step read before it was {before}: a fingerprint between them is missing");
+                }
+
+                (pending ?? (row[key.Worker] = [])).Add(new StepFingerprint(step, digests));
+            }
+
+            after = page[^1]["_id"];
+        }
+
+        EndRow();
+
+        // Each process's steps were all read, up to its last (layout 3's process documents are not sealed yet).
+        foreach (var document in session.Processes.FindAll())
+        {
+            if (DocumentSeal.IsSealed(document))
+            {
+                DocumentSeal.Verify(document, RunDocuments.Processes);
+            }
+
+            var (key, last) = (new ProcessKey(document["e"].AsString, document["r"].AsString, (uint)document["w"].AsInt64), document["ls"].AsInt64);
+            if (last >= 0 && lastSteps.GetValueOrDefault(key, -1) != last)
+            {
+                throw DocumentSeal.Damaged(FingerprintBlocks.StepCollection, FingerprintBlocks.Id(key, last), $"it is missing: worker {key.Worker} of run '{key.RunId}' last reported step {last}, and its fingerprints read end at {lastSteps.GetValueOrDefault(key, -1)}");
+            }
+        }
+
+        return true;
+
+        void EndRow()
         {
             foreach (var (worker, list) in row)
             {
                 var key = new ProcessKey(rowOf!.Value.Experiment, rowOf.Value.Run, worker);
-                session.Fingerprints.Insert(FingerprintBlocks.ToDocument(key, lastSteps.GetValueOrDefault(key, -1), list));
+                write?.Invoke(key, lastSteps.GetValueOrDefault(key, -1), list);
                 lastSteps[key] = list[^1].Step;
             }
 

@@ -371,12 +371,13 @@ internal sealed partial class LiteDbBackend : IStoreBackend, IDocumentCheck
         var state = _state;
 
         // Whole rows of blocks (16 steps of every process): a page ends at a row's end, past the limit
-        // when the row is longer, and the next page starts at the next row.
+        // when the row is longer, and the next page starts at the next row. The step links go on from
+        // the page before (its cursor carries them), so a block lost at a page's edge is found too.
         var startStep = after is { } cursor ? cursor.Step + 1 : fromStep;
         var startBlock = FingerprintBlocks.Of(startStep);
         var (lower, upper) = FingerprintBlocks.RunRange(experimentId, runId, startBlock);
         var page = new List<FingerprintRecord>(Math.Min(limit, 1024));
-        var links = new StepLinks(startBlock);
+        var links = after?.Links as StepLinks ?? new StepLinks(startBlock);
 
         // Taken before the file is read: whatever was durable then is in the read (later steps may be too).
         var processes = state.Processes(experimentId, runId);
@@ -389,7 +390,6 @@ internal sealed partial class LiteDbBackend : IStoreBackend, IDocumentCheck
             foreach (var document in LiteSession.InOrder(session.Fingerprints.Find(Query.Between("_id", lower, upper)), FingerprintBlocks.Collection, lower, upper))
             {
                 var block = FingerprintBlocks.ToBlock(document);
-                links.Saw(block);
                 var number = FingerprintBlocks.Of(block.Steps[0].Step);
                 if (number != rowNumber)
                 {
@@ -397,12 +397,14 @@ internal sealed partial class LiteDbBackend : IStoreBackend, IDocumentCheck
                     row.Clear();
                     if (page.Count >= limit)
                     {
-                        return new FingerprintPage(page, FingerprintCursor.EndOf(((rowNumber + 1) * FingerprintBlocks.Steps) - 1));
+                        // This block starts the next page (it is linked there, not here).
+                        return new FingerprintPage(page, FingerprintCursor.EndOf((rowNumber * FingerprintBlocks.Steps) + FingerprintBlocks.Steps - 1) with { Links = links });
                     }
 
                     rowNumber = number;
                 }
 
+                links.Saw(block);
                 row.Add(block);
             }
 
@@ -416,8 +418,9 @@ internal sealed partial class LiteDbBackend : IStoreBackend, IDocumentCheck
         {
             var next = new int[row.Count];
             var lastSteps = row.Select(b => state.FindProcess(b.Key)?.LastStep ?? -1).ToArray();
-            for (var step = number * FingerprintBlocks.Steps; step < (number + 1) * FingerprintBlocks.Steps; step++)
+            for (var offset = 0; offset < FingerprintBlocks.Steps; offset++)
             {
+                var step = (number * FingerprintBlocks.Steps) + offset;
                 for (var i = 0; i < row.Count; i++)
                 {
                     var steps = row[i].Steps;

@@ -257,6 +257,12 @@ internal sealed class LiteSession : IDisposable
                 $"it holds data in storage layout {version}, and this seedd reads layout {Layout} (and migrates layouts 2 to 4); it was written by another version of seedd. It was left untouched; open it with the seedd that wrote it and export its experiments with 'seedctl export'.");
         }
 
+        // A file to migrate is read through first: one refused for what it holds is left as it was.
+        if (holdsData && version != Layout)
+        {
+            LayoutMigration.Check(this);
+        }
+
         // Accepted, so it may be written. LiteDB would copy its log into the data file inside whichever
         // commit crosses 1,000 pages: on the request path, or inside the migration's commit with the
         // log not yet fsynced. The backend does it itself (see Checkpoint), when idle.
