@@ -18,7 +18,7 @@ packages=(
   time systemd git                                     # peak memory, systemd-analyze verify, buf breaking's base and seedd 1.0's source
   curl                                                 # the README's REST transcripts, replayed by tests/readme/transcripts.py
   chromium                                             # renders runs diff's HTML report headless, as a person would open it
-  golang-go golang-golang-x-mod-dev                    # Go's sumdb/tlog: an independent RFC 9162 Merkle tree for the ledger's proofs
+  golang-go golang-golang-x-mod-dev                    # Go's sumdb/tlog and sumdb/note: independent Merkle tree and signed notes
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -36,6 +36,7 @@ public sealed partial class TestDependenciesTests
         "/usr/lib/postgresql/15/bin/psql",
         "/usr/bin/go",
         "/usr/share/gocode/src/golang.org/x/mod/sumdb/tlog/tlog.go",
+        "/usr/share/gocode/src/golang.org/x/mod/sumdb/note/note.go",
     ];
 
     /// <summary>The Python modules the oracles and seedd_client import, resolved by Debian's interpreter.</summary>

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace SeedDaemon.Derivation.Ledger;
+namespace SeedDaemon.Ledger;
 
 /// <summary>
 /// The Merkle tree of RFC 9162 (§2.1) over a log's entries: a leaf is <c>SHA-256(0x00 || entry)</c>,

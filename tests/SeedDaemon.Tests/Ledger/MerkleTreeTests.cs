@@ -1,7 +1,7 @@
 using System.Text;
-using SeedDaemon.Derivation.Ledger;
+using SeedDaemon.Ledger;
 
-namespace SeedDaemon.Tests.Derivation;
+namespace SeedDaemon.Tests.Ledger;
 
 /// <summary>
 /// The Merkle tree (RFC 9162) held against an independent implementation: Go's
@@ -98,17 +98,5 @@ public sealed class MerkleTreeTests
 
     private static List<byte[]> Decode(string text) => text is "" or "-" ? [] : [.. text.Split(',').Select(Convert.FromBase64String)];
 
-    /// <summary>Runs the Go oracle over the commands; its answers, one a command.</summary>
-    private static async Task<List<string>> GoTlogAsync(List<string> commands)
-    {
-        using var cache = new TempFolder();
-        var result = await ProcessRunner.RunAsync(
-            "/usr/bin/go",
-            ["run", Path.Combine(AppContext.BaseDirectory, "Go", "tlog_oracle.go")],
-            stdin: string.Join('\n', commands) + "\n",
-            timeout: TimeSpan.FromMinutes(3),
-            environment: new Dictionary<string, string> { ["GO111MODULE"] = "off", ["GOPATH"] = "/usr/share/gocode", ["GOCACHE"] = cache.Path, ["GOFLAGS"] = "" });
-        Assert.True(result.ExitCode == 0, "go run tlog_oracle.go: " + result.Stderr);
-        return [.. result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)];
-    }
+    private static Task<List<string>> GoTlogAsync(List<string> commands) => GoOracle.RunAsync("tlog_oracle.go", commands);
 }
