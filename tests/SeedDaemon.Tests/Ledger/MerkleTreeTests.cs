@@ -91,6 +91,35 @@ public sealed class MerkleTreeTests
         }
     }
 
+    /// <summary>
+    /// The frontier a log keeps per tree gives, at every size from 0 to 1,100, the root of the whole
+    /// tree (held to Go's above), and a frontier saved and restored at any size goes on to the same roots.
+    /// </summary>
+    [Fact]
+    public void A_growing_frontier_has_the_trees_root_at_every_size_and_goes_on_after_a_restore()
+    {
+        var leaves = Enumerable.Range(0, 1100).Select(i => MerkleTree.LeafHash(Encoding.ASCII.GetBytes($"entry {i}"))).ToList();
+        var frontier = new MerkleFrontier();
+        Assert.Equal(MerkleTree.Root([]), frontier.Root());
+        for (var n = 1; n <= leaves.Count; n++)
+        {
+            frontier.Append(leaves[n - 1]);
+            Assert.Equal(n, frontier.Size);
+            Assert.True(MerkleTree.Root(leaves.Take(n).ToList()).AsSpan().SequenceEqual(frontier.Root()), $"root of {n}");
+            Assert.Equal(System.Numerics.BitOperations.PopCount((uint)n), frontier.Hashes.Count);
+            if (n % 97 == 0)
+            {
+                var restored = MerkleFrontier.Restore(n, frontier.Hashes);
+                restored.Append(leaves[0]);
+                var grown = leaves.Take(n).Append(leaves[0]).ToList();
+                Assert.True(MerkleTree.Root(grown).AsSpan().SequenceEqual(restored.Root()), $"restored at {n}");
+            }
+        }
+
+        Assert.Throws<ArgumentException>(() => MerkleFrontier.Restore(6, [leaves[0]]));
+        Assert.Throws<ArgumentException>(() => MerkleFrontier.Restore(1, [new byte[31]]));
+    }
+
     /// <summary>Every index of a small tree; of a large one the edges and a few inside.</summary>
     private static IEnumerable<int> Indexes(int n) => n <= 40 ? Enumerable.Range(0, n) : new[] { 0, 1, n / 3, n / 2, n - 2, n - 1 }.Distinct();
 
