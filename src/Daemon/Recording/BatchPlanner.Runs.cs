@@ -71,6 +71,13 @@ internal static partial class BatchPlanner
                 }
             }
 
+            // The step this report's first new step follows: stored (not one this batch added), read now if the backend rewrites it.
+            var firstNew = operation.Steps.Select((s, i) => (s.Step, New: recorded[i] is null)).FirstOrDefault(s => s.New);
+            if (firstNew.New && process.LastStep >= 0 && !Batch.Fingerprints.ContainsKey((key, process.LastStep)))
+            {
+                state.CheckAppend(key, process.LastStep, firstNew.Step);
+            }
+
             long added = 0, repeats = 0, conflicts = 0;
             var conflictList = process.Conflicts.ToList();
             for (var i = 0; i < operation.Steps.Count; i++)

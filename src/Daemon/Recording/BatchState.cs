@@ -17,6 +17,16 @@ internal interface IBatchState
 
     /// <summary>The fingerprint recorded for a process at a step; null when none. Asked only for steps at or below the process's last.</summary>
     StepFingerprint? Fingerprint(ProcessKey key, long step);
+
+    /// <summary>
+    /// Before a process's new steps from <paramref name="firstNewStep"/> on are planned after its stored
+    /// <paramref name="lastStep"/>: a backend that rewrites what holds the last step (the embedded store's
+    /// blocks) reads it here, so one it cannot read refuses this report alone (a <see cref="SeedDaemonException"/>),
+    /// not the whole batch it would travel in.
+    /// </summary>
+    void CheckAppend(ProcessKey key, long lastStep, long firstNewStep)
+    {
+    }
 }
 
 /// <summary>

@@ -46,6 +46,9 @@ internal sealed class OverlayState(IBatchState durable, IReadOnlyList<PreparedBa
         return durable.Process(key);
     }
 
+    /// <summary>The batches waiting for their fsync are in the file already (committed): the durable state reads them.</summary>
+    public void CheckAppend(ProcessKey key, long lastStep, long firstNewStep) => durable.CheckAppend(key, lastStep, firstNewStep);
+
     public StepFingerprint? Fingerprint(ProcessKey key, long step)
     {
         for (var i = pending.Count - 1; i >= 0; i--)

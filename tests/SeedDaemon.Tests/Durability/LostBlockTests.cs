@@ -19,27 +19,9 @@ public sealed class LostBlockTests
     {
         using var folder = new TempFolder();
         var db = folder.File("seeds.db");
-        await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db))
-        {
-            using var channel = TestChannels.Create(seedd.Address);
-            await new SeedService.SeedServiceClient(channel).CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "lost/blocks", Root = "9" });
-            var runs = new RunService.RunServiceClient(channel);
-            for (uint worker = 0; worker < 100; worker++)
-            {
-                var report = new ReportFingerprintsRequest { ExperimentId = "lost/blocks", RunId = "r", Worker = worker };
-                report.Steps.AddRange(Enumerable.Range(0, 224).Select(s => new StepFingerprint { Step = s, Digests = { Digests.Scalar("loss", s + worker) } }));
-                await runs.ReportFingerprintsAsync(report);
-            }
-
-            Assert.Equal(0, await seedd.StopAsync());
-        }
 
         // 100 processes: a row of blocks is 1,600 steps, more than a page, so each page is one row.
-        var lost = $"lost/blocks|r|{lostBlock:x16}|{3:x8}";
-        using (var file = new LiteDB.LiteDatabase(new LiteDB.Engine.LiteEngine(new LiteDB.Engine.EngineSettings { Filename = db, Collation = LiteDB.Collation.Binary })))
-        {
-            Assert.True(file.GetCollection("fingerprint_blocks").Delete(lost));
-        }
+        await WriteRunThenLoseAsync(db, 224, lostBlock);
 
         await using var restarted = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db);
         using var again = TestChannels.Create(restarted.Address);
@@ -56,5 +38,66 @@ public sealed class LostBlockTests
         Assert.Contains($"lost/blocks|r|{lostBlock + 1:x16}|{3:x8}", error.Status.Detail, StringComparison.Ordinal);
         Assert.Contains("a block of fingerprints between them is missing", error.Status.Detail, StringComparison.Ordinal);
         Assert.True(streamed < 100 * 224);
+    }
+
+    /// <summary>
+    /// A report whose steps would join a block the file lost is refused alone (DATA_LOSS naming the
+    /// block, nothing recorded), never the group commit it travels in: the seeds asked for beside it
+    /// are all answered, and the other processes go on reporting.
+    /// </summary>
+    [Fact]
+    public async Task A_report_that_would_join_a_lost_block_is_refused_alone_and_the_seeds_beside_it_are_answered()
+    {
+        using var folder = new TempFolder();
+        var db = folder.File("seeds.db");
+        await WriteRunThenLoseAsync(db, 221, 13);
+        await using var restarted = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db);
+        using var channel = TestChannels.Create(restarted.Address);
+        var seeds = new SeedService.SeedServiceClient(channel);
+        var runs = new RunService.RunServiceClient(channel);
+        var missing = await Assert.ThrowsAsync<RpcException>(async () => await runs.GetFingerprintAsync(new GetFingerprintRequest { ExperimentId = "lost/blocks", RunId = "r", Worker = 3, Step = 215 }));
+        Assert.Equal(StatusCode.NotFound, missing.StatusCode);
+        for (var round = 0; round < 10; round++)
+        {
+            var batches = Enumerable.Range(0, 8).Select(b => seeds.BatchGetSeedsAsync(new BatchGetSeedsRequest
+            {
+                Requests = { Enumerable.Range(0, 50).Select(w => new GetSeedRequest { ExperimentId = "lost/blocks", Worker = (uint)((round * 1000) + (b * 50) + w), Library = "torch" }) },
+            }).ResponseAsync).ToList();
+            var error = await Assert.ThrowsAsync<RpcException>(async () => await runs.ReportFingerprintsAsync(Report(3, 221, 222)));
+            Assert.Equal(StatusCode.DataLoss, error.StatusCode);
+            Assert.Contains("holds step 220 of worker 3", error.Status.Detail, StringComparison.Ordinal);
+            Assert.All(await Task.WhenAll(batches), answer => Assert.Equal(50, answer.Seeds.Count));
+        }
+
+        Assert.Equal(1, (await runs.ReportFingerprintsAsync(Report(4, 221))).Recorded);
+        var process = (await runs.GetRunAsync(new GetRunRequest { ExperimentId = "lost/blocks", RunId = "r" })).Processes.Single(p => p.Worker == 3);
+        Assert.Equal(220, process.LastStep);
+    }
+
+    private static ReportFingerprintsRequest Report(uint worker, params int[] steps)
+    {
+        var report = new ReportFingerprintsRequest { ExperimentId = "lost/blocks", RunId = "r", Worker = worker };
+        report.Steps.AddRange(steps.Select(s => new StepFingerprint { Step = s, Digests = { Digests.Scalar("loss", s + worker) } }));
+        return report;
+    }
+
+    /// <summary>A run of 100 processes reporting steps 0 to <paramref name="steps"/> - 1 in a real file; then worker 3's block <paramref name="lostBlock"/> deleted from it with LiteDB.</summary>
+    private static async Task WriteRunThenLoseAsync(string db, int steps, int lostBlock)
+    {
+        await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db))
+        {
+            using var channel = TestChannels.Create(seedd.Address);
+            await new SeedService.SeedServiceClient(channel).CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "lost/blocks", Root = "9" });
+            var runs = new RunService.RunServiceClient(channel);
+            for (uint worker = 0; worker < 100; worker++)
+            {
+                await runs.ReportFingerprintsAsync(Report(worker, [.. Enumerable.Range(0, steps)]));
+            }
+
+            Assert.Equal(0, await seedd.StopAsync());
+        }
+
+        using var file = new LiteDB.LiteDatabase(new LiteDB.Engine.LiteEngine(new LiteDB.Engine.EngineSettings { Filename = db, Collation = LiteDB.Collation.Binary }));
+        Assert.True(file.GetCollection("fingerprint_blocks").Delete($"lost/blocks|r|{lostBlock:x16}|{3:x8}"));
     }
 }

@@ -60,6 +60,32 @@ internal sealed class MemoryState(LiteSession session) : IBatchState, IDisposabl
     /// still waiting for its fsync (whose fingerprints the overlay finds first), never by a failed one
     /// (a failed batch drops the session, and this state with it).
     /// </summary>
+    /// <summary>New steps in the block of the last step are appended to its document at commit: it is read (and checked) now.</summary>
+    void IBatchState.CheckAppend(ProcessKey key, long lastStep, long firstNewStep)
+    {
+        var block = FingerprintBlocks.Of(lastStep);
+        if (FingerprintBlocks.Of(firstNewStep) != block)
+        {
+            return;
+        }
+
+        string? problem;
+        try
+        {
+            problem = session.FindBlock(key, block) is null ? "it is missing" : null;
+        }
+        catch (Exception error) when (error is IOException or LiteDB.LiteException or ObjectDisposedException or InvalidDataException)
+        {
+            problem = error.Message;
+        }
+
+        if (problem is not null)
+        {
+            // This report alone is refused: the batch's other operations (seeds too) go on.
+            throw new SeedDaemonException(ErrorKind.DataLoss, $"The block of fingerprints that holds step {lastStep} of worker {key.Worker} of run '{key.RunId}', which this report's steps would join, cannot be read ({problem}); nothing of this report was recorded. 'seedctl store check' lists all damage; restore the database from a backup.");
+        }
+    }
+
     StepFingerprint? IBatchState.Fingerprint(ProcessKey key, long step)
     {
         try
