@@ -26,6 +26,22 @@ public abstract class EarlierReleaseDatabase : IAsyncLifetime
 
     public abstract Task InitializeAsync();
 
+    /// <summary>
+    /// The power cut at every write of this database's migration, both ways (<see cref="PowerCuts"/>):
+    /// every reopened store holds the run "first" whole, and the migration wrote more than
+    /// <paramref name="minimumWrites"/> times.
+    /// </summary>
+    public async Task PowerCutAtEveryWriteOfMigrationAsync(string name, int minimumWrites, Xunit.Abstractions.ITestOutputHelper output)
+    {
+        var folder = $"/sim/{name}/";
+        var files = Files.ToDictionary(f => folder + f.Key, f => f.Value, StringComparer.Ordinal);
+        var (writes, seed, failures) = await PowerCuts.AtEveryWriteOfOpenAsync(files, folder + "seeds.db", async store =>
+            Assert.Contains("RunId = first", await PowerCuts.ContentsAsync(store), StringComparison.Ordinal));
+        Assert.True(writes > minimumWrites, $"the migration wrote only {writes} times");
+        Assert.True(failures.Count == 0, string.Join('\n', failures));
+        output.WriteLine($"the migration writes {writes} times; cut at each, both ways, each reopened whole (random seed {seed})");
+    }
+
     public Task DisposeAsync()
     {
         Folder.Dispose();

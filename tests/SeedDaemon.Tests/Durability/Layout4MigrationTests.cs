@@ -58,16 +58,8 @@ public sealed class Layout4MigrationTests(Layout4MigrationTests.Layout4Database 
     }
 
     [Fact]
-    public async Task A_power_cut_at_any_write_of_the_migration_loses_nothing_and_the_next_open_finishes_it()
-    {
-        const string path = "/sim/layout4/seeds.db";
-        var files = legacy.Files.ToDictionary(f => "/sim/layout4/" + f.Key, f => f.Value, StringComparer.Ordinal);
-        var (writes, seed, failures) = await PowerCuts.AtEveryWriteOfOpenAsync(files, path, async store =>
-            Assert.Contains("RunId = first", await PowerCuts.ContentsAsync(store), StringComparison.Ordinal));
-        Assert.True(writes > 3, $"the migration wrote only {writes} times");
-        Assert.True(failures.Count == 0, string.Join('\n', failures));
-        output.WriteLine($"the migration writes {writes} times; cut at each, both ways, each reopened whole (random seed {seed})");
-    }
+    public Task A_power_cut_at_any_write_of_the_migration_loses_nothing_and_the_next_open_finishes_it() =>
+        legacy.PowerCutAtEveryWriteOfMigrationAsync("layout4", 3, output);
 
     /// <summary>
     /// A layout-4 database written once per test class by seedd at <see cref="Layout4"/> (built from

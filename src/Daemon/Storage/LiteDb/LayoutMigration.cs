@@ -150,8 +150,13 @@ internal static class LayoutMigration
                 }
 
                 var (key, step) = FingerprintBlocks.ParseId(id);
-                var digests = new PackedDigestList(document["d"].AsBinary, $"fingerprint document '{id}'");
-                _ = digests.Count;
+                var packed = document["d"].AsBinary;
+                if (!PackedDigests.IsWellFormed(packed))
+                {
+                    throw DocumentSeal.Damaged(FingerprintBlocks.StepCollection, id, "its digests are cut short or run past it");
+                }
+
+                var digests = new PackedDigestList(packed, $"fingerprint document '{id}'");
                 var of = (key.ExperimentId, key.RunId, FingerprintBlocks.Of(step));
                 if (rowOf != of)
                 {

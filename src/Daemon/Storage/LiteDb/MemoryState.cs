@@ -64,38 +64,27 @@ internal sealed class MemoryState(LiteSession session) : IBatchState, IDisposabl
     void IBatchState.CheckAppend(ProcessKey key, long lastStep, long firstNewStep)
     {
         var block = FingerprintBlocks.Of(lastStep);
-        if (FingerprintBlocks.Of(firstNewStep) != block)
+        if (FingerprintBlocks.Of(firstNewStep) == block && ReadForReport(() => session.FindBlock(key, block), Refusal) is null)
         {
-            return;
+            throw Refusal("it is missing");
         }
 
-        string? problem;
-        try
-        {
-            problem = session.FindBlock(key, block) is null ? "it is missing" : null;
-        }
-        catch (Exception error) when (error is IOException or LiteDB.LiteException or ObjectDisposedException or InvalidDataException)
-        {
-            problem = error.Message;
-        }
-
-        if (problem is not null)
-        {
-            // This report alone is refused: the batch's other operations (seeds too) go on.
-            throw new SeedDaemonException(ErrorKind.DataLoss, $"The block of fingerprints that holds step {lastStep} of worker {key.Worker} of run '{key.RunId}', which this report's steps would join, cannot be read ({problem}); nothing of this report was recorded. 'seedctl store check' lists all damage; restore the database from a backup.");
-        }
+        SeedDaemonException Refusal(string problem) => new(ErrorKind.DataLoss, $"The block of fingerprints that holds step {lastStep} of worker {key.Worker} of run '{key.RunId}', which this report's steps would join, cannot be read ({problem}); nothing of this report was recorded. 'seedctl store check' lists all damage; restore the database from a backup.");
     }
 
-    StepFingerprint? IBatchState.Fingerprint(ProcessKey key, long step)
+    StepFingerprint? IBatchState.Fingerprint(ProcessKey key, long step) =>
+        ReadForReport(() => session.FindFingerprint(key, step), problem => new SeedDaemonException(ErrorKind.Unavailable, $"the fingerprint of worker {key.Worker} of run '{key.RunId}' at step {step} could not be read back to compare a repeated report with it ({problem}); nothing of this report was recorded."));
+
+    /// <summary>A read of the file while a report is planned: a failure refuses this report alone (the batch's other operations, seeds too, go on).</summary>
+    private static T ReadForReport<T>(Func<T> read, Func<string, SeedDaemonException> refusal)
     {
         try
         {
-            return session.FindFingerprint(key, step);
+            return read();
         }
         catch (Exception error) when (error is IOException or LiteDB.LiteException or ObjectDisposedException or InvalidDataException)
         {
-            // This report alone is refused: the batch's other operations (seeds too) go on.
-            throw new SeedDaemonException(ErrorKind.Unavailable, $"the fingerprint of worker {key.Worker} of run '{key.RunId}' at step {step} could not be read back to compare a repeated report with it ({error.Message}); nothing of this report was recorded.");
+            throw refusal(error.Message);
         }
     }
 
