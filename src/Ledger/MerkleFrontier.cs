@@ -38,8 +38,12 @@ public sealed class MerkleFrontier
         return frontier;
     }
 
-    /// <summary>Appends a leaf by its hash (<see cref="MerkleTree.LeafHash"/>).</summary>
-    public void Append(byte[] leafHash)
+    /// <summary>
+    /// Appends a leaf by its hash (<see cref="MerkleTree.LeafHash"/>). Each perfect subtree of a
+    /// stored level (<see cref="TiledTree.TileHeight"/>) that the leaf completes is added to
+    /// <paramref name="completed"/>: what a log stores to answer proofs in O(log n) reads.
+    /// </summary>
+    public void Append(byte[] leafHash, ICollection<TreeNode>? completed = null)
     {
         var carry = leafHash;
         var height = 0;
@@ -47,6 +51,10 @@ public sealed class MerkleFrontier
         {
             carry = MerkleTree.NodeHash(left, carry);
             _subtrees[height] = null;
+            if ((height + 1) % TiledTree.TileHeight == 0)
+            {
+                completed?.Add(new TreeNode(height + 1, Size >> (height + 1), carry));
+            }
         }
 
         if (height == _subtrees.Count)
@@ -56,6 +64,30 @@ public sealed class MerkleFrontier
 
         _subtrees[height] = carry;
         Size++;
+    }
+
+    /// <summary>A copy that grows on its own.</summary>
+    public MerkleFrontier Clone() => Restore(Size, Hashes);
+
+    /// <summary><see cref="Hashes"/> as one byte string (what a store keeps beside the size).</summary>
+    public byte[] Encode() => [.. Hashes.SelectMany(h => h)];
+
+    /// <summary>A frontier saved with <see cref="Encode"/>.</summary>
+    /// <exception cref="ArgumentException">The bytes are not one hash per set bit of the size.</exception>
+    public static MerkleFrontier Decode(long size, ReadOnlySpan<byte> encoded)
+    {
+        if (encoded.Length % MerkleTree.HashSize != 0)
+        {
+            throw new ArgumentException($"a saved frontier is whole {MerkleTree.HashSize}-byte hashes; {encoded.Length} bytes were given", nameof(encoded));
+        }
+
+        var hashes = new List<byte[]>();
+        for (var at = 0; at < encoded.Length; at += MerkleTree.HashSize)
+        {
+            hashes.Add(encoded.Slice(at, MerkleTree.HashSize).ToArray());
+        }
+
+        return Restore(size, hashes);
     }
 
     /// <summary>The tree's root: the subtrees folded from the smallest up (SHA-256 of nothing for an empty tree).</summary>
@@ -73,3 +105,6 @@ public sealed class MerkleFrontier
         return root ?? SHA256.HashData(ReadOnlySpan<byte>.Empty);
     }
 }
+
+/// <summary>A stored hash of a tree: at level 0 a leaf, at level h the root of the perfect subtree of leaves [index·2^h, (index+1)·2^h).</summary>
+public sealed record TreeNode(int Level, long Index, byte[] Hash);

@@ -40,9 +40,7 @@ public static class MerkleTree
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, leaves.Count);
-        var path = new List<byte[]>();
-        Path(leaves, index, 0, leaves.Count, path);
-        return path;
+        return [.. TiledTree.InclusionRanges(index, leaves.Count).Select(r => Subtree(leaves, (int)r.Start, (int)r.End))];
     }
 
     /// <summary>The proof that the tree of the first <paramref name="oldSize"/> leaves is a prefix of the tree of all of them (RFC 9162 §2.1.4.1).</summary>
@@ -50,9 +48,7 @@ public static class MerkleTree
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(oldSize);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(oldSize, leaves.Count);
-        var proof = new List<byte[]>();
-        Subproof(leaves, oldSize, 0, leaves.Count, true, proof);
-        return proof;
+        return [.. TiledTree.ConsistencyRanges(oldSize, leaves.Count).Select(r => Subtree(leaves, (int)r.Start, (int)r.End))];
     }
 
     /// <summary>Whether <paramref name="proof"/> shows the leaf <paramref name="leafHash"/> at <paramref name="index"/> in the tree of <paramref name="size"/> leaves with <paramref name="root"/> (RFC 9162 §2.1.3.2).</summary>
@@ -144,9 +140,6 @@ public static class MerkleTree
         return sn == 0 && fr.AsSpan().SequenceEqual(oldRoot) && sr.AsSpan().SequenceEqual(newRoot);
     }
 
-    /// <summary>The largest power of two below <paramref name="n"/> (n > 1).</summary>
-    private static int Split(int n) => 1 << (31 - int.LeadingZeroCount(n - 1));
-
     private static byte[] Subtree(IReadOnlyList<byte[]> leaves, int start, int end)
     {
         if (end - start == 1)
@@ -154,53 +147,7 @@ public static class MerkleTree
             return leaves[start];
         }
 
-        var k = Split(end - start);
+        var k = (int)TiledTree.Split(end - start);
         return NodeHash(Subtree(leaves, start, start + k), Subtree(leaves, start + k, end));
-    }
-
-    private static void Path(IReadOnlyList<byte[]> leaves, int index, int start, int end, List<byte[]> path)
-    {
-        if (end - start == 1)
-        {
-            return;
-        }
-
-        var k = Split(end - start);
-        if (index < k)
-        {
-            Path(leaves, index, start, start + k, path);
-            path.Add(Subtree(leaves, start + k, end));
-        }
-        else
-        {
-            Path(leaves, index - k, start + k, end, path);
-            path.Add(Subtree(leaves, start, start + k));
-        }
-    }
-
-    private static void Subproof(IReadOnlyList<byte[]> leaves, int m, int start, int end, bool whole, List<byte[]> proof)
-    {
-        var n = end - start;
-        if (m == n)
-        {
-            if (!whole)
-            {
-                proof.Add(Subtree(leaves, start, end));
-            }
-
-            return;
-        }
-
-        var k = Split(n);
-        if (m <= k)
-        {
-            Subproof(leaves, m, start, start + k, whole, proof);
-            proof.Add(Subtree(leaves, start + k, end));
-        }
-        else
-        {
-            Subproof(leaves, m - k, start + k, end, false, proof);
-            proof.Add(Subtree(leaves, start, start + k));
-        }
     }
 }
