@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Grpc.Net.Client;
+using SeedDaemon.Client.Proofs;
 using SeedDaemon.V1;
 
 namespace SeedDaemon.Client;
@@ -16,6 +17,7 @@ public sealed class SeedClient : IDisposable
     private readonly SeedClientOptions _options;
     private readonly SeedService.SeedServiceClient _seeds;
     private readonly RunService.RunServiceClient _runs;
+    private readonly AuditService.AuditServiceClient _audit;
     private readonly Metadata _headers;
     private readonly Task? _connecting;
     private int _outage;
@@ -38,6 +40,7 @@ public sealed class SeedClient : IDisposable
         _ownsChannel = ownsChannel;
         _seeds = new SeedService.SeedServiceClient(channel);
         _runs = new RunService.RunServiceClient(channel);
+        _audit = new AuditService.AuditServiceClient(channel);
         _headers = options.Headers();
 
         // A balanced channel (several replicas) fails calls UNAVAILABLE until a replica is connected:
@@ -68,6 +71,33 @@ public sealed class SeedClient : IDisposable
 
     public Task<Experiment> FreezeExperimentAsync(string experimentId, CancellationToken cancellationToken = default) =>
         CallAsync(o => _seeds.FreezeExperimentAsync(new FreezeExperimentRequest { ExperimentId = experimentId }, o).ResponseAsync, cancellationToken);
+
+    /// <summary>The deployment's verifier key (signed-note format), as the daemon serves it; pin it with <see cref="SeedClientOptions.LedgerKey"/>.</summary>
+    public async Task<string> GetLedgerKeyAsync(CancellationToken cancellationToken = default) =>
+        _options.LedgerKey ?? (await CallAsync(o => _audit.GetLedgerKeyAsync(new GetLedgerKeyRequest(), o).ResponseAsync, cancellationToken)).VerifierKey;
+
+    /// <summary>The experiment's signed checkpoint as it is now, verified with the ledger key: what a run keeps to pin every seed it used.</summary>
+    public async Task<LedgerCheckpoint> GetCheckpointAsync(string experimentId, CancellationToken cancellationToken = default)
+    {
+        var answer = await CallAsync(o => _audit.GetCheckpointAsync(new GetCheckpointRequest { ExperimentId = experimentId }, o).ResponseAsync, cancellationToken);
+        return LedgerCheckpoint.Open(answer.Note, await GetLedgerKeyAsync(cancellationToken), experimentId);
+    }
+
+    /// <summary>The proof that the event that first issued a key is in its experiment's log, verified before it is returned (auditor role).</summary>
+    /// <exception cref="SeedVerificationException">The daemon's proof does not verify, or proves another key.</exception>
+    public async Task<ProofBundle> ProveSeedAsync(string experimentId, uint worker, string library, string stream = "", CancellationToken cancellationToken = default)
+    {
+        var request = new ProveInclusionRequest { ExperimentId = experimentId, Key = new ProofKey { Worker = worker, Library = library, Stream = stream } };
+        var bundle = ProofBundle.FromProto(await CallAsync(o => _audit.ProveInclusionAsync(request, o).ResponseAsync, cancellationToken));
+        bundle.Verify(await GetLedgerKeyAsync(cancellationToken));
+        var entry = bundle.Event();
+        if (entry.ExperimentId != experimentId || entry.Worker != worker || entry.Library != library || entry.Stream != stream)
+        {
+            throw new SeedVerificationException($"seedd proved the entry of (experiment '{entry.ExperimentId}', worker {entry.Worker}, library '{entry.Library}', stream '{entry.Stream}') for (experiment '{experimentId}', worker {worker}, library '{library}', stream '{stream}')");
+        }
+
+        return bundle;
+    }
 
     /// <summary>One seed, verified.</summary>
     public async Task<IssuedSeed> GetSeedAsync(string experimentId, uint worker, string library, string stream = "", CancellationToken cancellationToken = default)

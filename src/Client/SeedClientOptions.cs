@@ -69,6 +69,9 @@ public sealed class SeedClientOptions
     /// <summary>Re-derive every answer locally with seedseq-v1 and throw on any difference. On by default.</summary>
     public bool VerifyAnswers { get; set; } = true;
 
+    /// <summary>The deployment's ledger verifier key (signed-note format), pinned: checkpoints and proofs are verified with it rather than with the key the daemon serves.</summary>
+    public string? LedgerKey { get; set; }
+
     /// <summary>Most keys one BatchGetSeeds call carries: the daemon's Seedd:MaxBatchKeys (10,000 by default). <see cref="SeedClient.GetSeedsAsync"/> splits larger lists.</summary>
     public int MaxBatchKeys { get; set; } = 10_000;
 

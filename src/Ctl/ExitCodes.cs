@@ -22,7 +22,7 @@ public static class ExitCodes
     {
         StatusCode.Unavailable or StatusCode.DeadlineExceeded => Unavailable,
         StatusCode.NotFound => NotFound,
-        StatusCode.InvalidArgument => InvalidArgument,
+        StatusCode.InvalidArgument or StatusCode.OutOfRange => InvalidArgument,
         StatusCode.AlreadyExists => AlreadyExists,
         StatusCode.FailedPrecondition => FailedPrecondition,
         StatusCode.Unauthenticated => Unauthenticated,

@@ -15,6 +15,7 @@ var root = new RootCommand("seedctl: audit and operate seedd, the seed-coordinat
     RunsCommand.Create(),
     ExportCommand.Create(),
     VerifyManifestCommand.Create(),
+    ProofVerbs.VerifyProof(),
     EnvCommand.Create(),
     BackupCommand.Create(),
     StoreCommand.Create(),

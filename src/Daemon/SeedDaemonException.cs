@@ -12,6 +12,9 @@ internal enum ErrorKind
 
     /// <summary>What the store holds is damaged: the answer would not be what was recorded.</summary>
     DataLoss,
+
+    /// <summary>Past the end of what exists now (a tree size larger than the log): it may be valid later.</summary>
+    OutOfRange,
 }
 
 /// <summary>

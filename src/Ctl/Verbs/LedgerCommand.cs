@@ -4,12 +4,12 @@ using SeedDaemon.V1;
 
 namespace SeedDaemon.Ctl.Verbs;
 
-/// <summary>seedctl ledger verify — recompute an experiment's hash chain on the daemon.</summary>
+/// <summary>seedctl ledger verify|key|checkpoint|consistency — the ledger's hash chain and its transparency log.</summary>
 public static class LedgerCommand
 {
     public static Command Create()
     {
-        var command = new Command("ledger", "Check the request ledger's hash chain.");
+        var command = new Command("ledger", "Check the request ledger: its hash chain, its signed checkpoints, and that today's log extends an old checkpoint.");
         var id = new Argument<string>("experiment-id");
         var verify = new Command("verify", "Recompute the chain; exits 5 naming the first broken event.") { id };
         Common.Action(verify, async c =>
@@ -20,6 +20,9 @@ public static class LedgerCommand
             return result.Ok ? ExitCodes.Ok : ExitCodes.VerificationFailed;
         });
         command.Subcommands.Add(verify);
+        command.Subcommands.Add(ProofVerbs.Key());
+        command.Subcommands.Add(ProofVerbs.Checkpoint());
+        command.Subcommands.Add(ProofVerbs.Consistency());
         return command;
     }
 }

@@ -75,6 +75,7 @@ public static class SeedsCommand
         command.Subcommands.Add(list);
         command.Subcommands.Add(show);
         command.Subcommands.Add(verify);
+        command.Subcommands.Add(ProofVerbs.Prove(Experiment, worker, library, stream));
         return command;
     }
 

@@ -4,11 +4,13 @@ using SeedDaemon.Daemon.Issuance;
 using SeedDaemon.Daemon.Recording;
 using SeedDaemon.Derivation;
 using SeedDaemon.Derivation.Ledger;
+using SeedDaemon.Daemon.Transparency;
+using SeedDaemon.Ledger;
 
 namespace SeedDaemon.Daemon.Audit;
 
 /// <summary>Answers audit questions over the ledger: filtered event listings, chain verification, seed checks, manifests.</summary>
-internal sealed class LedgerAuditor(ISeedStore store, ColumnCache columns)
+internal sealed class LedgerAuditor(ISeedStore store, ColumnCache columns, LedgerProofs proofs)
 {
     private const int ChunkSize = 1000;
     private const int MaxScannedPerPage = 20_000;
@@ -52,7 +54,8 @@ internal sealed class LedgerAuditor(ISeedStore store, ColumnCache columns)
     /// <summary>
     /// Recomputes the chain up to the head the experiment record held when verification started:
     /// sequence, previous hash, hash of the contents, seed against seedseq-v1, and the issued-seed
-    /// record behind every event. Reads in chunks: memory stays bounded.
+    /// record behind every event; then the tree over the same events: every stored subtree and the
+    /// root the store signs checkpoints with. Reads in chunks: memory stays bounded.
     /// </summary>
     public async Task<LedgerVerification> VerifyLedgerAsync(string experimentId, CancellationToken cancellationToken)
     {
@@ -61,6 +64,8 @@ internal sealed class LedgerAuditor(ISeedStore store, ColumnCache columns)
         var head = await store.Reader.GetChainHeadAsync(experimentId, cancellationToken);
         var previous = LedgerHash.ToHex(LedgerHash.Genesis);
         ulong expected = 1;
+        var tree = new MerkleFrontier();
+        var nodes = new List<TreeNode>();
         try
         {
             await foreach (var record in EventsAsync(experimentId, 0, cancellationToken))
@@ -75,6 +80,12 @@ internal sealed class LedgerAuditor(ISeedStore store, ColumnCache columns)
                 if (problem is not null)
                 {
                     return new LedgerVerification(false, expected - 1, Math.Min(expected, entry.Sequence), problem, head);
+                }
+
+                tree.Append(LedgerHash.LeafHash(entry), nodes);
+                if (nodes.Count >= ChunkSize && await StoredNodesProblemAsync(experimentId, nodes, cancellationToken) is { } altered)
+                {
+                    return new LedgerVerification(false, expected, altered.FirstEvent, altered.Reason, head);
                 }
 
                 previous = record.Hash;
@@ -94,7 +105,40 @@ internal sealed class LedgerAuditor(ISeedStore store, ColumnCache columns)
                 $"the chain head in the experiment record (sequence {head.Sequence}, hash {head.Hash}) does not match the events (last sequence {verified}, hash {previous}): events are missing or the head was altered", head);
         }
 
+        if (await StoredNodesProblemAsync(experimentId, nodes, cancellationToken) is { } wrong)
+        {
+            return new LedgerVerification(false, verified, wrong.FirstEvent, wrong.Reason, head);
+        }
+
+        var signed = await proofs.RootAsync(experimentId, tree.Size, cancellationToken);
+        if (verified > 0 && !signed.AsSpan().SequenceEqual(tree.Root()))
+        {
+            return new LedgerVerification(false, verified, verified,
+                $"the ledger tree the store signs checkpoints with (root {Convert.ToHexStringLower(signed)} at {verified} entries) does not match the events (root {Convert.ToHexStringLower(tree.Root())}): the tree's right edge was altered", head);
+        }
+
         return new LedgerVerification(true, verified, 0, "", head);
+    }
+
+    /// <summary>The stored subtrees the events completed, held to what the store keeps (then forgotten); the first that differs, with the first event it covers.</summary>
+    private async Task<(ulong FirstEvent, string Reason)?> StoredNodesProblemAsync(string experimentId, List<TreeNode> completed, CancellationToken cancellationToken)
+    {
+        foreach (var level in completed.GroupBy(n => n.Level))
+        {
+            var first = level.First().Index;
+            var stored = await store.Reader.ListTreeNodesAsync(experimentId, level.Key, first, first + level.Count(), cancellationToken);
+            foreach (var (node, hash) in level.Zip(stored))
+            {
+                if (!node.Hash.AsSpan().SequenceEqual(hash))
+                {
+                    var start = (ulong)(node.Index << node.Level) + 1;
+                    return (start, $"the ledger tree's stored subtree of events {start} to {start + (1UL << node.Level) - 1} (level {node.Level}, index {node.Index}) does not match those events: it was altered");
+                }
+            }
+        }
+
+        completed.Clear();
+        return null;
     }
 
     /// <summary>From <paramref name="expected"/> on, one event a read, until one cannot be read (or fails its checks): the verification's answer.</summary>

@@ -1,13 +1,15 @@
+using Google.Protobuf;
 using Grpc.Core;
 using SeedDaemon.Daemon.Audit;
 using SeedDaemon.Daemon.Issuance;
+using SeedDaemon.Daemon.Transparency;
 using SeedDaemon.Derivation;
 using SeedDaemon.V1;
 
 namespace SeedDaemon.Daemon.Grpc;
 
 /// <summary>seeddaemon.v1.AuditService: read-only questions about what was issued, and ledger proofs.</summary>
-internal sealed class AuditGrpcService(SeedIssuer issuer, LedgerAuditor auditor) : AuditService.AuditServiceBase
+internal sealed class AuditGrpcService(SeedIssuer issuer, LedgerAuditor auditor, LedgerProofs proofs, CheckpointSigner signer) : AuditService.AuditServiceBase
 {
     public override async Task<ListIssuedSeedsResponse> ListIssuedSeeds(ListIssuedSeedsRequest request, ServerCallContext context)
     {
@@ -73,6 +75,41 @@ internal sealed class AuditGrpcService(SeedIssuer issuer, LedgerAuditor auditor)
             ChainHead = new V1.ChainHead { Sequence = result.Head.Sequence, Hash = result.Head.Hash },
         };
     }
+
+    public override Task<LedgerKey> GetLedgerKey(GetLedgerKeyRequest request, ServerCallContext context) =>
+        Task.FromResult(new LedgerKey { VerifierKey = signer.VerifierKey, OriginPrefix = signer.OriginPrefix });
+
+    public override async Task<SignedCheckpoint> GetCheckpoint(GetCheckpointRequest request, ServerCallContext context) =>
+        ToProto(await proofs.CheckpointAsync(request.ExperimentId, request.TreeSize, context.CancellationToken));
+
+    public override async Task<InclusionProof> ProveInclusion(ProveInclusionRequest request, ServerCallContext context)
+    {
+        var key = request.EntryCase == ProveInclusionRequest.EntryOneofCase.Key
+            ? Validation.Key(request.ExperimentId, request.Key.Worker, request.Key.Library, request.Key.Stream)
+            : (SeedDaemon.Daemon.Recording.SeedKey?)null;
+        long? index = request.EntryCase == ProveInclusionRequest.EntryOneofCase.LeafIndex ? request.LeafIndex : null;
+        var proof = await proofs.ProveInclusionAsync(request.ExperimentId, index, key, request.TreeSize, context.CancellationToken);
+        var response = new InclusionProof
+        {
+            Entry = ByteString.CopyFrom(proof.Entry),
+            LeafIndex = proof.Index,
+            TreeSize = proof.Checkpoint.Size,
+            Checkpoint = proof.Checkpoint.Note,
+        };
+        response.AuditPath.AddRange(proof.AuditPath.Select(ByteString.CopyFrom));
+        return response;
+    }
+
+    public override async Task<ConsistencyProof> ProveConsistency(ProveConsistencyRequest request, ServerCallContext context)
+    {
+        var proof = await proofs.ProveConsistencyAsync(request.ExperimentId, request.OldSize, request.NewSize, context.CancellationToken);
+        var response = new ConsistencyProof { OldSize = proof.OldSize, NewSize = proof.Checkpoint.Size, Checkpoint = proof.Checkpoint.Note };
+        response.Proof.AddRange(proof.Proof.Select(ByteString.CopyFrom));
+        return response;
+    }
+
+    private static SignedCheckpoint ToProto(SignedTreeHead head) =>
+        new() { Note = head.Note, TreeSize = head.Size, RootHash = ByteString.CopyFrom(head.Root) };
 
     /// <summary>The key filters ListIssuedSeeds and ListEvents share; an unset optional field is "any".</summary>
     private static KeyFilter Keys(bool hasWorkerMin, uint workerMin, bool hasWorkerMax, uint workerMax, bool hasLibrary, string library, bool hasStream, string stream) =>

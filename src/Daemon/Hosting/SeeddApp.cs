@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using SeedDaemon.Daemon.Operations;
 using SeedDaemon.Daemon.Recording;
+using SeedDaemon.Daemon.Transparency;
 using SeedDaemon.Derivation;
 
 namespace SeedDaemon.Daemon.Hosting;
@@ -45,8 +46,11 @@ internal static class SeeddApp
             ContentRootPath = AppContext.BaseDirectory,
         }));
         var options = SeeddConfiguration.Load(builder.Configuration, settings);
+
+        // Read (never written) before anything is opened: a key others can read refuses the start untouched.
+        var ledgerKey = LedgerKeyFile.Load(options, Environment.GetEnvironmentVariable);
         SeeddLogging.Configure(builder.Logging, options);
-        SeeddServices.Add(builder.Services, options);
+        SeeddServices.Add(builder.Services, options, ledgerKey);
         var listen = ListenEndpoint.Parse(options.Listen);
         SeeddListeners.Configure(builder, options, listen);
         configure?.Invoke(builder);
@@ -78,11 +82,23 @@ internal static class SeeddApp
 
         try
         {
+            ledgerKey.Persist();
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            store.DisposeAfterRefusedStart();
+            await app.DisposeAsync();
+            throw new SeeddStartException(ExitCodes.InvalidConfiguration, $"cannot write the new ledger key file {ledgerKey.Path}: {error.Message}", error);
+        }
+
+        try
+        {
             await app.StartAsync();
         }
         catch (IOException error)
         {
             // Taken between the check and the bind: what opening the store created goes again.
+            ledgerKey.RemoveAfterRefusedStart();
             store.DisposeAfterRefusedStart();
             await app.DisposeAsync();
             var reason = error.InnerException?.Message ?? error.Message;

@@ -1,5 +1,6 @@
 using SeedDaemon.Daemon.Audit;
 using SeedDaemon.Daemon.Security;
+using SeedDaemon.Daemon.Transparency;
 
 namespace SeedDaemon.Daemon.Hosting;
 
@@ -43,6 +44,8 @@ internal sealed class SeeddOptions
     public TlsOptions Tls { get; set; } = new();
 
     public ScrubOptions Scrub { get; set; } = new();
+
+    public LedgerOptions Ledger { get; set; } = new();
 }
 
 /// <summary>Section "Seedd:Postgres".</summary>

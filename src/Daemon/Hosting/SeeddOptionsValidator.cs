@@ -60,6 +60,11 @@ internal sealed class SeeddOptionsValidator : IValidateOptions<SeeddOptions>
             failures.Add($"Seedd:Scrub:IntervalSeconds: must be between 0 (no background store check) and 2592000 (30 days), got {options.Scrub.IntervalSeconds}.");
         }
 
+        if (options.Ledger.Name is { } keyName && (keyName.Length == 0 || keyName.Contains('+') || keyName.Any(char.IsWhiteSpace)))
+        {
+            failures.Add($"Seedd:Ledger:Name: a signed-note key name is not empty and holds no '+' or white space, got '{keyName}'.");
+        }
+
         if (options.Scrub.DutyPercent is < 1 or > 100)
         {
             failures.Add($"Seedd:Scrub:DutyPercent: must be between 1 and 100 (the share of the time a store check may spend reading), got {options.Scrub.DutyPercent}.");

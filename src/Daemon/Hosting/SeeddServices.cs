@@ -5,6 +5,7 @@ using SeedDaemon.Daemon.Issuance;
 using SeedDaemon.Daemon.Operations;
 using SeedDaemon.Daemon.Runs;
 using SeedDaemon.Daemon.Security;
+using SeedDaemon.Daemon.Transparency;
 using SeedDaemon.Derivation;
 
 namespace SeedDaemon.Daemon.Hosting;
@@ -12,8 +13,9 @@ namespace SeedDaemon.Daemon.Hosting;
 /// <summary>The daemon's services: the domain, the store, gRPC with its interceptors, REST, health and reflection.</summary>
 internal static class SeeddServices
 {
-    public static void Add(IServiceCollection services, SeeddOptions options)
+    public static void Add(IServiceCollection services, SeeddOptions options, LedgerKeyFile ledgerKey)
     {
+        services.AddSingleton(ledgerKey);
         // Bound and validated once, by SeeddConfiguration; every consumer gets this instance.
         services.AddSingleton(Options.Create(options));
         services.AddSingleton(options.Auth);
@@ -27,6 +29,8 @@ internal static class SeeddServices
         services.AddSingleton<ExperimentRegistry>();
         services.AddSingleton<SeedIssuer>();
         services.AddSingleton<LedgerAuditor>();
+        services.AddSingleton<CheckpointSigner>();
+        services.AddSingleton<LedgerProofs>();
         services.AddSingleton<RunRecorder>();
         services.AddSingleton<ScrubState>();
         services.AddSingleton<StoreScrub>();

@@ -1,5 +1,6 @@
 using SeedDaemon.Derivation;
 using SeedDaemon.Derivation.Ledger;
+using SeedDaemon.Ledger;
 
 namespace SeedDaemon.Daemon.Recording;
 
@@ -11,7 +12,7 @@ namespace SeedDaemon.Daemon.Recording;
 /// <item>a frozen experiment answers keys already issued and refuses new ones (FAILED_PRECONDITION);</item>
 /// <item>a key's first issue (time, requester) is decided once, its count counts every request;</item>
 /// <item>a stored seed must equal the seed derived for its key (else the database is damaged);</item>
-/// <item>every issued key appends one event to its experiment's hash chain (sequence, previous hash, hash).</item>
+/// <item>every issued key appends one event to its experiment's hash chain (sequence, previous hash, hash) and one leaf to its tree.</item>
 /// </list>
 /// An operation is checked completely before it changes anything, so a refused one leaves no trace.
 /// Planning has no effects of its own: a backend whose transaction has to be retried plans again.
@@ -99,7 +100,7 @@ internal static partial class BatchPlanner
                 return existing.Record;
             }
 
-            _experiments[candidate.Id] = new Experiment(candidate, ChainHead.Genesis) { Created = true };
+            _experiments[candidate.Id] = new Experiment(candidate, ChainHead.Genesis, new MerkleFrontier()) { Created = true };
             return candidate;
         }
 
@@ -196,6 +197,12 @@ internal static partial class BatchPlanner
                 var expectedEvents = Batch.Appends.Count == 0 ? Batch.ExpectedKeys : 0;
                 experiment.Append = new ChainAppend(key.ExperimentId, experiment.Head, LedgerHash.FromHex(experiment.Head.Hash), expectedEvents);
                 experiment.LastHash = experiment.Append.BeforeHash;
+                experiment.Tree = experiment.StoredTree.Clone();
+                if ((ulong)experiment.Tree.Size != experiment.Head.Sequence)
+                {
+                    throw new InvalidDataException($"the tree of '{key.ExperimentId}' has {experiment.Tree.Size} leaves, its chain {experiment.Head.Sequence} events: the database is damaged");
+                }
+
                 Batch.Appends.Add(experiment.Append);
             }
 
@@ -210,6 +217,9 @@ internal static partial class BatchPlanner
             var sequence = append.After.Sequence + 1;
             var hash = new byte[LedgerHash.HashSize];
             run.Hasher.Hash(experiment.LastHash, sequence, key.Worker, key.Library, key.Stream, issue.Seed64, hash);
+            var leaf = new byte[LedgerHash.HashSize];
+            run.Hasher.LeafHash(key.Worker, key.Library, key.Stream, issue.Seed64, leaf);
+            experiment.Tree!.Append(leaf, append.Nodes);
             append.Events.Add(new PreparedEvent(sequence, run.Run, key.Worker, key.Library, key.Stream, issue.Seed64, hash));
             experiment.LastHash = hash;
             append.After = new ChainHead(sequence, "");
@@ -227,7 +237,7 @@ internal static partial class BatchPlanner
 
                 if (experiment.Created || experiment.Frozen || experiment.Append is not null)
                 {
-                    Batch.Experiments[id] = new ExperimentState(experiment.Record, experiment.Append?.After ?? experiment.Head, experiment.Created);
+                    Batch.Experiments[id] = new ExperimentState(experiment.Record, experiment.Append?.After ?? experiment.Head, experiment.Tree ?? experiment.StoredTree, experiment.Created);
                 }
             }
         }
@@ -244,7 +254,7 @@ internal static partial class BatchPlanner
                 return null;
             }
 
-            return _experiments[experimentId] = new Experiment(stored.Record, stored.Head);
+            return _experiments[experimentId] = new Experiment(stored.Record, stored.Head, stored.Tree);
         }
 
         private string? CloseCanonical(string library)
@@ -260,11 +270,17 @@ internal static partial class BatchPlanner
         private KeyState? Key(SeedKey key) =>
             Keys.TryGetValue(key, out var change) ? change.State : state.Key(key);
 
-        private sealed class Experiment(ExperimentRecord record, ChainHead head)
+        private sealed class Experiment(ExperimentRecord record, ChainHead head, MerkleFrontier storedTree)
         {
             public ExperimentRecord Record { get; set; } = record;
 
             public ChainHead Head { get; } = head;
+
+            /// <summary>The tree as the state holds it (not changed here).</summary>
+            public MerkleFrontier StoredTree { get; } = storedTree;
+
+            /// <summary>The tree this batch grows (a copy of <see cref="StoredTree"/>), once it appends.</summary>
+            public MerkleFrontier? Tree { get; set; }
 
             /// <summary>Created by this batch.</summary>
             public bool Created { get; init; }

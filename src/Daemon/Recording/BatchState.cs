@@ -1,3 +1,5 @@
+using SeedDaemon.Ledger;
+
 namespace SeedDaemon.Daemon.Recording;
 
 /// <summary>
@@ -30,10 +32,12 @@ internal interface IBatchState
 }
 
 /// <summary>
-/// An experiment with its chain head: as the backend holds it, or, in a <see cref="PreparedBatch"/>,
-/// as the batch leaves it (<see cref="IsNew"/>: the batch creates it).
+/// An experiment with its chain head and its tree's right edge (<see cref="Tree"/>, of
+/// <see cref="ChainHead.Sequence"/> leaves): as the backend holds it, or, in a <see cref="PreparedBatch"/>,
+/// as the batch leaves it (<see cref="IsNew"/>: the batch creates it). Nobody changes a state's
+/// tree: the planner grows a copy.
 /// </summary>
-internal sealed record ExperimentState(ExperimentRecord Record, ChainHead Head, bool IsNew = false);
+internal sealed record ExperimentState(ExperimentRecord Record, ChainHead Head, MerkleFrontier Tree, bool IsNew = false);
 
 /// <summary>What is stored of an issued key: its seed, its first issue (time in Unix ms, requester) and how often it was asked for.</summary>
 internal readonly record struct KeyState(ulong Seed64, long FirstIssueUnixMs, string FirstRequester, ulong IssueCount);

@@ -1,3 +1,5 @@
+using SeedDaemon.Ledger;
+
 namespace SeedDaemon.Daemon.Recording;
 
 /// <summary>
@@ -25,6 +27,12 @@ internal interface IStoreReader
 
     /// <summary>The chain head as the experiment record keeps it.</summary>
     ValueTask<ChainHead> GetChainHeadAsync(string experimentId, CancellationToken cancellationToken);
+
+    /// <summary>The experiment's ledger tree as durable: its size and right edge (shared: not to be appended to). NOT_FOUND for an unknown experiment.</summary>
+    ValueTask<MerkleFrontier> GetTreeAsync(string experimentId, CancellationToken cancellationToken);
+
+    /// <summary>The stored subtree roots of level <paramref name="level"/> (8, 16, ...) with indexes [<paramref name="start"/>, <paramref name="end"/>), all durable ones.</summary>
+    ValueTask<IReadOnlyList<byte[]>> ListTreeNodesAsync(string experimentId, int level, long start, long end, CancellationToken cancellationToken);
 
     /// <summary>The processes of an experiment's runs (of one run when <paramref name="runId"/> is given), by run id (ordinal) and worker.</summary>
     ValueTask<IReadOnlyList<ProcessRecord>> ListProcessesAsync(string experimentId, string? runId, CancellationToken cancellationToken);

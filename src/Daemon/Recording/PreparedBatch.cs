@@ -1,3 +1,5 @@
+using SeedDaemon.Ledger;
+
 namespace SeedDaemon.Daemon.Recording;
 
 /// <summary>
@@ -37,9 +39,15 @@ internal sealed class PreparedBatch(int expectedKeys = 0)
     internal List<(StoreOperation Operation, SeedDaemonException Error)> Rejections { get; } = [];
 }
 
-/// <summary>The events a batch appends to one experiment's chain: from <see cref="Before"/> to <see cref="After"/>.</summary>
+/// <summary>
+/// The events a batch appends to one experiment's chain, from <see cref="Before"/> to <see cref="After"/>,
+/// and to its tree: the stored-level subtrees they complete (<see cref="Nodes"/>).
+/// </summary>
 internal sealed class ChainAppend(string experimentId, ChainHead before, byte[] beforeHash, int expectedEvents = 0)
 {
+    /// <summary>The roots of the perfect subtrees of 2^8, 2^16, ... leaves the events complete, as <see cref="MerkleFrontier.Append"/> handed them out.</summary>
+    public List<TreeNode> Nodes { get; } = [];
+
     public string ExperimentId { get; } = experimentId;
 
     public ChainHead Before { get; } = before;

@@ -24,6 +24,9 @@ internal static class Roles
         _ when method.StartsWith("/grpc.reflection.", StringComparison.Ordinal) => null,
         "/seeddaemon.v1.SeedService/GetSeed" or "/seeddaemon.v1.SeedService/BatchGetSeeds" => Issuers,
         "/seeddaemon.v1.SeedService/GetExperiment" or "/seeddaemon.v1.SeedService/ListExperiments" => Anyone,
+
+        // The verifier key is public, and a training process (issuer) keeps its run's signed checkpoint.
+        "/seeddaemon.v1.AuditService/GetLedgerKey" or "/seeddaemon.v1.AuditService/GetCheckpoint" => Anyone,
         _ when method.StartsWith("/seeddaemon.v1.AuditService/", StringComparison.Ordinal) => Auditors,
         "/seeddaemon.v1.RunService/RecordProcess" or "/seeddaemon.v1.RunService/ReportFingerprints" => Issuers,
         "/seeddaemon.v1.RunService/GetFingerprint" => IssuersAndAuditors,

@@ -38,6 +38,24 @@ public static class LedgerHash
         return hash;
     }
 
+    /// <summary>The entry's bytes as a leaf of the v2 tree (<see cref="LedgerTree"/>): no tag, no sequence, a kind byte in front.</summary>
+    public static byte[] EntryBytes(LedgerEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        using var hasher = new LedgerEventHasher(entry.ExperimentId, entry.TimeUnixMilliseconds, entry.Principal, entry.Peer, entry.ClientHost, entry.ClientPid, entry.ClientLabels);
+        return hasher.EntryBytes(entry.Worker, entry.Library, entry.Stream, entry.Seed64);
+    }
+
+    /// <summary>The entry's leaf hash in the v2 tree: SHA-256(0x00 || entry bytes).</summary>
+    public static byte[] LeafHash(LedgerEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var hash = new byte[HashSize];
+        using var hasher = new LedgerEventHasher(entry.ExperimentId, entry.TimeUnixMilliseconds, entry.Principal, entry.Peer, entry.ClientHost, entry.ClientPid, entry.ClientLabels);
+        hasher.LeafHash(entry.Worker, entry.Library, entry.Stream, entry.Seed64, hash);
+        return hash;
+    }
+
     public static string ToHex(ReadOnlySpan<byte> hash) => Convert.ToHexStringLower(hash);
 
     public static byte[] FromHex(string hex) =>
@@ -103,6 +121,30 @@ public sealed class LedgerEventHasher : IDisposable
         }
     }
 
+    /// <summary>Writes the event's v2 leaf hash, SHA-256(0x00 || entry bytes), into <paramref name="destination"/> (32 bytes).</summary>
+    public void LeafHash(uint worker, string library, string stream, ulong seed64, Span<byte> destination)
+    {
+        var length = 1 + EntryLength(library, stream);
+        var rented = length <= 1024 ? null : ArrayPool<byte>.Shared.Rent(length);
+        var buffer = rented is null ? stackalloc byte[length] : rented.AsSpan(0, length);
+        buffer[0] = 0x00;
+        WriteEntry(buffer[1..], worker, library, stream, seed64);
+        _sha.AppendData(buffer);
+        _sha.GetHashAndReset(destination);
+
+        if (rented is not null)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    public byte[] EntryBytes(uint worker, string library, string stream, ulong seed64)
+    {
+        var bytes = new byte[EntryLength(library, stream)];
+        WriteEntry(bytes, worker, library, stream, seed64);
+        return bytes;
+    }
+
     public void Dispose() => _sha.Dispose();
 
     public byte[] CanonicalBytes(ulong sequence, uint worker, string library, string stream, ulong seed64)
@@ -114,6 +156,27 @@ public sealed class LedgerEventHasher : IDisposable
 
     private int CanonicalLength(string library, string stream) =>
         Tag.Length + 4 + _experimentId.Length + 8 + 8 + 4 + 4 + Encoding.UTF8.GetByteCount(library) + 4 + Encoding.UTF8.GetByteCount(stream) + 8 + _origin.Length;
+
+    private int EntryLength(string library, string stream) =>
+        1 + 4 + _experimentId.Length + 8 + 4 + 4 + Encoding.UTF8.GetByteCount(library) + 4 + Encoding.UTF8.GetByteCount(stream) + 8 + _origin.Length;
+
+    /// <summary>The v2 entry: kind, experiment, time, worker, library, stream, seed64, origin (v1's fields and encoding, without its tag and sequence).</summary>
+    private void WriteEntry(Span<byte> buffer, uint worker, string library, string stream, ulong seed64)
+    {
+        buffer[0] = LedgerTree.SeedEventKind;
+        var at = 1;
+        BinaryPrimitives.WriteUInt32BigEndian(buffer[at..], (uint)_experimentId.Length);
+        _experimentId.CopyTo(buffer[(at + 4)..]);
+        at += 4 + _experimentId.Length;
+        BinaryPrimitives.WriteUInt64BigEndian(buffer[at..], unchecked((ulong)_time));
+        BinaryPrimitives.WriteUInt32BigEndian(buffer[(at + 8)..], worker);
+        at += 12;
+        at += WriteString(buffer[at..], library);
+        at += WriteString(buffer[at..], stream);
+        BinaryPrimitives.WriteUInt64BigEndian(buffer[at..], seed64);
+        at += 8;
+        _origin.CopyTo(buffer[at..]);
+    }
 
     private void Write(Span<byte> buffer, ulong sequence, uint worker, string library, string stream, ulong seed64)
     {

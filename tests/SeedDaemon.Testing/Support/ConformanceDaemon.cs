@@ -27,6 +27,7 @@ public sealed class PostgresDaemon : ConformanceDaemon
         Configure(settings, folder);
         var cluster = await PostgresCluster.SharedAsync();
         settings.Remove("Seedd:Database");
+        settings["Seedd:Ledger:KeyFile"] = TestLedgerKey.Path;
         settings["Seedd:Postgres:ConnectionString"] = cluster.ConnectionString(await cluster.CreateDatabaseAsync());
     }
 }

@@ -151,6 +151,12 @@ public sealed partial class SeeddProcess : IAsyncDisposable
             start.Environment[name] = value;
         }
 
+        // Replicas share one ledger key; without one seedd would generate it in the user's data directory.
+        if (args.Contains("--postgres") && !environment.ContainsKey("Seedd__Ledger__KeyFile") && !args.Any(a => a.StartsWith("--Seedd:Ledger", StringComparison.Ordinal)))
+        {
+            start.Environment["Seedd__Ledger__KeyFile"] = TestLedgerKey.Path;
+        }
+
         var seedd = new SeeddProcess(new Process { StartInfo = start });
         seedd._process.OutputDataReceived += (_, e) => seedd.OnLine(e.Data);
         seedd._process.ErrorDataReceived += (_, e) => seedd.OnLine(e.Data);

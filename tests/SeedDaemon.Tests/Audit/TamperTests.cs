@@ -147,6 +147,78 @@ public sealed class TamperTests
         Assert.Contains("chain_head", await Ctl.Expect(5, "http://127.0.0.1:1", "verify-manifest", truncated), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_stored_subtree_or_the_trees_edge_altered_is_found_and_a_rewritten_log_does_not_extend_a_kept_checkpoint()
+    {
+        using var folder = new TempFolder();
+        var db = folder.File("seeds.db");
+        await IssueAndStop(db, "tamper/tree", 300, verify: true);
+
+        // The auditor kept a checkpoint and the verifier key.
+        var checkpoint = folder.File("kept.checkpoint");
+        var keyFile = folder.File("seedd.vkey");
+        await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db))
+        {
+            await File.WriteAllTextAsync(checkpoint, await Ctl.Expect(0, seedd.Address, "ledger", "checkpoint", "tamper/tree"));
+            await File.WriteAllTextAsync(keyFile, await Ctl.Expect(0, seedd.Address, "ledger", "key"));
+        }
+
+        // A stored subtree (events 1 to 256) changed: named by the events it covers.
+        var copy = folder.File("node.db");
+        File.Copy(db, copy);
+        EditCollection(copy, "tree_nodes", nodes =>
+        {
+            var node = Assert.Single(nodes.FindAll());
+            node["h"] = new byte[32];
+            nodes.Update(node);
+        });
+        await VerifyLedger(copy, "tamper/tree", (_, result) =>
+        {
+            Assert.False(result.Ok);
+            Assert.Contains("stored subtree of events 1 to 256", result.Reason, StringComparison.Ordinal);
+            return Task.CompletedTask;
+        });
+
+        // The tree's right edge (what checkpoints are signed from) changed.
+        copy = folder.File("edge.db");
+        File.Copy(db, copy);
+        EditCollection(copy, "experiments", experiments =>
+        {
+            var experiment = experiments.FindById("tamper/tree");
+            var tree = experiment["tree"].AsBinary;
+            tree[^1] ^= 0x01;
+            experiment["tree"] = tree;
+            experiments.Update(experiment);
+        });
+        await VerifyLedger(copy, "tamper/tree", (_, result) =>
+        {
+            Assert.False(result.Ok);
+            Assert.Contains("right edge was altered", result.Reason, StringComparison.Ordinal);
+            return Task.CompletedTask;
+        });
+
+        // Someone who can write the whole store rewrites the log with every hash recomputed (here: a log
+        // issued again with event 6 for another key, signed with the same key): it verifies on its own,
+        // but it does not extend the checkpoint kept before.
+        var forged = Path.Combine(folder.Path, "forged", "seeds.db");
+        Directory.CreateDirectory(Path.GetDirectoryName(forged)!);
+        File.Copy(Path.Combine(folder.Path, "ledger.key"), Path.Combine(Path.GetDirectoryName(forged)!, "ledger.key"));
+        await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", forged))
+        {
+            using var channel = TestChannels.Create(seedd.Address);
+            var client = new SeedService.SeedServiceClient(channel);
+            await client.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "tamper/tree", Root = "11" });
+            foreach (var worker in Enumerable.Range(0, 301).Where(w => w != 5))
+            {
+                await client.GetSeedAsync(new GetSeedRequest { ExperimentId = "tamper/tree", Worker = (uint)worker, Library = "torch" });
+            }
+
+            Assert.Contains("yes", await Ctl.Expect(0, seedd.Address, "ledger", "verify", "tamper/tree"), StringComparison.Ordinal);
+            var output = await Ctl.Expect(5, seedd.Address, "ledger", "consistency", "tamper/tree", "--since", checkpoint, "--key", keyFile);
+            Assert.Contains("does not extend the old checkpoint of 300", output, StringComparison.Ordinal);
+        }
+    }
+
     /// <summary>A daemon on <paramref name="db"/> issues one torch seed to each of <paramref name="workers"/> workers, then stops.</summary>
     private static async Task IssueAndStop(string db, string experiment, uint workers, bool verify)
     {
@@ -172,10 +244,12 @@ public sealed class TamperTests
     /// each document the checksum it would have (the checksum is not a secret: it finds damage, not
     /// tampering): what finds the edit is the hash chain.
     /// </summary>
-    private static void EditEvents(string db, Action<ILiteCollection<BsonDocument>> edit)
+    private static void EditEvents(string db, Action<ILiteCollection<BsonDocument>> edit) => EditCollection(db, "events", edit);
+
+    private static void EditCollection(string db, string collection, Action<ILiteCollection<BsonDocument>> edit)
     {
         using var raw = new LiteDatabase($"Filename={db}");
-        var events = raw.GetCollection("events");
+        var events = raw.GetCollection(collection);
         edit(events);
         foreach (var document in events.FindAll().ToList())
         {

@@ -33,3 +33,7 @@ public sealed class RunRecordTestsOnPostgres(PostgresDaemon daemon) : RunRecordT
 public sealed class StoreCheckTestsOnLiteDb(EmbeddedDaemon daemon) : StoreCheckTests<EmbeddedDaemon>(daemon);
 
 public sealed class StoreCheckTestsOnPostgres(PostgresDaemon daemon) : StoreCheckTests<PostgresDaemon>(daemon);
+
+public sealed class TransparencyLogTestsOnLiteDb(EmbeddedDaemon daemon) : TransparencyLogTests<EmbeddedDaemon>(daemon);
+
+public sealed class TransparencyLogTestsOnPostgres(PostgresDaemon daemon) : TransparencyLogTests<PostgresDaemon>(daemon);

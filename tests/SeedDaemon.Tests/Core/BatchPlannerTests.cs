@@ -219,7 +219,7 @@ public sealed class BatchPlannerTests
 
         public PlainState With(string id, UInt128 root)
         {
-            Experiments[id] = new ExperimentState(BatchPlannerTests.Experiment(id, root), ChainHead.Genesis);
+            Experiments[id] = new ExperimentState(BatchPlannerTests.Experiment(id, root), ChainHead.Genesis, new SeedDaemon.Ledger.MerkleFrontier());
             return this;
         }
 

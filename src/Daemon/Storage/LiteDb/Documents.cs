@@ -2,12 +2,14 @@ using System.Globalization;
 using LiteDB;
 using SeedDaemon.Daemon.Recording;
 using SeedDaemon.Derivation;
+using SeedDaemon.Ledger;
 
 namespace SeedDaemon.Daemon.Storage.LiteDb;
 
 /// <summary>
 /// The stored shape of experiments (collection "experiments", keyed by id): the record, the chain
-/// head (sequence and hash of the last event) and the sequence its checkpointed keys reflect.
+/// head (sequence and hash of the last event), the ledger tree's right edge ("tree": its subtree
+/// roots, largest first, of as many leaves as the head's sequence) and the sequence its checkpointed keys reflect.
 /// Ledger documents (<see cref="LedgerDocuments"/>) and key chunks (<see cref="KeyChunkDocuments"/>)
 /// are keyed "experiment|..." : '|' is in no id, and '}' (the next character) bounds a range.
 /// </summary>
@@ -37,7 +39,7 @@ internal static class Documents
             : throw new InvalidDataException($"document id '{id}' is damaged");
     }
 
-    public static BsonDocument ToDocument(ExperimentRecord record, ChainHead head, ulong checkpointSequence) => DocumentSeal.Seal(new()
+    public static BsonDocument ToDocument(ExperimentRecord record, ChainHead head, MerkleFrontier tree, ulong checkpointSequence) => DocumentSeal.Seal(new()
     {
         ["_id"] = record.Id,
         ["root"] = Root.Format(record.Root),
@@ -48,10 +50,12 @@ internal static class Documents
         ["labels"] = ToPairs(record.Labels),
         ["seq"] = unchecked((long)head.Sequence),
         ["head"] = head.Hash,
+        ["tree"] = tree.Encode(),
         ["cp"] = unchecked((long)checkpointSequence),
     });
 
-    public static (ExperimentRecord Record, ChainHead Head, ulong Checkpoint) ToExperiment(BsonDocument document)
+    /// <summary>The experiment as stored; its tree is null in a file of layout 5 or earlier (before the migration grows it).</summary>
+    public static (ExperimentRecord Record, ChainHead Head, MerkleFrontier? Tree, ulong Checkpoint) ToExperiment(BsonDocument document)
     {
         DocumentSeal.Verify(document, Experiments);
         if (!Root.TryParse(document["root"].AsString, out var root))
@@ -69,7 +73,20 @@ internal static class Documents
             FromPairs(document["labels"].AsArray));
         var sequence = unchecked((ulong)document["seq"].AsInt64);
         var head = sequence == 0 ? ChainHead.Genesis : new ChainHead(sequence, document["head"].AsString);
-        return (record, head, unchecked((ulong)document["cp"].AsInt64));
+        MerkleFrontier? tree = null;
+        if (document.TryGetValue("tree", out var encoded))
+        {
+            try
+            {
+                tree = MerkleFrontier.Decode(unchecked((long)sequence), encoded.AsBinary ?? []);
+            }
+            catch (ArgumentException error)
+            {
+                throw DocumentSeal.Damaged(Experiments, record.Id, $"its ledger tree does not fit its {sequence} events ({error.Message})");
+            }
+        }
+
+        return (record, head, tree, unchecked((ulong)document["cp"].AsInt64));
     }
 
     /// <summary>Labels as [key, value] pairs in ordinal key order.</summary>

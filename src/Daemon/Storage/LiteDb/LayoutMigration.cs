@@ -1,27 +1,31 @@
 using LiteDB;
 using SeedDaemon.Daemon.Recording;
+using SeedDaemon.Derivation.Ledger;
+using SeedDaemon.Ledger;
 
 namespace SeedDaemon.Daemon.Storage.LiteDb;
 
 /// <summary>
-/// Migrates a file in an earlier layout to <see cref="LiteSession.Layout"/> (5) at open. Layout 2
+/// Migrates a file in an earlier layout to <see cref="LiteSession.Layout"/> (6) at open. Layout 2
 /// (seedd 1.0: one document per issued key in "seeds", ledger events as BSON arrays) is first
 /// rewritten as layout 3 in one transaction: each ledger document in the packed form (same id, same
 /// events, same hashes), the issued keys as checkpointed key chunks, every experiment marked with its
 /// checkpoint; the old collection is dropped after it. Layout 3 (seedd 1.1 and 1.2) becomes layout 4
 /// in one more transaction that seals every document (<see cref="DocumentSeal"/>). Layout 4 (one
 /// document per fingerprint) becomes layout 5 in a last transaction that moves every fingerprint into
-/// its block of 16 steps (<see cref="FingerprintBlocks"/>) and deletes the step documents. LiteDB
+/// its block of 16 steps (<see cref="FingerprintBlocks"/>) and deletes the step documents. Layout 5
+/// becomes layout 6 in one more transaction that grows each experiment's ledger tree over its events
+/// (<see cref="GrowTrees"/>: the stored subtrees and the tree's right edge in the experiment document). LiteDB
 /// cannot drop a collection or set the layout number inside a transaction, so those follow; each step
 /// is idempotent, and a crash between them is finished by the next open (the experiments' checkpoint
 /// marks say the first transaction committed; a sealed document is not sealed again; an empty step
-/// collection has nothing left to move). A crash before a commit leaves the file as it was before
+/// collection has nothing left to move; an experiment with a tree has grown it). A crash before a commit leaves the file as it was before
 /// that step. The chain is unchanged, so every earlier manifest still verifies.
 /// </summary>
 internal static class LayoutMigration
 {
     /// <summary>Whether this seedd migrates a file in <paramref name="layout"/>.</summary>
-    public static bool Migrates(int layout) => layout is 2 or 3 or 4;
+    public static bool Migrates(int layout) => layout is 2 or 3 or 4 or 5;
 
     public static void Run(LiteSession session, int layout)
     {
@@ -44,14 +48,77 @@ internal static class LayoutMigration
             SealAll(session);
         }
 
-        MoveIntoBlocks(session);
-        if (database.CollectionExists(FingerprintBlocks.StepCollection))
+        if (layout < 5)
         {
-            database.DropCollection(FingerprintBlocks.StepCollection);
+            MoveIntoBlocks(session);
+            if (database.CollectionExists(FingerprintBlocks.StepCollection))
+            {
+                database.DropCollection(FingerprintBlocks.StepCollection);
+            }
         }
+
+        GrowTrees(session);
 
         database.UserVersion = LiteSession.Layout;
         session.Checkpoint();
+    }
+
+    /// <summary>
+    /// Each experiment without a tree gets one over its events in chain order (leaf index = sequence - 1):
+    /// its stored subtrees and its right edge, in one transaction. The chain is read as it is: a break in it
+    /// (an event missing) stops the migration, naming it, before anything is written.
+    /// </summary>
+    private static void GrowTrees(LiteSession session)
+    {
+        var database = session.Database;
+        database.BeginTrans();
+        try
+        {
+            foreach (var document in LiteSession.All(session.Experiments).ToList())
+            {
+                var (record, head, tree, checkpoint) = Documents.ToExperiment(document);
+                if (tree is not null)
+                {
+                    continue;
+                }
+
+                tree = new MerkleFrontier();
+                var nodes = new List<TreeNode>();
+                foreach (var events in LiteSession.Range(session.Events, Documents.KeyLowerBound(record.Id), Documents.KeyUpperBound(record.Id)))
+                {
+                    foreach (var stored in LedgerDocuments.ToRecords(events))
+                    {
+                        if (stored.Entry.Sequence != (ulong)tree.Size + 1)
+                        {
+                            throw new InvalidDataException($"the ledger of '{record.Id}' jumps from event {tree.Size} to {stored.Entry.Sequence}");
+                        }
+
+                        tree.Append(LedgerHash.LeafHash(stored.Entry), nodes);
+                    }
+
+                    foreach (var node in nodes)
+                    {
+                        session.TreeNodes.Upsert(TreeNodeDocuments.ToDocument(record.Id, node));
+                    }
+
+                    nodes.Clear();
+                }
+
+                if ((ulong)tree.Size != head.Sequence)
+                {
+                    throw new InvalidDataException($"the ledger of '{record.Id}' ends at event {tree.Size} but its experiment record says {head.Sequence}");
+                }
+
+                session.Experiments.Update(Documents.ToDocument(record, head, tree, checkpoint));
+            }
+
+            database.Commit();
+        }
+        catch
+        {
+            database.Rollback();
+            throw;
+        }
     }
 
     /// <summary>Every document without its checksum gets one, in one transaction.</summary>
@@ -230,8 +297,8 @@ internal static class LayoutMigration
                     session.Events.Update(Packed(events));
                 }
 
-                var (record, head, checkpoint) = Documents.ToExperiment(DocumentSeal.Seal(document));
-                var entry = keys.Load(record, head, checkpoint);
+                var (record, head, _, checkpoint) = Documents.ToExperiment(DocumentSeal.Seal(document));
+                var entry = keys.Load(record, head, new MerkleFrontier(), checkpoint);
                 foreach (var seed in LiteSession.Range(seeds, Documents.KeyLowerBound(id), Documents.KeyUpperBound(id)))
                 {
                     var parts = seed["_id"].AsString.Split(Documents.Separator);

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using LiteDB;
 using SeedDaemon.Daemon.Recording;
 
+using SeedDaemon.Ledger;
+
 namespace SeedDaemon.Daemon.Storage.LiteDb;
 
 /// <summary>
@@ -147,6 +149,11 @@ internal sealed partial class LiteDbBackend : IStoreBackend, IDocumentCheck
                 foreach (var document in LedgerDocuments.ToDocuments(append))
                 {
                     session.Events.Insert(document);
+                }
+
+                foreach (var node in append.Nodes)
+                {
+                    session.TreeNodes.Insert(TreeNodeDocuments.ToDocument(append.ExperimentId, node));
                 }
             }
 
@@ -321,6 +328,12 @@ internal sealed partial class LiteDbBackend : IStoreBackend, IDocumentCheck
 
     public ValueTask<SeedRecord?> FindSeedAsync(SeedKey key, CancellationToken cancellationToken) =>
         new(_state.FindSeed(key));
+
+    public ValueTask<MerkleFrontier> GetTreeAsync(string experimentId, CancellationToken cancellationToken) =>
+        new(_state.Tree(experimentId) ?? throw SeedDaemonException.ExperimentNotFound(experimentId));
+
+    public ValueTask<IReadOnlyList<byte[]>> ListTreeNodesAsync(string experimentId, int level, long start, long end, CancellationToken cancellationToken) =>
+        new(Read<IReadOnlyList<byte[]>>($"the ledger tree of '{experimentId}'", session => TreeNodeDocuments.Read(session, experimentId, level, start, end)));
 
     public ValueTask<ChainHead> GetChainHeadAsync(string experimentId, CancellationToken cancellationToken) =>
         new(_state.Head(experimentId) ?? throw SeedDaemonException.ExperimentNotFound(experimentId));
@@ -597,7 +610,7 @@ internal sealed partial class LiteDbBackend : IStoreBackend, IDocumentCheck
                     chunks++;
                 }
 
-                session.Experiments.Update(Documents.ToDocument(entry.Record, new ChainHead(entry.HeadSequence, entry.HeadHex), entry.HeadSequence));
+                session.Experiments.Update(Documents.ToDocument(entry.Record, new ChainHead(entry.HeadSequence, entry.HeadHex), entry.Tree, entry.HeadSequence));
             }
         });
 
@@ -615,7 +628,7 @@ internal sealed partial class LiteDbBackend : IStoreBackend, IDocumentCheck
 
     /// <summary>The experiment documents a batch changes (new or updated), each with the key checkpoint the file holds for it.</summary>
     private static List<(BsonDocument Document, bool IsNew)> ExperimentDocuments(MemoryState state, PreparedBatch prepared) =>
-        [.. prepared.Experiments.Values.Select(c => (Documents.ToDocument(c.Record, c.Head, c.IsNew ? 0 : state.CheckpointOf(c.Record.Id)), c.IsNew))];
+        [.. prepared.Experiments.Values.Select(c => (Documents.ToDocument(c.Record, c.Head, c.Tree, c.IsNew ? 0 : state.CheckpointOf(c.Record.Id)), c.IsNew))];
 
     /// <summary>
     /// Runs <paramref name="write"/> in one transaction, commits and fsyncs the log (with nothing else

@@ -16,7 +16,7 @@ internal sealed class LiteSession : IDisposable
     /// The layout of the documents (<see cref="Documents"/>, <see cref="LedgerDocuments"/>,
     /// <see cref="KeyChunkDocuments"/>, <see cref="FingerprintBlocks"/>), kept in the file's user version.
     /// </summary>
-    public const int Layout = 5;
+    public const int Layout = 6;
 
     private readonly GatedDataStream _gate;
 
@@ -31,6 +31,7 @@ internal sealed class LiteSession : IDisposable
         Keys = database.GetCollection(Documents.Keys);
         Processes = database.GetCollection(RunDocuments.Processes);
         Fingerprints = database.GetCollection(FingerprintBlocks.Collection);
+        TreeNodes = database.GetCollection(TreeNodeDocuments.Collection);
     }
 
     public LiteDatabase Database { get; }
@@ -48,6 +49,8 @@ internal sealed class LiteSession : IDisposable
     public ILiteCollection<BsonDocument> Processes { get; }
 
     public ILiteCollection<BsonDocument> Fingerprints { get; }
+
+    public ILiteCollection<BsonDocument> TreeNodes { get; }
 
     /// <summary>Opens the database; <paramref name="created"/> says whether this call created its data file.</summary>
     public static LiteSession Open(IStorageMedium medium, string path, string logPath, Action<int> migrating, out bool created)
@@ -254,7 +257,7 @@ internal sealed class LiteSession : IDisposable
         if (holdsData && !LayoutMigration.Migrates(version))
         {
             throw new InvalidDataException(
-                $"it holds data in storage layout {version}, and this seedd reads layout {Layout} (and migrates layouts 2 to 4); it was written by another version of seedd. It was left untouched; open it with the seedd that wrote it and export its experiments with 'seedctl export'.");
+                $"it holds data in storage layout {version}, and this seedd reads layout {Layout} (and migrates layouts 2 to 5); it was written by another version of seedd. It was left untouched; open it with the seedd that wrote it and export its experiments with 'seedctl export'.");
         }
 
         // A file to migrate is read through first: one refused for what it holds is left as it was.

@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using SeedDaemon.Daemon.Recording;
 using SeedDaemon.Derivation.Ledger;
 
+using SeedDaemon.Ledger;
+
 namespace SeedDaemon.Daemon.Storage.LiteDb;
 
 /// <summary>
@@ -40,7 +42,7 @@ internal sealed class MemoryState(LiteSession session) : IBatchState, IDisposabl
     public ulong CheckpointOf(string experimentId) => _experiments.TryGetValue(experimentId, out var entry) ? entry.CheckpointSequence : 0;
 
     ExperimentState? IBatchState.Experiment(string experimentId) =>
-        _experiments.TryGetValue(experimentId, out var entry) ? new ExperimentState(entry.Record, new ChainHead(entry.HeadSequence, entry.HeadHex)) : null;
+        _experiments.TryGetValue(experimentId, out var entry) ? new ExperimentState(entry.Record, new ChainHead(entry.HeadSequence, entry.HeadHex), entry.Tree) : null;
 
     KeyState? IBatchState.Key(SeedKey key)
     {
@@ -99,9 +101,9 @@ internal sealed class MemoryState(LiteSession session) : IBatchState, IDisposabl
             .OrderBy(p => p.Key.RunId, StringComparer.Ordinal).ThenBy(p => p.Key.Worker).ToList();
 
     /// <summary>An experiment read from the file (at open, before anyone reads).</summary>
-    public ExperimentEntry Load(ExperimentRecord record, ChainHead head, ulong checkpointSequence)
+    public ExperimentEntry Load(ExperimentRecord record, ChainHead head, MerkleFrontier tree, ulong checkpointSequence)
     {
-        var entry = new ExperimentEntry(record, head, checkpointSequence);
+        var entry = new ExperimentEntry(record, head, tree, checkpointSequence);
         _experiments[record.Id] = entry;
         _records[record.Id] = record;
         return entry;
@@ -164,13 +166,13 @@ internal sealed class MemoryState(LiteSession session) : IBatchState, IDisposabl
         {
             if (change.IsNew)
             {
-                Load(change.Record, change.Head, 0);
+                Load(change.Record, change.Head, change.Tree, 0);
             }
             else
             {
                 var entry = _experiments[id];
                 entry.Record = change.Record;
-                entry.SetHead(change.Head);
+                entry.SetHead(change.Head, change.Tree);
                 _records[id] = change.Record;
             }
         }
@@ -209,6 +211,10 @@ internal sealed class MemoryState(LiteSession session) : IBatchState, IDisposabl
             .OrderBy(e => e.Id, StringComparer.Ordinal)
             .Take(limit)
             .ToList();
+
+    /// <summary>The experiment's durable tree (shared: never changed, replaced by the next durable batch); null when it does not exist.</summary>
+    public MerkleFrontier? Tree(string experimentId) =>
+        Read(() => _experiments.TryGetValue(experimentId, out var entry) ? entry.Tree : null);
 
     public ChainHead? Head(string experimentId) =>
         Read(() => _experiments.TryGetValue(experimentId, out var entry) ? new ChainHead(entry.HeadSequence, entry.HeadHex) : (ChainHead?)null);
@@ -280,9 +286,12 @@ internal sealed class MemoryState(LiteSession session) : IBatchState, IDisposabl
     }
 }
 
-/// <summary>One experiment in memory: its record, its chain head, its checkpoint, its keys.</summary>
-internal sealed class ExperimentEntry(ExperimentRecord record, ChainHead head, ulong checkpointSequence)
+/// <summary>One experiment in memory: its record, its chain head and tree, its checkpoint, its keys.</summary>
+internal sealed class ExperimentEntry(ExperimentRecord record, ChainHead head, MerkleFrontier tree, ulong checkpointSequence)
 {
+    /// <summary>The tree's right edge at <see cref="HeadSequence"/> leaves (replaced, never changed).</summary>
+    public MerkleFrontier Tree { get; private set; } = tree;
+
     public ExperimentRecord Record { get; set; } = record;
 
     public ulong HeadSequence { get; private set; } = head.Sequence;
@@ -294,8 +303,9 @@ internal sealed class ExperimentEntry(ExperimentRecord record, ChainHead head, u
 
     public KeyProjection Keys { get; } = new();
 
-    public void SetHead(ChainHead head)
+    public void SetHead(ChainHead head, MerkleFrontier tree)
     {
+        Tree = tree;
         HeadSequence = head.Sequence;
         HeadHex = head.Hash;
     }

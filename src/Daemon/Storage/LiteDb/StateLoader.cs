@@ -23,8 +23,8 @@ internal static class StateLoader
 
             foreach (var document in LiteSession.All(session.Experiments))
             {
-                var (record, head, checkpoint) = Documents.ToExperiment(document);
-                var entry = state.Load(record, head, checkpoint);
+                var (record, head, tree, checkpoint) = Documents.ToExperiment(document);
+                var entry = state.Load(record, head, tree ?? throw DocumentSeal.Damaged(Documents.Experiments, record.Id, "it has no ledger tree"), checkpoint);
                 var chunks = session.Keys.Count(LiteDB.Query.Between("_id", Documents.KeyLowerBound(record.Id), Documents.KeyUpperBound(record.Id)));
                 entry.Keys.EnsureCapacity(chunks * KeyProjection.ChunkSize);
                 foreach (var chunk in LiteSession.Range(session.Keys, Documents.KeyLowerBound(record.Id), Documents.KeyUpperBound(record.Id)))

@@ -5,6 +5,8 @@ using SeedDaemon.Daemon.Recording;
 using SeedDaemon.Derivation;
 using SeedDaemon.Derivation.Ledger;
 
+using SeedDaemon.Ledger;
+
 namespace SeedDaemon.Daemon.Storage.Postgres;
 
 /// <summary>
@@ -258,6 +260,18 @@ internal sealed class PostgresBackend : IStoreBackend
         var records = await ReadRowsAsync(connection => PostgresRuns.ListFingerprints(connection, experimentId, runId, fromStep, after, limit), PostgresRuns.ReadFingerprint, cancellationToken);
         return new FingerprintPage(records, FingerprintCursor.After(records, limit));
     }
+
+    public ValueTask<MerkleFrontier> GetTreeAsync(string experimentId, CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
+        {
+            await using var command = new NpgsqlCommand($"SELECT {PostgresState.ExperimentColumns} FROM seedd_experiments WHERE id = @id COLLATE \"C\"", connection);
+            command.Parameters.AddWithValue("id", experimentId);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            return await reader.ReadAsync(cancellationToken) ? PostgresState.ReadExperiment(reader).Tree : throw SeedDaemonException.ExperimentNotFound(experimentId);
+        }, cancellationToken);
+
+    public ValueTask<IReadOnlyList<byte[]>> ListTreeNodesAsync(string experimentId, int level, long start, long end, CancellationToken cancellationToken) =>
+        ReadAsync(connection => PostgresTrees.ReadNodesAsync(connection, experimentId, level, start, end, cancellationToken), cancellationToken);
 
     public ValueTask<ChainHead> GetChainHeadAsync(string experimentId, CancellationToken cancellationToken) =>
         ReadAsync(async connection =>

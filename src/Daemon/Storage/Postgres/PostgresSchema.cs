@@ -11,7 +11,7 @@ namespace SeedDaemon.Daemon.Storage.Postgres;
 /// </summary>
 internal static class PostgresSchema
 {
-    public const int Version = 2;
+    public const int Version = 3;
 
     /// <summary>Migration N takes the schema from version N - 1 to N.</summary>
     private static readonly string[] Migrations =
@@ -58,6 +58,7 @@ internal static class PostgresSchema
         );
         """,
         PostgresRuns.Schema,
+        PostgresTrees.Schema,
     ];
 
     /// <summary>Creates or migrates the schema; returns the version found before (0 for a new database).</summary>
@@ -86,6 +87,10 @@ internal static class PostgresSchema
         {
             using var migrate = new NpgsqlCommand(Migrations[version - 1], connection, transaction);
             migrate.ExecuteNonQuery();
+            if (version == PostgresTrees.Version)
+            {
+                PostgresTrees.GrowAll(connection, transaction);
+            }
         }
 
         using (var record = new NpgsqlCommand("UPDATE seedd_schema SET version = @version, updated_at = now() WHERE id = 1", connection, transaction))

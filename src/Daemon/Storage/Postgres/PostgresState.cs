@@ -4,6 +4,8 @@ using SeedDaemon.Daemon.Recording;
 using SeedDaemon.Derivation;
 using SeedDaemon.Derivation.Ledger;
 
+using SeedDaemon.Ledger;
+
 namespace SeedDaemon.Daemon.Storage.Postgres;
 
 /// <summary>
@@ -60,8 +62,8 @@ internal sealed class PostgresState : IBatchState
         using var reader = batch.ExecuteReader();
         while (reader.Read())
         {
-            var (record, head) = ReadExperiment(reader);
-            state._experiments[record.Id] = new ExperimentState(record, head);
+            var (record, head, tree) = ReadExperiment(reader);
+            state._experiments[record.Id] = new ExperimentState(record, head, tree);
         }
 
         if (keys.Count > 0 && reader.NextResult())
@@ -92,10 +94,10 @@ internal sealed class PostgresState : IBatchState
         return state;
     }
 
-    public const string ExperimentColumns = "id, root, root_generated, scheme, create_time_ms, frozen, labels::text, head_sequence, head_hash";
+    public const string ExperimentColumns = "id, root, root_generated, scheme, create_time_ms, frozen, labels::text, head_sequence, head_hash, tree";
 
     /// <summary>A row of <see cref="ExperimentColumns"/>.</summary>
-    public static (ExperimentRecord Record, ChainHead Head) ReadExperiment(NpgsqlDataReader reader)
+    public static (ExperimentRecord Record, ChainHead Head, MerkleFrontier Tree) ReadExperiment(NpgsqlDataReader reader)
     {
         var id = reader.GetString(0);
         if (!Root.TryParse(reader.GetString(1), out var root))
@@ -106,7 +108,17 @@ internal sealed class PostgresState : IBatchState
         var record = new ExperimentRecord(id, root, reader.GetBoolean(2), reader.GetString(3),
             DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)).UtcDateTime, reader.GetBoolean(5), Labels(reader.GetString(6)));
         var sequence = (ulong)reader.GetInt64(7);
-        return (record, sequence == 0 ? ChainHead.Genesis : new ChainHead(sequence, LedgerHash.ToHex(reader.GetFieldValue<byte[]>(8))));
+        MerkleFrontier tree;
+        try
+        {
+            tree = MerkleFrontier.Decode((long)sequence, reader.GetFieldValue<byte[]>(9));
+        }
+        catch (ArgumentException error)
+        {
+            throw new InvalidDataException($"experiment '{id}' has a damaged ledger tree in the database: {error.Message}");
+        }
+
+        return (record, sequence == 0 ? ChainHead.Genesis : new ChainHead(sequence, LedgerHash.ToHex(reader.GetFieldValue<byte[]>(8))), tree);
     }
 
     public static Dictionary<string, string> Labels(string json) =>

@@ -19,10 +19,10 @@ internal static class PostgresWrites
         {
             var insert = new NpgsqlBatchCommand(
                 """
-                INSERT INTO seedd_experiments (id, root, root_generated, scheme, create_time_ms, frozen, labels, head_sequence, head_hash)
-                SELECT id, root, generated, scheme, created, frozen, labels::jsonb, sequence, hash
-                FROM unnest(@id::text[], @root::text[], @generated::boolean[], @scheme::text[], @created::bigint[], @frozen::boolean[], @labels::text[], @sequence::bigint[], @hash::bytea[])
-                  AS v(id, root, generated, scheme, created, frozen, labels, sequence, hash)
+                INSERT INTO seedd_experiments (id, root, root_generated, scheme, create_time_ms, frozen, labels, head_sequence, head_hash, tree)
+                SELECT id, root, generated, scheme, created, frozen, labels::jsonb, sequence, hash, tree
+                FROM unnest(@id::text[], @root::text[], @generated::boolean[], @scheme::text[], @created::bigint[], @frozen::boolean[], @labels::text[], @sequence::bigint[], @hash::bytea[], @tree::bytea[])
+                  AS v(id, root, generated, scheme, created, frozen, labels, sequence, hash, tree)
                 ON CONFLICT (id) DO NOTHING
                 """);
             insert.Parameters.AddWithValue("id", created.Select(c => c.Record.Id).ToArray());
@@ -41,8 +41,8 @@ internal static class PostgresWrites
         {
             var update = new NpgsqlBatchCommand(
                 """
-                UPDATE seedd_experiments e SET frozen = v.frozen, head_sequence = v.sequence, head_hash = v.hash
-                FROM unnest(@id::text[], @frozen::boolean[], @sequence::bigint[], @hash::bytea[]) AS v(id, frozen, sequence, hash)
+                UPDATE seedd_experiments e SET frozen = v.frozen, head_sequence = v.sequence, head_hash = v.hash, tree = v.tree
+                FROM unnest(@id::text[], @frozen::boolean[], @sequence::bigint[], @hash::bytea[], @tree::bytea[]) AS v(id, frozen, sequence, hash, tree)
                 WHERE e.id = v.id COLLATE "C"
                 """);
             update.Parameters.AddWithValue("id", changed.Select(c => c.Record.Id).ToArray());
@@ -108,6 +108,12 @@ internal static class PostgresWrites
             batch.BatchCommands.Add(insert);
         }
 
+        var nodes = prepared.Appends.SelectMany(a => a.Nodes.Select(n => (a.ExperimentId, Node: n))).ToList();
+        if (nodes.Count > 0)
+        {
+            batch.BatchCommands.Add(PostgresTrees.InsertNodes(nodes));
+        }
+
         PostgresRuns.AddWrites(batch, prepared);
         batch.ExecuteNonQuery();
         if (created.Count > 0 && batch.BatchCommands[0].RecordsAffected != created.Count)
@@ -120,6 +126,7 @@ internal static class PostgresWrites
     {
         command.Parameters.AddWithValue("sequence", experiments.Select(c => (long)c.Head.Sequence).ToArray());
         command.Parameters.AddWithValue("hash", experiments.Select(c => LedgerHash.FromHex(c.Head.Hash)).ToArray());
+        command.Parameters.AddWithValue("tree", experiments.Select(c => c.Tree.Encode()).ToArray());
     }
 
     private static void AddKeys(NpgsqlBatchCommand command, List<KeyChange> keys)

@@ -40,6 +40,26 @@ class AuditServiceStub(object):
                 request_serializer=seeddaemon_dot_v1_dot_audit__service__pb2.VerifyLedgerRequest.SerializeToString,
                 response_deserializer=seeddaemon_dot_v1_dot_audit__service__pb2.VerifyLedgerResponse.FromString,
                 )
+        self.GetLedgerKey = channel.unary_unary(
+                '/seeddaemon.v1.AuditService/GetLedgerKey',
+                request_serializer=seeddaemon_dot_v1_dot_audit__service__pb2.GetLedgerKeyRequest.SerializeToString,
+                response_deserializer=seeddaemon_dot_v1_dot_audit__service__pb2.LedgerKey.FromString,
+                )
+        self.GetCheckpoint = channel.unary_unary(
+                '/seeddaemon.v1.AuditService/GetCheckpoint',
+                request_serializer=seeddaemon_dot_v1_dot_audit__service__pb2.GetCheckpointRequest.SerializeToString,
+                response_deserializer=seeddaemon_dot_v1_dot_audit__service__pb2.SignedCheckpoint.FromString,
+                )
+        self.ProveInclusion = channel.unary_unary(
+                '/seeddaemon.v1.AuditService/ProveInclusion',
+                request_serializer=seeddaemon_dot_v1_dot_audit__service__pb2.ProveInclusionRequest.SerializeToString,
+                response_deserializer=seeddaemon_dot_v1_dot_audit__service__pb2.InclusionProof.FromString,
+                )
+        self.ProveConsistency = channel.unary_unary(
+                '/seeddaemon.v1.AuditService/ProveConsistency',
+                request_serializer=seeddaemon_dot_v1_dot_audit__service__pb2.ProveConsistencyRequest.SerializeToString,
+                response_deserializer=seeddaemon_dot_v1_dot_audit__service__pb2.ConsistencyProof.FromString,
+                )
 
 
 class AuditServiceServicer(object):
@@ -86,6 +106,37 @@ class AuditServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetLedgerKey(self, request, context):
+        """The transparency log (seedd-ledger-v2): each experiment's events are the leaves of an RFC 9162
+        Merkle tree, and its state is a C2SP tlog-checkpoint signed as a C2SP signed note (Ed25519).
+        The key that verifies every checkpoint of this deployment (any role may ask: it is public).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCheckpoint(self, request, context):
+        """The experiment's signed checkpoint: of its whole log, or of its first tree_size entries (any role).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ProveInclusion(self, request, context):
+        """An entry's inclusion proof (RFC 9162 §2.1.3) against a signed checkpoint: the entry by its
+        leaf index, or the first issue of a key.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ProveConsistency(self, request, context):
+        """The proof (RFC 9162 §2.1.4) that the log at new_size extends the log at old_size, with the new signed checkpoint.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AuditServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -113,6 +164,26 @@ def add_AuditServiceServicer_to_server(servicer, server):
                     servicer.VerifyLedger,
                     request_deserializer=seeddaemon_dot_v1_dot_audit__service__pb2.VerifyLedgerRequest.FromString,
                     response_serializer=seeddaemon_dot_v1_dot_audit__service__pb2.VerifyLedgerResponse.SerializeToString,
+            ),
+            'GetLedgerKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLedgerKey,
+                    request_deserializer=seeddaemon_dot_v1_dot_audit__service__pb2.GetLedgerKeyRequest.FromString,
+                    response_serializer=seeddaemon_dot_v1_dot_audit__service__pb2.LedgerKey.SerializeToString,
+            ),
+            'GetCheckpoint': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCheckpoint,
+                    request_deserializer=seeddaemon_dot_v1_dot_audit__service__pb2.GetCheckpointRequest.FromString,
+                    response_serializer=seeddaemon_dot_v1_dot_audit__service__pb2.SignedCheckpoint.SerializeToString,
+            ),
+            'ProveInclusion': grpc.unary_unary_rpc_method_handler(
+                    servicer.ProveInclusion,
+                    request_deserializer=seeddaemon_dot_v1_dot_audit__service__pb2.ProveInclusionRequest.FromString,
+                    response_serializer=seeddaemon_dot_v1_dot_audit__service__pb2.InclusionProof.SerializeToString,
+            ),
+            'ProveConsistency': grpc.unary_unary_rpc_method_handler(
+                    servicer.ProveConsistency,
+                    request_deserializer=seeddaemon_dot_v1_dot_audit__service__pb2.ProveConsistencyRequest.FromString,
+                    response_serializer=seeddaemon_dot_v1_dot_audit__service__pb2.ConsistencyProof.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -207,5 +278,73 @@ class AuditService(object):
         return grpc.experimental.unary_unary(request, target, '/seeddaemon.v1.AuditService/VerifyLedger',
             seeddaemon_dot_v1_dot_audit__service__pb2.VerifyLedgerRequest.SerializeToString,
             seeddaemon_dot_v1_dot_audit__service__pb2.VerifyLedgerResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def GetLedgerKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/seeddaemon.v1.AuditService/GetLedgerKey',
+            seeddaemon_dot_v1_dot_audit__service__pb2.GetLedgerKeyRequest.SerializeToString,
+            seeddaemon_dot_v1_dot_audit__service__pb2.LedgerKey.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def GetCheckpoint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/seeddaemon.v1.AuditService/GetCheckpoint',
+            seeddaemon_dot_v1_dot_audit__service__pb2.GetCheckpointRequest.SerializeToString,
+            seeddaemon_dot_v1_dot_audit__service__pb2.SignedCheckpoint.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ProveInclusion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/seeddaemon.v1.AuditService/ProveInclusion',
+            seeddaemon_dot_v1_dot_audit__service__pb2.ProveInclusionRequest.SerializeToString,
+            seeddaemon_dot_v1_dot_audit__service__pb2.InclusionProof.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ProveConsistency(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/seeddaemon.v1.AuditService/ProveConsistency',
+            seeddaemon_dot_v1_dot_audit__service__pb2.ProveConsistencyRequest.SerializeToString,
+            seeddaemon_dot_v1_dot_audit__service__pb2.ConsistencyProof.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

@@ -1,0 +1,137 @@
+using System.Text;
+using SeedDaemon.Daemon.Hosting;
+using SeedDaemon.Ledger;
+
+namespace SeedDaemon.Daemon.Transparency;
+
+/// <summary>
+/// The key that signs checkpoints, read at start before anything is opened: a file others can read,
+/// or one that is not a signed-note Ed25519 private key, refuses the start by name and changes
+/// nothing. Where none is configured and none exists yet, one is generated in memory and written
+/// (mode 0600) only once the start has got past the store (<see cref="Persist"/>).
+/// </summary>
+internal sealed class LedgerKeyFile
+{
+    public const string FileName = "ledger.key";
+
+    /// <summary>The systemd credential (LoadCredential=seedd-ledger-key:/path) read when no file is configured.</summary>
+    public const string CredentialName = "seedd-ledger-key";
+
+    private const UnixFileMode OthersMayTouch =
+        UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+
+    private LedgerKeyFile(string path, NoteSigner signer, bool generated)
+    {
+        Path = path;
+        Signer = signer;
+        Generated = generated;
+    }
+
+    public string Path { get; }
+
+    public NoteSigner Signer { get; }
+
+    /// <summary>Made at this start: not yet on disk until <see cref="Persist"/>.</summary>
+    public bool Generated { get; private set; }
+
+    /// <exception cref="SeeddStartException">The key file cannot be used (named, with why).</exception>
+    public static LedgerKeyFile Load(SeeddOptions options, Func<string, string?> environment)
+    {
+        var configured = options.Ledger.KeyFile;
+        if (configured is null && environment("CREDENTIALS_DIRECTORY") is { Length: > 0 } credentials
+            && File.Exists(System.IO.Path.Combine(credentials, CredentialName)))
+        {
+            configured = System.IO.Path.Combine(credentials, CredentialName);
+        }
+
+        var path = System.IO.Path.GetFullPath(configured ?? System.IO.Path.Combine(
+            System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(options.Database ?? DatabaseLocation.Default(environment)))!, FileName));
+        if (!File.Exists(path))
+        {
+            if (configured is not null)
+            {
+                throw Refused(path, "does not exist. Give the file replicas share (Seedd:Ledger:KeyFile), or leave the setting out to have seedd generate one beside its database");
+            }
+
+            return new LedgerKeyFile(path, NoteSigner.Generate(Name(options)), generated: true);
+        }
+
+        if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & OthersMayTouch) != 0)
+        {
+            var mode = Convert.ToString((int)File.GetUnixFileMode(path), 8).PadLeft(4, '0');
+            throw Refused(path, $"can be read or written by others (mode {mode}): it signs the ledger's checkpoints. Make it readable by seedd's user only: chmod 600 {path}");
+        }
+
+        string text;
+        try
+        {
+            text = File.ReadAllText(path, Encoding.UTF8).Trim();
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            throw Refused(path, $"cannot be read: {error.Message}");
+        }
+
+        try
+        {
+            return new LedgerKeyFile(path, NoteSigner.Parse(text), generated: false);
+        }
+        catch (Exception error) when (error is FormatException or NoteException)
+        {
+            throw Refused(path, $"is damaged or not a ledger signing key ({error.Message}); it should hold one line, PRIVATE+KEY+name+hash+key");
+        }
+    }
+
+    /// <summary>Writes a generated key (0600, whole or not at all). Called once the store is open.</summary>
+    public void Persist()
+    {
+        if (!Generated)
+        {
+            return;
+        }
+
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+        var partial = Path + ".partial";
+        var create = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using (var file = new FileStream(partial, create))
+        {
+            file.Write(Encoding.UTF8.GetBytes(Signer.Encoded + "\n"));
+            file.Flush(flushToDisk: true);
+        }
+
+        File.Move(partial, Path, overwrite: false);
+        Generated = false;
+        Created = true;
+    }
+
+    /// <summary>This start wrote the file (<see cref="Persist"/>).</summary>
+    public bool Created { get; private set; }
+
+    /// <summary>After a start refused past <see cref="Persist"/>: the generated file goes again.</summary>
+    public void RemoveAfterRefusedStart()
+    {
+        if (Created)
+        {
+            File.Delete(Path);
+        }
+    }
+
+    private static string Name(SeeddOptions options)
+    {
+        if (options.Ledger.Name is { Length: > 0 } name)
+        {
+            return name;
+        }
+
+        var host = new string([.. Environment.MachineName.ToLowerInvariant().Where(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.')]);
+        return host.Length > 0 ? $"seedd.{host}" : "seedd";
+    }
+
+    private static SeeddStartException Refused(string path, string why) =>
+        new(ExitCodes.InvalidConfiguration, $"the ledger key file {path} {why}");
+}
