@@ -48,7 +48,17 @@ internal static class SeeddApp
         var options = SeeddConfiguration.Load(builder.Configuration, settings);
 
         // Read (never written) before anything is opened: a key others can read refuses the start untouched.
-        var ledgerKey = LedgerKeyFile.Load(options, Environment.GetEnvironmentVariable);
+        LedgerKeyFile ledgerKey;
+        try
+        {
+            var database = string.IsNullOrWhiteSpace(options.Database) ? DatabaseLocation.Default(Environment.GetEnvironmentVariable) : options.Database;
+            ledgerKey = LedgerKeyFile.Load(options.Ledger, Path.GetDirectoryName(Path.GetFullPath(database))!, Environment.GetEnvironmentVariable);
+        }
+        catch (LedgerKeyException error)
+        {
+            throw new SeeddStartException(ExitCodes.InvalidConfiguration, error.Message, error);
+        }
+
         SeeddLogging.Configure(builder.Logging, options);
         SeeddServices.Add(builder.Services, options, ledgerKey);
         var listen = ListenEndpoint.Parse(options.Listen);

@@ -1,5 +1,4 @@
 using System.Text;
-using SeedDaemon.Daemon.Hosting;
 using SeedDaemon.Ledger;
 
 namespace SeedDaemon.Daemon.Transparency;
@@ -34,18 +33,18 @@ internal sealed class LedgerKeyFile
     /// <summary>Made at this start: not yet on disk until <see cref="Persist"/>.</summary>
     public bool Generated { get; private set; }
 
-    /// <exception cref="SeeddStartException">The key file cannot be used (named, with why).</exception>
-    public static LedgerKeyFile Load(SeeddOptions options, Func<string, string?> environment)
+    /// <param name="databaseFolder">Where a key nobody configured lives (and is generated): beside the embedded database, or seedd's data directory.</param>
+    /// <exception cref="LedgerKeyException">The key file cannot be used (named, with why).</exception>
+    public static LedgerKeyFile Load(LedgerOptions options, string databaseFolder, Func<string, string?> environment)
     {
-        var configured = options.Ledger.KeyFile;
+        var configured = string.IsNullOrWhiteSpace(options.KeyFile) ? null : options.KeyFile;
         if (configured is null && environment("CREDENTIALS_DIRECTORY") is { Length: > 0 } credentials
             && File.Exists(System.IO.Path.Combine(credentials, CredentialName)))
         {
             configured = System.IO.Path.Combine(credentials, CredentialName);
         }
 
-        var path = System.IO.Path.GetFullPath(configured ?? System.IO.Path.Combine(
-            System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(options.Database ?? DatabaseLocation.Default(environment)))!, FileName));
+        var path = System.IO.Path.GetFullPath(configured ?? System.IO.Path.Combine(databaseFolder, FileName));
         if (!File.Exists(path))
         {
             if (configured is not null)
@@ -121,9 +120,9 @@ internal sealed class LedgerKeyFile
         }
     }
 
-    private static string Name(SeeddOptions options)
+    private static string Name(LedgerOptions options)
     {
-        if (options.Ledger.Name is { Length: > 0 } name)
+        if (options.Name is { Length: > 0 } name)
         {
             return name;
         }
@@ -132,6 +131,8 @@ internal sealed class LedgerKeyFile
         return host.Length > 0 ? $"seedd.{host}" : "seedd";
     }
 
-    private static SeeddStartException Refused(string path, string why) =>
-        new(ExitCodes.InvalidConfiguration, $"the ledger key file {path} {why}");
+    private static LedgerKeyException Refused(string path, string why) => new($"the ledger key file {path} {why}");
 }
+
+/// <summary>The ledger key file cannot be used: the start is refused with this message.</summary>
+internal sealed class LedgerKeyException(string message) : Exception(message);

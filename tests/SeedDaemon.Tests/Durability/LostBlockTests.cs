@@ -55,8 +55,10 @@ public sealed class LostBlockTests
         using var channel = TestChannels.Create(restarted.Address);
         var seeds = new SeedService.SeedServiceClient(channel);
         var runs = new RunService.RunServiceClient(channel);
+        // A step the lost block held is not "never recorded": the blocks' links say it was (DATA_LOSS, naming the block).
         var missing = await Assert.ThrowsAsync<RpcException>(async () => await runs.GetFingerprintAsync(new GetFingerprintRequest { ExperimentId = "lost/blocks", RunId = "r", Worker = 3, Step = 215 }));
-        Assert.Equal(StatusCode.NotFound, missing.StatusCode);
+        Assert.Equal(StatusCode.DataLoss, missing.StatusCode);
+        Assert.Contains("holds step 220 of the process", missing.Status.Detail, StringComparison.Ordinal);
         for (var round = 0; round < 10; round++)
         {
             var batches = Enumerable.Range(0, 8).Select(b => seeds.BatchGetSeedsAsync(new BatchGetSeedsRequest

@@ -4,7 +4,7 @@ namespace SeedDaemon.Tests.Operations;
 
 /// <summary>
 /// The daemon's dependencies point one way (src/Daemon/README.md): Hosting wires everything and
-/// nothing imports it; Grpc → Issuance, Audit, Runs → Recording ← Storage; the core (Recording) imports no
+/// nothing imports it; Grpc → Issuance, Audit (→ Transparency), Runs → Recording ← Storage; the core (Recording) imports no
 /// other folder of the daemon. Read from the sources' using directives.
 /// </summary>
 public sealed partial class LayeringTests
@@ -16,10 +16,11 @@ public sealed partial class LayeringTests
         ["Security"] = [],
         ["Operations"] = ["Recording"],
         ["Issuance"] = ["Recording", "Operations"],
-        ["Audit"] = ["Recording", "Issuance"],
+        ["Transparency"] = ["Recording", "Issuance"],
+        ["Audit"] = ["Recording", "Issuance", "Transparency"],
         ["Runs"] = ["Recording", "Issuance"],
-        ["Grpc"] = ["Recording", "Issuance", "Audit", "Runs", "Security", "Operations"],
-        ["Hosting"] = ["Recording", "Storage", "Security", "Operations", "Issuance", "Audit", "Runs", "Grpc"],
+        ["Grpc"] = ["Recording", "Issuance", "Audit", "Transparency", "Runs", "Security", "Operations"],
+        ["Hosting"] = ["Recording", "Storage", "Security", "Operations", "Issuance", "Audit", "Transparency", "Runs", "Grpc"],
     };
 
     [Fact]

@@ -77,7 +77,7 @@ public sealed class RestartTests
             // The keys were never checkpointed: the open rebuilt them from the 200 ledger events, and
             // LiteDB replayed its log without a repair (it leaves no "-backup" file beside the database).
             Assert.Contains("1 experiments, 200 issued keys (200 ledger events replayed", seedd.Output, StringComparison.Ordinal);
-            Assert.Equal(["seeds-log.db", "seeds.db"], Directory.GetFiles(folder.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+            Assert.Equal(["ledger.key", "seeds-log.db", "seeds.db"], Directory.GetFiles(folder.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
             using var channel = TestChannels.Create(seedd.Address);
             var verified = await new AuditService.AuditServiceClient(channel).VerifyLedgerAsync(new VerifyLedgerRequest { ExperimentId = "kill/one" });
             Assert.True(verified.Ok, verified.Reason);

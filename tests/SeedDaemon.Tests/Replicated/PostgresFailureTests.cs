@@ -107,7 +107,7 @@ public sealed class PostgresFailureTests
         await cluster.ExecuteAsync(database, "UPDATE seedd_schema SET version = 99");
         var (code, output) = await SeeddProcess.RunToExitAsync("--listen", "127.0.0.1:0", "--postgres", cluster.ConnectionString(database));
         Assert.Equal(ExitCodes.DatabaseUnavailable, code);
-        Assert.Contains("schema version 99, newer than this seedd knows (2)", output, StringComparison.Ordinal);
+        Assert.Contains("schema version 99, newer than this seedd knows (3)", output, StringComparison.Ordinal);
     }
 
     /// <summary>seedd 1.1's schema (version 1, no run tables) is migrated in place at the first start of 1.2; its records stay.</summary>
@@ -125,8 +125,8 @@ public sealed class PostgresFailureTests
             await seedd.StopAsync();
         }
 
-        // As seedd 1.1 left it: schema version 1, without the tables version 2 adds.
-        await cluster.ExecuteAsync(database, "DROP TABLE seedd_run_processes, seedd_fingerprints; UPDATE seedd_schema SET version = 1");
+        // As seedd 1.1 left it: schema version 1, without the tables versions 2 and 3 add.
+        await cluster.ExecuteAsync(database, "DROP TABLE seedd_run_processes, seedd_fingerprints, seedd_tree_nodes; ALTER TABLE seedd_experiments DROP COLUMN tree; UPDATE seedd_schema SET version = 1");
         await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--postgres", cluster.ConnectionString(database)))
         {
             using var channel = TestChannels.Create(seedd.Address);
@@ -136,9 +136,15 @@ public sealed class PostgresFailureTests
             var report = new ReportFingerprintsRequest { ExperimentId = "pg/v1", RunId = "after-upgrade", Worker = 1 };
             report.Steps.Add(new StepFingerprint { Step = 0, Digests = { new Digest { Name = "loss", Kind = DigestKind.Scalar, Value = Google.Protobuf.ByteString.CopyFrom(BitConverter.GetBytes(0.5)) } } });
             Assert.Equal(1, (await runs.ReportFingerprintsAsync(report)).Recorded);
+
+            // Its ledger grew a tree over the events it had: the tree verifies, and its checkpoint covers both.
+            var audit = new AuditService.AuditServiceClient(channel);
+            var verified = await audit.VerifyLedgerAsync(new VerifyLedgerRequest { ExperimentId = "pg/v1" });
+            Assert.True(verified.Ok, verified.Reason);
+            Assert.Equal(2, (await audit.GetCheckpointAsync(new GetCheckpointRequest { ExperimentId = "pg/v1" })).TreeSize);
         }
 
-        Assert.Equal(2, await cluster.ScalarAsync<int>(database, "SELECT version FROM seedd_schema"));
+        Assert.Equal(3, await cluster.ScalarAsync<int>(database, "SELECT version FROM seedd_schema"));
     }
 
     [Fact]

@@ -31,12 +31,13 @@ from .errors import (AlreadyExistsError, ExperimentNotFoundError, FailedPrecondi
                      LibraryNotInstalledError, ResourceExhaustedError, SeeddAuthenticationError, SeeddError,
                      SeeddPermissionError, SeeddUnavailableError, SeedVerificationError)
 from .identity import WorkerIdentity, compose_worker
+from .proofs import open_checkpoint, verify_consistency, verify_proof
 from .rng_state import RngState, RngStateError
 from .runs import Run, RunResumeError
 from .seedseq import SCHEME, WIDTHS, derive
 
 __all__ = [
-    "__version__", "seed_everything", "SeedClient", "Bundle", "IssuedSeed", "verify", "DEFAULT_COLUMNS", "apply_bundle", "SeedingReport",
+    "__version__", "seed_everything", "SeedClient", "open_checkpoint", "verify_proof", "verify_consistency", "Bundle", "IssuedSeed", "verify", "DEFAULT_COLUMNS", "apply_bundle", "SeedingReport",
     "DataLoaderSeeding", "RngState", "RngStateError", "Run", "RunResumeError", "WorkerIdentity", "compose_worker", "derive", "SCHEME", "WIDTHS",
     "SeeddError", "SeeddUnavailableError", "SeeddAuthenticationError", "SeeddPermissionError", "ExperimentNotFoundError",
     "InvalidArgumentError", "AlreadyExistsError", "FailedPreconditionError", "ResourceExhaustedError",

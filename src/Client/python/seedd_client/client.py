@@ -1,4 +1,6 @@
 """A worker's view of seedd: one channel per daemon address, deadlines, retries, verification."""
+import base64
+import json
 import logging
 import operator
 import os
@@ -9,7 +11,7 @@ import time
 
 import grpc
 
-from . import _manifest, errors
+from . import _manifest, errors, proofs
 from ._proto import seed_service_pb2 as pb
 from ._proto import audit_service_pb2 as audit_pb
 from ._proto import audit_service_pb2_grpc as audit_rpc
@@ -107,7 +109,7 @@ class SeedClient:
     refusals raise SeeddError subclasses that name the problem."""
 
     def __init__(self, address=DEFAULT_ADDRESS, token="", timeout=10.0, retry_timeout=60.0, verify=True, labels=None, identity=None, ca_certificate_path=None,
-                 max_batch_keys=10_000, max_message_bytes=1024 * 1024):
+                 max_batch_keys=10_000, max_message_bytes=1024 * 1024, ledger_key=None):
         if timeout <= 0 or retry_timeout < 0:
             raise ValueError(f"timeout must be positive and retry_timeout not negative, got {timeout} and {retry_timeout}")
         if max_batch_keys < 1 or max_message_bytes < 1024:
@@ -118,6 +120,8 @@ class SeedClient:
         self._targets = [_Target(text, target, tls, root_certificates) for text, target, tls in parse_addresses(address)]
         self._current = random.randrange(len(self._targets))  # spread a fleet over the replicas
         self._timeout, self._retry_timeout, self._verify = timeout, retry_timeout, verify
+        # The deployment's verifier key, pinned: checkpoints and proofs are checked with it, not with the one seedd serves.
+        self._ledger_key = ledger_key
         self.identity = identity
         self._outage = False  # a "not answering" line was logged and no call has succeeded since
         metadata = [("x-seedd-client-host", socket.gethostname()), ("x-seedd-client-pid", str(os.getpid()))]
@@ -270,6 +274,52 @@ class SeedClient:
         answer = self._call("VerifyLedger", audit_pb.VerifyLedgerRequest(experiment_id=experiment_id), "audit")
         return {"ok": answer.ok, "events_checked": answer.events_checked, "head_sequence": answer.chain_head.sequence,
                 "head_hash": answer.chain_head.hash, "first_broken_sequence": answer.first_broken_sequence, "reason": answer.reason}
+
+    def ledger_key(self):
+        """The verifier key of the deployment's signed checkpoints (signed-note format): the pinned
+        `ledger_key` when given, else the one seedd serves."""
+        if self._ledger_key is None:
+            self._ledger_key = self._call("GetLedgerKey", audit_pb.GetLedgerKeyRequest(), "audit").verifier_key
+        return self._ledger_key
+
+    def checkpoint(self, experiment_id):
+        """The experiment's signed checkpoint as it is now, verified with the ledger key: a dict with
+        experiment_id, tree_size, root (bytes) and note (the signed text to keep). A few hundred bytes
+        that pin every seed issued so far."""
+        answer = self._call("GetCheckpoint", audit_pb.GetCheckpointRequest(experiment_id=experiment_id), "audit")
+        return proofs.open_checkpoint(answer.note, self.ledger_key(), experiment_id)
+
+    def prove_seed(self, experiment_id, worker, library, stream="", path=None):
+        """The proof that the event that first issued the key is in the experiment's signed log (the
+        auditor role): the bundle `seedctl seeds prove` writes, as a dict, verified here before it is
+        returned (SeedVerificationError if not). With `path`, also written there as JSON."""
+        _check_key(experiment_id, worker, library, stream)
+        request = audit_pb.ProveInclusionRequest(experiment_id=experiment_id, key=audit_pb.ProofKey(worker=worker, library=library, stream=stream))
+        answer = self._call("ProveInclusion", request, "audit")
+        bundle = {"format": proofs.PROOF_FORMAT, "entry": base64.b64encode(answer.entry).decode(), "index": answer.leaf_index,
+                  "tree_size": answer.tree_size, "audit_path": [base64.b64encode(p).decode() for p in answer.audit_path],
+                  "checkpoint": answer.checkpoint}
+        event = proofs.verify_proof(bundle, self.ledger_key())["event"]
+        if (event["experiment_id"], event["worker"], event["library"], event["stream"]) != (experiment_id, worker, library, stream):
+            raise errors.SeedVerificationError(f"seedd proved the entry of ({event['experiment_id']}, {event['worker']}, {event['library']}, {event['stream']!r}) "
+                                               f"for ({experiment_id}, {worker}, {library}, {stream!r})")
+        if path is not None:
+            with open(path, "w", encoding="utf-8") as out:
+                json.dump(bundle, out, indent=2)
+                out.write("\n")
+        return bundle
+
+    def consistency(self, experiment_id, old_note):
+        """Proves that the experiment's log today extends a checkpoint kept earlier (its note): returns
+        the new checkpoint's dict, or raises SeedVerificationError naming what does not hold."""
+        old = proofs.open_checkpoint(old_note, self.ledger_key(), experiment_id)
+        try:
+            answer = self._call("ProveConsistency", audit_pb.ProveConsistencyRequest(experiment_id=experiment_id, old_size=old["tree_size"]), "audit")
+        except errors.SeeddError as error:
+            if getattr(error, "code", None) == "OUT_OF_RANGE":
+                raise errors.SeedVerificationError(f"today's log of '{experiment_id}' does not extend the old checkpoint: {error}") from None
+            raise
+        return proofs.verify_consistency(old_note, answer.checkpoint, list(answer.proof), self.ledger_key(), experiment_id)
 
     def export_manifest(self, experiment_id, path):
         """Writes the experiment's manifest to `path`: the same document `seedctl export` writes

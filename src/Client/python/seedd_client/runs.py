@@ -12,6 +12,7 @@ by its exact bits, a tensor or a model by a digest of its bytes computed where i
 the sample indices a sampler yielded) by their digest. Only digests travel. `seedctl runs diff`
 compares two runs step by step.
 """
+import base64
 import collections
 import datetime
 import hashlib
@@ -253,6 +254,8 @@ class Run:
         self.sent = 0
         self.rejected = 0
         self.last_error = None
+        # The experiment's signed checkpoint at close(): what a tracker keeps to pin every seed the run used.
+        self.checkpoint = None
         self._last_step = None
         self._queue = collections.deque()
         self._wake = threading.Condition()
@@ -364,6 +367,21 @@ class Run:
             log.warning("run %s: %d step(s) could not be sent to seedd before close (%s)", self.run_id, left, self.last_error or "timeout")
         if self.dropped:
             log.warning("run %s: %d step(s) were dropped because the queue was full", self.run_id, self.dropped)
+        try:
+            self.checkpoint = self.client.checkpoint(self.experiment_id)
+        except Exception as error:  # training is over; say why there is no checkpoint, do not fail the job
+            log.warning("run %s: no signed checkpoint of '%s' at close: %s", self.run_id, self.experiment_id, error)
+
+    def as_params(self, prefix="seedd."):
+        """The run for mlflow.log_params or wandb.config.update: its id and worker and, after close(),
+        the experiment's signed checkpoint (tree size, root and the note itself, about 200 bytes): with
+        the verifier key it proves every seed issued before it, offline (seedctl verify-proof)."""
+        params = {f"{prefix}run": self.run_id, f"{prefix}experiment": self.experiment_id, f"{prefix}worker": self.worker}
+        if self.checkpoint is not None:
+            params[f"{prefix}ledger.tree_size"] = str(self.checkpoint["tree_size"])
+            params[f"{prefix}ledger.root"] = base64.b64encode(self.checkpoint["root"]).decode()
+            params[f"{prefix}ledger.checkpoint"] = self.checkpoint["note"]
+        return params
 
     def _send_loop(self):
         self._send_with_retry("RecordProcess", self._process_request)

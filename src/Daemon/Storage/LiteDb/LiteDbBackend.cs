@@ -376,7 +376,7 @@ internal sealed partial class LiteDbBackend : IStoreBackend, IDocumentCheck
             return new((StepFingerprint?)null);
         }
 
-        return new(Read($"the fingerprint of {key} at step {step}", session => session.FindFingerprint(key, step)));
+        return new(Read($"the fingerprint of {key} at step {step}", session => session.FindFingerprint(key, step, process.LastStep)));
     }
 
     public ValueTask<FingerprintPage> ListFingerprintsAsync(string experimentId, string runId, long fromStep, FingerprintCursor? after, int limit, CancellationToken cancellationToken)

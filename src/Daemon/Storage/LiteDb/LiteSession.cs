@@ -175,9 +175,28 @@ internal sealed class LiteSession : IDisposable
         return Range(Events, holding?["_id"].AsString ?? wanted, Documents.KeyUpperBound(experimentId));
     }
 
-    /// <summary>The fingerprint a process recorded at a step, as committed (durable or waiting for its fsync); null when none.</summary>
-    public StepFingerprint? FindFingerprint(ProcessKey key, long step) =>
-        FindBlock(key, FingerprintBlocks.Of(step))?.Steps.Find(s => s.Step == step);
+    /// <summary>
+    /// The fingerprint a process recorded at a step at or below its <paramref name="lastStep"/>, as
+    /// committed; null when it recorded none there. A step without a block is told apart from a block
+    /// the file lost by the blocks' links, walked back from the last step: the first block after the
+    /// step must link to a step before it (else the block that held the step is missing: damage).
+    /// </summary>
+    public StepFingerprint? FindFingerprint(ProcessKey key, long step, long lastStep)
+    {
+        if (FindBlock(key, FingerprintBlocks.Of(step)) is { } found)
+        {
+            return found.Steps.Find(s => s.Step == step);
+        }
+
+        for (var at = lastStep; at >= step;)
+        {
+            var holding = FindBlock(key, FingerprintBlocks.Of(at))
+                ?? throw DocumentSeal.Damaged(FingerprintBlocks.Collection, FingerprintBlocks.Id(key, FingerprintBlocks.Of(at)), $"it is missing, and holds step {at} of the process");
+            at = holding.PreviousStep;
+        }
+
+        return null;
+    }
 
     /// <summary>A process's block of steps, as committed; null when it has none there.</summary>
     public FingerprintBlocks.Block? FindBlock(ProcessKey key, long block)
