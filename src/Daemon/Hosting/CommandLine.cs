@@ -9,7 +9,7 @@ internal static class CommandLine
     public const string ConfigFileKey = "Seedd:ConfigFile";
 
     public const string Usage = """
-        Usage: seedd [--listen ADDRESS] [--db PATH | --postgres CONNECTION] [--http-listen HOST:PORT] [--config FILE]
+        Usage: seedd [--listen ADDRESS] [--db PATH | --postgres CONNECTION] [--http-listen HOST:PORT] [--ledger-key FILE] [--config FILE]
 
         Serves deterministic seeds (scheme seedseq-v1) over gRPC and records every seed it issues,
         in an embedded LiteDB file (one seedd) or in PostgreSQL (several seedd replicas).
@@ -26,6 +26,10 @@ internal static class CommandLine
                                    environment, not on a command line (Seedd:Postgres:ConnectionString)
           --http-listen HOST:PORT  an HTTP/1.1 listener for REST (/v1/..., gRPC JSON transcoding) and
                                    Prometheus /metrics; off by default (Seedd:HttpListen)
+          --ledger-key FILE        the Ed25519 key that signs the ledger's checkpoints, readable by seedd's
+                                   user only (replicas share one); default: the systemd credential
+                                   seedd-ledger-key, else ledger.key beside the database, generated at
+                                   first start (Seedd:Ledger:KeyFile)
           --config FILE            a JSON configuration file (like appsettings.json) read before the
                                    environment and these flags, e.g. /etc/seedd/appsettings.json
           --help                   show this help
@@ -46,6 +50,7 @@ internal static class CommandLine
         ["--db"] = "Seedd:Database",
         ["--http-listen"] = "Seedd:HttpListen",
         ["--postgres"] = "Seedd:Postgres:ConnectionString",
+        ["--ledger-key"] = "Seedd:Ledger:KeyFile",
         ["--config"] = ConfigFileKey,
     };
 

@@ -87,6 +87,8 @@ internal static class PowerCuts
             text.AppendJoin('\n', await store.Reader.ListSeedsAsync(experiment.Id, null, 100_000, default)).AppendLine();
             text.AppendJoin('\n', (await store.Reader.ListEventsAsync(experiment.Id, 0, 100_000, default)).Select(e => $"{e.Entry with { ClientLabels = new Dictionary<string, string>() }} {string.Join(',', e.Entry.ClientLabels)} {e.PreviousHash} {e.Hash}")).AppendLine();
             text.AppendLine((await store.Reader.GetChainHeadAsync(experiment.Id, default)).ToString());
+            var tree = await store.Reader.GetTreeAsync(experiment.Id, default);
+            text.AppendLine($"tree {tree.Size} {Convert.ToHexStringLower(tree.Root())}");
             var processes = await store.Reader.ListProcessesAsync(experiment.Id, null, default);
             text.AppendJoin('\n', processes.Select(p => $"{p with { Environment = new Dictionary<string, string>(), Conflicts = [] }} {string.Join(',', p.Environment)} {p.Conflicts.Count}")).AppendLine();
             foreach (var run in processes.Select(p => p.Key.RunId).Distinct(StringComparer.Ordinal))

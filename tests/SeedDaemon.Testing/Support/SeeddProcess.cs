@@ -152,7 +152,7 @@ public sealed partial class SeeddProcess : IAsyncDisposable
         }
 
         // Replicas share one ledger key; without one seedd would generate it in the user's data directory.
-        if (args.Contains("--postgres") && !environment.ContainsKey("Seedd__Ledger__KeyFile") && !args.Any(a => a.StartsWith("--Seedd:Ledger", StringComparison.Ordinal)))
+        if (args.Contains("--postgres") && !environment.ContainsKey("Seedd__Ledger__KeyFile") && !args.Contains("--ledger-key"))
         {
             start.Environment["Seedd__Ledger__KeyFile"] = TestLedgerKey.Path;
         }

@@ -27,7 +27,7 @@ public sealed class Layout3MigrationTests(Layout3MigrationTests.Seedd12Database 
         var db = legacy.CopyTo(folder.Path);
         await using var migrated = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db);
         output.WriteLine(migrated.Output);
-        Assert.Contains("is in storage layout 3; migrating it to layout 5", migrated.Output, StringComparison.Ordinal);
+        Assert.Contains("is in storage layout 3; migrating it to layout 6", migrated.Output, StringComparison.Ordinal);
         using var channel = TestChannels.Create(migrated.Address);
         Assert.Equal(legacy.Before, await Seedd12Database.ReadAllAsync(channel));
 
@@ -61,9 +61,9 @@ public sealed class Layout3MigrationTests(Layout3MigrationTests.Seedd12Database 
         {
             var trialFolder = Directory.CreateDirectory(folder.File($"trial-{trial}")).FullName;
             var db = legacy.CopyTo(trialFolder);
-            await SeeddProcess.KillAfterOutputAsync("migrating it to layout 5", TimeSpan.FromMilliseconds(random.Next(0, 300)), "--listen", "127.0.0.1:0", "--db", db);
+            await SeeddProcess.KillAfterOutputAsync("migrating it to layout 6", TimeSpan.FromMilliseconds(random.Next(0, 300)), "--listen", "127.0.0.1:0", "--db", db);
             await using var restarted = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db);
-            migratedAgain += restarted.Output.Contains("migrating it to layout 5", StringComparison.Ordinal) ? 1 : 0;
+            migratedAgain += restarted.Output.Contains("migrating it to layout 6", StringComparison.Ordinal) ? 1 : 0;
             using var channel = TestChannels.Create(restarted.Address);
             Assert.Equal(legacy.Before, await Seedd12Database.ReadAllAsync(channel));
         }

@@ -25,7 +25,7 @@ public sealed class Layout4MigrationTests(Layout4MigrationTests.Layout4Database 
         var db = legacy.CopyTo(folder.Path);
         await using var migrated = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db);
         output.WriteLine(migrated.Output);
-        Assert.Contains("is in storage layout 4; migrating it to layout 5", migrated.Output, StringComparison.Ordinal);
+        Assert.Contains("is in storage layout 4; migrating it to layout 6", migrated.Output, StringComparison.Ordinal);
         using var channel = TestChannels.Create(migrated.Address);
         Assert.Equal(legacy.Before, await Layout3MigrationTests.Seedd12Database.ReadAllAsync(channel));
         Assert.Contains("OK: no findings", await Seedctl.Expect(0, migrated.Address, "store", "check", "--duty", "100"), StringComparison.Ordinal);

@@ -29,7 +29,7 @@ public sealed class LayoutMigrationTests(LayoutMigrationTests.Seedd10Database le
 
         await using var migrated = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db);
         output.WriteLine(migrated.Output);
-        Assert.Contains("is in storage layout 2; migrating it to layout 5", migrated.Output, StringComparison.Ordinal);
+        Assert.Contains("is in storage layout 2; migrating it to layout 6", migrated.Output, StringComparison.Ordinal);
         using var after = TestChannels.Create(migrated.Address);
         var now = await ReadAllAsync(after);
         foreach (var id in Experiments)

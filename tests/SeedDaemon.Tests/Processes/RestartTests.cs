@@ -88,6 +88,14 @@ public sealed class RestartTests
                 stored.Select(s => (s.Worker, s.Seed64, s.FirstIssueTime)).OrderBy(s => s.Worker));
             var experiment = await new SeedService.SeedServiceClient(channel).GetExperimentAsync(new GetExperimentRequest { ExperimentId = "kill/one" });
             Assert.Equal(acknowledged[0].Root, experiment.Root);
+
+            // The tree came back whole: its signed checkpoint covers all 200 events and verifies with the
+            // key the file holds, and a proof of a seed leads to it.
+            var key = SeedDaemon.Ledger.NoteSigner.Parse((await File.ReadAllTextAsync(folder.File("ledger.key"))).Trim()).VerifierKey;
+            using var sdk = new SeedDaemon.Client.SeedClient(channel, new SeedDaemon.Client.SeedClientOptions { LedgerKey = key });
+            Assert.Equal(200, (await sdk.GetCheckpointAsync("kill/one")).Size);
+            var proof = await sdk.ProveSeedAsync("kill/one", 123, "torch");
+            Assert.Equal(200, proof.TreeSize);
         }
     }
 

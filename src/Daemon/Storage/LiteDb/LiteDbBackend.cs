@@ -88,7 +88,7 @@ internal sealed partial class LiteDbBackend : IStoreBackend, IDocumentCheck
         bool created;
         try
         {
-            session = LiteSession.Open(medium, path, LogPath(path), layout => StoreLog.Migrating(logger, path, layout), out created);
+            session = LiteSession.Open(medium, path, LogPath(path), layout => StoreLog.Migrating(logger, path, layout, LiteSession.Layout), out created);
         }
         catch (Exception error)
         {

@@ -23,6 +23,6 @@ internal static partial class StoreLog
     [LoggerMessage(EventId = 107, Level = LogLevel.Debug, Message = "Checkpointed issued keys: {Chunks} chunks of {Experiments} experiments after {Events} ledger events, in {Milliseconds:F1} ms")]
     public static partial void KeysCheckpointed(ILogger logger, int chunks, int experiments, long events, double milliseconds);
 
-    [LoggerMessage(EventId = 108, Level = LogLevel.Warning, Message = "Seed database {Path} is in storage layout {Layout}; migrating it to layout 5")]
-    public static partial void Migrating(ILogger logger, string path, int layout);
+    [LoggerMessage(EventId = 108, Level = LogLevel.Warning, Message = "Seed database {Path} is in storage layout {Layout}; migrating it to layout {Target}")]
+    public static partial void Migrating(ILogger logger, string path, int layout, int target);
 }
