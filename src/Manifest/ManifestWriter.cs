@@ -55,6 +55,14 @@ internal sealed class ManifestWriter : IAsyncDisposable
                 _json.WriteString("hash", part.ChainHead.Hash);
                 _json.WriteEndObject();
                 break;
+            case ManifestPart.PartOneofCase.Checkpoint:
+                _json.WriteStartObject("tree");
+                _json.WriteString("format", LedgerTree.Format);
+                _json.WriteNumber("tree_size", part.Checkpoint.TreeSize);
+                _json.WriteString("root", Convert.ToBase64String(part.Checkpoint.RootHash.Span));
+                _json.WriteString("checkpoint", part.Checkpoint.Note);
+                _json.WriteEndObject();
+                break;
             case ManifestPart.PartOneofCase.RunProcess:
                 Open(ref _runs, "runs");
                 WriteProcess(part.RunProcess);

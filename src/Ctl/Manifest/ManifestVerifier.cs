@@ -2,23 +2,32 @@ using System.Globalization;
 using System.Text.Json;
 using SeedDaemon.Derivation;
 using SeedDaemon.Derivation.Ledger;
+using SeedDaemon.Client;
+using SeedDaemon.Client.Proofs;
+using SeedDaemon.Ledger;
 using SeedDaemon.Manifest;
 
 namespace SeedDaemon.Ctl.Manifest;
 
-/// <summary>The outcome of verifying a manifest offline.</summary>
-public sealed record ManifestVerification(bool Ok, string ExperimentId, long Seeds, long Events, string ChainHead, string? FirstProblem);
+/// <summary>The outcome of verifying a manifest offline. <see cref="Signature"/>: "yes", "not checked (no --key)", or "-" (a v1 manifest, or no events).</summary>
+public sealed record ManifestVerification(bool Ok, string ExperimentId, long Seeds, long Events, string ChainHead, string? FirstProblem)
+{
+    public string TreeRoot { get; init; } = "-";
+
+    public string Signature { get; init; } = "-";
+}
 
 /// <summary>
-/// Verifies a manifest with nothing but the file: re-derives every seed with seedseq-v1 and
-/// re-hashes the ledger chain. Streams the file; stops at the first bad record and names it.
+/// Verifies a manifest with nothing but the file (and the deployment's verifier key, to check a
+/// v2 manifest's signed checkpoint): re-derives every seed with seedseq-v1, re-hashes the ledger
+/// chain and recomputes the tree's root. Streams the file; stops at the first bad record and names it.
 /// </summary>
 public static class ManifestVerifier
 {
-    public static ManifestVerification Verify(Stream manifest, Action<long>? progress = null)
+    public static ManifestVerification Verify(Stream manifest, Action<long>? progress = null, string? verifierKey = null)
     {
         using var json = new StreamingJson(manifest);
-        var state = new State();
+        var state = new State(verifierKey);
         try
         {
             Expect(json.Next().Type == JsonTokenType.StartObject, "the manifest is not a JSON object");
@@ -35,7 +44,8 @@ public static class ManifestVerifier
                 {
                     case "format":
                         var format = json.NextValue()!.Value.GetString();
-                        Expect(format == ManifestFormat.Format, $"format is '{format}', not {ManifestFormat.Format}");
+                        Expect(format is ManifestFormat.Format or ManifestFormat.FormatV1, $"format is '{format}', not {ManifestFormat.Format} (or {ManifestFormat.FormatV1})");
+                        state.Version = format == ManifestFormat.Format ? 2 : 1;
                         break;
                     case "ledger_format":
                         var ledger = json.NextValue()!.Value.GetString();
@@ -67,6 +77,9 @@ public static class ManifestVerifier
                     case "chain_head":
                         state.Head(json.NextValue()!.Value);
                         break;
+                    case "tree" when state.Version == 2:
+                        state.Tree(json.NextValue()!.Value);
+                        break;
                     default:
                         json.NextValue();
                         break;
@@ -74,7 +87,8 @@ public static class ManifestVerifier
             }
 
             Expect(state.HeadSeen, "the manifest has no chain_head");
-            return new ManifestVerification(true, state.ExperimentId, state.Seeds, state.Events, state.Previous, null);
+            Expect(state.Version < 2 || state.Events == 0 || state.TreeRoot != "-", "the manifest (v2) has no tree: its signed checkpoint is missing");
+            return new ManifestVerification(true, state.ExperimentId, state.Seeds, state.Events, state.Previous, null) { TreeRoot = state.TreeRoot, Signature = state.Signature };
         }
         catch (ManifestProblem problem)
         {
@@ -96,9 +110,10 @@ public static class ManifestVerifier
 
     private sealed class ManifestProblem(string message) : Exception(message);
 
-    private sealed class State
+    private sealed class State(string? verifierKey)
     {
         private readonly ColumnCache _columns = new();
+        private readonly MerkleFrontier _tree = new();
         private UInt128 _root;
         private bool _haveExperiment;
 
@@ -113,6 +128,12 @@ public static class ManifestVerifier
         public bool HeadSeen { get; private set; }
 
         public string Where { get; private set; } = "the start";
+
+        public int Version { get; set; } = 2;
+
+        public string TreeRoot { get; private set; } = "-";
+
+        public string Signature { get; private set; } = "-";
 
         public void Experiment(JsonElement experiment)
         {
@@ -169,6 +190,41 @@ public static class ManifestVerifier
             var seed = U64(e, "seed");
             Expect(seed == Libraries.Truncate(entry.Seed64, Libraries.WidthOf(library)), $"{name}: seed {seed} is not seed64 {entry.Seed64} cut to library '{library}''s {Libraries.WidthOf(library)} bits ({expected.Seed})");
             Previous = hash;
+            _tree.Append(LedgerHash.LeafHash(entry));
+        }
+
+        /// <summary>The tree of the events exported: its size and recomputed root, and the checkpoint that signs them.</summary>
+        public void Tree(JsonElement tree)
+        {
+            Where = "tree";
+            var size = tree.GetProperty("tree_size").GetInt64();
+            var root = Convert.ToBase64String(_tree.Root());
+            Expect(size == Events && _tree.Size == Events, $"tree: tree_size {size} is not the {Events} events exported");
+            Expect(tree.GetProperty("root").GetString() == root, $"tree: root {tree.GetProperty("root").GetString()} is not the root of the events ({root}): an event or the root was altered");
+            var note = tree.GetProperty("checkpoint").GetString()!;
+            if (verifierKey is null)
+            {
+                var text = note[..(note.IndexOf("\n\n", StringComparison.Ordinal) + 1)];
+                var checkpoint = SeedDaemon.Ledger.Checkpoint.Parse(text);
+                Expect(checkpoint.Size == size && Convert.ToBase64String(checkpoint.Root) == root, $"tree: the checkpoint states {checkpoint.Size} entries and root {Convert.ToBase64String(checkpoint.Root)}, not the events'");
+                Signature = "not checked (no --key)";
+            }
+            else
+            {
+                try
+                {
+                    var signed = LedgerCheckpoint.Open(note, verifierKey, ExperimentId);
+                    Expect(signed.Size == size && Convert.ToBase64String(signed.Root) == root, $"tree: the signed checkpoint states {signed.Size} entries and root {Convert.ToBase64String(signed.Root)}, not the events'");
+                }
+                catch (SeedVerificationException error)
+                {
+                    throw new ManifestProblem($"tree: {error.Message}");
+                }
+
+                Signature = "yes";
+            }
+
+            TreeRoot = root;
         }
 
         public void Head(JsonElement head)

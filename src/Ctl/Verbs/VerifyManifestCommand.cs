@@ -10,7 +10,8 @@ public static class VerifyManifestCommand
     public static Command Create()
     {
         var file = new Argument<FileInfo>("manifest") { Description = "a manifest written by 'seedctl export'" };
-        var command = new Command("verify-manifest", "Offline: re-derive every seed with seedseq-v1 and re-hash the ledger chain. Exits 0 when all holds, 5 naming the first bad record.") { file };
+        var key = new Option<FileInfo?>("--key") { Description = "the deployment's verifier key file ('seedctl ledger key'): checks the manifest's signed checkpoint too" };
+        var command = new Command("verify-manifest", "Offline: re-derive every seed with seedseq-v1, re-hash the ledger chain, recompute the tree's root and (with --key) check its signed checkpoint. Exits 0 when all holds, 5 naming the first bad record.") { file, key };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var path = parse.GetValue(file)!;
@@ -29,16 +30,30 @@ public static class VerifyManifestCommand
                 return await RefuseAsync(path, error is FileNotFoundException or DirectoryNotFoundException ? "it does not exist" : error.Message);
             }
 
+            string? verifierKey = null;
+            if (parse.GetValue(key) is { } keyFile)
+            {
+                try
+                {
+                    verifierKey = (await File.ReadAllTextAsync(keyFile.FullName, cancellationToken)).Trim();
+                }
+                catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+                {
+                    await stream.DisposeAsync();
+                    return await RefuseAsync(keyFile, error is FileNotFoundException or DirectoryNotFoundException ? "it does not exist" : error.Message);
+                }
+            }
+
             ManifestVerification result;
             await using (stream)
             {
-                result = ManifestVerifier.Verify(stream, events => Console.Error.WriteLine($"verify-manifest: {events} events checked"));
+                result = ManifestVerifier.Verify(stream, events => Console.Error.WriteLine($"verify-manifest: {events} events checked"), verifierKey);
             }
 
             var printer = new Printer(Console.Out, parse.GetValue(Common.OutputFormat) == "json");
             printer.Value(
-                new { ok = result.Ok, experiment_id = result.ExperimentId, seeds = result.Seeds, events = result.Events, chain_head = result.ChainHead, first_problem = result.FirstProblem },
-                () => new Table("OK", "EXPERIMENT", "SEEDS", "EVENTS", "CHAIN_HEAD").Add(result.Ok ? "yes" : "NO", result.ExperimentId, result.Seeds, result.Events, result.ChainHead));
+                new { ok = result.Ok, experiment_id = result.ExperimentId, seeds = result.Seeds, events = result.Events, chain_head = result.ChainHead, tree_root = result.TreeRoot, signature = result.Signature, first_problem = result.FirstProblem },
+                () => new Table("OK", "EXPERIMENT", "SEEDS", "EVENTS", "CHAIN_HEAD", "TREE_ROOT", "SIGNED").Add(result.Ok ? "yes" : "NO", result.ExperimentId, result.Seeds, result.Events, result.ChainHead, result.TreeRoot, result.Signature));
             if (!result.Ok)
             {
                 await Console.Error.WriteLineAsync($"seedctl: {path.Name}: {result.FirstProblem}");

@@ -3,6 +3,8 @@ using SeedDaemon.Daemon.Recording;
 using SeedDaemon.Derivation;
 using SeedDaemon.Derivation.Ledger;
 
+using SeedDaemon.Daemon.Transparency;
+
 namespace SeedDaemon.Daemon.Audit;
 
 /// <summary>Which events to list: those of <see cref="Keys"/>, recorded from <see cref="Start"/> (inclusive) to <see cref="End"/>.</summary>
@@ -46,6 +48,9 @@ internal abstract record ManifestItem
     public sealed record Event(LedgerRecord Record) : ManifestItem;
 
     public sealed record Head(ChainHead ChainHead) : ManifestItem;
+
+    /// <summary>The signed checkpoint of the events exported (their tree).</summary>
+    public sealed record TreeHead(SignedTreeHead Checkpoint) : ManifestItem;
 
     public sealed record Process(ProcessRecord Record) : ManifestItem;
 

@@ -205,6 +205,10 @@ internal sealed class LedgerAuditor(ISeedStore store, ColumnCache columns, Ledge
         }
 
         yield return new ManifestItem.Head(head);
+        if (head.Sequence > 0)
+        {
+            yield return new ManifestItem.TreeHead(await proofs.CheckpointAsync(experimentId, (long)head.Sequence, cancellationToken));
+        }
         if (!includeRuns)
         {
             yield break;

@@ -98,6 +98,7 @@ internal static class ProtoMapper
         ManifestItem.Seed seed => new ManifestPart { Seed = ToProto(seed.Issued) },
         ManifestItem.Event @event => new ManifestPart { Event = ToProto(@event.Record) },
         ManifestItem.Head head => new ManifestPart { ChainHead = new V1.ChainHead { Sequence = head.ChainHead.Sequence, Hash = head.ChainHead.Hash } },
+        ManifestItem.TreeHead tree => new ManifestPart { Checkpoint = new SignedCheckpoint { Note = tree.Checkpoint.Note, TreeSize = tree.Checkpoint.Size, RootHash = Google.Protobuf.ByteString.CopyFrom(tree.Checkpoint.Root) } },
         ManifestItem.Process process => new ManifestPart { RunProcess = RunMapper.ToProto(process.Record) },
         ManifestItem.Fingerprint fingerprint => new ManifestPart { Fingerprint = new RunStepFingerprint { RunId = fingerprint.Record.Key.RunId, Step = RunMapper.ToProto(fingerprint.Record.Key.Worker, fingerprint.Record.Fingerprint) } },
         _ => throw new ArgumentOutOfRangeException(nameof(item)),

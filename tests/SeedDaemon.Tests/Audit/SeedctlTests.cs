@@ -116,6 +116,18 @@ public sealed class SeedctlTests(InProcessDaemon daemon) : IClassFixture<InProce
         Assert.Equal(41, oracle.RootElement.GetProperty("events").GetInt32());
         Assert.Equal(document.RootElement.GetProperty("chain_head").GetProperty("hash").GetString(), oracle.RootElement.GetProperty("head").GetString());
 
+        // v2: the tree's root recomputed in Python (RFC 9162 over the documented entries); the signed checkpoint checks with the key.
+        Assert.Equal("seedd-manifest-v2", document.RootElement.GetProperty("format").GetString());
+        Assert.Equal(document.RootElement.GetProperty("tree").GetProperty("root").GetString(), oracle.RootElement.GetProperty("tree_root").GetString());
+        Assert.Contains("not checked (no --key)", verified, StringComparison.Ordinal);
+        var keyFile = folder.File("seedd.vkey");
+        await File.WriteAllTextAsync(keyFile, await Ctl.Expect(Ok, daemon.Address, "ledger", "key"));
+        var signed = await Ctl.Expect(Ok, daemon.Address, "verify-manifest", manifest, "--key", keyFile, "--output", "json");
+        Assert.Contains("\"signature\": \"yes\"", signed, StringComparison.Ordinal);
+        var forged = folder.File("forged.vkey");
+        await File.WriteAllTextAsync(forged, SeedDaemon.Ledger.NoteSigner.Generate((await File.ReadAllTextAsync(keyFile)).Split('+')[0]).VerifierKey);
+        Assert.Contains("does not verify with key", await Ctl.Expect(VerificationFailed, daemon.Address, "verify-manifest", manifest, "--key", forged), StringComparison.Ordinal);
+
         var stdout = await Ctl.Expect(Ok, daemon.Address, "export", "ctl/export", "--quiet");
         using var fromStdout = JsonDocument.Parse(stdout);
         Assert.Equal(40, fromStdout.RootElement.GetProperty("seeds").GetArrayLength());

@@ -136,7 +136,22 @@ public sealed class TamperTests
         await Edit(manifest, changedWidth, m => m["seeds"]![1]!["width"] = 64);
         Assert.Contains("width 64 is not library 'numpy''s 32", await Ctl.Expect(5, "http://127.0.0.1:1", "verify-manifest", changedWidth), StringComparison.Ordinal);
 
-        foreach (var tampered in new[] { changedSeed, changedEvent, changedEventSeed, changedWidth })
+        // v2: the tree's root is recomputed from the events; a manifest of the format before (v1, no tree) still verifies.
+        var changedRoot = folder.File("changed-root.json");
+        await Edit(manifest, changedRoot, m => m["tree"]!["root"] = Convert.ToBase64String(new byte[32]));
+        Assert.Contains("tree: root", await Ctl.Expect(5, "http://127.0.0.1:1", "verify-manifest", changedRoot), StringComparison.Ordinal);
+        var v1 = folder.File("v1.json");
+        await Edit(manifest, v1, m =>
+        {
+            m["format"] = "seedd-manifest-v1";
+            m.AsObject().Remove("tree");
+        });
+        Assert.Contains("yes", await Ctl.Expect(0, "http://127.0.0.1:1", "verify-manifest", v1), StringComparison.Ordinal);
+        var v2WithoutTree = folder.File("v2-without-tree.json");
+        await Edit(manifest, v2WithoutTree, m => m.AsObject().Remove("tree"));
+        Assert.Contains("has no tree", await Ctl.Expect(5, "http://127.0.0.1:1", "verify-manifest", v2WithoutTree), StringComparison.Ordinal);
+
+        foreach (var tampered in new[] { changedSeed, changedEvent, changedEventSeed, changedWidth, changedRoot })
         {
             var oracle = await ProcessRunner.RunAsync(Python.Interpreter, [TestPaths.PythonScript("manifest_oracle.py"), tampered]);
             Assert.True(oracle.ExitCode == 1 && oracle.Stderr.Length > 0, $"the independent oracle accepted {tampered}: {oracle.Stdout}{oracle.Stderr}");

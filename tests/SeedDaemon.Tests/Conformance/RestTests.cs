@@ -144,7 +144,7 @@ public abstract class RestTests<TDaemon>(TDaemon daemon) : IClassFixture<TDaemon
         Assert.True(exported.ExitCode == 0, exported.Stderr);
         static string WithoutExportTime(string manifest) => System.Text.RegularExpressions.Regex.Replace(manifest, "\"exported_at\": \"[^\"]+\"", "\"exported_at\": \"\"");
         Assert.Equal(WithoutExportTime(exported.Stdout.TrimEnd()), WithoutExportTime(rest.TrimEnd()));
-        Assert.Contains("\"format\": \"seedd-manifest-v1\"", rest, StringComparison.Ordinal);
+        Assert.Contains("\"format\": \"seedd-manifest-v2\"", rest, StringComparison.Ordinal);
         using (var document = System.Text.Json.JsonDocument.Parse(rest))
         {
             // The runs come with the experiment: every process, every fingerprint kept (the conflicting report is not one).

@@ -1,8 +1,10 @@
-"""The manifest document (seedd-manifest-v1), written as seedctl export writes it, part by part."""
+"""The manifest document (seedd-manifest-v2), written as seedctl export writes it, part by part."""
+import base64
 import json
 
-FORMAT = "seedd-manifest-v1"
+FORMAT = "seedd-manifest-v2"
 LEDGER_FORMAT = "seedd-ledger-v1"
+TREE_FORMAT = "seedd-ledger-v2"
 
 
 def time(timestamp):
@@ -71,6 +73,9 @@ class Writer:
         elif kind == "chain_head":
             self._close_arrays()
             self._field("chain_head", {"sequence": part.chain_head.sequence, "hash": part.chain_head.hash})
+        elif kind == "checkpoint":
+            c = part.checkpoint
+            self._field("tree", {"format": TREE_FORMAT, "tree_size": c.tree_size, "root": base64.b64encode(c.root_hash).decode(), "checkpoint": c.note})
         elif kind == "run_process":
             self._item("runs", process(part.run_process))
         elif kind == "fingerprint":
