@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 packages=(
   python3 python3-numpy python3-torch python3-sklearn  # the oracles: NumPy for the derivation, PyTorch for the draws
   python3-grpcio python3-protobuf                      # a real non-.NET gRPC client, and what seedd_client needs
+  python3-cryptography                                 # Ed25519 for seedd_client's checks of signed checkpoints
   protobuf-compiler protobuf-compiler-grpc             # protoc and grpc_python_plugin: stubs for Python from protos/
   libprotobuf-dev                                      # google/protobuf/*.proto, which protoc needs (only a Recommends of protobuf-compiler)
   python3-venv python3-setuptools python3-wheel        # pip install of seedd_client into a venv (setuptools builds it)

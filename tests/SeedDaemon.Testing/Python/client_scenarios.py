@@ -367,6 +367,60 @@ def scenario_ride_through(addresses, experiment, kill_pid):
     return answers
 
 
+def scenario_proofs(address, experiment, bundle_path, key_path):
+    """The transparency log from Python: the checkpoint and a proof off the wire, verified here; a bundle
+    seedctl wrote, verified here; changed bundles and a pinned key that did not sign refused; today's log
+    shown to extend the first checkpoint; a run's checkpoint at close in as_params()."""
+    import base64
+    import hashlib
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+    key = open(key_path, encoding="utf-8").read().strip()
+    refused = {}
+    with SeedClient(address) as client:
+        if client.ledger_key() != key:
+            fail("the served key is not seedctl's")
+        first = client.checkpoint(experiment)
+        bundle = client.prove_seed(experiment, 5, "torch")
+        mine = seedd_client.verify_proof(bundle, key)
+        theirs = seedd_client.verify_proof(json.load(open(bundle_path, encoding="utf-8")), key)
+
+        def refuse(name, changed, verifier=key):
+            try:
+                seedd_client.verify_proof(changed, verifier)
+                fail(f"{name}: a changed bundle verified")
+            except SeedVerificationError as error:
+                refused[name] = str(error)
+
+        entry = bytearray(base64.b64decode(bundle["entry"]))
+        entry[1 + 4 + len(experiment) + 8 + 3] ^= 1
+        refuse("entry", dict(bundle, entry=base64.b64encode(bytes(entry)).decode()))
+        refuse("index", dict(bundle, index=bundle["index"] + 1))
+        refuse("path", dict(bundle, audit_path=bundle["audit_path"][:-1]))
+        name = key.split("+")[0]
+        public = b"\x01" + Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        key_hash = hashlib.sha256(name.encode() + b"\n" + public).digest()[:4].hex()
+        forged = f"{name}+{key_hash}+{base64.b64encode(public).decode()}"
+        refuse("key", bundle, forged)
+        for worker in range(100, 400):
+            client.get_seed(experiment, worker, "numpy")
+        extended = client.consistency(experiment, first["note"])
+        run = client.start_run(run_id="proofs-run", experiment_id=experiment, worker=0)
+        run.fingerprint(0, values={"loss": 0.5}, generators=False)
+        run.close()
+        params = run.as_params()
+    with SeedClient(address, ledger_key=forged) as pinned:
+        for call, what in ((lambda: pinned.prove_seed(experiment, 5, "torch"), "prove"), (lambda: pinned.checkpoint(experiment), "checkpoint")):
+            try:
+                call()
+                fail(f"{what}: a proof signed by another key than the pinned one was accepted")
+            except SeedVerificationError as error:
+                refused[f"pinned-{what}"] = str(error)
+    return {"first_size": first["tree_size"], "mine": {"index": bundle["index"], "worker": mine["event"]["worker"], "seed64": str(mine["event"]["seed64"])},
+            "theirs": {"worker": theirs["event"]["worker"], "tree_size": theirs["tree_size"]}, "refused": refused,
+            "extended_size": extended["tree_size"], "params": params}
+
+
 SCENARIOS = {name[len("scenario_"):]: value for name, value in globals().items() if name.startswith("scenario_")}
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ def _ed25519(public_key):
 
 
 def _verifier(verifier_key):
-    parts = verifier_key.strip().split("+")
+    parts = verifier_key.strip().split("+", 2)
     if len(parts) != 3 or len(parts[1]) != 8:
         raise SeedVerificationError("the verifier key is not name+hash+key (what `seedctl ledger key` prints)")
     name, key_hash = parts[0], parts[1]
