@@ -194,6 +194,10 @@ MASKS = [
     (re.compile(r"127\.0\.0\.1:(?!" + GRPC_PORT + r"\b|" + HTTP_PORT + r"\b)\d+"), "127.0.0.1:<port>"),
     (re.compile(SHOWN_HOST + r"(\s+)\d+"), SHOWN_HOST + r"\1<pid>"),
     (re.compile(r'"client_pid": ?"?\d+"?'), '"client_pid": <pid>'),
+    # The ledger's key and signatures are new each run: the verifier key, signatures, base64 hashes.
+    (re.compile(r"\+[0-9a-f]{8}\+[A-Za-z0-9+/]{43}[A-Za-z0-9+/=]"), "+<keyhash>+<key>"),
+    (re.compile(r"\u2014 (\S+) [A-Za-z0-9+/]{20,}=*"), "\u2014 \\1 <signature>"),
+    (re.compile(r"[A-Za-z0-9+/]{43}="), "<base64 hash>"),
     (re.compile(r"[ \t]+"), " "),
 ]
 

@@ -22,7 +22,7 @@ public sealed record ProofBundle(
 {
     public const string FormatName = "seedd-proof-v1";
 
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static ProofBundle FromProto(InclusionProof proof)
     {
