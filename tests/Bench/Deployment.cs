@@ -52,7 +52,9 @@ internal sealed class Deployment : IAsyncDisposable
         var replicas = args.SkipWhile(a => a != "--replicas").Skip(1).Select(int.Parse).FirstOrDefault(1);
         var cluster = await PostgresCluster.StartAsync();
         var connection = cluster.ConnectionString(await cluster.CreateDatabaseAsync("bench"));
-        var processes = await Task.WhenAll(Enumerable.Range(0, replicas).Select(_ => SeeddProcess.StartAsync(["--listen", "127.0.0.1:0", "--postgres", connection, .. extra])));
+        var processes = await Task.WhenAll(Enumerable.Range(0, replicas).Select(_ => Environment.GetEnvironmentVariable("SEEDD_BENCH_DLL") is { Length: > 0 } dll
+            ? SeeddProcess.StartDllAsync(dll, new Dictionary<string, string?>(), ["--listen", "127.0.0.1:0", "--postgres", connection, .. extra])
+            : SeeddProcess.StartAsync(["--listen", "127.0.0.1:0", "--postgres", connection, .. extra])));
         return new Deployment(folder, cluster, processes, connection);
     }
 

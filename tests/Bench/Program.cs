@@ -1,6 +1,6 @@
 using SeedDaemon.Bench;
 
-// dotnet run -c Release --project tests/Bench -- daemon [--quick] [--postgres [--replicas N]] | derive | burst [--postgres [--replicas N]] | scale [--quick] | runs [--quick] [--postgres] | scrub [--quick] [--postgres] | load ADDRESS [getseed_new|getseed_repeat|batch_new|echo] [C] [SECONDS]
+// dotnet run -c Release --project tests/Bench -- daemon [--quick] [--postgres [--replicas N]] | derive | burst [--postgres [--replicas N]] | scale [--quick] | runs [--quick] [--postgres] | scrub [--quick] [--postgres] | proofs [--quick] [--postgres] | load ADDRESS [getseed_new|getseed_repeat|batch_new|echo] [C] [SECONDS]
 var mode = args.FirstOrDefault() ?? "";
 var quick = args.Contains("--quick");
 switch (mode)
@@ -23,11 +23,14 @@ switch (mode)
     case "scrub":
         await ScrubMode.RunAsync(args);
         break;
+    case "proofs":
+        await ProofsMode.RunAsync(args);
+        break;
     case "scale":
         await ScaleMode.RunAsync(quick ? 200_000 : 1_000_000);
         break;
     default:
-        Console.Error.WriteLine("usage: SeedDaemon.Bench daemon [--quick] [--postgres [--replicas N]] | derive | burst [--postgres [--replicas N]] | scale [--quick] | runs [--quick] [--postgres] | scrub [--quick] [--postgres] | load ADDRESS [getseed_new|getseed_repeat|batch_new|echo] [C] [SECONDS]");
+        Console.Error.WriteLine("usage: SeedDaemon.Bench daemon [--quick] [--postgres [--replicas N]] | derive | burst [--postgres [--replicas N]] | scale [--quick] | runs [--quick] [--postgres] | scrub [--quick] [--postgres] | proofs [--quick] [--postgres] | load ADDRESS [getseed_new|getseed_repeat|batch_new|echo] [C] [SECONDS]");
         return 2;
 }
 

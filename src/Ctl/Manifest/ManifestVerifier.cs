@@ -27,7 +27,7 @@ public static class ManifestVerifier
     public static ManifestVerification Verify(Stream manifest, Action<long>? progress = null, string? verifierKey = null)
     {
         using var json = new StreamingJson(manifest);
-        var state = new State(verifierKey);
+        using var state = new State(verifierKey);
         try
         {
             Expect(json.Next().Type == JsonTokenType.StartObject, "the manifest is not a JSON object");
@@ -110,10 +110,11 @@ public static class ManifestVerifier
 
     private sealed class ManifestProblem(string message) : Exception(message);
 
-    private sealed class State(string? verifierKey)
+    private sealed class State(string? verifierKey) : IDisposable
     {
         private readonly ColumnCache _columns = new();
         private readonly MerkleFrontier _tree = new();
+        private readonly LedgerLeafHasher _leaves = new();
         private UInt128 _root;
         private bool _haveExperiment;
 
@@ -128,6 +129,8 @@ public static class ManifestVerifier
         public bool HeadSeen { get; private set; }
 
         public string Where { get; private set; } = "the start";
+
+        public void Dispose() => _leaves.Dispose();
 
         public int Version { get; set; } = 2;
 
@@ -190,7 +193,7 @@ public static class ManifestVerifier
             var seed = U64(e, "seed");
             Expect(seed == Libraries.Truncate(entry.Seed64, Libraries.WidthOf(library)), $"{name}: seed {seed} is not seed64 {entry.Seed64} cut to library '{library}''s {Libraries.WidthOf(library)} bits ({expected.Seed})");
             Previous = hash;
-            _tree.Append(LedgerHash.LeafHash(entry));
+            _tree.Append(_leaves.Hash(entry));
         }
 
         /// <summary>The tree of the events exported: its size and recomputed root, and the checkpoint that signs them.</summary>

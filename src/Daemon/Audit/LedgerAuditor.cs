@@ -66,6 +66,7 @@ internal sealed class LedgerAuditor(ISeedStore store, ColumnCache columns, Ledge
         ulong expected = 1;
         var tree = new MerkleFrontier();
         var nodes = new List<TreeNode>();
+        using var leaves = new LedgerLeafHasher();
         try
         {
             await foreach (var record in EventsAsync(experimentId, 0, cancellationToken))
@@ -82,7 +83,7 @@ internal sealed class LedgerAuditor(ISeedStore store, ColumnCache columns, Ledge
                     return new LedgerVerification(false, expected - 1, Math.Min(expected, entry.Sequence), problem, head);
                 }
 
-                tree.Append(LedgerHash.LeafHash(entry), nodes);
+                tree.Append(leaves.Hash(entry), nodes);
                 if (nodes.Count >= ChunkSize && await StoredNodesProblemAsync(experimentId, nodes, cancellationToken) is { } altered)
                 {
                     return new LedgerVerification(false, expected, altered.FirstEvent, altered.Reason, head);

@@ -31,6 +31,22 @@ internal interface IStoreReader
     /// <summary>The experiment's ledger tree as durable: its size and right edge (shared: not to be appended to). NOT_FOUND for an unknown experiment.</summary>
     ValueTask<MerkleFrontier> GetTreeAsync(string experimentId, CancellationToken cancellationToken);
 
+    /// <summary>The leaf hashes (seedd-ledger-v2) of the durable events with leaf indexes [<paramref name="start"/>, <paramref name="end"/>), gap-free: a missing event is damage.</summary>
+    async ValueTask<IReadOnlyList<byte[]>> ListLeafHashesAsync(string experimentId, long start, long end, CancellationToken cancellationToken)
+    {
+        var events = await ListEventsAsync(experimentId, (ulong)start, (int)(end - start), cancellationToken);
+        for (var i = 0; i < events.Count; i++)
+        {
+            if (events[i].Entry.Sequence != (ulong)(start + i + 1))
+            {
+                throw new InvalidDataException($"the ledger of '{experimentId}' is damaged: event {start + i + 1} is missing (the read gave {events[i].Entry.Sequence})");
+            }
+        }
+
+        return events.Count == end - start ? Derivation.Ledger.LedgerHash.LeafHashes([.. events.Select(e => e.Entry)])
+            : throw new InvalidDataException($"the ledger of '{experimentId}' is damaged: event {start + events.Count + 1} is missing");
+    }
+
     /// <summary>The stored subtree roots of level <paramref name="level"/> (8, 16, ...) with indexes [<paramref name="start"/>, <paramref name="end"/>), all durable ones.</summary>
     ValueTask<IReadOnlyList<byte[]>> ListTreeNodesAsync(string experimentId, int level, long start, long end, CancellationToken cancellationToken);
 

@@ -56,6 +56,17 @@ public static class LedgerHash
         return hash;
     }
 
+    /// <summary>
+    /// The leaf hashes of events in order: events of one request (the same time and origin, as a
+    /// store reads them back) share one hasher, so each costs one SHA-256.
+    /// </summary>
+    public static byte[][] LeafHashes(IReadOnlyList<LedgerEntry> entries)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        using var leaves = new LedgerLeafHasher();
+        return [.. entries.Select(leaves.Hash)];
+    }
+
     public static string ToHex(ReadOnlySpan<byte> hash) => Convert.ToHexStringLower(hash);
 
     public static byte[] FromHex(string hex) =>
@@ -222,4 +233,36 @@ public sealed class LedgerEventHasher : IDisposable
         BinaryPrimitives.WriteUInt64BigEndian(buffer.GetSpan(8), value);
         buffer.Advance(8);
     }
+}
+
+/// <summary>
+/// Leaf hashes of events read in order: consecutive events of one request (the same time and origin)
+/// share one <see cref="LedgerEventHasher"/>, so each costs one SHA-256.
+/// </summary>
+public sealed class LedgerLeafHasher : IDisposable
+{
+    private LedgerEventHasher? _hasher;
+    private LedgerEntry? _shared;
+
+    public byte[] Hash(LedgerEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        if (_shared is null || !SameRequest(_shared, entry))
+        {
+            _hasher?.Dispose();
+            _hasher = new LedgerEventHasher(entry.ExperimentId, entry.TimeUnixMilliseconds, entry.Principal, entry.Peer, entry.ClientHost, entry.ClientPid, entry.ClientLabels);
+            _shared = entry;
+        }
+
+        var hash = new byte[LedgerHash.HashSize];
+        _hasher!.LeafHash(entry.Worker, entry.Library, entry.Stream, entry.Seed64, hash);
+        return hash;
+    }
+
+    public void Dispose() => _hasher?.Dispose();
+
+    private static bool SameRequest(LedgerEntry a, LedgerEntry b) =>
+        a.TimeUnixMilliseconds == b.TimeUnixMilliseconds && a.ClientPid == b.ClientPid && a.ExperimentId == b.ExperimentId
+        && a.Principal == b.Principal && a.Peer == b.Peer && a.ClientHost == b.ClientHost
+        && (ReferenceEquals(a.ClientLabels, b.ClientLabels) || (a.ClientLabels.Count == b.ClientLabels.Count && a.ClientLabels.All(l => b.ClientLabels.TryGetValue(l.Key, out var v) && v == l.Value)));
 }

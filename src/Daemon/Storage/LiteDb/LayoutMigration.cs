@@ -96,13 +96,10 @@ internal static class LayoutMigration
                         tree.Append(LedgerHash.LeafHash(stored.Entry), nodes);
                     }
 
-                    foreach (var node in nodes)
-                    {
-                        session.TreeNodes.Upsert(TreeNodeDocuments.ToDocument(record.Id, node));
-                    }
-
-                    nodes.Clear();
                 }
+
+                // Written level by level, in index order: each tile once (a re-run after a crash writes them again).
+                TreeNodeDocuments.Write(session, record.Id, nodes.OrderBy(n => n.Level).ThenBy(n => n.Index));
 
                 if ((ulong)tree.Size != head.Sequence)
                 {

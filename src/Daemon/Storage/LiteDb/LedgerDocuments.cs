@@ -82,6 +82,32 @@ internal static class LedgerDocuments
         }
     }
 
+    /// <summary>The leaf hashes (seedd-ledger-v2) of a document's events [<paramref name="from"/>, <paramref name="to"/>), added to <paramref name="leaves"/>: one hasher per request.</summary>
+    public static void LeafHashes(Stored stored, int from, int to, List<byte[]> leaves)
+    {
+        var hashers = new LedgerEventHasher?[stored.Runs.Length];
+        try
+        {
+            for (var i = from; i < to; i++)
+            {
+                var e = stored.Event(i);
+                var run = stored.Runs[e.Run];
+                var hasher = hashers[e.Run] ??= new LedgerEventHasher(stored.ExperimentId, run[0].AsInt64, run[1].AsString, run[2].AsString, run[3].AsString, run[4].AsInt64, Documents.FromPairs(run[5].AsArray));
+                var (library, stream) = stored.Columns[e.Column];
+                var leaf = new byte[LedgerHash.HashSize];
+                hasher.LeafHash(e.Worker, library, stream, e.Seed64, leaf);
+                leaves.Add(leaf);
+            }
+        }
+        finally
+        {
+            foreach (var hasher in hashers)
+            {
+                hasher?.Dispose();
+            }
+        }
+    }
+
     /// <summary>A stored document, parsed just enough to walk its events.</summary>
     public static Stored Read(BsonDocument document)
     {

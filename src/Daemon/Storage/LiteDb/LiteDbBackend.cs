@@ -151,10 +151,7 @@ internal sealed partial class LiteDbBackend : IStoreBackend, IDocumentCheck
                     session.Events.Insert(document);
                 }
 
-                foreach (var node in append.Nodes)
-                {
-                    session.TreeNodes.Insert(TreeNodeDocuments.ToDocument(append.ExperimentId, node));
-                }
+                TreeNodeDocuments.Write(session, append.ExperimentId, append.Nodes);
             }
 
             WriteBlocks(session, prepared);
@@ -481,6 +478,33 @@ internal sealed partial class LiteDbBackend : IStoreBackend, IDocumentCheck
                 throw StorageErrors.TranslateRead(error, what);
             }
         }
+    }
+
+    public ValueTask<IReadOnlyList<byte[]>> ListLeafHashesAsync(string experimentId, long start, long end, CancellationToken cancellationToken)
+    {
+        // Straight from the packed documents: no event is built, each request's hasher serves its events.
+        var durable = (long)(_state.Head(experimentId)?.Sequence ?? 0);
+        return new(Read<IReadOnlyList<byte[]>>($"the ledger of '{experimentId}' from event {start + 1}", session =>
+        {
+            var leaves = new List<byte[]>((int)(end - start));
+            foreach (var document in session.EventsFrom(experimentId, (ulong)start + 1))
+            {
+                var stored = LedgerDocuments.Read(document);
+                var from = (long)stored.FirstSequence - 1;
+                if (from > start + leaves.Count)
+                {
+                    throw new InvalidDataException($"event {start + leaves.Count + 1} is missing: the ledger jumps to {from + 1}");
+                }
+
+                LedgerDocuments.LeafHashes(stored, (int)(start + leaves.Count - from), (int)Math.Min(stored.Count, Math.Min(end, durable) - from), leaves);
+                if (leaves.Count == end - start || start + leaves.Count >= durable)
+                {
+                    break;
+                }
+            }
+
+            return leaves.Count == end - start ? leaves : throw new InvalidDataException($"event {start + leaves.Count + 1} is missing");
+        }));
     }
 
     public ValueTask<IReadOnlyList<LedgerRecord>> ListEventsAsync(string experimentId, ulong afterSequence, int limit, CancellationToken cancellationToken)
