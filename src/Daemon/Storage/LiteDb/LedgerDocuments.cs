@@ -64,13 +64,14 @@ internal static class LedgerDocuments
         }
     }
 
-    /// <summary>The events of one stored document, in chain order, each with its previous hash.</summary>
-    public static IEnumerable<LedgerRecord> ToRecords(BsonDocument document)
+    /// <summary>The events of one stored document from sequence <paramref name="from"/> on (the first when lower), in chain order, each with its previous hash.</summary>
+    public static IEnumerable<LedgerRecord> ToRecords(BsonDocument document, ulong from = 0)
     {
         var stored = Read(document);
         var runs = stored.Runs.Select(r => (Time: r[0].AsInt64, Principal: r[1].AsString, Peer: r[2].AsString, Host: r[3].AsString, Pid: r[4].AsInt64, Labels: Documents.FromPairs(r[5].AsArray))).ToList();
-        var previous = LedgerHash.ToHex(stored.Previous);
-        for (var i = 0; i < stored.Count; i++)
+        var skip = from > stored.FirstSequence ? (int)Math.Min((ulong)stored.Count, from - stored.FirstSequence) : 0;
+        var previous = LedgerHash.ToHex(skip == 0 ? stored.Previous : stored.Event(skip - 1).Hash.Span);
+        for (var i = skip; i < stored.Count; i++)
         {
             var e = stored.Event(i);
             var run = runs[e.Run];

@@ -517,7 +517,7 @@ internal sealed partial class LiteDbBackend : IStoreBackend, IDocumentCheck
             var next = afterSequence + 1;
             foreach (var document in session.EventsFrom(experimentId, next))
             {
-                foreach (var record in LedgerDocuments.ToRecords(document))
+                foreach (var record in LedgerDocuments.ToRecords(document, next))
                 {
                     var sequence = record.Entry.Sequence;
                     if (sequence > durable || events.Count == limit)
