@@ -37,6 +37,31 @@ public abstract class RestTests<TDaemon>(TDaemon daemon) : IClassFixture<TDaemon
     }
 
     [Fact]
+    public async Task The_transparency_log_over_REST_is_the_log_over_gRPC_and_its_proofs_verify()
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(daemon.RestAddress) };
+        await daemon.Seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "rest/tlog", Root = "8" });
+        foreach (var worker in new uint[] { 1, 2, 3 })
+        {
+            await daemon.Seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = "rest/tlog", Worker = worker, Library = "torch" });
+        }
+
+        var key = Parser.Parse<LedgerKey>(await http.GetStringAsync("/v1/audit/ledger:key"));
+        Assert.Equal(await daemon.Audit.GetLedgerKeyAsync(new GetLedgerKeyRequest()), key);
+        var checkpoint = Parser.Parse<SignedCheckpoint>(await http.GetStringAsync("/v1/audit/ledger:checkpoint?experiment_id=rest/tlog"));
+        Assert.Equal(await daemon.Audit.GetCheckpointAsync(new GetCheckpointRequest { ExperimentId = "rest/tlog" }), checkpoint);
+        var proof = Parser.Parse<InclusionProof>(await http.GetStringAsync("/v1/audit/ledger:proveInclusion?experiment_id=rest/tlog&key.worker=2&key.library=torch"));
+        Assert.Equal(1, proof.LeafIndex);
+        Assert.Equal(3, SeedDaemon.Client.Proofs.ProofBundle.FromProto(proof).Verify(key.VerifierKey).Size);
+        var consistency = Parser.Parse<ConsistencyProof>(await http.GetStringAsync("/v1/audit/ledger:proveConsistency?experiment_id=rest/tlog&old_size=1"));
+        Assert.Equal(await daemon.Audit.ProveConsistencyAsync(new ProveConsistencyRequest { ExperimentId = "rest/tlog", OldSize = 1 }), consistency);
+
+        var past = await http.GetAsync("/v1/audit/ledger:checkpoint?experiment_id=rest/tlog&tree_size=9");
+        Assert.Equal(HttpStatusCode.BadRequest, past.StatusCode);
+        Assert.Contains("tree_size 9 is larger than the log of 'rest/tlog', which holds 3 entries", await past.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_id_with_slashes_is_found_as_it_is_and_percent_encoded()
     {
         await daemon.Seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "team/project/run-17", Root = "17" });
