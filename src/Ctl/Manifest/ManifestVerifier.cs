@@ -88,6 +88,7 @@ public static class ManifestVerifier
 
             Expect(state.HeadSeen, "the manifest has no chain_head");
             Expect(state.Version < 2 || state.Events == 0 || state.TreeRoot != "-", "the manifest (v2) has no tree: its signed checkpoint is missing");
+            Expect(verifierKey is null || state.Events == 0 || state.TreeRoot != "-", $"--key was given, but the manifest ({(state.Version < 2 ? ManifestFormat.FormatV1 : ManifestFormat.Format)}) has no signed checkpoint to check: verify it without --key to check its chain alone");
             return new ManifestVerification(true, state.ExperimentId, state.Seeds, state.Events, state.Previous, null) { TreeRoot = state.TreeRoot, Signature = state.Signature };
         }
         catch (ManifestProblem problem)

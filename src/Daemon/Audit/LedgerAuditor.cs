@@ -62,6 +62,7 @@ internal sealed class LedgerAuditor(ISeedStore store, ColumnCache columns, Ledge
         Validation.ExperimentId(experimentId);
         var experiment = await ExperimentAsync(experimentId, cancellationToken);
         var head = await store.Reader.GetChainHeadAsync(experimentId, cancellationToken);
+        var storedTree = await store.Reader.GetTreeAsync(experimentId, cancellationToken);
         var previous = LedgerHash.ToHex(LedgerHash.Genesis);
         ulong expected = 1;
         var tree = new MerkleFrontier();
@@ -111,7 +112,8 @@ internal sealed class LedgerAuditor(ISeedStore store, ColumnCache columns, Ledge
             return new LedgerVerification(false, verified, wrong.FirstEvent, wrong.Reason, head);
         }
 
-        var signed = await proofs.RootAsync(experimentId, tree.Size, cancellationToken);
+        // The right edge read with the head (the log may have grown since: then its root at this size, from the stored subtrees).
+        var signed = storedTree.Size == tree.Size ? storedTree.Root() : await proofs.RootAsync(experimentId, tree.Size, cancellationToken);
         if (verified > 0 && !signed.AsSpan().SequenceEqual(tree.Root()))
         {
             return new LedgerVerification(false, verified, verified,
@@ -127,7 +129,16 @@ internal sealed class LedgerAuditor(ISeedStore store, ColumnCache columns, Ledge
         foreach (var level in completed.GroupBy(n => n.Level))
         {
             var first = level.First().Index;
-            var stored = await store.Reader.ListTreeNodesAsync(experimentId, level.Key, first, first + level.Count(), cancellationToken);
+            IReadOnlyList<byte[]> stored;
+            try
+            {
+                stored = await store.Reader.ListTreeNodesAsync(experimentId, level.Key, first, first + level.Count(), cancellationToken);
+            }
+            catch (SeedDaemonException unreadable) when (unreadable.Kind == ErrorKind.DataLoss)
+            {
+                return ((ulong)(first << level.Key) + 1, unreadable.Message);
+            }
+
             foreach (var (node, hash) in level.Zip(stored))
             {
                 if (!node.Hash.AsSpan().SequenceEqual(hash))

@@ -122,7 +122,14 @@ internal static class SeeddApp
 
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToArray() ?? [];
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SeedDaemon.Daemon");
+        HostingLog.LedgerKey(logger, ledgerKey.Signer.Name, ledgerKey.Path, ledgerKey.Created ? " (generated now, readable by this user only: keep a copy with your backups)" : "", ledgerKey.Signer.VerifierKey);
+        if (ledgerKey.Created && options.UsesPostgres)
+        {
+            HostingLog.LedgerKeyForReplicas(logger, ledgerKey.Path);
+        }
+
         ReportStarted(logger, options, listen, addresses, store);
+
         app.Lifetime.ApplicationStopping.Register(() => HostingLog.Stopping(logger));
         app.Services.GetRequiredService<SystemdNotifier>().Notify("READY=1");
         return new RunningSeedd(app, addresses);

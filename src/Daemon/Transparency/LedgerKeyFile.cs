@@ -91,7 +91,9 @@ internal sealed class LedgerKeyFile
 
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
         var partial = Path + ".partial";
-        var create = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        // A leftover partial file would keep its own mode: it goes first, and the new one is created 0600.
+        File.Delete(partial);
+        var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
             create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;

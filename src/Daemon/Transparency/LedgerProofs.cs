@@ -36,14 +36,20 @@ internal sealed class LedgerProofs(ISeedStore store, CheckpointSigner signer)
         else
         {
             var leaf = index ?? throw SeedDaemonException.Invalid("entry", "Name the entry: its leaf_index, or a key (worker, library, stream).");
-            if (leaf < 0 || leaf >= size)
+            Empty(experimentId, size);
+            if (leaf < 0)
             {
-                throw leaf < 0 || size == tree.Size
+                throw SeedDaemonException.Invalid("leaf_index", $"leaf_index is a 0-based position in the log; it is {leaf}.");
+            }
+
+            if (leaf >= size)
+            {
+                throw size == tree.Size
                     ? new SeedDaemonException(ErrorKind.OutOfRange, $"Leaf index {leaf} is not in the log of '{experimentId}', which holds entries 0 to {tree.Size - 1} ({tree.Size} entries).", "leaf_index")
                     : SeedDaemonException.Invalid("leaf_index", $"Leaf index {leaf} is not in a tree of {size} entries (the tree_size asked for); ask for a larger tree_size (the log holds {tree.Size}).");
             }
 
-            record = (await Reader.ListEventsAsync(experimentId, (ulong)leaf, 1, cancellationToken)).Single();
+            record = await EventAsync(experimentId, leaf, cancellationToken);
         }
 
         var at = (long)record.Entry.Sequence - 1;
@@ -59,6 +65,7 @@ internal sealed class LedgerProofs(ISeedStore store, CheckpointSigner signer)
         Validation.ExperimentId(experimentId);
         var tree = await Reader.GetTreeAsync(experimentId, cancellationToken);
         var size = Size(experimentId, newSize, tree.Size, "new_size");
+        Empty(experimentId, size);
         if (oldSize < 1 || oldSize > size)
         {
             throw oldSize > tree.Size
@@ -97,12 +104,25 @@ internal sealed class LedgerProofs(ISeedStore store, CheckpointSigner signer)
         return requested == 0 ? logSize : requested;
     }
 
-    private async Task<SignedTreeHead> SignAsync(string experimentId, MerkleFrontier tree, long size, CancellationToken cancellationToken)
+    private static void Empty(string experimentId, long size)
     {
         if (size == 0)
         {
             throw new SeedDaemonException(ErrorKind.FailedPrecondition, $"The log of '{experimentId}' is empty: nothing was issued in it yet, so there is nothing to sign or prove.");
         }
+    }
+
+    /// <summary>The event at leaf <paramref name="leaf"/> (sequence leaf + 1); one the store does not give back is damage.</summary>
+    private async Task<LedgerRecord> EventAsync(string experimentId, long leaf, CancellationToken cancellationToken)
+    {
+        var found = await Reader.ListEventsAsync(experimentId, (ulong)leaf, 1, cancellationToken);
+        return found.Count == 1 && found[0].Entry.Sequence == (ulong)leaf + 1 ? found[0]
+            : throw new SeedDaemonException(ErrorKind.DataLoss, $"The ledger of '{experimentId}' is damaged: event {leaf + 1}, in its tree, cannot be read back.");
+    }
+
+    private async Task<SignedTreeHead> SignAsync(string experimentId, MerkleFrontier tree, long size, CancellationToken cancellationToken)
+    {
+        Empty(experimentId, size);
 
         var root = size == tree.Size ? tree.Root() : TiledTree.RangeHash(0, size, await ReadAsync(experimentId, [(0, size)], cancellationToken));
 
@@ -159,7 +179,7 @@ internal sealed class LedgerProofs(ISeedStore store, CheckpointSigner signer)
         while (low < high)
         {
             var middle = low + ((high - low) / 2);
-            var probe = (await Reader.ListEventsAsync(key.ExperimentId, (ulong)middle, 1, cancellationToken)).Single();
+            var probe = await EventAsync(key.ExperimentId, middle, cancellationToken);
             (low, high) = probe.Entry.TimeUnixMilliseconds < time ? (middle + 1, high) : (low, middle);
         }
 

@@ -147,6 +147,9 @@ public sealed class TamperTests
             m.AsObject().Remove("tree");
         });
         Assert.Contains("yes", await Ctl.Expect(0, "http://127.0.0.1:1", "verify-manifest", v1), StringComparison.Ordinal);
+        var keyFile = folder.File("any.vkey");
+        await File.WriteAllTextAsync(keyFile, SeedDaemon.Ledger.NoteSigner.Generate("seedd.test").VerifierKey);
+        Assert.Contains("has no signed checkpoint to check", await Ctl.Expect(5, "http://127.0.0.1:1", "verify-manifest", v1, "--key", keyFile), StringComparison.Ordinal);
         var v2WithoutTree = folder.File("v2-without-tree.json");
         await Edit(manifest, v2WithoutTree, m => m.AsObject().Remove("tree"));
         Assert.Contains("has no tree", await Ctl.Expect(5, "http://127.0.0.1:1", "verify-manifest", v2WithoutTree), StringComparison.Ordinal);
@@ -192,6 +195,19 @@ public sealed class TamperTests
             Assert.False(result.Ok);
             Assert.Contains("stored subtree of events 1 to 256", result.Reason, StringComparison.Ordinal);
             return Task.CompletedTask;
+        });
+
+        // The tile lost altogether: a proof that needs it is DATA_LOSS naming it, never a wrong proof or INTERNAL.
+        copy = folder.File("lost-tile.db");
+        File.Copy(db, copy);
+        EditCollection(copy, "tree_nodes", nodes => Assert.Equal(1, nodes.DeleteAll()));
+        await VerifyLedger(copy, "tamper/tree", async (seedd, result) =>
+        {
+            Assert.False(result.Ok);
+            Assert.Contains("it is missing node 0 of level 8", result.Reason, StringComparison.Ordinal);
+            using var channel = TestChannels.Create(seedd.Address);
+            var lost = await RpcAssert.FailsWith(Grpc.Core.StatusCode.DataLoss, () => new AuditService.AuditServiceClient(channel).ProveInclusionAsync(new ProveInclusionRequest { ExperimentId = "tamper/tree", LeafIndex = 280 }).ResponseAsync);
+            Assert.Contains("tree_nodes", lost.Status.Detail, StringComparison.Ordinal);
         });
 
         // The tree's right edge (what checkpoints are signed from) changed.

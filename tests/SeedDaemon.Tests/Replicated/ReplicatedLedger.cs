@@ -33,5 +33,13 @@ internal static class ReplicatedLedger
         var verified = await audit.VerifyLedgerAsync(new VerifyLedgerRequest { ExperimentId = experiment }, deadline: DateTime.UtcNow.AddMinutes(2));
         Assert.True(verified.Ok, $"the chain does not verify: {verified.Reason}");
         Assert.Equal(stored.Values.Aggregate(0ul, (sum, s) => sum + s.IssueCount), verified.EventsChecked);
+
+        // The tree over the same events: its signed checkpoint covers every event and verifies with the
+        // replicas' shared key, and a proof of an acknowledged seed leads to it.
+        using var sdk = new SeedDaemon.Client.SeedClient(channel, new SeedDaemon.Client.SeedClientOptions { LedgerKey = TestLedgerKey.VerifierKey });
+        var checkpoint = await sdk.GetCheckpointAsync(experiment);
+        Assert.Equal((long)verified.EventsChecked, checkpoint.Size);
+        var proved = load.Acknowledged.Keys.First();
+        Assert.Equal(proved, (await sdk.ProveSeedAsync(experiment, proved, stored[proved].Library, stored[proved].Stream)).Event().Worker);
     }
 }

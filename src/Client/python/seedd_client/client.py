@@ -323,7 +323,7 @@ class SeedClient:
 
     def export_manifest(self, experiment_id, path):
         """Writes the experiment's manifest to `path`: the same document `seedctl export` writes
-        (seedd-manifest-v1), streamed, so memory stays bounded. Written to PATH.partial and renamed
+        (seedd-manifest-v2), streamed, so memory stays bounded. Written to PATH.partial and renamed
         when whole. Returns (seeds, events)."""
         target = self._targets[self._current]
         partial = f"{path}.partial"

@@ -82,7 +82,7 @@ def open_checkpoint(note, verifier_key, experiment_id=None):
         origin, size, root = lines[0], int(lines[1]), base64.b64decode(lines[2], validate=True)
     except (IndexError, ValueError):
         raise SeedVerificationError("the signed text is not a checkpoint (origin, tree size, root hash)") from None
-    if len(root) != 32 or str(size) != lines[1]:
+    if len(root) != 32 or str(size) != lines[1] or size < 0:
         raise SeedVerificationError("the signed text is not a checkpoint (origin, tree size, root hash)")
     if not origin.startswith(name + "/"):
         raise SeedVerificationError(f"the checkpoint is of log '{origin}', not of a log of '{name}'")
@@ -105,7 +105,10 @@ def parse_entry(entry):
         return entry[at - n:at]
 
     def string():
-        return take(struct.unpack(">I", take(4))[0]).decode("utf-8")
+        try:
+            return take(struct.unpack(">I", take(4))[0]).decode("utf-8")
+        except UnicodeDecodeError:
+            raise SeedVerificationError("a string of the entry is not UTF-8: it is not a seedd-ledger-v2 seed event") from None
 
     if take(1)[0] != SEED_EVENT:
         raise SeedVerificationError("the entry is not a seed event")
@@ -115,7 +118,10 @@ def parse_entry(entry):
     event["seed64"] = struct.unpack(">Q", take(8))[0]
     event["principal"], event["peer"], event["client_host"] = string(), string(), string()
     event["client_pid"], count = struct.unpack(">qI", take(12))
-    event["client_labels"] = {string(): string() for _ in range(count)}
+    labels = [(string(), string()) for _ in range(count)]
+    if any(a[0] >= b[0] for a, b in zip(labels, labels[1:])):
+        raise SeedVerificationError("the entry's client labels are not in ordinal key order")
+    event["client_labels"] = dict(labels)
     if at != len(entry):
         raise SeedVerificationError("bytes follow the entry's last field")
     return event
@@ -172,6 +178,8 @@ def verify_proof(bundle, verifier_key):
             raise SeedVerificationError(f"the bundle's format is {bundle['format']!r}, not {PROOF_FORMAT!r}")
         entry = base64.b64decode(bundle["entry"], validate=True)
         path = [base64.b64decode(p, validate=True) for p in bundle["audit_path"]]
+        if any(len(p) != 32 for p in path):
+            raise SeedVerificationError("a hash of the audit path is not 32 bytes")
         index, size, note = int(bundle["index"]), int(bundle["tree_size"]), bundle["checkpoint"]
     except (KeyError, TypeError, ValueError) as error:
         raise SeedVerificationError(f"it is not a proof bundle: {error}") from None
@@ -191,6 +199,8 @@ def verify_consistency(old_note, new_note, proof, verifier_key, experiment_id=No
     old = open_checkpoint(old_note, verifier_key, experiment_id)
     new = open_checkpoint(new_note, verifier_key, old["experiment_id"])
     hashes = [p if isinstance(p, bytes) else base64.b64decode(p, validate=True) for p in proof]
+    if any(len(h) != 32 for h in hashes):
+        raise SeedVerificationError("a hash of the consistency proof is not 32 bytes")
     if old["tree_size"] > new["tree_size"]:
         raise SeedVerificationError(f"the old checkpoint has {old['tree_size']} entries, more than the new log ({new['tree_size']})")
     if not _verify_consistency(old["tree_size"], new["tree_size"], old["root"], new["root"], hashes):

@@ -192,6 +192,11 @@ internal sealed class LiteSession : IDisposable
         {
             var holding = FindBlock(key, FingerprintBlocks.Of(at))
                 ?? throw DocumentSeal.Damaged(FingerprintBlocks.Collection, FingerprintBlocks.Id(key, FingerprintBlocks.Of(at)), $"it is missing, and holds step {at} of the process");
+            if (holding.PreviousStep >= holding.Steps[0].Step)
+            {
+                throw DocumentSeal.Damaged(FingerprintBlocks.Collection, holding.Id, $"it links to step {holding.PreviousStep}, not to one before its own");
+            }
+
             at = holding.PreviousStep;
         }
 

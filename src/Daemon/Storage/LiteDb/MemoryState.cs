@@ -75,7 +75,7 @@ internal sealed class MemoryState(LiteSession session) : IBatchState, IDisposabl
     }
 
     StepFingerprint? IBatchState.Fingerprint(ProcessKey key, long step) =>
-        ReadForReport(() => session.FindFingerprint(key, step, _processes.TryGetValue(key, out var process) ? process.LastStep : step), problem => new SeedDaemonException(ErrorKind.Unavailable, $"the fingerprint of worker {key.Worker} of run '{key.RunId}' at step {step} could not be read back to compare a repeated report with it ({problem}); nothing of this report was recorded."));
+        ReadForReport(() => session.FindFingerprint(key, step, _processes.TryGetValue(key, out var process) ? process.LastStep : -1), problem => new SeedDaemonException(ErrorKind.Unavailable, $"the fingerprint of worker {key.Worker} of run '{key.RunId}' at step {step} could not be read back to compare a repeated report with it ({problem}); nothing of this report was recorded."));
 
     /// <summary>A read of the file while a report is planned: a failure refuses this report alone (the batch's other operations, seeds too, go on).</summary>
     private static T ReadForReport<T>(Func<T> read, Func<string, SeedDaemonException> refusal)

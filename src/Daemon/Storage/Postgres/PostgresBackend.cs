@@ -424,6 +424,12 @@ internal sealed class PostgresBackend : IStoreBackend
             return error;
         }
 
+        if (error is InvalidDataException damaged)
+        {
+            // What the database holds does not fit together (a stored subtree missing, a tree that does not fit its events).
+            return new SeedDaemonException(ErrorKind.DataLoss, $"{Location} holds damaged records: {damaged.Message}. Nothing was answered from them.");
+        }
+
         if (error is PostgresException { SqlState: PostgresErrorCodes.TooManyConnections })
         {
             // Npgsql took the host for down: the next call should try it again, not fail on that.
