@@ -9,6 +9,7 @@ using SeedDaemon.V1;
 namespace SeedDaemon.Tests.Replicated;
 
 /// <summary>PostgreSQL going away, coming back, or refusing seedd: what a replica does.</summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class PostgresFailureTests
 {
     [Fact]
@@ -126,7 +127,7 @@ public sealed class PostgresFailureTests
         }
 
         // As seedd 1.1 left it: schema version 1, without the tables versions 2 and 3 add.
-        await cluster.ExecuteAsync(database, "DROP TABLE seedd_run_processes, seedd_fingerprints, seedd_tree_nodes; ALTER TABLE seedd_experiments DROP COLUMN tree; UPDATE seedd_schema SET version = 1");
+        await cluster.ExecuteAsync(database, "DROP TABLE seedd_run_processes, seedd_fingerprints, seedd_tree_nodes, seedd_ledger_key; ALTER TABLE seedd_experiments DROP COLUMN tree; UPDATE seedd_schema SET version = 1");
         await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--postgres", cluster.ConnectionString(database)))
         {
             using var channel = TestChannels.Create(seedd.Address);
@@ -145,6 +146,27 @@ public sealed class PostgresFailureTests
         }
 
         Assert.Equal(3, await cluster.ScalarAsync<int>(database, "SELECT version FROM seedd_schema"));
+    }
+
+    [Fact]
+    public async Task A_replica_with_another_ledger_key_than_the_others_is_refused_naming_both_keys()
+    {
+        var cluster = await PostgresCluster.SharedAsync();
+        var database = await cluster.CreateDatabaseAsync();
+        await using (var first = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--postgres", cluster.ConnectionString(database)))
+        {
+            await first.StopAsync();
+        }
+
+        using var folder = new TempFolder();
+        var other = SeedDaemon.Ledger.NoteSigner.Generate(TestLedgerKey.Name);
+        var keyFile = folder.File("other.key");
+        await File.WriteAllTextAsync(keyFile, other.Encoded);
+        File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var (code, output) = await SeeddProcess.RunToExitAsync("--listen", "127.0.0.1:0", "--postgres", cluster.ConnectionString(database), "--ledger-key", keyFile);
+        Assert.Equal(ExitCodes.DatabaseUnavailable, code);
+        Assert.Contains($"this replica signs ledger checkpoints with key {other.VerifierKey}, but the replicas of this database sign with {TestLedgerKey.VerifierKey}", output, StringComparison.Ordinal);
+        Assert.Equal(TestLedgerKey.VerifierKey, await cluster.ScalarAsync<string>(database, "SELECT verifier_key FROM seedd_ledger_key"));
     }
 
     [Fact]

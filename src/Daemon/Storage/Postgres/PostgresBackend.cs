@@ -64,7 +64,10 @@ internal sealed class PostgresBackend : IStoreBackend
     /// (<see cref="StoreOpenException"/>, naming the cause, never the password); a database that
     /// cannot be reached yet does not: the replica starts NOT_SERVING and keeps trying.
     /// </summary>
-    public static PostgresBackend Open(string connectionString, ILogger logger)
+    /// <param name="verifierKey">The key this replica signs checkpoints with: every replica of one database must have the same.</param>
+    private string _verifierKey = "";
+
+    public static PostgresBackend Open(string connectionString, string verifierKey, ILogger logger)
     {
         var builder = PostgresConnection.WithSeeddDefaults(PostgresConnection.Parse(connectionString));
         var location = PostgresConnection.Describe(builder);
@@ -72,7 +75,7 @@ internal sealed class PostgresBackend : IStoreBackend
         var ready = false;
         try
         {
-            var found = PostgresSchema.Ensure(dataSource);
+            var found = PostgresSchema.Ensure(dataSource, verifierKey);
             PostgresLog.SchemaReady(logger, location, found, PostgresSchema.Version);
             ready = true;
         }
@@ -83,10 +86,10 @@ internal sealed class PostgresBackend : IStoreBackend
         catch (Exception error)
         {
             dataSource.Dispose();
-            throw new StoreOpenException(location, Describe(error), error);
+            throw new StoreOpenException(location, error is LedgerKeyMismatchException ? error.Message : Describe(error), error);
         }
 
-        return new PostgresBackend(dataSource, location, builder, ready, logger);
+        return new PostgresBackend(dataSource, location, builder, ready, logger) { _verifierKey = verifierKey };
     }
 
     /// <summary>One transaction, durable when COMMIT returns; the next batch waits for it.</summary>
@@ -324,7 +327,15 @@ internal sealed class PostgresBackend : IStoreBackend
     {
         if (!_schemaReady)
         {
-            PostgresSchema.Ensure(_dataSource);
+            try
+            {
+                PostgresSchema.Ensure(_dataSource, _verifierKey);
+            }
+            catch (LedgerKeyMismatchException mismatch)
+            {
+                throw new SeedDaemonException(ErrorKind.Unavailable, $"{Location}: {mismatch.Message}. Nothing was recorded and no seed was issued.");
+            }
+
             _schemaReady = true;
             PostgresLog.SchemaReady(_logger, Location, -1, PostgresSchema.Version);
         }

@@ -62,7 +62,7 @@ internal static class PostgresSchema
     ];
 
     /// <summary>Creates or migrates the schema; returns the version found before (0 for a new database).</summary>
-    public static int Ensure(NpgsqlDataSource dataSource)
+    public static int Ensure(NpgsqlDataSource dataSource, string verifierKey)
     {
         using var connection = dataSource.OpenConnection();
         CreateVersionTable(connection);
@@ -98,6 +98,8 @@ internal static class PostgresSchema
             record.Parameters.AddWithValue("version", Version);
             record.ExecuteNonQuery();
         }
+
+        PostgresTrees.CheckKey(connection, transaction, verifierKey);
 
         transaction.Commit();
         return found;

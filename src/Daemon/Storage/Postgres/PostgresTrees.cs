@@ -25,7 +25,31 @@ internal static class PostgresTrees
             hash bytea NOT NULL,
             PRIMARY KEY (experiment_id, level, idx)
         );
+        CREATE TABLE seedd_ledger_key (
+            id integer PRIMARY KEY,
+            verifier_key text NOT NULL
+        );
         """;
+
+    /// <summary>
+    /// Replicas sign with one key: the first replica records its verifier key, and one with another
+    /// key is refused (inside the schema's transaction, so two first replicas cannot both record theirs).
+    /// </summary>
+    public static void CheckKey(NpgsqlConnection connection, NpgsqlTransaction transaction, string verifierKey)
+    {
+        using (var record = new NpgsqlCommand("INSERT INTO seedd_ledger_key (id, verifier_key) VALUES (1, @key) ON CONFLICT (id) DO NOTHING", connection, transaction))
+        {
+            record.Parameters.AddWithValue("key", verifierKey);
+            record.ExecuteNonQuery();
+        }
+
+        using var read = new NpgsqlCommand("SELECT verifier_key FROM seedd_ledger_key WHERE id = 1", connection, transaction);
+        var recorded = (string)read.ExecuteScalar()!;
+        if (recorded != verifierKey)
+        {
+            throw new LedgerKeyMismatchException(verifierKey, recorded);
+        }
+    }
 
     public static NpgsqlBatchCommand InsertNodes(IReadOnlyList<(string ExperimentId, TreeNode Node)> nodes)
     {
@@ -128,3 +152,7 @@ internal static class PostgresTrees
         notNull.ExecuteNonQuery();
     }
 }
+
+/// <summary>This replica's ledger key is not the one the database's replicas sign with.</summary>
+internal sealed class LedgerKeyMismatchException(string mine, string recorded)
+    : Exception($"this replica signs ledger checkpoints with key {mine}, but the replicas of this database sign with {recorded}: every replica must sign with one key. Give this replica the same key file as the others (--ledger-key FILE, or the systemd credential seedd-ledger-key)");
