@@ -210,6 +210,22 @@ public sealed class TamperTests
             Assert.Contains("tree_nodes", lost.Status.Detail, StringComparison.Ordinal);
         });
 
+        // A tile whose hashes are not whole (sealed as it is: the framing, not the checksum, finds it): the store check names it.
+        copy = folder.File("torn-tile.db");
+        File.Copy(db, copy);
+        EditCollection(copy, "tree_nodes", nodes =>
+        {
+            var node = Assert.Single(nodes.FindAll());
+            node["h"] = new byte[33];
+            nodes.Update(node);
+        });
+        await VerifyLedger(copy, "tamper/tree", async (seedd, _) =>
+        {
+            var output = await Ctl.Expect(5, seedd.Address, "store", "check", "--duty", "100");
+            Assert.Contains("collection \"tree_nodes\"", output, StringComparison.Ordinal);
+            Assert.Contains("its hashes are not whole", output, StringComparison.Ordinal);
+        });
+
         // The tree's right edge (what checkpoints are signed from) changed.
         copy = folder.File("edge.db");
         File.Copy(db, copy);

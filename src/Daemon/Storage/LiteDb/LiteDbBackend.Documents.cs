@@ -10,7 +10,7 @@ internal sealed partial class LiteDbBackend
 
     public IEnumerable<DocumentPage> CheckDocuments(CancellationToken cancellationToken)
     {
-        foreach (var collection in new[] { Documents.Experiments, Documents.Keys, Documents.Events, RunDocuments.Processes, FingerprintBlocks.Collection })
+        foreach (var collection in new[] { Documents.Experiments, Documents.Keys, Documents.Events, TreeNodeDocuments.Collection, RunDocuments.Processes, FingerprintBlocks.Collection })
         {
             BsonValue after = BsonValue.MinValue;
             var missing = new HashSet<string>(StringComparer.Ordinal);
@@ -39,6 +39,11 @@ internal sealed partial class LiteDbBackend
                         {
                             // Its steps' framing too, not only its checksum.
                             _ = FingerprintBlocks.ToBlock(document);
+                        }
+                        else if (collection == TreeNodeDocuments.Collection)
+                        {
+                            // Whole hashes, no more than a tile holds.
+                            TreeNodeDocuments.Check(document);
                         }
                         else
                         {
@@ -84,7 +89,7 @@ internal sealed partial class LiteDbBackend
         (string Owner, Func<bool> Found) owner = collection switch
         {
             Documents.Experiments => (id, () => _state.Find(id) is not null),
-            Documents.Keys or Documents.Events => Documents.ParseId(id).ExperimentId is var experiment ? (experiment, () => _state.Find(experiment) is not null) : default,
+            Documents.Keys or Documents.Events or TreeNodeDocuments.Collection => Documents.ParseId(id).ExperimentId is var experiment ? (experiment, () => _state.Find(experiment) is not null) : default,
             RunDocuments.Processes => RunDocuments.ParseProcessId(id) is var process ? (process.ToString(), () => _state.FindProcess(process) is not null) : default,
             FingerprintBlocks.Collection => FingerprintBlocks.ParseId(id).Key is var process ? (process.ToString(), () => _state.FindProcess(process) is not null) : default,
             _ => ("", () => true),

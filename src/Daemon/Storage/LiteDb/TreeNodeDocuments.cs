@@ -70,6 +70,13 @@ internal static class TreeNodeDocuments
         return hashes;
     }
 
+    /// <summary>A tile as the store check reads it: its checksum, and whole hashes, no more than a tile holds.</summary>
+    public static void Check(BsonDocument document)
+    {
+        DocumentSeal.Verify(document, Collection);
+        _ = Hashes(document, document["_id"].AsString);
+    }
+
     private static byte[] Hashes(BsonDocument document, string id) =>
         document["_id"].AsString == id && document["h"].AsBinary is { } hashes && hashes.Length % MerkleTree.HashSize == 0 && hashes.Length <= TileWidth * MerkleTree.HashSize
             ? hashes
