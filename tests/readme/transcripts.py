@@ -184,6 +184,11 @@ class Session:
 
 
 MASKS = [
+    # First: the ledger's key, signatures and base64 hashes are new each run, and may hold what the
+    # masks below look for (a signature after the host name that starts with digits is not a pid).
+    (re.compile(r"\+[0-9a-f]{8}\+[A-Za-z0-9+/]{43}[A-Za-z0-9+/=]"), "+<keyhash>+<key>"),
+    (re.compile(r"\u2014 (\S+) [A-Za-z0-9+/]{20,}=*"), "\u2014 \\1 <signature>"),
+    (re.compile(r"[A-Za-z0-9+/]{43}="), "<base64 hash>"),
     (re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d+)?Z?"), "<time>"),
     (re.compile(r"\b\d+(\.\d+)? ?(s|ms)\b"), "<duration>"),
     # Hashes, never seeds: a full SHA-256 (seeds have at most 20 digits), and the short forms of the
@@ -194,10 +199,6 @@ MASKS = [
     (re.compile(r"127\.0\.0\.1:(?!" + GRPC_PORT + r"\b|" + HTTP_PORT + r"\b)\d+"), "127.0.0.1:<port>"),
     (re.compile(SHOWN_HOST + r"(\s+)\d+"), SHOWN_HOST + r"\1<pid>"),
     (re.compile(r'"client_pid": ?"?\d+"?'), '"client_pid": <pid>'),
-    # The ledger's key and signatures are new each run: the verifier key, signatures, base64 hashes.
-    (re.compile(r"\+[0-9a-f]{8}\+[A-Za-z0-9+/]{43}[A-Za-z0-9+/=]"), "+<keyhash>+<key>"),
-    (re.compile(r"\u2014 (\S+) [A-Za-z0-9+/]{20,}=*"), "\u2014 \\1 <signature>"),
-    (re.compile(r"[A-Za-z0-9+/]{43}="), "<base64 hash>"),
     (re.compile(r"[ \t]+"), " "),
 ]
 
