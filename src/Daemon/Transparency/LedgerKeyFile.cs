@@ -90,8 +90,9 @@ internal sealed class LedgerKeyFile
         }
 
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
-        var partial = Path + ".partial";
-        // A leftover partial file would keep its own mode: it goes first, and the new one is created 0600.
+        // This process's own partial file (replicas beside each other may generate at once); a leftover
+        // one would keep its own mode: it goes first, and the new one is created 0600.
+        var partial = $"{Path}.{Environment.ProcessId}.partial";
         File.Delete(partial);
         var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
@@ -99,13 +100,26 @@ internal sealed class LedgerKeyFile
             create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
 
-        using (var file = new FileStream(partial, create))
+        try
         {
-            file.Write(Encoding.UTF8.GetBytes(Signer.Encoded + "\n"));
-            file.Flush(flushToDisk: true);
+            using (var file = new FileStream(partial, create))
+            {
+                file.Write(Encoding.UTF8.GetBytes(Signer.Encoded + "\n"));
+                file.Flush(flushToDisk: true);
+            }
+
+            File.Move(partial, Path, overwrite: false);
+        }
+        catch (IOException) when (File.Exists(Path))
+        {
+            // Another seedd (a replica started beside this one) generated the key first: this start is refused, the next uses it.
+            throw new IOException($"another seedd generated {Path} at the same moment; start this one again and it signs with that key");
+        }
+        finally
+        {
+            File.Delete(partial);
         }
 
-        File.Move(partial, Path, overwrite: false);
         Generated = false;
         Created = true;
     }

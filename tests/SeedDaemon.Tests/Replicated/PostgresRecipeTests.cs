@@ -43,7 +43,13 @@ public sealed partial class PostgresRecipeTests
         try
         {
             var run = await ProcessRunner.RunAsync("bash", ["-c", $"set -e\ntrap '{stop}' EXIT\n{script}"], timeout: TimeSpan.FromMinutes(3),
-                environment: new Dictionary<string, string> { ["PATH"] = $"{bin}:{Environment.GetEnvironmentVariable("PATH")}" });
+                environment: new Dictionary<string, string>
+                {
+                    ["PATH"] = $"{bin}:{Environment.GetEnvironmentVariable("PATH")}",
+
+                    // The replicas' ledger key (generated in seedd's data directory): in the test's folder, not the user's.
+                    ["XDG_DATA_HOME"] = folder.File("data"),
+                });
             Assert.True(run.ExitCode == 0, $"the recipe failed ({run.ExitCode}):\n{run.Stdout}\n{run.Stderr}");
             var seed = SeedSeqV1.Derive(7, 0, "torch", "").Seed.ToString(CultureInfo.InvariantCulture);
             Assert.Matches($@"(?m)^0\s+torch\s+{seed}\s+64\s+1\s", run.Stdout);
