@@ -46,16 +46,6 @@ public static class LedgerHash
         return hasher.EntryBytes(entry.Worker, entry.Library, entry.Stream, entry.Seed64);
     }
 
-    /// <summary>The entry's leaf hash in the v2 tree: SHA-256(0x00 || entry bytes).</summary>
-    public static byte[] LeafHash(LedgerEntry entry)
-    {
-        ArgumentNullException.ThrowIfNull(entry);
-        var hash = new byte[HashSize];
-        using var hasher = new LedgerEventHasher(entry.ExperimentId, entry.TimeUnixMilliseconds, entry.Principal, entry.Peer, entry.ClientHost, entry.ClientPid, entry.ClientLabels);
-        hasher.LeafHash(entry.Worker, entry.Library, entry.Stream, entry.Seed64, hash);
-        return hash;
-    }
-
     /// <summary>
     /// The leaf hashes of events in order: events of one request (the same time and origin, as a
     /// store reads them back) share one hasher, so each costs one SHA-256.

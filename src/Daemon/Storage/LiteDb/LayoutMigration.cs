@@ -84,6 +84,7 @@ internal static class LayoutMigration
 
                 tree = new MerkleFrontier();
                 var nodes = new List<TreeNode>();
+                using var leaves = new LedgerLeafHasher();
                 foreach (var events in LiteSession.Range(session.Events, Documents.KeyLowerBound(record.Id), Documents.KeyUpperBound(record.Id)))
                 {
                     foreach (var stored in LedgerDocuments.ToRecords(events))
@@ -93,7 +94,7 @@ internal static class LayoutMigration
                             throw new InvalidDataException($"the ledger of '{record.Id}' jumps from event {tree.Size} to {stored.Entry.Sequence}");
                         }
 
-                        tree.Append(LedgerHash.LeafHash(stored.Entry), nodes);
+                        tree.Append(leaves.Hash(stored.Entry), nodes);
                     }
 
                 }

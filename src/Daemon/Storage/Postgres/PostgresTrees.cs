@@ -105,6 +105,7 @@ internal static class PostgresTrees
         {
             var tree = new MerkleFrontier();
             var nodes = new List<(string, TreeNode)>();
+            using var leaves = new LedgerLeafHasher();
             using (var events = new NpgsqlCommand(
                 """
                 SELECT sequence, time_ms, worker, library, stream, seed64, principal, peer, client_host, client_pid, client_labels::text
@@ -124,7 +125,7 @@ internal static class PostgresTrees
 
                     var entry = new LedgerEntry(id, (ulong)sequence, reader.GetInt64(1), (uint)reader.GetInt64(2), reader.GetString(3), reader.GetString(4),
                         unchecked((ulong)reader.GetInt64(5)), reader.GetString(6), reader.GetString(7), reader.GetString(8), reader.GetInt64(9), PostgresState.Labels(reader.GetString(10)));
-                    tree.Append(LedgerHash.LeafHash(entry), completed);
+                    tree.Append(leaves.Hash(entry), completed);
                     nodes.AddRange(completed.Select(n => (id, n)));
                     completed.Clear();
                 }
