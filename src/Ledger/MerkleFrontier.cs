@@ -102,7 +102,7 @@ public sealed class MerkleFrontier
             }
         }
 
-        return root ?? SHA256.HashData(ReadOnlySpan<byte>.Empty);
+        return root ?? Sha256.HashData([]);
     }
 }
 

@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using System.Buffers;
 
 namespace SeedDaemon.Ledger;
 
@@ -16,16 +16,19 @@ public static class MerkleTree
 
     public static byte[] LeafHash(ReadOnlySpan<byte> entry)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData([0x00]);
-        hash.AppendData(entry);
-        return hash.GetHashAndReset();
-    }
+        var length = 1 + entry.Length;
+        var rented = length <= 1024 ? null : ArrayPool<byte>.Shared.Rent(length);
+        var buffer = rented is null ? stackalloc byte[length] : rented.AsSpan(0, length);
+        buffer[0] = 0x00;
+        entry.CopyTo(buffer[1..]);
+        var hash = Sha256.HashData(buffer);
+        if (rented is not null)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
 
-    // One per thread, reused: OpenSSL's one-shot SHA-256 sets up a context for every hash, which costs
-    // more than hashing 65 bytes (a log appends one node a leaf on average).
-    [ThreadStatic]
-    private static IncrementalHash? t_sha;
+        return hash;
+    }
 
     public static byte[] NodeHash(ReadOnlySpan<byte> left, ReadOnlySpan<byte> right)
     {
@@ -33,14 +36,12 @@ public static class MerkleTree
         node[0] = 0x01;
         left.CopyTo(node[1..]);
         right.CopyTo(node[(1 + HashSize)..]);
-        var sha = t_sha ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        sha.AppendData(node);
-        return sha.GetHashAndReset();
+        return Sha256.HashData(node);
     }
 
     /// <summary>The root of the tree whose leaves have the hashes <paramref name="leaves"/> (SHA-256 of nothing for none).</summary>
     public static byte[] Root(IReadOnlyList<byte[]> leaves) =>
-        leaves.Count == 0 ? SHA256.HashData(ReadOnlySpan<byte>.Empty) : Subtree(leaves, 0, leaves.Count);
+        leaves.Count == 0 ? Sha256.HashData([]) : Subtree(leaves, 0, leaves.Count);
 
     /// <summary>The audit path of leaf <paramref name="index"/> in the tree of all of <paramref name="leaves"/>, leaf to root (RFC 9162 §2.1.3.1).</summary>
     public static List<byte[]> InclusionProof(IReadOnlyList<byte[]> leaves, int index)

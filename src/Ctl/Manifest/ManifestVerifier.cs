@@ -27,7 +27,7 @@ public static class ManifestVerifier
     public static ManifestVerification Verify(Stream manifest, Action<long>? progress = null, string? verifierKey = null)
     {
         using var json = new StreamingJson(manifest);
-        using var state = new State(verifierKey);
+        var state = new State(verifierKey);
         try
         {
             Expect(json.Next().Type == JsonTokenType.StartObject, "the manifest is not a JSON object");
@@ -111,7 +111,7 @@ public static class ManifestVerifier
 
     private sealed class ManifestProblem(string message) : Exception(message);
 
-    private sealed class State(string? verifierKey) : IDisposable
+    private sealed class State(string? verifierKey)
     {
         private readonly ColumnCache _columns = new();
         private readonly MerkleFrontier _tree = new();
@@ -130,8 +130,6 @@ public static class ManifestVerifier
         public bool HeadSeen { get; private set; }
 
         public string Where { get; private set; } = "the start";
-
-        public void Dispose() => _leaves.Dispose();
 
         public int Version { get; set; } = 2;
 

@@ -67,7 +67,7 @@ internal sealed class LedgerAuditor(ISeedStore store, ColumnCache columns, Ledge
         ulong expected = 1;
         var tree = new MerkleFrontier();
         var nodes = new List<TreeNode>();
-        using var leaves = new LedgerLeafHasher();
+        var leaves = new LedgerLeafHasher();
         try
         {
             await foreach (var record in EventsAsync(experimentId, 0, cancellationToken))

@@ -145,36 +145,26 @@ internal static partial class BatchPlanner
 
             var records = new SeedRecord[issues.Count];
             var runs = new Dictionary<string, (int Run, LedgerEventHasher Hasher)>(StringComparer.Ordinal);
-            try
+            for (var i = 0; i < issues.Count; i++)
             {
-                for (var i = 0; i < issues.Count; i++)
+                var issue = issues[i];
+                var key = issue.Key;
+                if (Keys.TryGetValue(key, out var change))
                 {
-                    var issue = issues[i];
-                    var key = issue.Key;
-                    if (Keys.TryGetValue(key, out var change))
-                    {
-                        change.State = Again(change.State, issue);
-                    }
-                    else if (state.Key(key) is { } stored)
-                    {
-                        Keys[key] = change = new KeyChange(key, Again(stored, issue), isNew: false);
-                    }
-                    else
-                    {
-                        Keys[key] = change = new KeyChange(key, new KeyState(issue.Seed64, now, operation.Origin.Requester, 1), isNew: true);
-                    }
+                    change.State = Again(change.State, issue);
+                }
+                else if (state.Key(key) is { } stored)
+                {
+                    Keys[key] = change = new KeyChange(key, Again(stored, issue), isNew: false);
+                }
+                else
+                {
+                    Keys[key] = change = new KeyChange(key, new KeyState(issue.Seed64, now, operation.Origin.Requester, 1), isNew: true);
+                }
 
-                    var s = change.State;
-                    records[i] = new SeedRecord(key, s.Seed64, DateTimeOffset.FromUnixTimeMilliseconds(s.FirstIssueUnixMs).UtcDateTime, s.FirstRequester, s.IssueCount);
-                    Append(issue, operation.Origin, now, runs);
-                }
-            }
-            finally
-            {
-                foreach (var (_, hasher) in runs.Values)
-                {
-                    hasher.Dispose();
-                }
+                var s = change.State;
+                records[i] = new SeedRecord(key, s.Seed64, DateTimeOffset.FromUnixTimeMilliseconds(s.FirstIssueUnixMs).UtcDateTime, s.FirstRequester, s.IssueCount);
+                Append(issue, operation.Origin, now, runs);
             }
 
             return records;

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 using System.Text;
+using SeedDaemon.Ledger;
 
 namespace SeedDaemon.Derivation.Ledger;
 
@@ -24,7 +24,7 @@ public static class LedgerHash
     public static byte[] CanonicalBytes(LedgerEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        using var hasher = new LedgerEventHasher(entry.ExperimentId, entry.TimeUnixMilliseconds, entry.Principal, entry.Peer, entry.ClientHost, entry.ClientPid, entry.ClientLabels);
+        var hasher = new LedgerEventHasher(entry.ExperimentId, entry.TimeUnixMilliseconds, entry.Principal, entry.Peer, entry.ClientHost, entry.ClientPid, entry.ClientLabels);
         return hasher.CanonicalBytes(entry.Sequence, entry.Worker, entry.Library, entry.Stream, entry.Seed64);
     }
 
@@ -33,7 +33,7 @@ public static class LedgerHash
     {
         ArgumentNullException.ThrowIfNull(entry);
         var hash = new byte[HashSize];
-        using var hasher = new LedgerEventHasher(entry.ExperimentId, entry.TimeUnixMilliseconds, entry.Principal, entry.Peer, entry.ClientHost, entry.ClientPid, entry.ClientLabels);
+        var hasher = new LedgerEventHasher(entry.ExperimentId, entry.TimeUnixMilliseconds, entry.Principal, entry.Peer, entry.ClientHost, entry.ClientPid, entry.ClientLabels);
         hasher.Hash(previous, entry.Sequence, entry.Worker, entry.Library, entry.Stream, entry.Seed64, hash);
         return hash;
     }
@@ -42,7 +42,7 @@ public static class LedgerHash
     public static byte[] EntryBytes(LedgerEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        using var hasher = new LedgerEventHasher(entry.ExperimentId, entry.TimeUnixMilliseconds, entry.Principal, entry.Peer, entry.ClientHost, entry.ClientPid, entry.ClientLabels);
+        var hasher = new LedgerEventHasher(entry.ExperimentId, entry.TimeUnixMilliseconds, entry.Principal, entry.Peer, entry.ClientHost, entry.ClientPid, entry.ClientLabels);
         return hasher.EntryBytes(entry.Worker, entry.Library, entry.Stream, entry.Seed64);
     }
 
@@ -53,7 +53,7 @@ public static class LedgerHash
     public static byte[][] LeafHashes(IReadOnlyList<LedgerEntry> entries)
     {
         ArgumentNullException.ThrowIfNull(entries);
-        using var leaves = new LedgerLeafHasher();
+        var leaves = new LedgerLeafHasher();
         return [.. entries.Select(leaves.Hash)];
     }
 
@@ -69,16 +69,13 @@ public static class LedgerHash
 /// the tag and experiment id, then the event's own fields (sequence, time, worker, library, stream,
 /// seed64), then the origin (principal, peer, client host, pid, labels).
 /// </summary>
-public sealed class LedgerEventHasher : IDisposable
+public sealed class LedgerEventHasher
 {
     private static readonly byte[] Tag = Encoding.ASCII.GetBytes(LedgerHash.Format + "\n");
 
     private readonly byte[] _experimentId;
     private readonly long _time;
     private readonly byte[] _origin;
-
-    // Reused for every event of the request: OpenSSL's one-shot SHA-256 sets up a context each time.
-    private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
 
     public LedgerEventHasher(string experimentId, long timeUnixMilliseconds, string principal, string peer, string clientHost, long clientPid, IReadOnlyDictionary<string, string> clientLabels)
     {
@@ -108,13 +105,12 @@ public sealed class LedgerEventHasher : IDisposable
             throw new ArgumentException($"The previous hash must be {LedgerHash.HashSize} bytes.", nameof(previous));
         }
 
-        var length = CanonicalLength(library, stream);
+        var length = LedgerHash.HashSize + CanonicalLength(library, stream);
         var rented = length <= 1024 ? null : ArrayPool<byte>.Shared.Rent(length);
         var buffer = rented is null ? stackalloc byte[length] : rented.AsSpan(0, length);
-        Write(buffer, sequence, worker, library, stream, seed64);
-        _sha.AppendData(previous);
-        _sha.AppendData(buffer);
-        _sha.GetHashAndReset(destination);
+        previous.CopyTo(buffer);
+        Write(buffer[LedgerHash.HashSize..], sequence, worker, library, stream, seed64);
+        Sha256.HashData(buffer, destination);
 
         if (rented is not null)
         {
@@ -130,8 +126,7 @@ public sealed class LedgerEventHasher : IDisposable
         var buffer = rented is null ? stackalloc byte[length] : rented.AsSpan(0, length);
         buffer[0] = 0x00;
         WriteEntry(buffer[1..], worker, library, stream, seed64);
-        _sha.AppendData(buffer);
-        _sha.GetHashAndReset(destination);
+        Sha256.HashData(buffer, destination);
 
         if (rented is not null)
         {
@@ -145,8 +140,6 @@ public sealed class LedgerEventHasher : IDisposable
         WriteEntry(bytes, worker, library, stream, seed64);
         return bytes;
     }
-
-    public void Dispose() => _sha.Dispose();
 
     public byte[] CanonicalBytes(ulong sequence, uint worker, string library, string stream, ulong seed64)
     {
@@ -229,7 +222,7 @@ public sealed class LedgerEventHasher : IDisposable
 /// Leaf hashes of events read in order: consecutive events of one request (the same time and origin)
 /// share one <see cref="LedgerEventHasher"/>, so each costs one SHA-256.
 /// </summary>
-public sealed class LedgerLeafHasher : IDisposable
+public sealed class LedgerLeafHasher
 {
     private LedgerEventHasher? _hasher;
     private LedgerEntry? _shared;
@@ -239,7 +232,6 @@ public sealed class LedgerLeafHasher : IDisposable
         ArgumentNullException.ThrowIfNull(entry);
         if (_shared is null || !SameRequest(_shared, entry))
         {
-            _hasher?.Dispose();
             _hasher = new LedgerEventHasher(entry.ExperimentId, entry.TimeUnixMilliseconds, entry.Principal, entry.Peer, entry.ClientHost, entry.ClientPid, entry.ClientLabels);
             _shared = entry;
         }
@@ -248,8 +240,6 @@ public sealed class LedgerLeafHasher : IDisposable
         _hasher!.LeafHash(entry.Worker, entry.Library, entry.Stream, entry.Seed64, hash);
         return hash;
     }
-
-    public void Dispose() => _hasher?.Dispose();
 
     private static bool SameRequest(LedgerEntry a, LedgerEntry b) =>
         a.TimeUnixMilliseconds == b.TimeUnixMilliseconds && a.ClientPid == b.ClientPid && a.ExperimentId == b.ExperimentId

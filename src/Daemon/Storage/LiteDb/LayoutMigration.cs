@@ -84,7 +84,7 @@ internal static class LayoutMigration
 
                 tree = new MerkleFrontier();
                 var nodes = new List<TreeNode>();
-                using var leaves = new LedgerLeafHasher();
+                var leaves = new LedgerLeafHasher();
                 foreach (var events in LiteSession.Range(session.Events, Documents.KeyLowerBound(record.Id), Documents.KeyUpperBound(record.Id)))
                 {
                     foreach (var stored in LedgerDocuments.ToRecords(events))

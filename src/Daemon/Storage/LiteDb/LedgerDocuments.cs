@@ -87,25 +87,15 @@ internal static class LedgerDocuments
     public static void LeafHashes(Stored stored, int from, int to, List<byte[]> leaves)
     {
         var hashers = new LedgerEventHasher?[stored.Runs.Length];
-        try
+        for (var i = from; i < to; i++)
         {
-            for (var i = from; i < to; i++)
-            {
-                var e = stored.Event(i);
-                var run = stored.Runs[e.Run];
-                var hasher = hashers[e.Run] ??= new LedgerEventHasher(stored.ExperimentId, run[0].AsInt64, run[1].AsString, run[2].AsString, run[3].AsString, run[4].AsInt64, Documents.FromPairs(run[5].AsArray));
-                var (library, stream) = stored.Columns[e.Column];
-                var leaf = new byte[LedgerHash.HashSize];
-                hasher.LeafHash(e.Worker, library, stream, e.Seed64, leaf);
-                leaves.Add(leaf);
-            }
-        }
-        finally
-        {
-            foreach (var hasher in hashers)
-            {
-                hasher?.Dispose();
-            }
+            var e = stored.Event(i);
+            var run = stored.Runs[e.Run];
+            var hasher = hashers[e.Run] ??= new LedgerEventHasher(stored.ExperimentId, run[0].AsInt64, run[1].AsString, run[2].AsString, run[3].AsString, run[4].AsInt64, Documents.FromPairs(run[5].AsArray));
+            var (library, stream) = stored.Columns[e.Column];
+            var leaf = new byte[LedgerHash.HashSize];
+            hasher.LeafHash(e.Worker, library, stream, e.Seed64, leaf);
+            leaves.Add(leaf);
         }
     }
 

@@ -105,7 +105,7 @@ internal static class PostgresTrees
         {
             var tree = new MerkleFrontier();
             var nodes = new List<(string, TreeNode)>();
-            using var leaves = new LedgerLeafHasher();
+            var leaves = new LedgerLeafHasher();
             using (var events = new NpgsqlCommand(
                 """
                 SELECT sequence, time_ms, worker, library, stream, seed64, principal, peer, client_host, client_pid, client_labels::text
