@@ -168,39 +168,24 @@ internal sealed class LedgerProofs(ISeedStore store, CheckpointSigner signer)
     /// <summary>
     /// The event that first issued <paramref name="key"/>, within the first <paramref name="size"/>
     /// events: found by its time (the key's first issue time is its first event's) with a binary
-    /// search over the events' times, then checked; a log whose times go backwards is scanned.
+    /// search over the events' times (<see cref="IStoreReader.FindFirstEventAsync"/>); a log whose
+    /// times go backwards is scanned.
     /// </summary>
     private async Task<LedgerRecord> FirstEventAsync(SeedKey key, long size, CancellationToken cancellationToken)
     {
         var seed = await Reader.FindSeedAsync(key, cancellationToken)
             ?? throw new SeedDaemonException(ErrorKind.NotFound, $"Key (worker {key.Worker}, library '{key.Library}', stream '{key.Stream}') of '{key.ExperimentId}' was never issued: there is no entry to prove.", "key");
         var time = new DateTimeOffset(DateTime.SpecifyKind(seed.FirstIssueTime, DateTimeKind.Utc)).ToUnixTimeMilliseconds();
-        long low = 0, high = size;
-        while (low < high)
+        try
         {
-            var middle = low + ((high - low) / 2);
-            var probe = await EventAsync(key.ExperimentId, middle, cancellationToken);
-            (low, high) = probe.Entry.TimeUnixMilliseconds < time ? (middle + 1, high) : (low, middle);
-        }
-
-        for (var after = low; after < size;)
-        {
-            var page = await Reader.ListEventsAsync(key.ExperimentId, (ulong)after, (int)Math.Min(256, size - after), cancellationToken);
-            foreach (var record in page)
+            if (await Reader.FindFirstEventAsync(key, time, size, cancellationToken) is { } found)
             {
-                if (record.Entry.TimeUnixMilliseconds > time)
-                {
-                    after = size;
-                    break;
-                }
-
-                if (Is(record.Entry, key))
-                {
-                    return record;
-                }
+                return found;
             }
-
-            after = page.Count == 0 ? size : Math.Max(after, (long)page[^1].Entry.Sequence);
+        }
+        catch (InvalidDataException damaged)
+        {
+            throw new SeedDaemonException(ErrorKind.DataLoss, $"The ledger of '{key.ExperimentId}' is damaged: {damaged.Message}.");
         }
 
         // Times that went backwards (a clock stepped back): the first event of the key, by scanning.

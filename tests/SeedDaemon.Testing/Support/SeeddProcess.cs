@@ -152,7 +152,8 @@ public sealed partial class SeeddProcess : IAsyncDisposable
         }
 
         // Replicas share one ledger key; without one seedd would generate it in the user's data directory.
-        if (args.Contains("--postgres") && !environment.ContainsKey("Seedd__Ledger__KeyFile") && !args.Contains("--ledger-key"))
+        // An earlier release (built from history) has no ledger key and refuses the setting.
+        if (dll == TestPaths.SeeddDll && args.Contains("--postgres") && !environment.ContainsKey("Seedd__Ledger__KeyFile") && !args.Contains("--ledger-key"))
         {
             start.Environment["Seedd__Ledger__KeyFile"] = TestLedgerKey.Path;
         }

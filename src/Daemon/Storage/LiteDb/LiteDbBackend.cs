@@ -507,6 +507,86 @@ internal sealed partial class LiteDbBackend : IStoreBackend, IDocumentCheck
         }));
     }
 
+    public ValueTask<long> FirstLeafAtAsync(string experimentId, long unixMs, long size, CancellationToken cancellationToken) =>
+        new(Read($"the ledger of '{experimentId}' at {unixMs} ms", session => FirstLeafAt(session, experimentId, unixMs, size)));
+
+    /// <summary>The search and the walk through the events of one time straight over the packed documents: one event is built, the key's.</summary>
+    public ValueTask<LedgerRecord?> FindFirstEventAsync(SeedKey key, long unixMs, long size, CancellationToken cancellationToken) =>
+        new(Read($"the ledger of '{key.ExperimentId}' at {unixMs} ms", session =>
+        {
+            var leaf = FirstLeafAt(session, key.ExperimentId, unixMs, size);
+            foreach (var document in session.EventsFrom(key.ExperimentId, (ulong)leaf + 1))
+            {
+                var stored = LedgerDocuments.Read(document);
+                var first = (long)stored.FirstSequence - 1;
+                if (leaf >= size)
+                {
+                    break;
+                }
+
+                if (first > leaf)
+                {
+                    throw new InvalidDataException($"event {leaf + 1} is missing: the ledger jumps to {first + 1}");
+                }
+
+                for (; leaf < Math.Min(size, first + stored.Count); leaf++)
+                {
+                    var e = stored.Event((int)(leaf - first));
+                    if (stored.Time(e.Run) > unixMs)
+                    {
+                        return null;
+                    }
+
+                    if (e.Worker == key.Worker && stored.Columns[e.Column] == (key.Library, key.Stream))
+                    {
+                        return LedgerDocuments.ToRecords(document, (ulong)leaf + 1).First();
+                    }
+                }
+            }
+
+            return leaf >= size ? null : throw new InvalidDataException($"event {leaf + 1} is missing");
+        }));
+
+    /// <summary>The binary search a document at a time: each probe reads the document holding the middle event and narrows to its events' times.</summary>
+    private static long FirstLeafAt(LiteSession session, string experimentId, long unixMs, long size)
+    {
+        long low = 0, high = size;
+        while (low < high)
+        {
+            var middle = low + ((high - low) / 2);
+            var stored = session.EventsFrom(experimentId, (ulong)middle + 1).Select(LedgerDocuments.Read).FirstOrDefault();
+            var first = stored is null ? -1 : (long)stored.FirstSequence - 1;
+            if (stored is null || middle < first || middle >= first + stored.Count)
+            {
+                throw new InvalidDataException($"event {middle + 1} is missing");
+            }
+
+            // The document's events in the window; the answer is in it, before it or after it.
+            var from = Math.Max(low, first);
+            var to = Math.Min(high, first + stored.Count);
+            long Time(long leaf) => stored.Time(stored.Event((int)(leaf - first)).Run);
+            if (Time(to - 1) < unixMs)
+            {
+                low = to;
+            }
+            else if (Time(from) >= unixMs)
+            {
+                high = from;
+            }
+            else
+            {
+                while (Time(from) < unixMs)
+                {
+                    from++;
+                }
+
+                return from;
+            }
+        }
+
+        return low;
+    }
+
     public ValueTask<IReadOnlyList<LedgerRecord>> ListEventsAsync(string experimentId, ulong afterSequence, int limit, CancellationToken cancellationToken)
     {
         // LiteDB shows what is committed; the durable head (in memory, moved only after the fsync) cuts off what is not yet on disk.

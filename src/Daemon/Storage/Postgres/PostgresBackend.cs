@@ -233,8 +233,8 @@ internal sealed class PostgresBackend : IStoreBackend
         ReadAsync<IReadOnlyList<LedgerRecord>>(async connection =>
         {
             await using var command = new NpgsqlCommand(
-                """
-                SELECT sequence, time_ms, worker, library, stream, seed64, principal, peer, client_host, client_pid, client_labels::text, prev_hash, hash
+                $"""
+                SELECT {PostgresState.EventColumns}
                 FROM seedd_ledger_events WHERE experiment_id = @e COLLATE "C" AND sequence > @after ORDER BY sequence LIMIT @limit
                 """, connection);
             command.Parameters.AddWithValue("e", experimentId);
@@ -244,13 +244,82 @@ internal sealed class PostgresBackend : IStoreBackend
             var list = new List<LedgerRecord>();
             while (await reader.ReadAsync(cancellationToken))
             {
-                var entry = new LedgerEntry(experimentId, (ulong)reader.GetInt64(0), reader.GetInt64(1), (uint)reader.GetInt64(2), reader.GetString(3), reader.GetString(4),
-                    unchecked((ulong)reader.GetInt64(5)), reader.GetString(6), reader.GetString(7), reader.GetString(8), reader.GetInt64(9), PostgresState.Labels(reader.GetString(10)));
-                list.Add(new LedgerRecord(entry, LedgerHash.ToHex(reader.GetFieldValue<byte[]>(11)), LedgerHash.ToHex(reader.GetFieldValue<byte[]>(12))));
+                list.Add(PostgresState.ReadEvent(experimentId, reader));
             }
 
             return list;
         }, cancellationToken);
+
+    /// <summary>The binary search over the events' times in one statement: a recursive query, one index lookup a step inside PostgreSQL.</summary>
+    public ValueTask<long> FirstLeafAtAsync(string experimentId, long unixMs, long size, CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
+        {
+            await using var command = new NpgsqlCommand(
+                """
+                WITH RECURSIVE search(low, high) AS (
+                    SELECT 0::bigint, @size::bigint
+                  UNION ALL
+                    SELECT CASE WHEN e.time_ms < @t THEN m.middle + 1 ELSE s.low END, CASE WHEN e.time_ms < @t THEN s.high ELSE m.middle END
+                    FROM search s CROSS JOIN LATERAL (SELECT s.low + (s.high - s.low) / 2 AS middle) m
+                    JOIN seedd_ledger_events e ON e.experiment_id = @e COLLATE "C" AND e.sequence = m.middle + 1
+                    WHERE s.low < s.high
+                )
+                SELECT low FROM search WHERE low >= high
+                """, connection);
+            command.Parameters.AddWithValue("e", experimentId);
+            command.Parameters.AddWithValue("size", size);
+            command.Parameters.AddWithValue("t", unixMs);
+
+            // No row: the search stopped at an event that is not there.
+            return await command.ExecuteScalarAsync(cancellationToken) is long low ? low
+                : throw new InvalidDataException($"an event of '{experimentId}' in its tree cannot be read back");
+        }, cancellationToken);
+
+    /// <summary>From the search's answer, the events of that time in pages of their key columns only; the key's event is then read whole.</summary>
+    public async ValueTask<LedgerRecord?> FindFirstEventAsync(SeedKey key, long unixMs, long size, CancellationToken cancellationToken)
+    {
+        var after = await FirstLeafAtAsync(key.ExperimentId, unixMs, size, cancellationToken);
+        while (after < size)
+        {
+            var (found, last) = await ReadAsync(async connection =>
+            {
+                await using var command = new NpgsqlCommand(
+                    """
+                    SELECT sequence, time_ms, worker, library, stream FROM seedd_ledger_events
+                    WHERE experiment_id = @e COLLATE "C" AND sequence > @after AND sequence <= @size ORDER BY sequence LIMIT 4096
+                    """, connection);
+                command.Parameters.AddWithValue("e", key.ExperimentId);
+                command.Parameters.AddWithValue("after", after);
+                command.Parameters.AddWithValue("size", size);
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                var sequence = after;
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    sequence = reader.GetInt64(0);
+                    if (reader.GetInt64(1) > unixMs)
+                    {
+                        return (0L, size);
+                    }
+
+                    if (reader.GetInt64(2) == key.Worker && reader.GetString(3) == key.Library && reader.GetString(4) == key.Stream)
+                    {
+                        return (sequence, sequence);
+                    }
+                }
+
+                return (0L, sequence == after ? size : sequence);
+            }, cancellationToken);
+            if (found > 0)
+            {
+                var events = await ListEventsAsync(key.ExperimentId, (ulong)found - 1, 1, cancellationToken);
+                return events.Count == 1 ? events[0] : throw new InvalidDataException($"event {found} of '{key.ExperimentId}' cannot be read back");
+            }
+
+            after = last;
+        }
+
+        return null;
+    }
 
     public ValueTask<IReadOnlyList<ProcessRecord>> ListProcessesAsync(string experimentId, string? runId, CancellationToken cancellationToken) =>
         ReadRowsAsync(connection => PostgresRuns.ListProcesses(connection, experimentId, runId), PostgresRuns.ReadProcess, cancellationToken);

@@ -121,6 +121,16 @@ internal sealed class PostgresState : IBatchState
         return (record, sequence == 0 ? ChainHead.Genesis : new ChainHead(sequence, LedgerHash.ToHex(reader.GetFieldValue<byte[]>(8))), tree);
     }
 
+    /// <summary>An event's columns as <see cref="ReadEntry"/> and <see cref="ReadEvent"/> read them (the entry's, then the two hashes).</summary>
+    public const string EventColumns = "sequence, time_ms, worker, library, stream, seed64, principal, peer, client_host, client_pid, client_labels::text, prev_hash, hash";
+
+    public static LedgerEntry ReadEntry(string experimentId, NpgsqlDataReader reader) =>
+        new(experimentId, (ulong)reader.GetInt64(0), reader.GetInt64(1), (uint)reader.GetInt64(2), reader.GetString(3), reader.GetString(4),
+            unchecked((ulong)reader.GetInt64(5)), reader.GetString(6), reader.GetString(7), reader.GetString(8), reader.GetInt64(9), Labels(reader.GetString(10)));
+
+    public static LedgerRecord ReadEvent(string experimentId, NpgsqlDataReader reader) =>
+        new(ReadEntry(experimentId, reader), LedgerHash.ToHex(reader.GetFieldValue<byte[]>(11)), LedgerHash.ToHex(reader.GetFieldValue<byte[]>(12)));
+
     public static Dictionary<string, string> Labels(string json) =>
         JsonSerializer.Deserialize<Dictionary<string, string>>(json) is { } labels
             ? new Dictionary<string, string>(labels, StringComparer.Ordinal)

@@ -107,8 +107,8 @@ internal static class PostgresTrees
             var nodes = new List<(string, TreeNode)>();
             var leaves = new LedgerLeafHasher();
             using (var events = new NpgsqlCommand(
-                """
-                SELECT sequence, time_ms, worker, library, stream, seed64, principal, peer, client_host, client_pid, client_labels::text
+                $"""
+                SELECT {PostgresState.EventColumns}
                 FROM seedd_ledger_events WHERE experiment_id = @e COLLATE "C" ORDER BY sequence
                 """, connection, transaction))
             {
@@ -123,9 +123,7 @@ internal static class PostgresTrees
                         throw new InvalidDataException($"the ledger of '{id}' jumps from event {tree.Size} to {sequence}");
                     }
 
-                    var entry = new LedgerEntry(id, (ulong)sequence, reader.GetInt64(1), (uint)reader.GetInt64(2), reader.GetString(3), reader.GetString(4),
-                        unchecked((ulong)reader.GetInt64(5)), reader.GetString(6), reader.GetString(7), reader.GetString(8), reader.GetInt64(9), PostgresState.Labels(reader.GetString(10)));
-                    tree.Append(leaves.Hash(entry), completed);
+                    tree.Append(leaves.Hash(PostgresState.ReadEntry(id, reader)), completed);
                     nodes.AddRange(completed.Select(n => (id, n)));
                     completed.Clear();
                 }
