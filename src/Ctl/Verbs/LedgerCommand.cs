@@ -4,7 +4,7 @@ using SeedDaemon.V1;
 
 namespace SeedDaemon.Ctl.Verbs;
 
-/// <summary>seedctl ledger verify|key|checkpoint|consistency — the ledger's hash chain and its transparency log.</summary>
+/// <summary>seedctl ledger verify|key|keygen|checkpoint|consistency — the ledger's hash chain and its transparency log.</summary>
 public static class LedgerCommand
 {
     public static Command Create()
@@ -21,6 +21,7 @@ public static class LedgerCommand
         });
         command.Subcommands.Add(verify);
         command.Subcommands.Add(ProofVerbs.Key());
+        command.Subcommands.Add(ProofVerbs.Keygen());
         command.Subcommands.Add(ProofVerbs.Checkpoint());
         command.Subcommands.Add(ProofVerbs.Consistency());
         return command;

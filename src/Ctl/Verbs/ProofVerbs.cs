@@ -3,12 +3,13 @@ using Grpc.Core;
 using SeedDaemon.Client;
 using SeedDaemon.Client.Proofs;
 using SeedDaemon.Ctl.Output;
+using SeedDaemon.Ledger;
 using SeedDaemon.V1;
 
 namespace SeedDaemon.Ctl.Verbs;
 
 /// <summary>
-/// The transparency log's verbs: <c>ledger key</c>, <c>ledger checkpoint</c>, <c>ledger consistency</c>,
+/// The transparency log's verbs: <c>ledger key</c>, <c>ledger keygen</c>, <c>ledger checkpoint</c>, <c>ledger consistency</c>,
 /// <c>seeds prove</c> and the offline <c>verify-proof</c>. Every check is the SDK's (<see cref="ProofBundle"/>,
 /// <see cref="LedgerCheckpoint"/>): what seedctl accepts, a program does too.
 /// </summary>
@@ -32,6 +33,54 @@ public static class ProofVerbs
             else
             {
                 await c.Printer.Writer.WriteLineAsync(key.VerifierKey);
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    public static Command Keygen()
+    {
+        var output = new Option<FileInfo>("-o", "--output-file") { Description = "the key file to create (mode 0600; never overwritten), for --ledger-key or the systemd credential seedd-ledger-key", Required = true, HelpName = "FILE" };
+        var name = new Option<string>("--name") { Description = "the key's name, the origin's first part in every checkpoint (default: seedd.HOSTNAME, as seedd names the key it generates)" };
+        var command = new Command("keygen", "Create a new signing key for the ledger's checkpoints (offline), for replicas that share one key; prints its verifier key.") { output, name };
+        Common.Action(command, async c =>
+        {
+            var keyName = c.Value(name) is { Length: > 0 } given ? given : SignerKeyFile.DefaultName;
+            NoteSigner signer;
+            try
+            {
+                signer = NoteSigner.Generate(keyName);
+            }
+            catch (FormatException error)
+            {
+                throw new CtlException(ExitCodes.InvalidArgument, $"--name '{keyName}': {error.Message}");
+            }
+
+            var path = c.Value(output)!.FullName;
+            if (File.Exists(path))
+            {
+                throw new CtlException(ExitCodes.AlreadyExists, $"{path} exists; seedctl never replaces a key (checkpoints it signed would verify with nothing). Choose another file, or remove this one if no checkpoint was ever signed with it.");
+            }
+
+            try
+            {
+                SignerKeyFile.Write(path, signer);
+            }
+            catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+            {
+                var why = error is DirectoryNotFoundException ? $"the folder {Path.GetDirectoryName(path)} does not exist" : error.Message;
+                throw new CtlException(File.Exists(path) ? ExitCodes.AlreadyExists : ExitCodes.Usage, $"cannot create the key file {path}: {why}");
+            }
+
+            if (c.Printer.Json)
+            {
+                c.Printer.Value(new { key_file = path, verifier_key = signer.VerifierKey }, () => new Table());
+            }
+            else
+            {
+                await c.Printer.Writer.WriteLineAsync(signer.VerifierKey);
             }
 
             return ExitCodes.Ok;

@@ -90,34 +90,14 @@ internal sealed class LedgerKeyFile
         }
 
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
-        // This process's own partial file (replicas beside each other may generate at once); a leftover
-        // one would keep its own mode: it goes first, and the new one is created 0600.
-        var partial = $"{Path}.{Environment.ProcessId}.partial";
-        File.Delete(partial);
-        var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
         try
         {
-            using (var file = new FileStream(partial, create))
-            {
-                file.Write(Encoding.UTF8.GetBytes(Signer.Encoded + "\n"));
-                file.Flush(flushToDisk: true);
-            }
-
-            File.Move(partial, Path, overwrite: false);
+            SignerKeyFile.Write(Path, Signer);
         }
         catch (IOException) when (File.Exists(Path))
         {
             // Another seedd (a replica started beside this one) generated the key first: this start is refused, the next uses it.
             throw new IOException($"another seedd generated {Path} at the same moment; start this one again and it signs with that key");
-        }
-        finally
-        {
-            File.Delete(partial);
         }
 
         Generated = false;
@@ -143,8 +123,7 @@ internal sealed class LedgerKeyFile
             return name;
         }
 
-        var host = new string([.. Environment.MachineName.ToLowerInvariant().Where(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.')]);
-        return host.Length > 0 ? $"seedd.{host}" : "seedd";
+        return SignerKeyFile.DefaultName;
     }
 
     private static LedgerKeyException Refused(string path, string why) => new($"the ledger key file {path} {why}");

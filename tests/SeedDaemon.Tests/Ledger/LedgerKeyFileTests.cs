@@ -9,7 +9,8 @@ namespace SeedDaemon.Tests.Ledger;
 /// <summary>
 /// The key that signs checkpoints, at start, as real processes: generated once beside the database,
 /// readable by seedd's user only, and the same after a restart; a key file others can read, a damaged
-/// one, or a configured one that is missing refuses the start by name and changes no file.
+/// one, or a configured one that is missing refuses the start by name and changes no file; one made
+/// by <c>seedctl ledger keygen</c> signs as given.
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class LedgerKeyFileTests
@@ -34,15 +35,32 @@ public sealed class LedgerKeyFileTests
             Assert.Equal(first, await KeyAsync(seedd.Address));
         }
 
-        // Given as a file (what replicas share): that key signs, whatever is beside the database.
+        // Made by 'seedctl ledger keygen' (what replicas share): that key signs, whatever is beside the database.
         var shared = folder.File("shared.key");
-        var signer = NoteSigner.Generate("seedd.example");
-        await File.WriteAllTextAsync(shared, signer.Encoded + "\n");
-        File.SetUnixFileMode(shared, UnixFileMode.UserRead);
+        var printed = (await Seedctl.Expect(0, "http://127.0.0.1:1", "ledger", "keygen", "-o", shared, "--name", "seedd.example")).Trim();
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(shared));
+        Assert.Equal(printed, NoteSigner.Parse((await File.ReadAllTextAsync(shared)).Trim()).VerifierKey);
+        Assert.StartsWith("seedd.example+", printed, StringComparison.Ordinal);
         await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", db, "--ledger-key", shared))
         {
-            Assert.Equal(signer.VerifierKey, await KeyAsync(seedd.Address));
+            Assert.Equal(printed, await KeyAsync(seedd.Address));
         }
+    }
+
+    [Fact]
+    public async Task Keygen_never_replaces_a_key_and_refuses_a_bad_name_or_a_missing_folder_leaving_no_file()
+    {
+        using var folder = new TempFolder();
+        var key = folder.File("ledger.key");
+        await Seedctl.Expect(0, "http://127.0.0.1:1", "ledger", "keygen", "-o", key);
+        var before = await File.ReadAllTextAsync(key);
+        Assert.StartsWith($"PRIVATE+KEY+{SignerKeyFile.DefaultName}+", before, StringComparison.Ordinal);
+
+        Assert.Contains("never replaces a key", await Seedctl.Expect(7, "http://127.0.0.1:1", "ledger", "keygen", "-o", key), StringComparison.Ordinal);
+        Assert.Equal(before, await File.ReadAllTextAsync(key));
+        Assert.Contains("holds no '+' or white space", await Seedctl.Expect(6, "http://127.0.0.1:1", "ledger", "keygen", "-o", folder.File("other.key"), "--name", "my key"), StringComparison.Ordinal);
+        Assert.Contains("does not exist", await Seedctl.Expect(2, "http://127.0.0.1:1", "ledger", "keygen", "-o", folder.File("no/such/ledger.key")), StringComparison.Ordinal);
+        Assert.Equal(["ledger.key"], Directory.GetFileSystemEntries(folder.Path).Select(Path.GetFileName));
     }
 
     [Theory]

@@ -47,7 +47,7 @@ public sealed partial class PostgresRecipeTests
                 {
                     ["PATH"] = $"{bin}:{Environment.GetEnvironmentVariable("PATH")}",
 
-                    // The replicas' ledger key (generated in seedd's data directory): in the test's folder, not the user's.
+                    // Were the recipe's shared key not used, the replicas would generate one in seedd's data directory: the test's folder's, not the user's.
                     ["XDG_DATA_HOME"] = folder.File("data"),
                 });
             Assert.True(run.ExitCode == 0, $"the recipe failed ({run.ExitCode}):\n{run.Stdout}\n{run.Stderr}");
@@ -55,6 +55,10 @@ public sealed partial class PostgresRecipeTests
             Assert.Matches($@"(?m)^0\s+torch\s+{seed}\s+64\s+1\s", run.Stdout);
             Assert.Contains($"store PostgreSQL host=127.0.0.1:{pg} database=postgres user=postgres", run.Stdout + run.Stderr, StringComparison.Ordinal);
             Assert.DoesNotContain("change-me", run.Stdout + run.Stderr, StringComparison.Ordinal);
+
+            // The three replicas sign with the key the recipe made (it printed its verifier key), none generated one.
+            Assert.Matches(@"(?m)^seedd\.example\+[0-9a-f]{8}\+", run.Stdout);
+            Assert.False(Directory.Exists(folder.File("data")), "a replica generated a ledger key of its own");
         }
         finally
         {
