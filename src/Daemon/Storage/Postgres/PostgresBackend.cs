@@ -275,44 +275,41 @@ internal sealed class PostgresBackend : IStoreBackend
                 : throw new InvalidDataException($"an event of '{experimentId}' in its tree cannot be read back");
         }, cancellationToken);
 
-    /// <summary>From the search's answer, the events of that time in pages of their key columns only; the key's event is then read whole.</summary>
+    /// <summary>From the search's answer, the events of that time a page at a time, matched inside PostgreSQL (a page answers one row); the key's event is then read whole.</summary>
     public async ValueTask<LedgerRecord?> FindFirstEventAsync(SeedKey key, long unixMs, long size, CancellationToken cancellationToken)
     {
+        const int page = 8192;
         var after = await FirstLeafAtAsync(key.ExperimentId, unixMs, size, cancellationToken);
         while (after < size)
         {
-            var (found, last) = await ReadAsync(async connection =>
+            var (found, last, past) = await ReadAsync(async connection =>
             {
                 await using var command = new NpgsqlCommand(
-                    """
-                    SELECT sequence, time_ms, worker, library, stream FROM seedd_ledger_events
-                    WHERE experiment_id = @e COLLATE "C" AND sequence > @after AND sequence <= @size ORDER BY sequence LIMIT 4096
+                    $"""
+                    SELECT min(sequence) FILTER (WHERE time_ms = @t AND worker = @w AND library = @l AND stream = @s), max(sequence), coalesce(bool_or(time_ms > @t), false)
+                    FROM (SELECT sequence, time_ms, worker, library, stream FROM seedd_ledger_events
+                          WHERE experiment_id = @e COLLATE "C" AND sequence > @after AND sequence <= @size ORDER BY sequence LIMIT {page}) events
                     """, connection);
                 command.Parameters.AddWithValue("e", key.ExperimentId);
                 command.Parameters.AddWithValue("after", after);
                 command.Parameters.AddWithValue("size", size);
+                command.Parameters.AddWithValue("t", unixMs);
+                command.Parameters.AddWithValue("w", (long)key.Worker);
+                command.Parameters.AddWithValue("l", key.Library);
+                command.Parameters.AddWithValue("s", key.Stream);
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-                var sequence = after;
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    sequence = reader.GetInt64(0);
-                    if (reader.GetInt64(1) > unixMs)
-                    {
-                        return (0L, size);
-                    }
-
-                    if (reader.GetInt64(2) == key.Worker && reader.GetString(3) == key.Library && reader.GetString(4) == key.Stream)
-                    {
-                        return (sequence, sequence);
-                    }
-                }
-
-                return (0L, sequence == after ? size : sequence);
+                await reader.ReadAsync(cancellationToken);
+                return (reader.IsDBNull(0) ? 0 : reader.GetInt64(0), reader.IsDBNull(1) ? size : reader.GetInt64(1), reader.GetBoolean(2));
             }, cancellationToken);
             if (found > 0)
             {
                 var events = await ListEventsAsync(key.ExperimentId, (ulong)found - 1, 1, cancellationToken);
                 return events.Count == 1 ? events[0] : throw new InvalidDataException($"event {found} of '{key.ExperimentId}' cannot be read back");
+            }
+
+            if (past || last - after < page)
+            {
+                return null;
             }
 
             after = last;
