@@ -86,6 +86,28 @@ public sealed partial class SeeddProcess : IAsyncDisposable
         await seedd._process.WaitForExitAsync();
     }
 
+    /// <summary>
+    /// Starts seedd and kills it (SIGKILL) as soon as <paramref name="moment"/> holds (polled every
+    /// few milliseconds): a crash at that moment. False when seedd served, or exited, first.
+    /// </summary>
+    public static async Task<bool> KillWhenAsync(Func<Task<bool>> moment, params string[] args)
+    {
+        await using var seedd = Launch(TestPaths.SeeddDll, args, new Dictionary<string, string?>());
+        while (!seedd._process.HasExited && !seedd._listening.Task.IsCompleted)
+        {
+            if (await moment())
+            {
+                seedd._process.Kill();
+                await seedd._process.WaitForExitAsync();
+                return true;
+            }
+
+            await Task.Delay(5);
+        }
+
+        return false;
+    }
+
     /// <summary>Waits until seedd has written a line containing <paramref name="text"/>; returns that line.</summary>
     public async Task<string> WaitForOutputAsync(string text, TimeSpan? timeout = null)
     {

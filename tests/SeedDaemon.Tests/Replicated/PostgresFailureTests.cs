@@ -111,6 +111,9 @@ public sealed class PostgresFailureTests
         Assert.Contains("schema version 99, newer than this seedd knows (3)", output, StringComparison.Ordinal);
     }
 
+    /// <summary>A database as seedd 1.1 left it: schema version 1, without the tables versions 2 and 3 add.</summary>
+    private const string AsVersion1 = "DROP TABLE seedd_run_processes, seedd_fingerprints, seedd_tree_nodes, seedd_ledger_key; ALTER TABLE seedd_experiments DROP COLUMN tree; UPDATE seedd_schema SET version = 1";
+
     /// <summary>seedd 1.1's schema (version 1, no run tables) is migrated in place at the first start of 1.2; its records stay.</summary>
     [Fact]
     public async Task A_version_1_schema_gets_the_run_tables_and_keeps_its_records()
@@ -126,8 +129,7 @@ public sealed class PostgresFailureTests
             await seedd.StopAsync();
         }
 
-        // As seedd 1.1 left it: schema version 1, without the tables versions 2 and 3 add.
-        await cluster.ExecuteAsync(database, "DROP TABLE seedd_run_processes, seedd_fingerprints, seedd_tree_nodes, seedd_ledger_key; ALTER TABLE seedd_experiments DROP COLUMN tree; UPDATE seedd_schema SET version = 1");
+        await cluster.ExecuteAsync(database, AsVersion1);
         await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--postgres", cluster.ConnectionString(database)))
         {
             using var channel = TestChannels.Create(seedd.Address);
@@ -143,6 +145,66 @@ public sealed class PostgresFailureTests
             var verified = await audit.VerifyLedgerAsync(new VerifyLedgerRequest { ExperimentId = "pg/v1" });
             Assert.True(verified.Ok, verified.Reason);
             Assert.Equal(2, (await audit.GetCheckpointAsync(new GetCheckpointRequest { ExperimentId = "pg/v1" })).TreeSize);
+        }
+
+        Assert.Equal(3, await cluster.ScalarAsync<int>(database, "SELECT version FROM seedd_schema"));
+    }
+
+    /// <summary>
+    /// The migration to version 3 grows a tree over every event in the migration's one transaction:
+    /// seedd killed in the middle of it (the transaction holds its lock on the experiments) leaves
+    /// version 1 as it was, and the next start migrates it whole.
+    /// </summary>
+    [Fact]
+    public async Task A_migration_killed_halfway_leaves_the_version_1_schema_as_it_was_and_the_next_start_completes_it()
+    {
+        const string id = "pg/killed-migration";
+        var cluster = await PostgresCluster.SharedAsync();
+        var database = await cluster.CreateDatabaseAsync();
+        var connection = cluster.ConnectionString(database);
+        await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--postgres", connection))
+        {
+            using var channel = TestChannels.Create(seedd.Address);
+            var seeds = new SeedService.SeedServiceClient(channel);
+            await seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = id, Root = "3" });
+            for (var first = 0; first < 100_000; first += 10_000)
+            {
+                var batch = new BatchGetSeedsRequest();
+                batch.Requests.AddRange(Enumerable.Range(first, 10_000).Select(w => new GetSeedRequest { ExperimentId = id, Worker = (uint)w, Library = "torch" }));
+                await seeds.BatchGetSeedsAsync(batch);
+            }
+
+            await seedd.StopAsync();
+        }
+
+        await cluster.ExecuteAsync(database, AsVersion1);
+        const string Schema = """
+            SELECT (SELECT version FROM seedd_schema) || ' ' || (SELECT count(*) FROM seedd_ledger_events) || ' '
+                || (SELECT string_agg(table_name || '.' || column_name, ',' ORDER BY table_name, column_name) FROM information_schema.columns WHERE table_schema = 'public')
+            """;
+        var before = await cluster.ScalarAsync<string>(database, Schema);
+        var killed = await SeeddProcess.KillWhenAsync(
+            async () => await cluster.ScalarAsync<long>(database, "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'seedd_experiments' AND l.mode = 'AccessExclusiveLock' AND l.granted") > 0,
+            "--listen", "127.0.0.1:0", "--postgres", connection);
+        Assert.True(killed, "seedd finished the migration before the test saw it under way");
+
+        // PostgreSQL ends the dead client's session, and its transaction with it.
+        for (var waited = 0; await cluster.ScalarAsync<long>(database, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'seedd'") > 0; waited++)
+        {
+            Assert.True(waited < 300, "the killed seedd's session is still open after 30 s");
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(before, await cluster.ScalarAsync<string>(database, Schema));
+        Assert.StartsWith("1 100000 ", before, StringComparison.Ordinal);
+
+        await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--postgres", connection))
+        {
+            using var channel = TestChannels.Create(seedd.Address);
+            var audit = new AuditService.AuditServiceClient(channel);
+            var verified = await audit.VerifyLedgerAsync(new VerifyLedgerRequest { ExperimentId = id });
+            Assert.True(verified.Ok, verified.Reason);
+            Assert.Equal(100_000, (await audit.GetCheckpointAsync(new GetCheckpointRequest { ExperimentId = id })).TreeSize);
         }
 
         Assert.Equal(3, await cluster.ScalarAsync<int>(database, "SELECT version FROM seedd_schema"));
