@@ -114,6 +114,8 @@ public sealed partial class SystemdTests
             environment[name] = value.Replace("%d", credentials, StringComparison.Ordinal).Replace("/var/lib/seedd", folder.Path, StringComparison.Ordinal);
         }
 
+        // What systemd sets for StateDirectory=seedd (/var/lib/seedd, here the test's folder).
+        environment["STATE_DIRECTORY"] = folder.Path;
         var execStart = Lines(unitText, "ExecStart").Single().Split(' ');
         Assert.Equal("/usr/lib/seedd/seedd", execStart[0]);
         var args = execStart[1..].Select(a => a == "/etc/seedd/appsettings.json" ? config : a).ToArray();
@@ -130,9 +132,11 @@ public sealed partial class SystemdTests
 
         Assert.Equal(1L, await cluster.ScalarAsync<long>(database, "select count(*) from seedd_issued_seeds"));
         Assert.False(File.Exists(folder.File("seeds.db")), "replicated mode must not create the embedded database");
+        Assert.True(File.Exists(folder.File("ledger.key")), "without a configured key, the unit's seedd keeps the one it generates in its state directory");
 
         // Without the drop-in the same unit runs the embedded store at its Environment= path.
         environment = Lines(unitText, "Environment").ToDictionary(a => a.Split('=', 2)[0], a => (string?)a.Split('=', 2)[1].Replace("/var/lib/seedd", folder.Path, StringComparison.Ordinal));
+        environment["STATE_DIRECTORY"] = folder.Path;
         await using (var embedded = await SeeddProcess.StartAsync(environment, args))
         {
             Assert.Contains($"store {folder.File("seeds.db")}", embedded.Output, StringComparison.Ordinal);
