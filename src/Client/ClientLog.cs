@@ -24,6 +24,9 @@ internal static partial class ClientLog
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "run {RunId}: {Left} step(s) could not be sent to seedd before it was closed; {Dropped} were dropped when the queue was full")]
     public static partial void RunClosedWithLoss(ILogger logger, string runId, int left, long dropped);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "run {RunId}: no signed checkpoint of '{ExperimentId}' at close: {Detail}")]
+    public static partial void NoCheckpointAtClose(ILogger logger, string runId, string experimentId, string detail);
 }
 
 /// <summary>Where the SDK writes when the application gave it no logger: one line on standard error.</summary>

@@ -1,5 +1,7 @@
 using SeedDaemon.Client;
+using SeedDaemon.Client.Proofs;
 using SeedDaemon.Derivation;
+using SeedDaemon.V1;
 
 namespace SeedDaemon.Client.Tests;
 
@@ -24,6 +26,26 @@ public sealed class SeedClientTests(InProcessDaemon daemon) : IClassFixture<InPr
         var single = await client.GetSeedAsync("sdk/bundle", 2_500_000_000, "torch", "dataloader");
         Assert.Equal(bundle.Get("torch", "dataloader").Seed64, single.Seed64);
         Assert.Equal(2ul, single.IssueCount);
+    }
+
+    [Fact]
+    public async Task A_run_keeps_the_experiments_signed_checkpoint_at_its_end()
+    {
+        using var client = new SeedClient(new SeedClientOptions { Address = new Uri(daemon.Address) });
+        await client.CreateExperimentAsync("sdk/run-checkpoint", "31");
+        await client.GetSeedAsync("sdk/run-checkpoint", 0, "torch");
+        var identity = new WorkerIdentity(new Uri(daemon.Address), "sdk/run-checkpoint", 0, "test", null, 1);
+        var run = client.StartRun("run-1", identity);
+        run.Fingerprint(0, [new Digest { Name = "loss", Kind = DigestKind.Scalar, Value = Google.Protobuf.ByteString.CopyFrom(BitConverter.GetBytes(0.25)) }]);
+        await client.GetSeedAsync("sdk/run-checkpoint", 1, "torch");
+        Assert.Null(run.Checkpoint);
+        await run.DisposeAsync();
+
+        // Verified with the daemon's key and naming the experiment: the two seeds the run used are in it.
+        var checkpoint = Assert.IsType<LedgerCheckpoint>(run.Checkpoint);
+        Assert.Equal("sdk/run-checkpoint", checkpoint.ExperimentId);
+        Assert.Equal(2, checkpoint.Size);
+        Assert.Equal((await client.GetCheckpointAsync("sdk/run-checkpoint")).Root, checkpoint.Root);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
+using SeedDaemon.Client.Proofs;
 using SeedDaemon.Derivation;
 using SeedDaemon.V1;
 
@@ -88,6 +89,13 @@ public sealed class SeedRun : IAsyncDisposable, IDisposable
 
     /// <summary>Steps seedd refused (bad input; logged).</summary>
     public long Rejected { get; private set; }
+
+    /// <summary>
+    /// The experiment's signed checkpoint, fetched and verified when the run is disposed (null before,
+    /// or when it could not be had: logged): a few hundred bytes a tracker keeps (MLflow, W&amp;B) to pin
+    /// every seed the run used (docs/audit.md, the transparency log).
+    /// </summary>
+    public LedgerCheckpoint? Checkpoint { get; private set; }
 
     /// <summary>
     /// Queues the digests of step <paramref name="step"/> (0 or more, above the last one), taken by the
@@ -232,6 +240,17 @@ public sealed class SeedRun : IAsyncDisposable, IDisposable
         if (left > 0 || Dropped > 0)
         {
             ClientLog.RunClosedWithLoss(_logger, RunId, left, Dropped);
+        }
+
+        // Training is over: a missing checkpoint is said, never a failure of the job.
+        try
+        {
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            Checkpoint = await _client.GetCheckpointAsync(ExperimentId, deadline.Token);
+        }
+        catch (Exception error) when (error is RpcException or SeedVerificationException or OperationCanceledException)
+        {
+            ClientLog.NoCheckpointAtClose(_logger, RunId, ExperimentId, error.Message);
         }
 
         _stop.Dispose();
