@@ -43,11 +43,11 @@ public static class ProofVerbs
     public static Command Keygen()
     {
         var output = new Option<FileInfo>("-o", "--output-file") { Description = "the key file to create (mode 0600; never overwritten), for --ledger-key or the systemd credential seedd-ledger-key", Required = true, HelpName = "FILE" };
-        var name = new Option<string>("--name") { Description = "the key's name, the origin's first part in every checkpoint (default: seedd.HOSTNAME, as seedd names the key it generates)" };
+        var name = new Option<string>("--name") { Description = "the key's name, the origin's first part in every checkpoint (default: seedd.HOSTNAME of this machine, as seedd names a key it generates; name the deployment instead when replicas share it)" };
         var command = new Command("keygen", "Create a new signing key for the ledger's checkpoints (offline), for replicas that share one key; prints its verifier key.") { output, name };
         Common.Action(command, async c =>
         {
-            var keyName = c.Value(name) is { Length: > 0 } given ? given : SignerKeyFile.DefaultName;
+            var keyName = c.Value(name) ?? SignerKeyFile.DefaultName;
             NoteSigner signer;
             try
             {
@@ -71,7 +71,7 @@ public static class ProofVerbs
             catch (Exception error) when (error is IOException or UnauthorizedAccessException)
             {
                 var why = error is DirectoryNotFoundException ? $"the folder {Path.GetDirectoryName(path)} does not exist" : error.Message;
-                throw new CtlException(File.Exists(path) ? ExitCodes.AlreadyExists : ExitCodes.Usage, $"cannot create the key file {path}: {why}");
+                throw new CtlException(File.Exists(path) ? ExitCodes.AlreadyExists : error is UnauthorizedAccessException ? ExitCodes.PermissionDenied : ExitCodes.Usage, $"cannot create the key file {path}: {why}");
             }
 
             if (c.Printer.Json)

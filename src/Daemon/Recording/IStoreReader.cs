@@ -61,7 +61,7 @@ internal interface IStoreReader
             var probe = await ListEventsAsync(experimentId, (ulong)middle, 1, cancellationToken);
             if (probe.Count != 1 || probe[0].Entry.Sequence != (ulong)middle + 1)
             {
-                throw new InvalidDataException($"the ledger of '{experimentId}' is damaged: event {middle + 1}, in its tree, cannot be read back");
+                throw new InvalidDataException($"event {middle + 1}, in its tree, cannot be read back");
             }
 
             (low, high) = probe[0].Entry.TimeUnixMilliseconds < unixMs ? (middle + 1, high) : (low, middle);
@@ -87,7 +87,8 @@ internal interface IStoreReader
                     return null;
                 }
 
-                if (record.Entry.Worker == key.Worker && record.Entry.Library == key.Library && record.Entry.Stream == key.Stream)
+                // The key's first event was recorded at its first issue time exactly; another of its events, earlier in time, is a later issue (a clock stepped back).
+                if (record.Entry.TimeUnixMilliseconds == unixMs && record.Entry.Worker == key.Worker && record.Entry.Library == key.Library && record.Entry.Stream == key.Stream)
                 {
                     return record;
                 }

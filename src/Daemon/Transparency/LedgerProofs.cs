@@ -191,13 +191,26 @@ internal sealed class LedgerProofs(ISeedStore store, CheckpointSigner signer)
         // Times that went backwards (a clock stepped back): the first event of the key, by scanning.
         for (ulong after = 0; after < (ulong)size;)
         {
-            var page = await Reader.ListEventsAsync(key.ExperimentId, after, 1000, cancellationToken);
-            if (page.FirstOrDefault(r => Is(r.Entry, key) && r.Entry.Sequence <= (ulong)size) is { } found)
+            var page = await Reader.ListEventsAsync(key.ExperimentId, after, (int)Math.Min(1000, (ulong)size - after), cancellationToken);
+            for (var i = 0; i < page.Count; i++)
             {
-                return found;
+                if (page[i].Entry.Sequence != after + (ulong)i + 1)
+                {
+                    throw new SeedDaemonException(ErrorKind.DataLoss, $"The ledger of '{key.ExperimentId}' is damaged: event {after + (ulong)i + 1}, in its tree, cannot be read back.");
+                }
+
+                if (Is(page[i].Entry, key))
+                {
+                    return page[i];
+                }
             }
 
-            after = page.Count == 0 ? (ulong)size : page[^1].Entry.Sequence;
+            if (page.Count == 0)
+            {
+                throw new SeedDaemonException(ErrorKind.DataLoss, $"The ledger of '{key.ExperimentId}' is damaged: event {after + 1}, in its tree, cannot be read back.");
+            }
+
+            after += (ulong)page.Count;
         }
 
         throw new SeedDaemonException(ErrorKind.NotFound, $"Key (worker {key.Worker}, library '{key.Library}', stream '{key.Stream}') of '{key.ExperimentId}' has no event in the first {size} entries of its log.", "tree_size");

@@ -28,9 +28,10 @@ public sealed class FirstLeafSearchTests
     {
         const string id = "core/search";
         using var folder = new TempFolder();
-        IStoreBackend opened = backend == "litedb"
+        var database = backend == "postgres" ? await (await PostgresCluster.SharedAsync()).CreateDatabaseAsync("search") : null;
+        IStoreBackend opened = database is null
             ? LiteDbBackend.Open(folder.File("seeds.db"), NullLogger.Instance)
-            : await OpenPostgresAsync();
+            : PostgresBackend.Open((await PostgresCluster.SharedAsync()).ConnectionString(database), TestLedgerKey.VerifierKey, NullLogger.Instance);
         using var store = new SeedStore(opened, maxBatch: 64, NullLogger.Instance);
         await store.CreateExperimentAsync(new ExperimentRecord(id, 5, false, SeedSeqV1.Scheme, DateTime.UtcNow, false, new Dictionary<string, string>()), rootGiven: true, default);
         uint worker = 0;
@@ -68,12 +69,14 @@ public sealed class FirstLeafSearchTests
 
         var last = events.First(e => e.Entry.Worker == worker - 1);
         Assert.Null(await store.Reader.FindFirstEventAsync(new SeedKey(id, worker - 1, "torch", ""), last.Entry.TimeUnixMilliseconds, (long)last.Entry.Sequence - 1, default));
-    }
 
-    private static async Task<PostgresBackend> OpenPostgresAsync()
-    {
-        var cluster = await PostgresCluster.SharedAsync();
-        return PostgresBackend.Open(cluster.ConnectionString(await cluster.CreateDatabaseAsync("search")), TestLedgerKey.VerifierKey, NullLogger.Instance);
+        if (database is not null)
+        {
+            // An event lost between the search's answer and the key's event is damage, never "not there".
+            var key = events.First(e => e.Entry.Worker == 9000);
+            await (await PostgresCluster.SharedAsync()).ExecuteAsync(database, $"DELETE FROM seedd_ledger_events WHERE sequence = {key.Entry.Sequence - 10}");
+            await Assert.ThrowsAsync<InvalidDataException>(async () => await store.Reader.FindFirstEventAsync(new SeedKey(id, 9000, "torch", ""), key.Entry.TimeUnixMilliseconds, events.Count, default));
+        }
     }
 
     private static SeedIssue Issue(string id, uint worker) =>

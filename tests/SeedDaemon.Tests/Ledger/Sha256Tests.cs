@@ -37,9 +37,11 @@ public sealed class Sha256Tests
     }
 
     [Fact]
-    public void Calls_libcrypto_directly_on_Linux()
+    public void Calls_libcrypto_directly_where_it_is_there()
     {
         // The ledger's hot paths (chain, leaves, nodes) are measured with the direct calls; losing them is a 3x slowdown, not a failure anyone would see.
-        Assert.Equal(OperatingSystem.IsLinux(), Sha256.Native);
+        var here = OperatingSystem.IsLinux() && System.Runtime.InteropServices.NativeLibrary.TryLoad("libcrypto.so.3", out _);
+        Assert.True(here || !OperatingSystem.IsLinux() || !File.Exists("/etc/debian_version"), "Debian 12's libssl3 should provide libcrypto.so.3");
+        Assert.Equal(here, Sha256.Native);
     }
 }

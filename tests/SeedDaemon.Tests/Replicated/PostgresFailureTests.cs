@@ -152,13 +152,15 @@ public sealed class PostgresFailureTests
 
     /// <summary>
     /// The migration to version 3 grows a tree over every event in the migration's one transaction:
-    /// seedd killed in the middle of it (the transaction holds its lock on the experiments) leaves
-    /// version 1 as it was, and the next start migrates it whole.
+    /// seedd killed in the middle of it (its new tables and column made, the events being read) leaves
+    /// version 1 as it was, and the next start migrates it whole. The moment is held, not raced for:
+    /// the test locks the events table, so the migration waits there until seedd is killed.
     /// </summary>
     [Fact]
     public async Task A_migration_killed_halfway_leaves_the_version_1_schema_as_it_was_and_the_next_start_completes_it()
     {
         const string id = "pg/killed-migration";
+        const int Events = 5_000;
         var cluster = await PostgresCluster.SharedAsync();
         var database = await cluster.CreateDatabaseAsync();
         var connection = cluster.ConnectionString(database);
@@ -167,13 +169,9 @@ public sealed class PostgresFailureTests
             using var channel = TestChannels.Create(seedd.Address);
             var seeds = new SeedService.SeedServiceClient(channel);
             await seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = id, Root = "3" });
-            for (var first = 0; first < 100_000; first += 10_000)
-            {
-                var batch = new BatchGetSeedsRequest();
-                batch.Requests.AddRange(Enumerable.Range(first, 10_000).Select(w => new GetSeedRequest { ExperimentId = id, Worker = (uint)w, Library = "torch" }));
-                await seeds.BatchGetSeedsAsync(batch);
-            }
-
+            var batch = new BatchGetSeedsRequest();
+            batch.Requests.AddRange(Enumerable.Range(0, Events).Select(w => new GetSeedRequest { ExperimentId = id, Worker = (uint)w, Library = "torch" }));
+            await seeds.BatchGetSeedsAsync(batch);
             await seedd.StopAsync();
         }
 
@@ -183,10 +181,27 @@ public sealed class PostgresFailureTests
                 || (SELECT string_agg(table_name || '.' || column_name, ',' ORDER BY table_name, column_name) FROM information_schema.columns WHERE table_schema = 'public')
             """;
         var before = await cluster.ScalarAsync<string>(database, Schema);
-        var killed = await SeeddProcess.KillWhenAsync(
-            async () => await cluster.ScalarAsync<long>(database, "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'seedd_experiments' AND l.mode = 'AccessExclusiveLock' AND l.granted") > 0,
-            "--listen", "127.0.0.1:0", "--postgres", connection);
-        Assert.True(killed, "seedd finished the migration before the test saw it under way");
+        Assert.StartsWith($"1 {Events} ", before, StringComparison.Ordinal);
+
+        await using (var holder = new Npgsql.NpgsqlConnection(connection))
+        {
+            await holder.OpenAsync();
+            await using var hold = await holder.BeginTransactionAsync();
+            await using (var command = new Npgsql.NpgsqlCommand("LOCK TABLE seedd_ledger_events IN ACCESS EXCLUSIVE MODE", holder, hold))
+            {
+                await command.ExecuteNonQueryAsync();
+            }
+
+            const string Halfway = """
+                SELECT count(*) FROM pg_locks waiting JOIN pg_class events ON events.oid = waiting.relation AND events.relname = 'seedd_ledger_events'
+                WHERE NOT waiting.granted AND EXISTS (
+                    SELECT 1 FROM pg_locks held JOIN pg_class experiments ON experiments.oid = held.relation AND experiments.relname = 'seedd_experiments'
+                    WHERE held.pid = waiting.pid AND held.granted AND held.mode = 'AccessExclusiveLock')
+                """;
+            var killed = await SeeddProcess.KillWhenAsync(async () => await cluster.ScalarAsync<long>(database, Halfway) > 0, "--listen", "127.0.0.1:0", "--postgres", connection);
+            Assert.True(killed, "seedd never waited on the events with the migration's changes made");
+            await hold.RollbackAsync();
+        }
 
         // PostgreSQL ends the dead client's session, and its transaction with it.
         for (var waited = 0; await cluster.ScalarAsync<long>(database, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'seedd'") > 0; waited++)
@@ -196,7 +211,6 @@ public sealed class PostgresFailureTests
         }
 
         Assert.Equal(before, await cluster.ScalarAsync<string>(database, Schema));
-        Assert.StartsWith("1 100000 ", before, StringComparison.Ordinal);
 
         await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--postgres", connection))
         {
@@ -204,7 +218,7 @@ public sealed class PostgresFailureTests
             var audit = new AuditService.AuditServiceClient(channel);
             var verified = await audit.VerifyLedgerAsync(new VerifyLedgerRequest { ExperimentId = id });
             Assert.True(verified.Ok, verified.Reason);
-            Assert.Equal(100_000, (await audit.GetCheckpointAsync(new GetCheckpointRequest { ExperimentId = id })).TreeSize);
+            Assert.Equal(Events, (await audit.GetCheckpointAsync(new GetCheckpointRequest { ExperimentId = id })).TreeSize);
         }
 
         Assert.Equal(3, await cluster.ScalarAsync<int>(database, "SELECT version FROM seedd_schema"));

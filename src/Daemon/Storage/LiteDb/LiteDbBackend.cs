@@ -508,11 +508,11 @@ internal sealed partial class LiteDbBackend : IStoreBackend, IDocumentCheck
     }
 
     public ValueTask<long> FirstLeafAtAsync(string experimentId, long unixMs, long size, CancellationToken cancellationToken) =>
-        new(Read($"the ledger of '{experimentId}' at {unixMs} ms", session => FirstLeafAt(session, experimentId, unixMs, size)));
+        new(Read($"the ledger of '{experimentId}' at Unix time {unixMs} ms", session => FirstLeafAt(session, experimentId, unixMs, size)));
 
     /// <summary>The search and the walk through the events of one time straight over the packed documents: one event is built, the key's.</summary>
     public ValueTask<LedgerRecord?> FindFirstEventAsync(SeedKey key, long unixMs, long size, CancellationToken cancellationToken) =>
-        new(Read($"the ledger of '{key.ExperimentId}' at {unixMs} ms", session =>
+        new(Read($"the ledger of '{key.ExperimentId}' at Unix time {unixMs} ms", session =>
         {
             var leaf = FirstLeafAt(session, key.ExperimentId, unixMs, size);
             foreach (var document in session.EventsFrom(key.ExperimentId, (ulong)leaf + 1))
@@ -537,7 +537,8 @@ internal sealed partial class LiteDbBackend : IStoreBackend, IDocumentCheck
                         return null;
                     }
 
-                    if (e.Worker == key.Worker && stored.Columns[e.Column] == (key.Library, key.Stream))
+                    // At the first issue time exactly: an earlier-timed event of the key is a later issue (a clock stepped back).
+                    if (stored.Time(e.Run) == unixMs && e.Worker == key.Worker && stored.Columns[e.Column] == (key.Library, key.Stream))
                     {
                         return LedgerDocuments.ToRecords(document, (ulong)leaf + 1).First();
                     }

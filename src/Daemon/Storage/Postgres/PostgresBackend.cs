@@ -234,7 +234,7 @@ internal sealed class PostgresBackend : IStoreBackend
         {
             await using var command = new NpgsqlCommand(
                 $"""
-                SELECT {PostgresState.EventColumns}
+                SELECT {PostgresState.EventColumns}, prev_hash, hash
                 FROM seedd_ledger_events WHERE experiment_id = @e COLLATE "C" AND sequence > @after ORDER BY sequence LIMIT @limit
                 """, connection);
             command.Parameters.AddWithValue("e", experimentId);
@@ -282,11 +282,11 @@ internal sealed class PostgresBackend : IStoreBackend
         var after = await FirstLeafAtAsync(key.ExperimentId, unixMs, size, cancellationToken);
         while (after < size)
         {
-            var (found, last, past) = await ReadAsync(async connection =>
+            var (found, last, past, count) = await ReadAsync(async connection =>
             {
                 await using var command = new NpgsqlCommand(
                     $"""
-                    SELECT min(sequence) FILTER (WHERE time_ms = @t AND worker = @w AND library = @l AND stream = @s), max(sequence), coalesce(bool_or(time_ms > @t), false)
+                    SELECT min(sequence) FILTER (WHERE time_ms = @t AND worker = @w AND library = @l AND stream = @s), max(sequence), coalesce(bool_or(time_ms > @t), false), count(*)
                     FROM (SELECT sequence, time_ms, worker, library, stream FROM seedd_ledger_events
                           WHERE experiment_id = @e COLLATE "C" AND sequence > @after AND sequence <= @size ORDER BY sequence LIMIT {page}) events
                     """, connection);
@@ -299,15 +299,22 @@ internal sealed class PostgresBackend : IStoreBackend
                 command.Parameters.AddWithValue("s", key.Stream);
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken);
                 await reader.ReadAsync(cancellationToken);
-                return (reader.IsDBNull(0) ? 0 : reader.GetInt64(0), reader.IsDBNull(1) ? size : reader.GetInt64(1), reader.GetBoolean(2));
+                return (reader.IsDBNull(0) ? 0 : reader.GetInt64(0), reader.IsDBNull(1) ? after : reader.GetInt64(1), reader.GetBoolean(2), reader.GetInt64(3));
             }, cancellationToken);
+
+            // Gap-free: every event of the page is there (the tree holds size events), else one is lost.
+            if ((count != Math.Min(page, size - after) || last - after != count))
+            {
+                throw new InvalidDataException($"events {after + 1} to {Math.Min(after + page, size)} of '{key.ExperimentId}' are not all there ({count} read, the last {last})");
+            }
+
             if (found > 0)
             {
                 var events = await ListEventsAsync(key.ExperimentId, (ulong)found - 1, 1, cancellationToken);
                 return events.Count == 1 ? events[0] : throw new InvalidDataException($"event {found} of '{key.ExperimentId}' cannot be read back");
             }
 
-            if (past || last - after < page)
+            if (past)
             {
                 return null;
             }

@@ -121,8 +121,8 @@ internal sealed class PostgresState : IBatchState
         return (record, sequence == 0 ? ChainHead.Genesis : new ChainHead(sequence, LedgerHash.ToHex(reader.GetFieldValue<byte[]>(8))), tree);
     }
 
-    /// <summary>An event's columns as <see cref="ReadEntry"/> and <see cref="ReadEvent"/> read them (the entry's, then the two hashes).</summary>
-    public const string EventColumns = "sequence, time_ms, worker, library, stream, seed64, principal, peer, client_host, client_pid, client_labels::text, prev_hash, hash";
+    /// <summary>An event's entry columns as <see cref="ReadEntry"/> reads them; <see cref="ReadEvent"/> reads the two hashes after them (prev_hash, hash).</summary>
+    public const string EventColumns = "sequence, time_ms, worker, library, stream, seed64, principal, peer, client_host, client_pid, client_labels::text";
 
     public static LedgerEntry ReadEntry(string experimentId, NpgsqlDataReader reader) =>
         new(experimentId, (ulong)reader.GetInt64(0), reader.GetInt64(1), (uint)reader.GetInt64(2), reader.GetString(3), reader.GetString(4),
