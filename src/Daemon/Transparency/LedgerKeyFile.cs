@@ -1,4 +1,5 @@
 using System.Text;
+using SeedDaemon.Daemon.Storage.LiteDb;
 using SeedDaemon.Ledger;
 
 namespace SeedDaemon.Daemon.Transparency;
@@ -102,6 +103,9 @@ internal sealed class LedgerKeyFile
 
         Generated = false;
         Created = true;
+
+        // The rename is made durable too: checkpoints signed with this key must not outlive the file after a power cut.
+        FileSystemMedium.Instance.SyncDirectory(System.IO.Path.GetDirectoryName(Path)!);
     }
 
     /// <summary>This start wrote the file (<see cref="Persist"/>).</summary>
