@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using SeedDaemon.Daemon.Operations;
 using SeedDaemon.Daemon.Recording;
+using SeedDaemon.Daemon.Storage.LiteDb;
 using SeedDaemon.Daemon.Transparency;
 using SeedDaemon.Derivation;
 
@@ -92,7 +93,7 @@ internal static class SeeddApp
 
         try
         {
-            ledgerKey.Persist();
+            ledgerKey.Persist(FileSystemMedium.Instance.SyncDirectory);
         }
         catch (Exception error) when (error is IOException or UnauthorizedAccessException)
         {

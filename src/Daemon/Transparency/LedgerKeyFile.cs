@@ -1,5 +1,4 @@
 using System.Text;
-using SeedDaemon.Daemon.Storage.LiteDb;
 using SeedDaemon.Ledger;
 
 namespace SeedDaemon.Daemon.Transparency;
@@ -82,8 +81,8 @@ internal sealed class LedgerKeyFile
         }
     }
 
-    /// <summary>Writes a generated key (0600, whole or not at all). Called once the store is open.</summary>
-    public void Persist()
+    /// <summary>Writes a generated key (0600, whole or not at all), then syncs its folder with <paramref name="syncDirectory"/>. Called once the store is open.</summary>
+    public void Persist(Action<string> syncDirectory)
     {
         if (!Generated)
         {
@@ -105,7 +104,7 @@ internal sealed class LedgerKeyFile
         Created = true;
 
         // The rename is made durable too: checkpoints signed with this key must not outlive the file after a power cut.
-        FileSystemMedium.Instance.SyncDirectory(System.IO.Path.GetDirectoryName(Path)!);
+        syncDirectory(System.IO.Path.GetDirectoryName(Path)!);
     }
 
     /// <summary>This start wrote the file (<see cref="Persist"/>).</summary>
