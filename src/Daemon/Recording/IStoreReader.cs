@@ -52,53 +52,14 @@ internal interface IStoreReader
     /// <paramref name="unixMs"/> (<paramref name="size"/> when none), found by a binary search over
     /// the events' times: right when times never go backwards in the log.
     /// </summary>
-    async ValueTask<long> FirstLeafAtAsync(string experimentId, long unixMs, long size, CancellationToken cancellationToken)
-    {
-        long low = 0, high = size;
-        while (low < high)
-        {
-            var middle = low + ((high - low) / 2);
-            var probe = await ListEventsAsync(experimentId, (ulong)middle, 1, cancellationToken);
-            if (probe.Count != 1 || probe[0].Entry.Sequence != (ulong)middle + 1)
-            {
-                throw new InvalidDataException($"event {middle + 1}, in its tree, cannot be read back");
-            }
-
-            (low, high) = probe[0].Entry.TimeUnixMilliseconds < unixMs ? (middle + 1, high) : (low, middle);
-        }
-
-        return low;
-    }
+    ValueTask<long> FirstLeafAtAsync(string experimentId, long unixMs, long size, CancellationToken cancellationToken);
 
     /// <summary>
     /// The event that first issued <paramref name="key"/> among the first <paramref name="size"/>,
     /// found from the key's first issue time: the first event at that time, then forward through the
     /// events of that time. Null when none of them is the key's (a log whose times went backwards).
     /// </summary>
-    async ValueTask<LedgerRecord?> FindFirstEventAsync(SeedKey key, long unixMs, long size, CancellationToken cancellationToken)
-    {
-        for (var after = await FirstLeafAtAsync(key.ExperimentId, unixMs, size, cancellationToken); after < size;)
-        {
-            var page = await ListEventsAsync(key.ExperimentId, (ulong)after, (int)Math.Min(1024, size - after), cancellationToken);
-            foreach (var record in page)
-            {
-                if (record.Entry.TimeUnixMilliseconds > unixMs)
-                {
-                    return null;
-                }
-
-                // The key's first event was recorded at its first issue time exactly; another of its events, earlier in time, is a later issue (a clock stepped back).
-                if (record.Entry.TimeUnixMilliseconds == unixMs && record.Entry.Worker == key.Worker && record.Entry.Library == key.Library && record.Entry.Stream == key.Stream)
-                {
-                    return record;
-                }
-            }
-
-            after = page.Count == 0 ? size : Math.Max(after, (long)page[^1].Entry.Sequence);
-        }
-
-        return null;
-    }
+    ValueTask<LedgerRecord?> FindFirstEventAsync(SeedKey key, long unixMs, long size, CancellationToken cancellationToken);
 
     /// <summary>The stored subtree roots of level <paramref name="level"/> (8, 16, ...) with indexes [<paramref name="start"/>, <paramref name="end"/>), all durable ones.</summary>
     ValueTask<IReadOnlyList<byte[]>> ListTreeNodesAsync(string experimentId, int level, long start, long end, CancellationToken cancellationToken);

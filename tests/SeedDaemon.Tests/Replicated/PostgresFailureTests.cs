@@ -98,6 +98,17 @@ public sealed class PostgresFailureTests
     [Fact]
     public async Task A_schema_from_a_newer_seedd_is_refused_by_its_version()
     {
+        var (cluster, database) = await DatabaseWithSchemaAsync();
+
+        await cluster.ExecuteAsync(database, "UPDATE seedd_schema SET version = 99");
+        var (code, output) = await SeeddProcess.RunToExitAsync("--listen", "127.0.0.1:0", "--postgres", cluster.ConnectionString(database));
+        Assert.Equal(ExitCodes.DatabaseUnavailable, code);
+        Assert.Contains("schema version 99, newer than this seedd knows (3)", output, StringComparison.Ordinal);
+    }
+
+    /// <summary>A new database whose schema (and recorded ledger key) one seedd made at its start.</summary>
+    private static async Task<(PostgresCluster Cluster, string Database)> DatabaseWithSchemaAsync()
+    {
         var cluster = await PostgresCluster.SharedAsync();
         var database = await cluster.CreateDatabaseAsync();
         await using (var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--postgres", cluster.ConnectionString(database)))
@@ -105,10 +116,7 @@ public sealed class PostgresFailureTests
             await seedd.StopAsync();
         }
 
-        await cluster.ExecuteAsync(database, "UPDATE seedd_schema SET version = 99");
-        var (code, output) = await SeeddProcess.RunToExitAsync("--listen", "127.0.0.1:0", "--postgres", cluster.ConnectionString(database));
-        Assert.Equal(ExitCodes.DatabaseUnavailable, code);
-        Assert.Contains("schema version 99, newer than this seedd knows (3)", output, StringComparison.Ordinal);
+        return (cluster, database);
     }
 
     /// <summary>A database as seedd 1.1 left it: schema version 1, without the tables versions 2 and 3 add.</summary>
@@ -227,12 +235,7 @@ public sealed class PostgresFailureTests
     [Fact]
     public async Task A_replica_with_another_ledger_key_than_the_others_is_refused_naming_both_keys()
     {
-        var cluster = await PostgresCluster.SharedAsync();
-        var database = await cluster.CreateDatabaseAsync();
-        await using (var first = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--postgres", cluster.ConnectionString(database)))
-        {
-            await first.StopAsync();
-        }
+        var (cluster, database) = await DatabaseWithSchemaAsync();
 
         using var folder = new TempFolder();
         var other = SeedDaemon.Ledger.NoteSigner.Generate(TestLedgerKey.Name);

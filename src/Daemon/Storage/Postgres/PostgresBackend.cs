@@ -37,9 +37,13 @@ internal sealed class PostgresBackend : IStoreBackend
     private volatile bool _schemaReady;
     private int _connectionsInUse;
 
-    private PostgresBackend(NpgsqlDataSource dataSource, string location, NpgsqlConnectionStringBuilder settings, bool schemaReady, ILogger logger)
+    // Set before the probe starts: a schema created later (the database was down at start) records it.
+    private readonly string _verifierKey;
+
+    private PostgresBackend(NpgsqlDataSource dataSource, string location, NpgsqlConnectionStringBuilder settings, bool schemaReady, string verifierKey, ILogger logger)
     {
         _dataSource = dataSource;
+        _verifierKey = verifierKey;
         Location = location;
         _maxConnections = settings.MaxPoolSize;
         _timeoutSeconds = settings.Timeout;
@@ -65,8 +69,6 @@ internal sealed class PostgresBackend : IStoreBackend
     /// cannot be reached yet does not: the replica starts NOT_SERVING and keeps trying.
     /// </summary>
     /// <param name="verifierKey">The key this replica signs checkpoints with: every replica of one database must have the same.</param>
-    private string _verifierKey = "";
-
     public static PostgresBackend Open(string connectionString, string verifierKey, ILogger logger)
     {
         var builder = PostgresConnection.WithSeeddDefaults(PostgresConnection.Parse(connectionString));
@@ -89,7 +91,7 @@ internal sealed class PostgresBackend : IStoreBackend
             throw new StoreOpenException(location, error is LedgerKeyMismatchException ? error.Message : Describe(error), error);
         }
 
-        return new PostgresBackend(dataSource, location, builder, ready, logger) { _verifierKey = verifierKey };
+        return new PostgresBackend(dataSource, location, builder, ready, verifierKey, logger);
     }
 
     /// <summary>One transaction, durable when COMMIT returns; the next batch waits for it.</summary>
@@ -303,7 +305,7 @@ internal sealed class PostgresBackend : IStoreBackend
             }, cancellationToken);
 
             // Gap-free: every event of the page is there (the tree holds size events), else one is lost.
-            if ((count != Math.Min(page, size - after) || last - after != count))
+            if (count != Math.Min(page, size - after) || last - after != count)
             {
                 throw new InvalidDataException($"events {after + 1} to {Math.Min(after + page, size)} of '{key.ExperimentId}' are not all there ({count} read, the last {last})");
             }
