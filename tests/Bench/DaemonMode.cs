@@ -88,27 +88,32 @@ internal static class DaemonMode
         var runs = new RunService.RunServiceClient(channel);
         var fingerprintRates = new List<double>();
         var steps = new long[4];
+        var reporting = Enumerable.Range(0, 4).Select(_ => new SemaphoreSlim(1)).ToArray();
         var callerIndex = 0;
         for (var round = 0; round < rounds; round++)
         {
             var baseline = await Load.RunAsync(16, duration, echo, pids);
-            var report = await Load.RunAsync(4, duration, () =>
+            var report = await Load.RunAsync(4, duration, async () =>
             {
+                // One report of a process at a time: with several replicas, two at once could land out of step order.
                 var worker = (uint)(Interlocked.Increment(ref callerIndex) % 4);
-                var request = new ReportFingerprintsRequest { ExperimentId = "bench/new", RunId = "bench", Worker = worker };
-                long first;
-                lock (steps)
+                await reporting[worker].WaitAsync();
+                try
                 {
-                    first = steps[worker];
+                    var request = new ReportFingerprintsRequest { ExperimentId = "bench/new", RunId = "bench", Worker = worker };
+                    var first = steps[worker];
                     steps[worker] += 166;
-                }
+                    for (var i = 0; i < 166; i++)
+                    {
+                        request.Steps.Add(RunsMode.Step(first + i, 6));
+                    }
 
-                for (var i = 0; i < 166; i++)
+                    await runs.ReportFingerprintsAsync(request);
+                }
+                finally
                 {
-                    request.Steps.Add(RunsMode.Step(first + i, 6));
+                    reporting[worker].Release();
                 }
-
-                return runs.ReportFingerprintsAsync(request).ResponseAsync;
             }, pids);
             fingerprintRates.Add(report.PerSecond * 996);
             Console.WriteLine($"fingerprints (166 steps x 6 digests, 4 callers) {report.PerSecond * 996,10:F0} digests/s  p50 {report.P50Ms:F1} ms  p99 {report.P99Ms:F1} ms  seedd CPU {report.ServerCpuMicroseconds / 996:F1} us/digest;  echo {baseline.PerSecond:F0}/s");

@@ -6,18 +6,20 @@ namespace SeedDaemon.Bench;
 
 /// <summary>
 /// What a benchmark runs against: one seedd over its own LiteDB file, or N seedd replicas over a
-/// PostgreSQL server of the run's own (--postgres [--replicas N]). Clients get one channel balanced
+/// PostgreSQL server of the run's own (--postgres [--replicas N] [--standby]: with a synchronous standby). Clients get one channel balanced
 /// over every replica, as the SDK builds it for SEEDD_ADDRESS=a,b,c.
 /// </summary>
 internal sealed class Deployment : IAsyncDisposable
 {
     private readonly TempFolder _folder;
     private readonly PostgresCluster? _cluster;
+    private readonly PostgresCluster? _standby;
 
-    private Deployment(TempFolder folder, PostgresCluster? cluster, IReadOnlyList<SeeddProcess> replicas, string? postgres = null)
+    private Deployment(TempFolder folder, PostgresCluster? cluster, IReadOnlyList<SeeddProcess> replicas, string? postgres = null, PostgresCluster? standby = null)
     {
         _folder = folder;
         _cluster = cluster;
+        _standby = standby;
         Replicas = replicas;
         PostgresConnection = postgres;
     }
@@ -34,7 +36,10 @@ internal sealed class Deployment : IAsyncDisposable
 
     public string Description => _cluster is null
         ? $"seedd (LiteDB {_folder.File("seeds.db")})"
-        : $"{Replicas.Count} seedd replica(s) over PostgreSQL 15 on 127.0.0.1:{_cluster.Port}";
+        : $"{Replicas.Count} seedd replica(s) over PostgreSQL 15 on 127.0.0.1:{_cluster.Port}" + (_standby is null ? "" : $" with a synchronous standby on 127.0.0.1:{_standby.Port}");
+
+    /// <summary>The PostgreSQL server (null for the embedded store).</summary>
+    public PostgresCluster? Cluster => _cluster;
 
     public static async Task<Deployment> StartAsync(string[] args, params string[] extra)
     {
@@ -52,10 +57,20 @@ internal sealed class Deployment : IAsyncDisposable
         var replicas = args.SkipWhile(a => a != "--replicas").Skip(1).Select(int.Parse).FirstOrDefault(1);
         var cluster = await PostgresCluster.StartAsync();
         var connection = cluster.ConnectionString(await cluster.CreateDatabaseAsync("bench"));
+        PostgresCluster? standby = null;
+        if (args.Contains("--standby"))
+        {
+            // Every commit waits for the standby to have it (synchronous_commit=on, as seedd sets it).
+            standby = await cluster.CreateStandbyAsync("bench_standby");
+            await cluster.ExecuteAsync("postgres", "ALTER SYSTEM SET synchronous_standby_names = '*'");
+            await cluster.ExecuteAsync("postgres", "SELECT pg_reload_conf()");
+            await Poll.ForAsync(async () => await cluster.ScalarAsync<long>("postgres", "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'") == 1, TimeSpan.FromSeconds(60), "the standby to be synchronous");
+        }
+
         var processes = await Task.WhenAll(Enumerable.Range(0, replicas).Select(_ => Environment.GetEnvironmentVariable("SEEDD_BENCH_DLL") is { Length: > 0 } dll
             ? SeeddProcess.StartDllAsync(dll, new Dictionary<string, string?>(), ["--listen", "127.0.0.1:0", "--postgres", connection, .. extra])
             : SeeddProcess.StartAsync(["--listen", "127.0.0.1:0", "--postgres", connection, .. extra])));
-        return new Deployment(folder, cluster, processes, connection);
+        return new Deployment(folder, cluster, processes, connection, standby);
     }
 
     /// <summary>A channel to every replica (balanced when there are several), with the SDK's settings.</summary>
@@ -71,6 +86,11 @@ internal sealed class Deployment : IAsyncDisposable
         if (_cluster is not null)
         {
             await _cluster.DisposeAsync();
+        }
+
+        if (_standby is not null)
+        {
+            await _standby.DisposeAsync();
         }
 
         _folder.Dispose();

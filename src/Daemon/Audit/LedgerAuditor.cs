@@ -22,6 +22,11 @@ internal sealed class LedgerAuditor(ISeedStore store, ColumnCache columns, Ledge
         filter.Validate();
         _ = await ExperimentAsync(filter.ExperimentId, cancellationToken);
         var after = DecodeSequence(pageToken);
+        if (after == 0)
+        {
+            // A listing from the start shows what was issued before it was asked (PostgreSQL places entries just after they are durable).
+            await store.Reader.WaitForIntegrationAsync(filter.ExperimentId, cancellationToken);
+        }
 
         // Scan in chain order; stop at a full page, the end, or the scan budget (the token resumes the scan).
         var page = new List<LedgerRecord>(limit);
@@ -61,6 +66,7 @@ internal sealed class LedgerAuditor(ISeedStore store, ColumnCache columns, Ledge
     {
         Validation.ExperimentId(experimentId);
         var experiment = await ExperimentAsync(experimentId, cancellationToken);
+        await store.Reader.WaitForIntegrationAsync(experimentId, cancellationToken);
         var head = await store.Reader.GetChainHeadAsync(experimentId, cancellationToken);
         var storedTree = await store.Reader.GetTreeAsync(experimentId, cancellationToken);
         var previous = LedgerHash.ToHex(LedgerHash.Genesis);

@@ -267,6 +267,8 @@ internal sealed class StoreScrub(ISeedStore store, ColumnCache columns, ScrubSta
             var later = new Dictionary<(uint, string, string), KeyTally>();
             if (suspects.Count > 0)
             {
+                // Issues recorded before the records were read and not yet placed in the log (PostgreSQL): the second head covers them.
+                await _reader.WaitForIntegrationAsync(id, cancellationToken);
                 var second = await _reader.GetChainHeadAsync(id, cancellationToken);
                 for (var after = first.Sequence; after < second.Sequence;)
                 {

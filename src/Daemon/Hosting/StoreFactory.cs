@@ -15,7 +15,7 @@ internal static class StoreFactory
         var options = services.GetRequiredService<IOptions<SeeddOptions>>().Value;
         var loggers = services.GetRequiredService<ILoggerFactory>();
         IStoreBackend backend = options.UsesPostgres
-            ? PostgresBackend.Open(options.Postgres.ConnectionString!, services.GetRequiredService<Transparency.LedgerKeyFile>().Signer.VerifierKey, loggers.CreateLogger<PostgresBackend>())
+            ? PostgresBackend.Open(options.Postgres.ConnectionString!, services.GetRequiredService<Transparency.LedgerKeyFile>().Signer.VerifierKey, loggers.CreateLogger<PostgresBackend>(), services.GetRequiredService<Metrics>())
             : LiteDbBackend.Open(options.Database!, loggers.CreateLogger<LiteDbBackend>(), services.GetService<IStorageMedium>());
         return new SeedStore(backend, options.GroupCommitMaxOperations, loggers.CreateLogger<SeedStore>(), services.GetRequiredService<Metrics>());
     }

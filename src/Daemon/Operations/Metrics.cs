@@ -20,6 +20,8 @@ internal sealed class Metrics : IRecordingObserver
     private readonly Histogram _batchSize = new(BatchBuckets);
     private readonly Histogram _flushSeconds = new(FlushBuckets);
     private readonly Histogram _writeSeconds = new(FlushBuckets);
+    private readonly Histogram _integrationSeconds = new(IntegrationBuckets);
+    private static readonly double[] IntegrationBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
     /// <summary>Counted by canonical library, every other name as "custom": a client cannot grow the label set.</summary>
     public void SeedIssued(string library) =>
@@ -34,6 +36,8 @@ internal sealed class Metrics : IRecordingObserver
     }
 
     public void Answered(TimeSpan waited) => _writeSeconds.Observe(waited.TotalSeconds);
+
+    public void Integrated(TimeSpan delay) => _integrationSeconds.Observe(delay.TotalSeconds);
 
     public string Render(StoreStatistics store, IReadOnlyDictionary<string, double> more)
     {
@@ -53,6 +57,7 @@ internal sealed class Metrics : IRecordingObserver
         _batchSize.Render(text, "seedd_group_commit_batch_size", "Operations per group commit (one transaction, one fsync).");
         _flushSeconds.Render(text, "seedd_group_commit_flush_seconds", "Time from the start of a group commit to it being durable (fsync, or PostgreSQL's commit).");
         _writeSeconds.Render(text, "seedd_store_write_seconds", "Store latency of a write: from the request handing it to the store to its answer (queue and group commit).");
+        _integrationSeconds.Render(text, "seedd_ledger_integration_delay_seconds", "PostgreSQL: time from an entry's issue to its place in the log (in the tree a signed checkpoint covers), observed by the replica that holds the sequencer's lease.");
         Header(text, "seedd_database_bytes", "gauge", "Size of the embedded database file and its log (0 for PostgreSQL).");
         Line(text, "seedd_database_bytes", "", store.Bytes);
         Header(text, "seedd_experiments", "gauge", "Number of experiments (PostgreSQL: those this replica has seen).");
@@ -71,6 +76,7 @@ internal sealed class Metrics : IRecordingObserver
         ["seedd_issued_keys"] = "Issued keys held in memory by the embedded store.",
         ["seedd_ledger_events_since_checkpoint"] = "Ledger events the embedded store would replay at the next open.",
         ["seedd_store_connections_in_use"] = "PostgreSQL connections this replica holds (or is opening) for a commit or a read.",
+        ["seedd_sequencer_epoch"] = "PostgreSQL: the epoch of the sequencer's lease while this replica holds it (it places the entries every replica issues); 0 when another replica does.",
         ["seedd_store_connections_max"] = "The PostgreSQL connection pool's size (Max Pool Size).",
         ["seedd_scrub_running"] = "1 while a store check (scrub) runs.",
         ["seedd_scrub_records_read"] = "Records (documents, events, seeds, fingerprints) the running or last store check has read.",

@@ -12,7 +12,9 @@ namespace SeedDaemon.Daemon.Recording;
 /// <item>a frozen experiment answers keys already issued and refuses new ones (FAILED_PRECONDITION);</item>
 /// <item>a key's first issue (time, requester) is decided once, its count counts every request;</item>
 /// <item>a stored seed must equal the seed derived for its key (else the database is damaged);</item>
-/// <item>every issued key appends one event to its experiment's hash chain (sequence, previous hash, hash) and one leaf to its tree.</item>
+/// <item>every issued key adds one entry to its experiment's log: placed in its hash chain (sequence, previous hash, hash)
+/// and its tree by <see cref="ChainAppender"/> in the same batch (<c>integrate</c>: the embedded store), or left
+/// pending for the sequencer (PostgreSQL, whose replicas append to one experiment side by side).</item>
 /// </list>
 /// An operation is checked completely before it changes anything, so a refused one leaves no trace.
 /// Planning has no effects of its own: a backend whose transaction has to be retried plans again.
@@ -48,7 +50,9 @@ internal static partial class BatchPlanner
             .ToList();
 
     /// <param name="clock">The time (Unix ms) an operation's events are recorded at.</param>
-    public static PreparedBatch Plan(IReadOnlyList<StoreOperation> operations, IBatchState state, Func<long> clock)
+    /// <param name="integrate">Place the entries in their logs now (<see cref="PreparedBatch.Appends"/>); else they are
+    /// left in <see cref="PreparedBatch.Pending"/>, and the batch changes no chain head and no tree.</param>
+    public static PreparedBatch Plan(IReadOnlyList<StoreOperation> operations, IBatchState state, Func<long> clock, bool integrate = true)
     {
         var plan = new Planning(state, operations.Sum(o => o is RecordIssuesOperation record ? record.Issues.Count : 0));
         foreach (var operation in operations)
@@ -72,7 +76,7 @@ internal static partial class BatchPlanner
             }
         }
 
-        plan.Finish();
+        plan.Finish(integrate);
         return plan.Batch;
     }
 
@@ -80,6 +84,7 @@ internal static partial class BatchPlanner
     private sealed partial class Planning(IBatchState state, int expectedKeys)
     {
         private readonly Dictionary<string, Experiment> _experiments = new(StringComparer.Ordinal);
+        private int _pendingCount;
 
         // A batch names few libraries: each is looked up once, not once per key (edit distances).
         private readonly Dictionary<string, string?> _closeCanonical = new(StringComparer.Ordinal);
@@ -144,7 +149,7 @@ internal static partial class BatchPlanner
             }
 
             var records = new SeedRecord[issues.Count];
-            var runs = new Dictionary<string, (int Run, LedgerEventHasher Hasher)>(StringComparer.Ordinal);
+            var runs = new Dictionary<string, int>(StringComparer.Ordinal);
             for (var i = 0; i < issues.Count; i++)
             {
                 var issue = issues[i];
@@ -176,58 +181,52 @@ internal static partial class BatchPlanner
                 ? stored with { IssueCount = stored.IssueCount + 1 }
                 : throw new InvalidDataException($"The stored seed of key ({issue.Key.ExperimentId}, {issue.Key.Worker}, {issue.Key.Library}, '{issue.Key.Stream}') is {stored.Seed64}, but seedseq-v1 derives {issue.Seed64}: the database is damaged or was written by another scheme.");
 
-        /// <summary>The chain appender: the event's sequence follows the head, its hash covers the previous hash.</summary>
-        private void Append(SeedIssue issue, RequestOrigin origin, long now, Dictionary<string, (int Run, LedgerEventHasher Hasher)> runs)
+        /// <summary>The key's entry, after the experiment's entries so far: one run (time, origin) per request and experiment.</summary>
+        private void Append(SeedIssue issue, RequestOrigin origin, long now, Dictionary<string, int> runs)
         {
             var key = issue.Key;
             var experiment = _experiments[key.ExperimentId];
-            if (experiment.Append is null)
+            if (experiment.Pending is null)
             {
                 // Sized for the whole batch once (most batches append to one experiment), never once per experiment.
-                var expectedEvents = Batch.Appends.Count == 0 ? Batch.ExpectedKeys : 0;
-                experiment.Append = new ChainAppend(key.ExperimentId, experiment.Head, LedgerHash.FromHex(experiment.Head.Hash), expectedEvents);
-                experiment.LastHash = experiment.Append.BeforeHash;
-                experiment.Tree = experiment.StoredTree.Clone();
-                if ((ulong)experiment.Tree.Size != experiment.Head.Sequence)
-                {
-                    throw new InvalidDataException($"the tree of '{key.ExperimentId}' has {experiment.Tree.Size} leaves, its chain {experiment.Head.Sequence} events: the database is damaged");
-                }
-
-                Batch.Appends.Add(experiment.Append);
+                experiment.Pending = new PendingAppend(key.ExperimentId, _pendingCount++ == 0 ? Batch.ExpectedKeys : 0);
             }
 
-            var append = experiment.Append;
+            var pending = experiment.Pending;
             if (!runs.TryGetValue(key.ExperimentId, out var run))
             {
-                append.Runs.Add(new EventRun(now, origin));
-                run = (append.Runs.Count - 1, new LedgerEventHasher(key.ExperimentId, now, origin.Principal, origin.Peer, origin.ClientHost, origin.ClientPid, origin.ClientLabels));
-                runs[key.ExperimentId] = run;
+                pending.Runs.Add(new EventRun(now, origin));
+                runs[key.ExperimentId] = run = pending.Runs.Count - 1;
             }
 
-            var sequence = append.After.Sequence + 1;
-            var hash = new byte[LedgerHash.HashSize];
-            run.Hasher.Hash(experiment.LastHash, sequence, key.Worker, key.Library, key.Stream, issue.Seed64, hash);
-            var leaf = new byte[LedgerHash.HashSize];
-            run.Hasher.LeafHash(key.Worker, key.Library, key.Stream, issue.Seed64, leaf);
-            experiment.Tree!.Append(leaf, append.Nodes);
-            append.Events.Add(new PreparedEvent(sequence, run.Run, key.Worker, key.Library, key.Stream, issue.Seed64, hash));
-            experiment.LastHash = hash;
-            append.After = new ChainHead(sequence, "");
+            pending.Entries.Add(new PendingEntry(run, key.Worker, key.Library, key.Stream, issue.Seed64));
         }
 
-        /// <summary>Closes each chain at its new head and lists every experiment the batch changed.</summary>
-        public void Finish()
+        /// <summary>Places each experiment's entries in its chain and tree (or leaves them pending) and lists every experiment the batch changed.</summary>
+        public void Finish(bool integrate)
         {
             foreach (var (id, experiment) in _experiments)
             {
-                if (experiment.Append is { } append)
+                var head = experiment.Head;
+                var tree = experiment.StoredTree;
+                if (experiment.Pending is { } pending)
                 {
-                    append.After = new ChainHead(append.After.Sequence, LedgerHash.ToHex(experiment.LastHash!));
+                    if (integrate)
+                    {
+                        tree = tree.Clone();
+                        var append = ChainAppender.Append(pending, head, tree);
+                        Batch.Appends.Add(append);
+                        head = append.After;
+                    }
+                    else
+                    {
+                        Batch.Pending.Add(pending);
+                    }
                 }
 
-                if (experiment.Created || experiment.Frozen || experiment.Append is not null)
+                if (experiment.Created || experiment.Frozen || (integrate && experiment.Pending is not null))
                 {
-                    Batch.Experiments[id] = new ExperimentState(experiment.Record, experiment.Append?.After ?? experiment.Head, experiment.Tree ?? experiment.StoredTree, experiment.Created);
+                    Batch.Experiments[id] = new ExperimentState(experiment.Record, head, tree, experiment.Created);
                 }
             }
         }
@@ -269,18 +268,14 @@ internal static partial class BatchPlanner
             /// <summary>The tree as the state holds it (not changed here).</summary>
             public MerkleFrontier StoredTree { get; } = storedTree;
 
-            /// <summary>The tree this batch grows (a copy of <see cref="StoredTree"/>), once it appends.</summary>
-            public MerkleFrontier? Tree { get; set; }
-
             /// <summary>Created by this batch.</summary>
             public bool Created { get; init; }
 
             /// <summary>Frozen by this batch.</summary>
             public bool Frozen { get; set; }
 
-            public ChainAppend? Append { get; set; }
-
-            public byte[]? LastHash { get; set; }
+            /// <summary>The entries this batch adds to the experiment's log, once it issues a key.</summary>
+            public PendingAppend? Pending { get; set; }
         }
     }
 }

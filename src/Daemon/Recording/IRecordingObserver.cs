@@ -8,4 +8,9 @@ internal interface IRecordingObserver
 
     /// <summary>A write was answered <paramref name="waited"/> after its request handed it to the store (queue and commit).</summary>
     void Answered(TimeSpan waited);
+
+    /// <summary>An entry was placed in its experiment's log <paramref name="delay"/> after it was issued (PostgreSQL's sequencer).</summary>
+    void Integrated(TimeSpan delay)
+    {
+    }
 }

@@ -61,6 +61,16 @@ internal interface IStoreReader
     /// </summary>
     ValueTask<LedgerRecord?> FindFirstEventAsync(SeedKey key, long unixMs, long size, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Waits (a bounded time) until every entry of the experiment that was durable when called has its
+    /// place in the log, so that a checkpoint or a proof asked for after a seed covers it. False when
+    /// some still wait. The embedded store places entries in its group commit: true at once.
+    /// </summary>
+    ValueTask<bool> WaitForIntegrationAsync(string experimentId, CancellationToken cancellationToken) => new(true);
+
+    /// <summary>Whether the key was issued into an entry that has no place in the log yet (PostgreSQL, before its sequencer placed it).</summary>
+    ValueTask<bool> IsPendingAsync(SeedKey key, CancellationToken cancellationToken) => new(false);
+
     /// <summary>The stored subtree roots of level <paramref name="level"/> (8, 16, ...) with indexes [<paramref name="start"/>, <paramref name="end"/>), all durable ones.</summary>
     ValueTask<IReadOnlyList<byte[]>> ListTreeNodesAsync(string experimentId, int level, long start, long end, CancellationToken cancellationToken);
 

@@ -15,7 +15,11 @@ internal sealed class PreparedBatch(int expectedKeys = 0)
     /// <summary>The experiments the batch changes, by id, each as it is after the batch.</summary>
     public Dictionary<string, ExperimentState> Experiments { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The entries placed in each experiment's log by this batch (the embedded store integrates in its group commit).</summary>
     public List<ChainAppend> Appends { get; } = [];
+
+    /// <summary>The entries the batch made durable without a place yet, per experiment (PostgreSQL: its sequencer places them).</summary>
+    public List<PendingAppend> Pending { get; } = [];
 
     /// <summary>The keys the batch issues, by key, each as it is after the batch.</summary>
     public Dictionary<SeedKey, KeyChange> Keys { get; } = new(expectedKeys, KeyComparer.Instance);
@@ -29,8 +33,8 @@ internal sealed class PreparedBatch(int expectedKeys = 0)
     /// <summary>For each fingerprint recorded, its process's step before it (-1 for its first): a backend may link them, so a lost one is found.</summary>
     public Dictionary<(ProcessKey Process, long Step), long> PreviousSteps { get; } = [];
 
-    /// <summary>Nothing to write: every key issued appends to an experiment, every fingerprint changes its process.</summary>
-    public bool IsEmpty => Experiments.Count == 0 && Processes.Count == 0;
+    /// <summary>Nothing to write: every key issued adds an entry, every fingerprint changes its process.</summary>
+    public bool IsEmpty => Experiments.Count == 0 && Pending.Count == 0 && Processes.Count == 0;
 
     /// <summary>Each accepted operation, holding what it answers once the batch is durable (<see cref="StoreOperation{T}.Accept"/>).</summary>
     internal List<StoreOperation> Accepted { get; } = [];
@@ -53,6 +57,9 @@ internal sealed class ChainAppend(string experimentId, ChainHead before, byte[] 
     public ChainHead Before { get; } = before;
 
     public ChainHead After { get; internal set; } = before;
+
+    /// <summary>The tree after the events (of <see cref="After"/>'s size).</summary>
+    public MerkleFrontier Tree { get; internal set; } = null!;
 
     /// <summary>The hash of the event before the first appended one (32 bytes; zeros for the first event ever).</summary>
     public byte[] BeforeHash { get; } = beforeHash;

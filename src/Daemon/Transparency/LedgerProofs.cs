@@ -12,12 +12,15 @@ namespace SeedDaemon.Daemon.Transparency;
 /// </summary>
 internal sealed class LedgerProofs(ISeedStore store, CheckpointSigner signer)
 {
+    /// <summary>When a proof asked for an entry not yet in the log: about one sequencer round under load.</summary>
+    private static readonly TimeSpan RetryHint = TimeSpan.FromMilliseconds(200);
+
     private IStoreReader Reader => store.Reader;
 
     public async Task<SignedTreeHead> CheckpointAsync(string experimentId, long treeSize, CancellationToken cancellationToken)
     {
         Validation.ExperimentId(experimentId);
-        var tree = await Reader.GetTreeAsync(experimentId, cancellationToken);
+        var tree = await IntegratedTreeAsync(experimentId, cancellationToken);
         var size = Size(experimentId, treeSize, tree.Size, "tree_size");
         return await SignAsync(experimentId, tree, size, cancellationToken);
     }
@@ -26,7 +29,7 @@ internal sealed class LedgerProofs(ISeedStore store, CheckpointSigner signer)
     public async Task<Inclusion> ProveInclusionAsync(string experimentId, long? index, SeedKey? key, long treeSize, CancellationToken cancellationToken)
     {
         Validation.ExperimentId(experimentId);
-        var tree = await Reader.GetTreeAsync(experimentId, cancellationToken);
+        var tree = await IntegratedTreeAsync(experimentId, cancellationToken);
         var size = Size(experimentId, treeSize, tree.Size, "tree_size");
         LedgerRecord record;
         if (key is { } wanted)
@@ -63,7 +66,7 @@ internal sealed class LedgerProofs(ISeedStore store, CheckpointSigner signer)
     public async Task<Consistency> ProveConsistencyAsync(string experimentId, long oldSize, long newSize, CancellationToken cancellationToken)
     {
         Validation.ExperimentId(experimentId);
-        var tree = await Reader.GetTreeAsync(experimentId, cancellationToken);
+        var tree = await IntegratedTreeAsync(experimentId, cancellationToken);
         var size = Size(experimentId, newSize, tree.Size, "new_size");
         Empty(experimentId, size);
         if (oldSize < 1 || oldSize > size)
@@ -86,6 +89,18 @@ internal sealed class LedgerProofs(ISeedStore store, CheckpointSigner signer)
         return size == tree.Size ? tree.Root()
             : size == 0 ? MerkleTree.Root([])
             : TiledTree.RangeHash(0, size, await ReadAsync(experimentId, [(0, size)], cancellationToken));
+    }
+
+    /// <summary>
+    /// The tree once the entries pending when asked are in it (a bounded wait): a checkpoint or proof
+    /// asked for after a seed covers it. An empty tree with entries still waiting is UNAVAILABLE, not "empty".
+    /// </summary>
+    private async Task<MerkleFrontier> IntegratedTreeAsync(string experimentId, CancellationToken cancellationToken)
+    {
+        var integrated = await Reader.WaitForIntegrationAsync(experimentId, cancellationToken);
+        var tree = await Reader.GetTreeAsync(experimentId, cancellationToken);
+        return tree.Size > 0 || integrated ? tree
+            : throw new SeedDaemonException(ErrorKind.Unavailable, $"Seeds of '{experimentId}' are recorded, but not yet integrated into its log, which is empty so far (the sequencer places entries in the tree after they are durable). Retry in {RetryHint.TotalMilliseconds:0} ms.");
     }
 
     /// <summary>A requested size: 0 for the whole log, else at most its size.</summary>
@@ -186,6 +201,12 @@ internal sealed class LedgerProofs(ISeedStore store, CheckpointSigner signer)
         catch (InvalidDataException damaged)
         {
             throw new SeedDaemonException(ErrorKind.DataLoss, $"The ledger of '{key.ExperimentId}' is damaged: {damaged.Message}.");
+        }
+
+        if (await Reader.IsPendingAsync(key, cancellationToken))
+        {
+            throw new SeedDaemonException(ErrorKind.Unavailable,
+                $"Key (worker {key.Worker}, library '{key.Library}', stream '{key.Stream}') of '{key.ExperimentId}' is recorded, but its entry is not yet integrated into the log (the sequencer places entries in the tree after they are durable). Retry in {RetryHint.TotalMilliseconds:0} ms.");
         }
 
         // Times that went backwards (a clock stepped back): the first event of the key, by scanning.

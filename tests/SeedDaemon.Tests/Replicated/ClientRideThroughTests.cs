@@ -14,16 +14,19 @@ namespace SeedDaemon.Tests.Replicated;
 public sealed class ClientRideThroughTests
 {
     [Fact]
-    public async Task The_Python_client_goes_on_when_the_replica_it_talks_to_is_killed()
+    public async Task The_Python_client_goes_on_when_the_replica_it_talks_to_is_killed_and_it_was_the_sequencer()
     {
         var cluster = await PostgresCluster.SharedAsync();
-        await using var replicas = await Replicas.StartAsync(cluster.ConnectionString(await cluster.CreateDatabaseAsync()), 2);
-        using (var channel = TestChannels.Create(replicas.Processes[1].Address))
+        var database = await cluster.CreateDatabaseAsync();
+        await using var replicas = await Replicas.StartAsync(cluster.ConnectionString(database), 2);
+        var (sequencer, _) = await Sequencer.HolderAsync(cluster, database, replicas);
+        var survivor = replicas.Processes.Single(p => p != sequencer);
+        using (var channel = TestChannels.Create(survivor.Address))
         {
             await new SeedService.SeedServiceClient(channel).CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "ride/python", Root = "31" });
         }
 
-        var answers = await PythonClientPackage.ScenarioAsync("ride_through", string.Join(',', replicas.Addresses), "ride/python", replicas.Processes[0].Pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var answers = await PythonClientPackage.ScenarioAsync("ride_through", string.Join(',', replicas.Addresses), "ride/python", sequencer.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var seeds = answers.EnumerateArray().ToList();
         Assert.Equal(40, seeds.Count);
         for (var worker = 0; worker < 40; worker++)
@@ -31,10 +34,24 @@ public sealed class ClientRideThroughTests
             Assert.Equal(SeedSeqV1.Derive(31, (uint)worker, "torch", "").Seed64.ToString(System.Globalization.CultureInfo.InvariantCulture), seeds[worker].GetProperty("seed64").GetString());
         }
 
-        // The survivor holds all of them.
-        using var survivor = TestChannels.Create(replicas.Processes[1].Address);
-        var listed = await new AuditService.AuditServiceClient(survivor).ListIssuedSeedsAsync(new ListIssuedSeedsRequest { ExperimentId = "ride/python", PageSize = 100 });
+        // The survivor holds all of them, and took the sequencer's lease over: every issue is in the log.
+        using var channelToSurvivor = TestChannels.Create(survivor.Address);
+        var audit = new AuditService.AuditServiceClient(channelToSurvivor);
+        var listed = await audit.ListIssuedSeedsAsync(new ListIssuedSeedsRequest { ExperimentId = "ride/python", PageSize = 100 });
         Assert.Equal(40, listed.Seeds.Count);
+        var issues = listed.Seeds.Sum(s => (long)s.IssueCount);
+        await Poll.ForAsync(async () =>
+        {
+            try
+            {
+                return (await audit.GetCheckpointAsync(new GetCheckpointRequest { ExperimentId = "ride/python" })).TreeSize == issues;
+            }
+            catch (RpcException error) when (error.StatusCode == StatusCode.Unavailable && error.Status.Detail.Contains("not yet integrated", StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }, TimeSpan.FromSeconds(30), $"the log to hold all {issues} issues");
+        Assert.True((await audit.VerifyLedgerAsync(new VerifyLedgerRequest { ExperimentId = "ride/python" })).Ok);
     }
 
     [Fact]
@@ -139,22 +156,29 @@ public sealed class ClientRideThroughTests
     }
 
     [Fact]
-    public async Task Seedctl_with_several_addresses_answers_while_one_replica_is_dead()
+    public async Task Seedctl_with_several_addresses_answers_and_proves_while_the_sequencing_replica_is_dead()
     {
         var cluster = await PostgresCluster.SharedAsync();
-        await using var replicas = await Replicas.StartAsync(cluster.ConnectionString(await cluster.CreateDatabaseAsync()), 2);
+        var database = await cluster.CreateDatabaseAsync();
+        await using var replicas = await Replicas.StartAsync(cluster.ConnectionString(database), 2);
         var both = string.Join(',', replicas.Addresses);
         await Ctl.Expect(0, both, "experiments", "create", "ride/ctl", "--root", "8");
+        var (sequencer, _) = await Sequencer.HolderAsync(cluster, database, replicas);
 
-        ProcessRunner.Signal(replicas.Processes[0].Pid, 9);
+        ProcessRunner.Signal(sequencer.Pid, 9);
         await Task.Delay(200);
         for (var i = 0; i < 3; i++)
         {
             var got = await Ctl.Expect(0, both, "seeds", "get", "--experiment", "ride/ctl", "--worker", "2", "--library", "numpy");
-            Assert.Contains(SeedSeqV1.Derive(8, 2, "numpy", "").Seed.ToString(System.Globalization.CultureInfo.InvariantCulture), got, StringComparison.Ordinal);
+            Assert.Contains(SeedDaemon.Derivation.SeedSeqV1.Derive(8, 2, "numpy", "").Seed.ToString(System.Globalization.CultureInfo.InvariantCulture), got, StringComparison.Ordinal);
         }
 
         Assert.Contains("ride/ctl", await Ctl.Expect(0, both, "experiments", "list"), StringComparison.Ordinal);
-    }
 
+        // The key's entry waits for the other replica to take the lease over; the proof waits with it.
+        using var folder = new TempFolder();
+        await File.WriteAllTextAsync(folder.File("seedd.vkey"), TestLedgerKey.VerifierKey + "\n");
+        await Ctl.Expect(0, both, "seeds", "prove", "--experiment", "ride/ctl", "--worker", "2", "--library", "numpy", "-o", folder.File("proof.json"));
+        await Ctl.Expect(0, both, "verify-proof", folder.File("proof.json"), "--key", folder.File("seedd.vkey"));
+    }
 }

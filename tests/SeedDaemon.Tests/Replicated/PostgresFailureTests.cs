@@ -103,7 +103,7 @@ public sealed class PostgresFailureTests
         await cluster.ExecuteAsync(database, "UPDATE seedd_schema SET version = 99");
         var (code, output) = await SeeddProcess.RunToExitAsync("--listen", "127.0.0.1:0", "--postgres", cluster.ConnectionString(database));
         Assert.Equal(ExitCodes.DatabaseUnavailable, code);
-        Assert.Contains("schema version 99, newer than this seedd knows (3)", output, StringComparison.Ordinal);
+        Assert.Contains("schema version 99, newer than this seedd knows (4)", output, StringComparison.Ordinal);
     }
 
     /// <summary>A new database whose schema (and recorded ledger key) one seedd made at its start.</summary>
@@ -120,7 +120,7 @@ public sealed class PostgresFailureTests
     }
 
     /// <summary>A database as seedd 1.1 left it: schema version 1, without the tables versions 2 and 3 add.</summary>
-    private const string AsVersion1 = "DROP TABLE seedd_run_processes, seedd_fingerprints, seedd_tree_nodes, seedd_ledger_key; ALTER TABLE seedd_experiments DROP COLUMN tree; UPDATE seedd_schema SET version = 1";
+    private const string AsVersion1 = "DROP TABLE seedd_run_processes, seedd_fingerprints, seedd_tree_nodes, seedd_ledger_key, seedd_pending_entries, seedd_sequencer; DROP INDEX seedd_ledger_events_key; ALTER TABLE seedd_ledger_events DROP COLUMN epoch; ALTER TABLE seedd_experiments DROP COLUMN tree; UPDATE seedd_schema SET version = 1";
 
     /// <summary>seedd 1.1's schema (version 1, no run tables) is migrated in place at the first start of 1.2; its records stay.</summary>
     [Fact]
@@ -155,7 +155,7 @@ public sealed class PostgresFailureTests
             Assert.Equal(2, (await audit.GetCheckpointAsync(new GetCheckpointRequest { ExperimentId = "pg/v1" })).TreeSize);
         }
 
-        Assert.Equal(3, await cluster.ScalarAsync<int>(database, "SELECT version FROM seedd_schema"));
+        Assert.Equal(4, await cluster.ScalarAsync<int>(database, "SELECT version FROM seedd_schema"));
     }
 
     /// <summary>
@@ -229,7 +229,7 @@ public sealed class PostgresFailureTests
             Assert.Equal(Events, (await audit.GetCheckpointAsync(new GetCheckpointRequest { ExperimentId = id })).TreeSize);
         }
 
-        Assert.Equal(3, await cluster.ScalarAsync<int>(database, "SELECT version FROM seedd_schema"));
+        Assert.Equal(4, await cluster.ScalarAsync<int>(database, "SELECT version FROM seedd_schema"));
     }
 
     [Fact]

@@ -30,6 +30,11 @@ internal static class ReplicatedLedger
             Assert.Equal(answers.Count, answers.Select(a => a.IssueCount).Distinct().Count());
         }
 
+        // Every counted issue gets its place in the log (the sequencer places them after they are durable; after a
+        // sequencer died, once another replica took its lease over).
+        var issues = stored.Values.Aggregate(0ul, (sum, s) => sum + s.IssueCount);
+        await Poll.ForAsync(async () => (ulong)(await audit.GetCheckpointAsync(new GetCheckpointRequest { ExperimentId = experiment })).TreeSize == issues,
+            TimeSpan.FromSeconds(30), $"the log to hold all {issues} issues");
         var verified = await audit.VerifyLedgerAsync(new VerifyLedgerRequest { ExperimentId = experiment }, deadline: DateTime.UtcNow.AddMinutes(2));
         Assert.True(verified.Ok, $"the chain does not verify: {verified.Reason}");
         Assert.Equal(stored.Values.Aggregate(0ul, (sum, s) => sum + s.IssueCount), verified.EventsChecked);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Globalization;
 using Npgsql;
 using SeedDaemon.Daemon.Recording;
@@ -10,16 +11,18 @@ using SeedDaemon.Ledger;
 namespace SeedDaemon.Daemon.Storage.Postgres;
 
 /// <summary>
-/// The replicated backend: any number of stateless seedd replicas over one PostgreSQL database.
-/// A group commit is one transaction: it locks the rows of the experiments it touches
-/// (SELECT ... FOR UPDATE, in id order), reads the records of the keys it issues, lets
-/// <see cref="BatchPlanner"/> decide, writes everything with one statement per table (arrays
-/// through <c>unnest</c>) and commits; the seeds are answered only after the commit returned, that
-/// is after PostgreSQL flushed it (and, with a synchronous standby, after the standby has it). Two
-/// replicas creating one experiment race on its primary key: the loser's transaction is retried and
-/// finds the winner's root; (experiment, sequence) as primary key of the ledger is the safety net
-/// behind the row lock. While the database is unreachable the replica answers UNAVAILABLE, reports
-/// NOT_SERVING and reconnects by itself.
+/// The replicated backend: any number of stateless seedd replicas over one PostgreSQL database,
+/// appending to one experiment side by side. A group commit is one transaction: it share-locks the
+/// rows of the experiments it touches (FOR KEY SHARE, which replicas hold together; a freeze takes
+/// FOR UPDATE and waits for them), locks the records of the keys it issues (FOR UPDATE, in key
+/// order), lets <see cref="BatchPlanner"/> decide, writes everything with one statement per table
+/// (arrays through <c>unnest</c>), the ledger entries into <c>seedd_pending_entries</c>, and
+/// commits; the seeds are answered only after the commit returned, that is after PostgreSQL
+/// flushed it (and, with a synchronous standby, after the standby has it). The entries get their
+/// places in the log afterwards, from the one replica holding the sequencer's lease
+/// (<see cref="PostgresSequencer"/>). Two replicas creating one experiment, or issuing one new key,
+/// race on its primary key: the loser's transaction is retried and finds the winner's row. While the
+/// database is unreachable the replica answers UNAVAILABLE, reports NOT_SERVING and reconnects by itself.
 /// </summary>
 internal sealed class PostgresBackend : IStoreBackend
 {
@@ -31,6 +34,7 @@ internal sealed class PostgresBackend : IStoreBackend
     private readonly ConcurrentDictionary<string, Lazy<Task<ExperimentRecord?>>> _lookups = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _probe;
+    private readonly PostgresSequencer _sequencer;
     private readonly int _maxConnections;
     private readonly int _timeoutSeconds;
     private volatile bool _writable;
@@ -40,7 +44,7 @@ internal sealed class PostgresBackend : IStoreBackend
     // Set before the probe starts: a schema created later (the database was down at start) records it.
     private readonly string _verifierKey;
 
-    private PostgresBackend(NpgsqlDataSource dataSource, string location, NpgsqlConnectionStringBuilder settings, bool schemaReady, string verifierKey, ILogger logger)
+    private PostgresBackend(NpgsqlDataSource dataSource, string location, NpgsqlConnectionStringBuilder settings, bool schemaReady, string verifierKey, ILogger logger, IRecordingObserver? observer)
     {
         _dataSource = dataSource;
         _verifierKey = verifierKey;
@@ -50,6 +54,7 @@ internal sealed class PostgresBackend : IStoreBackend
         _logger = logger;
         _schemaReady = _writable = schemaReady;
         _probe = Task.Run(ProbeAsync);
+        _sequencer = new PostgresSequencer(dataSource, () => _schemaReady && _writable, logger, observer);
     }
 
     public string Location { get; }
@@ -60,6 +65,7 @@ internal sealed class PostgresBackend : IStoreBackend
     {
         ["seedd_store_connections_in_use"] = Volatile.Read(ref _connectionsInUse),
         ["seedd_store_connections_max"] = _maxConnections,
+        ["seedd_sequencer_epoch"] = _sequencer.Epoch,
     });
 
     /// <summary>
@@ -69,7 +75,8 @@ internal sealed class PostgresBackend : IStoreBackend
     /// cannot be reached yet does not: the replica starts NOT_SERVING and keeps trying.
     /// </summary>
     /// <param name="verifierKey">The key this replica signs checkpoints with: every replica of one database must have the same.</param>
-    public static PostgresBackend Open(string connectionString, string verifierKey, ILogger logger)
+    /// <param name="observer">Told how long entries waited for their place in the log (when this replica is the sequencer).</param>
+    public static PostgresBackend Open(string connectionString, string verifierKey, ILogger logger, IRecordingObserver? observer = null)
     {
         var builder = PostgresConnection.WithSeeddDefaults(PostgresConnection.Parse(connectionString));
         var location = PostgresConnection.Describe(builder);
@@ -91,7 +98,7 @@ internal sealed class PostgresBackend : IStoreBackend
             throw new StoreOpenException(location, error is LedgerKeyMismatchException ? error.Message : Describe(error), error);
         }
 
-        return new PostgresBackend(dataSource, location, builder, ready, verifierKey, logger);
+        return new PostgresBackend(dataSource, location, builder, ready, verifierKey, logger, observer);
     }
 
     /// <summary>One transaction, durable when COMMIT returns; the next batch waits for it.</summary>
@@ -103,6 +110,7 @@ internal sealed class PostgresBackend : IStoreBackend
         var keys = BatchPlanner.KeysOf(operations);
         var processes = BatchPlanner.ProcessesOf(operations);
         var steps = BatchPlanner.StepsOf(operations);
+        var freezes = operations.Any(o => o is FreezeExperimentOperation);
         for (var attempt = 1; ; attempt++)
         {
             Interlocked.Increment(ref _connectionsInUse);
@@ -111,8 +119,8 @@ internal sealed class PostgresBackend : IStoreBackend
                 EnsureSchema();
                 using var connection = _dataSource.OpenConnection();
                 using var transaction = connection.BeginTransaction();
-                var state = PostgresState.Read(connection, transaction, experiments, keys, processes, steps);
-                var prepared = BatchPlanner.Plan(operations, state, () => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+                var state = PostgresState.Read(connection, transaction, experiments, keys, processes, steps, exclusive: freezes);
+                var prepared = BatchPlanner.Plan(operations, state, () => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), integrate: false);
                 if (!prepared.IsEmpty)
                 {
                     PostgresWrites.Execute(connection, transaction, prepared);
@@ -120,6 +128,11 @@ internal sealed class PostgresBackend : IStoreBackend
 
                 transaction.Commit();
                 _writable = true;
+                if (prepared.Pending.Count > 0)
+                {
+                    _sequencer.Nudge();
+                }
+
                 return prepared;
             }
             catch (Exception error) when (IsRetryable(error) && attempt < MaxAttempts)
@@ -277,55 +290,78 @@ internal sealed class PostgresBackend : IStoreBackend
                 : throw new InvalidDataException($"an event of '{experimentId}' in its tree cannot be read back");
         }, cancellationToken);
 
-    /// <summary>From the search's answer, the events of that time a page at a time, matched inside PostgreSQL (a page answers one row); the key's event is then read whole.</summary>
-    public async ValueTask<LedgerRecord?> FindFirstEventAsync(SeedKey key, long unixMs, long size, CancellationToken cancellationToken)
-    {
-        const int page = 8192;
-        var after = await FirstLeafAtAsync(key.ExperimentId, unixMs, size, cancellationToken);
-        while (after < size)
+    /// <summary>
+    /// The key's first event straight from the index on (experiment, key, sequence): the lowest
+    /// sequence of the key, if it was recorded at the key's first issue time and is within the first
+    /// <paramref name="size"/> events. Exact whatever the clocks did: a key's repeat is written only
+    /// after its first issue committed, so the sequencer places it later.
+    /// </summary>
+    public ValueTask<LedgerRecord?> FindFirstEventAsync(SeedKey key, long unixMs, long size, CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
         {
-            var (found, last, past, count) = await ReadAsync(async connection =>
-            {
-                await using var command = new NpgsqlCommand(
-                    $"""
-                    SELECT min(sequence) FILTER (WHERE time_ms = @t AND worker = @w AND library = @l AND stream = @s), max(sequence), coalesce(bool_or(time_ms > @t), false), count(*)
-                    FROM (SELECT sequence, time_ms, worker, library, stream FROM seedd_ledger_events
-                          WHERE experiment_id = @e COLLATE "C" AND sequence > @after AND sequence <= @size ORDER BY sequence LIMIT {page}) events
-                    """, connection);
-                command.Parameters.AddWithValue("e", key.ExperimentId);
-                command.Parameters.AddWithValue("after", after);
-                command.Parameters.AddWithValue("size", size);
-                command.Parameters.AddWithValue("t", unixMs);
-                command.Parameters.AddWithValue("w", (long)key.Worker);
-                command.Parameters.AddWithValue("l", key.Library);
-                command.Parameters.AddWithValue("s", key.Stream);
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-                await reader.ReadAsync(cancellationToken);
-                return (reader.IsDBNull(0) ? 0 : reader.GetInt64(0), reader.IsDBNull(1) ? after : reader.GetInt64(1), reader.GetBoolean(2), reader.GetInt64(3));
-            }, cancellationToken);
+            await using var command = new NpgsqlCommand(
+                $"""
+                SELECT {PostgresState.EventColumns}, prev_hash, hash FROM seedd_ledger_events
+                WHERE experiment_id = @e COLLATE "C" AND worker = @w AND library = @l AND stream = @s ORDER BY sequence LIMIT 1
+                """, connection);
+            command.Parameters.AddWithValue("e", key.ExperimentId);
+            command.Parameters.AddWithValue("w", (long)key.Worker);
+            command.Parameters.AddWithValue("l", key.Library);
+            command.Parameters.AddWithValue("s", key.Stream);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            var first = await reader.ReadAsync(cancellationToken) ? PostgresState.ReadEvent(key.ExperimentId, reader) : null;
+            return first is { Entry: var entry } && entry.TimeUnixMilliseconds == unixMs && (long)entry.Sequence <= size ? first : null;
+        }, cancellationToken);
 
-            // Gap-free: every event of the page is there (the tree holds size events), else one is lost.
-            if (count != Math.Min(page, size - after) || last - after != count)
-            {
-                throw new InvalidDataException($"events {after + 1} to {Math.Min(after + page, size)} of '{key.ExperimentId}' are not all there ({count} read, the last {last})");
-            }
-
-            if (found > 0)
-            {
-                var events = await ListEventsAsync(key.ExperimentId, (ulong)found - 1, 1, cancellationToken);
-                return events.Count == 1 ? events[0] : throw new InvalidDataException($"event {found} of '{key.ExperimentId}' cannot be read back");
-            }
-
-            if (past)
-            {
-                return null;
-            }
-
-            after = last;
+    /// <summary>
+    /// Waits until every entry of the experiment that was pending when called has its place, nudging
+    /// this replica's sequencer; false when some still wait after <see cref="PostgresSequencer.IntegrationWait"/>.
+    /// </summary>
+    public async ValueTask<bool> WaitForIntegrationAsync(string experimentId, CancellationToken cancellationToken)
+    {
+        var newest = await PendingScalarAsync("SELECT max(id) FROM seedd_pending_entries WHERE experiment_id = @e COLLATE \"C\"", experimentId, 0, cancellationToken);
+        if (newest is not long last)
+        {
+            return true;
         }
 
-        return null;
+        _sequencer.Nudge();
+        var started = Stopwatch.GetTimestamp();
+        var delay = TimeSpan.FromMilliseconds(2);
+        while (Stopwatch.GetElapsedTime(started) < PostgresSequencer.IntegrationWait)
+        {
+            await Task.Delay(delay, cancellationToken);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, PostgresSequencer.IdlePoll.Ticks));
+            if (await PendingScalarAsync("SELECT true FROM seedd_pending_entries WHERE experiment_id = @e COLLATE \"C\" AND id <= @id LIMIT 1", experimentId, last, cancellationToken) is null)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
+
+    public async ValueTask<bool> IsPendingAsync(SeedKey key, CancellationToken cancellationToken) =>
+        await ReadAsync(async connection =>
+        {
+            await using var command = new NpgsqlCommand(
+                "SELECT EXISTS (SELECT 1 FROM seedd_pending_entries WHERE experiment_id = @e COLLATE \"C\" AND worker = @w AND library = @l AND stream = @s)", connection);
+            command.Parameters.AddWithValue("e", key.ExperimentId);
+            command.Parameters.AddWithValue("w", (long)key.Worker);
+            command.Parameters.AddWithValue("l", key.Library);
+            command.Parameters.AddWithValue("s", key.Stream);
+            return await command.ExecuteScalarAsync(cancellationToken) is true;
+        }, cancellationToken);
+
+    private ValueTask<object?> PendingScalarAsync(string sql, string experimentId, long id, CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            command.Parameters.AddWithValue("e", experimentId);
+            command.Parameters.AddWithValue("id", id);
+            var value = await command.ExecuteScalarAsync(cancellationToken);
+            return value is DBNull ? null : value;
+        }, cancellationToken);
 
     public ValueTask<IReadOnlyList<ProcessRecord>> ListProcessesAsync(string experimentId, string? runId, CancellationToken cancellationToken) =>
         ReadRowsAsync(connection => PostgresRuns.ListProcesses(connection, experimentId, runId), PostgresRuns.ReadProcess, cancellationToken);
@@ -368,6 +404,7 @@ internal sealed class PostgresBackend : IStoreBackend
 
     public void Dispose()
     {
+        _sequencer.Dispose();
         _stop.Cancel();
         try
         {

@@ -16,4 +16,13 @@ internal static partial class PostgresLog
 
     [LoggerMessage(EventId = 124, Level = LogLevel.Warning, Message = "{Location}: reconnecting failed ({Reason})")]
     public static partial void ProbeFailed(ILogger logger, string location, string reason);
+
+    [LoggerMessage(EventId = 125, Level = LogLevel.Information, Message = "This replica ({Identity}) is the ledger's sequencer now (epoch {Epoch})")]
+    public static partial void LeaseTaken(ILogger logger, string identity, long epoch);
+
+    [LoggerMessage(EventId = 126, Level = LogLevel.Warning, Message = "This replica ({Identity}) lost the sequencer's lease to another replica (it paused or could not renew it in time); it placed nothing since")]
+    public static partial void LeaseLost(ILogger logger, string identity);
+
+    [LoggerMessage(EventId = 127, Level = LogLevel.Warning, Message = "The sequencer's round failed and was rolled back ({Reason}); trying again")]
+    public static partial void SequencerFailed(ILogger logger, string reason);
 }

@@ -11,7 +11,7 @@ namespace SeedDaemon.Daemon.Storage.Postgres;
 /// </summary>
 internal static class PostgresSchema
 {
-    public const int Version = 3;
+    public const int Version = 4;
 
     /// <summary>Migration N takes the schema from version N - 1 to N.</summary>
     private static readonly string[] Migrations =
@@ -59,6 +59,7 @@ internal static class PostgresSchema
         """,
         PostgresRuns.Schema,
         PostgresTrees.Schema,
+        PostgresSequencer.Schema,
     ];
 
     /// <summary>Creates or migrates the schema; returns the version found before (0 for a new database).</summary>

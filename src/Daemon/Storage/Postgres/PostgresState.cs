@@ -10,8 +10,9 @@ namespace SeedDaemon.Daemon.Storage.Postgres;
 
 /// <summary>
 /// What a batch's rules read, as rows read inside its transaction: the experiments it touches
-/// (locked FOR UPDATE, so no other replica appends to their chains, issues their keys or freezes
-/// them until this transaction ends) and the records of the keys it issues.
+/// (locked FOR KEY SHARE, so nobody freezes them until this transaction ends while other replicas
+/// issue into them too; FOR UPDATE when the batch freezes one) and the records of the keys it issues
+/// (locked FOR UPDATE: a key's count and first issue are decided by one replica at a time).
 /// </summary>
 internal sealed class PostgresState : IBatchState
 {
@@ -29,13 +30,14 @@ internal sealed class PostgresState : IBatchState
 
     public StepFingerprint? Fingerprint(ProcessKey key, long step) => _fingerprints.GetValueOrDefault((key, step));
 
-    /// <summary>Locks and reads the experiments, then reads the keys, in one round trip.</summary>
+    /// <summary>Locks and reads the experiments, then locks and reads the keys, in one round trip.</summary>
+    /// <param name="exclusive">The batch freezes an experiment: lock them FOR UPDATE, waiting for every replica issuing into them.</param>
     public static PostgresState Read(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<string> experiments, IReadOnlyList<SeedIssue> keys,
-        IReadOnlyList<ProcessKey> processes, IReadOnlyList<(ProcessKey Process, long Step)> steps)
+        IReadOnlyList<ProcessKey> processes, IReadOnlyList<(ProcessKey Process, long Step)> steps, bool exclusive)
     {
         var state = new PostgresState();
         using var batch = new NpgsqlBatch(connection, transaction);
-        var lockRows = new NpgsqlBatchCommand($"SELECT {ExperimentColumns} FROM seedd_experiments WHERE id = ANY(@ids::text[] COLLATE \"C\") ORDER BY id FOR UPDATE");
+        var lockRows = new NpgsqlBatchCommand($"SELECT {ExperimentColumns} FROM seedd_experiments WHERE id = ANY(@ids::text[] COLLATE \"C\") ORDER BY id {(exclusive ? "FOR UPDATE" : "FOR KEY SHARE")}");
         lockRows.Parameters.AddWithValue("ids", experiments.ToArray());
         batch.BatchCommands.Add(lockRows);
         if (keys.Count > 0)
@@ -46,6 +48,8 @@ internal sealed class PostgresState : IBatchState
                 FROM seedd_issued_seeds s
                 JOIN unnest(@e::text[], @w::bigint[], @l::text[], @s::text[]) AS k(e, w, l, s)
                   ON s.experiment_id = k.e COLLATE "C" AND s.worker = k.w AND s.library = k.l COLLATE "C" AND s.stream = k.s COLLATE "C"
+                ORDER BY s.experiment_id, s.worker, s.library, s.stream
+                FOR UPDATE OF s
                 """);
             readKeys.Parameters.AddWithValue("e", keys.Select(k => k.Key.ExperimentId).ToArray());
             readKeys.Parameters.AddWithValue("w", keys.Select(k => (long)k.Key.Worker).ToArray());

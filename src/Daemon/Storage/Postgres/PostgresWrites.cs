@@ -6,8 +6,10 @@ using SeedDaemon.Derivation.Ledger;
 namespace SeedDaemon.Daemon.Storage.Postgres;
 
 /// <summary>
-/// Writes a prepared batch inside its transaction, in one round trip: one statement per table and
-/// kind of change, each taking its rows as arrays through <c>unnest</c>.
+/// Writes inside a transaction, in one round trip: one statement per table and kind of change, each
+/// taking its rows as arrays through <c>unnest</c>. A replica's batch (<see cref="Execute"/>) writes
+/// experiments, keys, runs and its pending entries; the sequencer (<see cref="AddAppends"/>) writes
+/// the events it placed, the subtrees they complete and each experiment's new head and tree.
 /// </summary>
 internal static class PostgresWrites
 {
@@ -36,18 +38,12 @@ internal static class PostgresWrites
             batch.BatchCommands.Add(insert);
         }
 
-        var changed = prepared.Experiments.Values.Where(c => !c.IsNew).ToList();
-        if (changed.Count > 0)
+        // Only a freeze changes an existing experiment here: its head and tree are the sequencer's.
+        var frozen = prepared.Experiments.Values.Where(c => !c.IsNew).ToList();
+        if (frozen.Count > 0)
         {
-            var update = new NpgsqlBatchCommand(
-                """
-                UPDATE seedd_experiments e SET frozen = v.frozen, head_sequence = v.sequence, head_hash = v.hash, tree = v.tree
-                FROM unnest(@id::text[], @frozen::boolean[], @sequence::bigint[], @hash::bytea[], @tree::bytea[]) AS v(id, frozen, sequence, hash, tree)
-                WHERE e.id = v.id COLLATE "C"
-                """);
-            update.Parameters.AddWithValue("id", changed.Select(c => c.Record.Id).ToArray());
-            update.Parameters.AddWithValue("frozen", changed.Select(c => c.Record.Frozen).ToArray());
-            AddHeads(update, changed);
+            var update = new NpgsqlBatchCommand("UPDATE seedd_experiments e SET frozen = true WHERE e.id = ANY(@id::text[] COLLATE \"C\")");
+            update.Parameters.AddWithValue("id", frozen.Select(c => c.Record.Id).ToArray());
             batch.BatchCommands.Add(update);
         }
 
@@ -79,13 +75,45 @@ internal static class PostgresWrites
             batch.BatchCommands.Add(update);
         }
 
-        var events = prepared.Appends.SelectMany(a => a.Events.Select((e, i) => (Append: a, Event: e, Previous: a.PreviousHash(i)))).ToList();
+        var entries = prepared.Pending.SelectMany(p => p.Entries.Select(e => (p.ExperimentId, Entry: e, Run: p.Runs[e.Run]))).ToList();
+        if (entries.Count > 0)
+        {
+            var insert = new NpgsqlBatchCommand(
+                $"""
+                INSERT INTO seedd_pending_entries (experiment_id, {PendingColumns})
+                SELECT e, time, w, l, s, seed, principal, peer, host, pid, labels::jsonb
+                FROM unnest(@e::text[], @time::bigint[], @w::bigint[], @l::text[], @s::text[], @seed::bigint[], @principal::text[], @peer::text[],
+                            @host::text[], @pid::bigint[], @labels::text[])
+                  AS v(e, time, w, l, s, seed, principal, peer, host, pid, labels)
+                """);
+            insert.Parameters.AddWithValue("e", entries.Select(x => x.ExperimentId).ToArray());
+            insert.Parameters.AddWithValue("time", entries.Select(x => x.Run.TimeUnixMs).ToArray());
+            insert.Parameters.AddWithValue("w", entries.Select(x => (long)x.Entry.Worker).ToArray());
+            insert.Parameters.AddWithValue("l", entries.Select(x => x.Entry.Library).ToArray());
+            insert.Parameters.AddWithValue("s", entries.Select(x => x.Entry.Stream).ToArray());
+            insert.Parameters.AddWithValue("seed", entries.Select(x => unchecked((long)x.Entry.Seed64)).ToArray());
+            AddOrigins(insert, entries.Select(x => x.Run).ToList());
+            batch.BatchCommands.Add(insert);
+        }
+
+        PostgresRuns.AddWrites(batch, prepared);
+        batch.ExecuteNonQuery();
+        if (created.Count > 0 && batch.BatchCommands[0].RecordsAffected != created.Count)
+        {
+            throw new ConcurrentCreationException();
+        }
+    }
+
+    /// <summary>The sequencer's writes: the placed events, the subtrees they complete, and each experiment's new head and tree.</summary>
+    public static void AddAppends(NpgsqlBatch batch, IReadOnlyList<ChainAppend> appends, long epoch)
+    {
+        var events = appends.SelectMany(a => a.Events.Select((e, i) => (Append: a, Event: e, Previous: a.PreviousHash(i)))).ToList();
         if (events.Count > 0)
         {
             var insert = new NpgsqlBatchCommand(
                 """
-                INSERT INTO seedd_ledger_events (experiment_id, sequence, time_ms, worker, library, stream, seed64, principal, peer, client_host, client_pid, client_labels, prev_hash, hash)
-                SELECT e, sequence, time, w, l, s, seed, principal, peer, host, pid, labels::jsonb, prev, hash
+                INSERT INTO seedd_ledger_events (experiment_id, sequence, time_ms, worker, library, stream, seed64, principal, peer, client_host, client_pid, client_labels, prev_hash, hash, epoch)
+                SELECT e, sequence, time, w, l, s, seed, principal, peer, host, pid, labels::jsonb, prev, hash, @epoch
                 FROM unnest(@e::text[], @sequence::bigint[], @time::bigint[], @w::bigint[], @l::text[], @s::text[], @seed::bigint[], @principal::text[], @peer::text[],
                             @host::text[], @pid::bigint[], @labels::text[], @prev::bytea[], @hash::bytea[])
                   AS v(e, sequence, time, w, l, s, seed, principal, peer, host, pid, labels, prev, hash)
@@ -98,28 +126,42 @@ internal static class PostgresWrites
             insert.Parameters.AddWithValue("l", events.Select(x => x.Event.Library).ToArray());
             insert.Parameters.AddWithValue("s", events.Select(x => x.Event.Stream).ToArray());
             insert.Parameters.AddWithValue("seed", events.Select(x => unchecked((long)x.Event.Seed64)).ToArray());
-            insert.Parameters.AddWithValue("principal", runs.Select(r => r.Origin.Principal).ToArray());
-            insert.Parameters.AddWithValue("peer", runs.Select(r => r.Origin.Peer).ToArray());
-            insert.Parameters.AddWithValue("host", runs.Select(r => r.Origin.ClientHost).ToArray());
-            insert.Parameters.AddWithValue("pid", runs.Select(r => r.Origin.ClientPid).ToArray());
-            insert.Parameters.AddWithValue("labels", runs.Select(r => PostgresState.Json(r.Origin.ClientLabels)).ToArray());
+            AddOrigins(insert, runs);
             insert.Parameters.AddWithValue("prev", events.Select(x => x.Previous).ToArray());
             insert.Parameters.AddWithValue("hash", events.Select(x => x.Event.Hash).ToArray());
+            insert.Parameters.AddWithValue("epoch", epoch);
             batch.BatchCommands.Add(insert);
         }
 
-        var nodes = prepared.Appends.SelectMany(a => a.Nodes.Select(n => (a.ExperimentId, Node: n))).ToList();
+        var nodes = appends.SelectMany(a => a.Nodes.Select(n => (a.ExperimentId, Node: n))).ToList();
         if (nodes.Count > 0)
         {
             batch.BatchCommands.Add(PostgresTrees.InsertNodes(nodes));
         }
 
-        PostgresRuns.AddWrites(batch, prepared);
-        batch.ExecuteNonQuery();
-        if (created.Count > 0 && batch.BatchCommands[0].RecordsAffected != created.Count)
-        {
-            throw new ConcurrentCreationException();
-        }
+        var update = new NpgsqlBatchCommand(
+            """
+            UPDATE seedd_experiments e SET head_sequence = v.sequence, head_hash = v.hash, tree = v.tree
+            FROM unnest(@id::text[], @sequence::bigint[], @hash::bytea[], @tree::bytea[]) AS v(id, sequence, hash, tree)
+            WHERE e.id = v.id COLLATE "C"
+            """);
+        update.Parameters.AddWithValue("id", appends.Select(a => a.ExperimentId).ToArray());
+        update.Parameters.AddWithValue("sequence", appends.Select(a => (long)a.After.Sequence).ToArray());
+        update.Parameters.AddWithValue("hash", appends.Select(a => LedgerHash.FromHex(a.After.Hash)).ToArray());
+        update.Parameters.AddWithValue("tree", appends.Select(a => a.Tree.Encode()).ToArray());
+        batch.BatchCommands.Add(update);
+    }
+
+    /// <summary>An entry's columns after its experiment, as <see cref="PostgresState.ReadPending"/> reads them.</summary>
+    public const string PendingColumns = "time_ms, worker, library, stream, seed64, principal, peer, client_host, client_pid, client_labels";
+
+    private static void AddOrigins(NpgsqlBatchCommand command, List<EventRun> runs)
+    {
+        command.Parameters.AddWithValue("principal", runs.Select(r => r.Origin.Principal).ToArray());
+        command.Parameters.AddWithValue("peer", runs.Select(r => r.Origin.Peer).ToArray());
+        command.Parameters.AddWithValue("host", runs.Select(r => r.Origin.ClientHost).ToArray());
+        command.Parameters.AddWithValue("pid", runs.Select(r => r.Origin.ClientPid).ToArray());
+        command.Parameters.AddWithValue("labels", runs.Select(r => PostgresState.Json(r.Origin.ClientLabels)).ToArray());
     }
 
     private static void AddHeads(NpgsqlBatchCommand command, List<ExperimentState> experiments)

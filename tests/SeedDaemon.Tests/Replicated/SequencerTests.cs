@@ -1,0 +1,167 @@
+using System.Diagnostics;
+using System.Globalization;
+using SeedDaemon.Derivation;
+using SeedDaemon.V1;
+using Xunit.Abstractions;
+
+namespace SeedDaemon.Tests.Replicated;
+
+/// <summary>
+/// The sequencer that places the replicas' durable entries in each experiment's log: one replica
+/// holds its lease; when it dies another takes over within the lease, and when it only paused and
+/// wakes up after losing the lease it places nothing (the lease's epoch is checked inside every round).
+/// </summary>
+public sealed class SequencerTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Killing_the_sequencing_replica_under_load_loses_nothing_and_another_replica_takes_over()
+    {
+        var cluster = await PostgresCluster.SharedAsync();
+        var database = await cluster.CreateDatabaseAsync("sequencer");
+        await using var replicas = await Replicas.StartAsync(cluster.ConnectionString(database), 3);
+        const string Experiment = "sequencer/kill";
+        using (var channel = TestChannels.Create(replicas.Processes[0].Address))
+        {
+            await new SeedService.SeedServiceClient(channel).CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = Experiment, Root = "17" });
+        }
+
+        await Replicas.WarmUpAsync(replicas, "sequencer/warm-up");
+        var (holder, epoch) = await Sequencer.HolderAsync(cluster, database, replicas);
+        var load = new ReplicatedLoad(Experiment);
+        using var stop = new CancellationTokenSource();
+        var running = load.RunAsync(replicas.Addresses, 32, stop.Token);
+        var beforeKill = await load.WaitForAsync(300, TimeSpan.FromSeconds(30));
+        ProcessRunner.Signal(holder.Pid, 9);
+        var clock = Stopwatch.StartNew();
+
+        // Seeds go on being answered (entries pending) while nobody places them; then another replica takes the lease.
+        var (next, nextEpoch) = await Sequencer.HolderAsync(cluster, database, replicas, after: epoch);
+        var takeover = clock.Elapsed;
+        var total = await load.WaitForAsync(beforeKill + 300, TimeSpan.FromSeconds(30));
+        await stop.CancelAsync();
+        await running;
+        output.WriteLine($"{beforeKill} answers before the sequencer (pid {holder.Pid}, epoch {epoch}) was killed, {total - beforeKill} after; pid {next.Pid} took the lease (epoch {nextEpoch}) {takeover.TotalSeconds:0.0} s after the kill; {load.Failures} calls failed or were cut short");
+        Assert.NotEqual(holder.Pid, next.Pid);
+        Assert.True(takeover < TimeSpan.FromSeconds(10), $"the lease was taken over {takeover.TotalSeconds:0.0} s after the kill");
+
+        await ReplicatedLedger.VerifyAsync(next.Address, Experiment, load);
+        Assert.Equal(0, await cluster.ScalarAsync<long>(database, "SELECT count(*) FROM seedd_pending_entries"));
+    }
+
+    [Fact]
+    public async Task A_sequencer_paused_past_its_lease_places_nothing_when_it_wakes()
+    {
+        var cluster = await PostgresCluster.SharedAsync();
+        var database = await cluster.CreateDatabaseAsync("fence");
+        await using var replicas = await Replicas.StartAsync(cluster.ConnectionString(database), 2);
+        const string Experiment = "sequencer/pause";
+        using (var channel = TestChannels.Create(replicas.Processes[0].Address))
+        {
+            await new SeedService.SeedServiceClient(channel).CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = Experiment, Root = "19" });
+        }
+
+        var (holder, epoch) = await Sequencer.HolderAsync(cluster, database, replicas);
+        var other = replicas.Processes.Single(p => p != holder);
+        var load = new ReplicatedLoad(Experiment);
+        using var stop = new CancellationTokenSource();
+
+        // Only the other replica is asked: the paused one's pending calls would not end while it is stopped.
+        var running = load.RunAsync([other.Address], 16, stop.Token);
+        var beforePause = await load.WaitForAsync(200, TimeSpan.FromSeconds(30));
+        ProcessRunner.Signal(holder.Pid, 19);
+        try
+        {
+            // It still believes it holds the lease; the other replica takes it over once it expired.
+            var (next, nextEpoch) = await Sequencer.HolderAsync(cluster, database, replicas, after: epoch);
+            Assert.Equal(other.Pid, next.Pid);
+            await load.WaitForAsync(load.Count + 200, TimeSpan.FromSeconds(30));
+            output.WriteLine($"{beforePause} answers before the pause; epoch {epoch} paused, {nextEpoch} took over");
+        }
+        finally
+        {
+            ProcessRunner.Signal(holder.Pid, 18);
+        }
+
+        // Awake again, under load: it finds its epoch gone at its next round and places nothing.
+        await holder.WaitForOutputAsync("lost the sequencer's lease", TimeSpan.FromSeconds(30));
+        await load.WaitForAsync(load.Count + 200, TimeSpan.FromSeconds(30));
+        await stop.CancelAsync();
+        await running;
+
+        await ReplicatedLedger.VerifyAsync(holder.Address, Experiment, load);
+        var order = await cluster.ScalarAsync<string>(database,
+            $"SELECT coalesce(max(sequence) FILTER (WHERE epoch = {epoch}), 0) || ' ' || min(sequence) FILTER (WHERE epoch > {epoch}) || ' ' || count(*) FILTER (WHERE epoch < {epoch}) FROM seedd_ledger_events WHERE experiment_id = '{Experiment}'");
+        var parts = order.Split(' ').Select(long.Parse).ToArray();
+        output.WriteLine($"last position placed by epoch {epoch}: {parts[0]}; first placed by a later epoch: {parts[1]}");
+        Assert.True(parts[0] < parts[1], $"epoch {epoch} placed position {parts[0]} after epoch {epoch + 1} placed {parts[1]}: the paused sequencer wrote after losing its lease");
+        Assert.Equal(0, parts[2]);
+    }
+}
+
+public sealed class SequencerPendingTests
+{
+    [Fact]
+    public async Task A_proof_asked_before_the_entry_is_integrated_says_so_and_a_checkpoint_never_covers_what_is_not_in_the_tree()
+    {
+        var cluster = await PostgresCluster.SharedAsync();
+        var database = await cluster.CreateDatabaseAsync("pending");
+        await using var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--postgres", cluster.ConnectionString(database));
+        using var channel = TestChannels.Create(seedd.Address);
+        var seeds = new SeedService.SeedServiceClient(channel);
+        var audit = new AuditService.AuditServiceClient(channel);
+        await seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "sequencer/pending", Root = "23" });
+        await seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = "sequencer/pending", Worker = 1, Library = "torch" });
+        Assert.Equal(1, (await audit.GetCheckpointAsync(new GetCheckpointRequest { ExperimentId = "sequencer/pending" })).TreeSize);
+
+        // The test holds the lease's row: the sequencer's rounds wait, while seeds are still answered (durable, pending).
+        await using var holder = new Npgsql.NpgsqlConnection(cluster.ConnectionString(database));
+        await holder.OpenAsync();
+        await using (var hold = await holder.BeginTransactionAsync())
+        {
+            await using (var lockRow = new Npgsql.NpgsqlCommand("SELECT 1 FROM seedd_sequencer WHERE id = 1 FOR UPDATE", holder, hold))
+            {
+                await lockRow.ExecuteScalarAsync();
+            }
+
+            var issued = await seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = "sequencer/pending", Worker = 2, Library = "torch" }, deadline: DateTime.UtcNow.AddSeconds(30));
+            Assert.Equal(SeedSeqV1.Derive(23, 2, "torch", "").Seed64, issued.Seed64);
+            var prove = new ProveInclusionRequest { ExperimentId = "sequencer/pending", Key = new ProofKey { Worker = 2, Library = "torch" } };
+            var refused = await RpcAssert.FailsWith(Grpc.Core.StatusCode.Unavailable, async () => await audit.ProveInclusionAsync(prove));
+            Assert.Contains("not yet integrated", refused.Status.Detail, StringComparison.Ordinal);
+            Assert.Contains("Retry in", refused.Status.Detail, StringComparison.Ordinal);
+            Assert.Equal(1, (await audit.GetCheckpointAsync(new GetCheckpointRequest { ExperimentId = "sequencer/pending" })).TreeSize);
+            await hold.CommitAsync();
+        }
+
+        // Let go: the entry is placed, and the same request proves it.
+        var proof = await audit.ProveInclusionAsync(new ProveInclusionRequest { ExperimentId = "sequencer/pending", Key = new ProofKey { Worker = 2, Library = "torch" } });
+        Assert.Equal(1, proof.LeafIndex);
+        Assert.Equal(2, (await audit.GetCheckpointAsync(new GetCheckpointRequest { ExperimentId = "sequencer/pending" })).TreeSize);
+
+        // The holder's /metrics: how long entries waited for their place (the held one over a second).
+        var http = System.Text.RegularExpressions.Regex.Match(seedd.Output, @"(http://[^ ]+) \(HTTP/1\.1").Groups[1].Value;
+        using var client = new HttpClient();
+        var text = await client.GetStringAsync(new Uri(new Uri(http), "/metrics"));
+        double Sample(string name) => double.Parse(text.Split('\n').Single(l => l.StartsWith(name + " ", StringComparison.Ordinal)).Split(' ')[1], CultureInfo.InvariantCulture);
+        Assert.Equal(2, Sample("seedd_ledger_integration_delay_seconds_count"));
+        Assert.Equal(1, Sample("seedd_ledger_integration_delay_seconds_bucket{le=\"0.5\"}"));
+        Assert.True(Sample("seedd_sequencer_epoch") >= 1);
+    }
+}
+
+/// <summary>Who holds the sequencer's lease, from <c>seedd_sequencer</c> (its holder names the replica's process id).</summary>
+internal static class Sequencer
+{
+    /// <summary>Waits until a replica holds the lease with an epoch above <paramref name="after"/>; returns it and the epoch.</summary>
+    public static async Task<(SeeddProcess Holder, long Epoch)> HolderAsync(PostgresCluster cluster, string database, Replicas replicas, long after = 0)
+    {
+        string found = "";
+        await Poll.ForAsync(async () =>
+        {
+            found = await cluster.ScalarAsync<string>(database, "SELECT holder || ' ' || epoch FROM seedd_sequencer WHERE id = 1");
+            return long.Parse(found.Split(' ')[1], CultureInfo.InvariantCulture) > after;
+        }, TimeSpan.FromSeconds(30), $"a sequencer with an epoch above {after}");
+        var pid = int.Parse(found.Split(' ')[0].Split('/')[1], CultureInfo.InvariantCulture);
+        return (replicas.Processes.Single(p => p.Pid == pid), long.Parse(found.Split(' ')[1], CultureInfo.InvariantCulture));
+    }
+}
