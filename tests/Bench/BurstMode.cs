@@ -8,7 +8,10 @@ namespace SeedDaemon.Bench;
 /// <summary>
 /// A fleet starting at once: 4,096 workers each fetch a bundle of 5 libraries over many
 /// connections. Twice on the same daemon: first right after it started (cold: its code is not
-/// compiled yet), then a second fleet on a new experiment (a daemon that has been running).
+/// compiled yet), then a second fleet on a new experiment (a daemon that has been running). Beside
+/// each, a baseline fleet of as many workers that only call the health Check once over the same
+/// connections; the ratio of the two is printed. (<c>fleet</c> is the same with a channel of its
+/// own per process, as workers on many machines have.)
 /// </summary>
 internal static class BurstMode
 {
@@ -23,9 +26,13 @@ internal static class BurstMode
         var clients = channels.Select(c => new SeedService.SeedServiceClient(c)).ToArray();
         try
         {
+            var healths = channels.Select(c => new Grpc.Health.V1.Health.HealthClient(c)).ToArray();
             var cold = await FleetAsync(clients, "bench/burst-cold", deployment.Pids);
+            var coldHealth = await HealthFleetAsync(healths);
+            var warmHealth = await HealthFleetAsync(healths);
             var warm = await FleetAsync(clients, "bench/burst-warm", deployment.Pids);
             Console.WriteLine($"burst_all_served_s = {cold.Seconds:F2} cold, {warm.Seconds:F2} warm (target < 2)");
+            Console.WriteLine($"health fleet beside it: {coldHealth:F2} s, {warmHealth:F2} s; burst/health = {cold.Seconds / coldHealth:F2} cold, {warm.Seconds / warmHealth:F2} warm (goal <= 1.25)");
             Console.WriteLine($"burst_p99_ms = {cold.P99Ms:F0} cold, {warm.P99Ms:F0} warm (target < 200)");
         }
         finally
@@ -38,6 +45,15 @@ internal static class BurstMode
     }
 
     private sealed record Fleet(double Seconds, double P99Ms);
+
+    /// <summary>As many workers as a fleet, each calling the health Check once: seconds until all answered.</summary>
+    private static async Task<double> HealthFleetAsync(Grpc.Health.V1.Health.HealthClient[] clients)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, Workers).Select(w =>
+            clients[w % clients.Length].CheckAsync(new Grpc.Health.V1.HealthCheckRequest(), deadline: DateTime.UtcNow.AddMinutes(1)).ResponseAsync));
+        return stopwatch.Elapsed.TotalSeconds;
+    }
 
     private static async Task<Fleet> FleetAsync(SeedService.SeedServiceClient[] clients, string experiment, int[] seeddPids)
     {

@@ -6,7 +6,7 @@ namespace SeedDaemon.Bench;
 
 /// <summary>
 /// What a benchmark runs against: one seedd over its own LiteDB file, or N seedd replicas over a
-/// PostgreSQL server of the run's own (--postgres [--replicas N] [--standby]: with a synchronous standby). Clients get one channel balanced
+/// PostgreSQL server of the run's own (--postgres [--replicas N] [--standby] [--commit-delay-us N]: with a synchronous standby; every commit N us slower). Clients get one channel balanced
 /// over every replica, as the SDK builds it for SEEDD_ADDRESS=a,b,c.
 /// </summary>
 internal sealed class Deployment : IAsyncDisposable
@@ -36,7 +36,11 @@ internal sealed class Deployment : IAsyncDisposable
 
     public string Description => _cluster is null
         ? $"seedd (LiteDB {_folder.File("seeds.db")})"
-        : $"{Replicas.Count} seedd replica(s) over PostgreSQL 15 on 127.0.0.1:{_cluster.Port}" + (_standby is null ? "" : $" with a synchronous standby on 127.0.0.1:{_standby.Port}");
+        : $"{Replicas.Count} seedd replica(s) over PostgreSQL 15 on 127.0.0.1:{_cluster.Port}" + (_standby is null ? "" : $" with a synchronous standby on 127.0.0.1:{_standby.Port}")
+          + (CommitDelayUs > 0 ? $", commit_delay {CommitDelayUs} us" : "");
+
+    /// <summary>PostgreSQL's commit_delay (--commit-delay-us): every commit made that much slower; 0 when not set.</summary>
+    public static int CommitDelayUs { get; private set; }
 
     /// <summary>The PostgreSQL server (null for the embedded store).</summary>
     public PostgresCluster? Cluster => _cluster;
@@ -65,6 +69,16 @@ internal sealed class Deployment : IAsyncDisposable
             await cluster.ExecuteAsync("postgres", "ALTER SYSTEM SET synchronous_standby_names = '*'");
             await cluster.ExecuteAsync("postgres", "SELECT pg_reload_conf()");
             await Poll.ForAsync(async () => await cluster.ScalarAsync<long>("postgres", "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'") == 1, TimeSpan.FromSeconds(60), "the standby to be synchronous");
+        }
+
+        CommitDelayUs = args.SkipWhile(a => a != "--commit-delay-us").Skip(1).Select(int.Parse).FirstOrDefault();
+        if (CommitDelayUs > 0)
+        {
+            // A slower commit (a standby in another zone, a network disk): each WAL flush waits this long first,
+            // and the commits that arrive meanwhile share it (commit_siblings = 0: always).
+            await cluster.ExecuteAsync("postgres", $"ALTER SYSTEM SET commit_delay = {CommitDelayUs}");
+            await cluster.ExecuteAsync("postgres", "ALTER SYSTEM SET commit_siblings = 0");
+            await cluster.ExecuteAsync("postgres", "SELECT pg_reload_conf()");
         }
 
         var processes = await Task.WhenAll(Enumerable.Range(0, replicas).Select(_ => Environment.GetEnvironmentVariable("SEEDD_BENCH_DLL") is { Length: > 0 } dll

@@ -110,12 +110,24 @@ internal static class FleetMode
     private static async Task<TimeSpan> IntegratedAsync(AuditService.AuditServiceClient audit, string experiment, long entries)
     {
         var clock = Stopwatch.StartNew();
-        while ((await audit.GetCheckpointAsync(new GetCheckpointRequest { ExperimentId = experiment })).TreeSize < entries)
+        while (clock.Elapsed < TimeSpan.FromMinutes(5))
         {
+            try
+            {
+                if ((await audit.GetCheckpointAsync(new GetCheckpointRequest { ExperimentId = experiment })).TreeSize >= entries)
+                {
+                    return clock.Elapsed;
+                }
+            }
+            catch (Grpc.Core.RpcException error) when (error.StatusCode == Grpc.Core.StatusCode.Unavailable)
+            {
+                // Nothing placed yet.
+            }
+
             await Task.Delay(5);
         }
 
-        return clock.Elapsed;
+        throw new TimeoutException($"after 5 minutes the log of '{experiment}' still does not hold all {entries} entries");
     }
 
     /// <summary>

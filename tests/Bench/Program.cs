@@ -1,6 +1,6 @@
 using SeedDaemon.Bench;
 
-// dotnet run -c Release --project tests/Bench -- daemon [--quick] [--postgres [--replicas N]] | derive | burst [--postgres [--replicas N]] | fleet [--postgres [--replicas N] [--standby]] [--processes N] [--at-once N] [--rounds N] | scale [--quick] | runs [--quick] [--postgres] | scrub [--quick] [--postgres] | proofs [--quick] [--postgres] | load ADDRESS [getseed_new|getseed_repeat|batch_new|echo] [C] [SECONDS]
+// dotnet run -c Release --project tests/Bench -- daemon [--quick] [--postgres [--replicas N] [--standby] [--commit-delay-us N]] | derive | burst [--postgres [--replicas N]] | fleet [--postgres [--replicas N] [--standby] [--commit-delay-us N]] [--processes N] [--at-once N] [--rounds N] | scale [--quick] | runs [--quick] [--postgres] | scrub [--quick] [--postgres] | proofs [--quick] [--postgres] | load ADDRESS [getseed_new|getseed_repeat|batch_new|echo] [C] [SECONDS]
 var mode = args.FirstOrDefault() ?? "";
 var quick = args.Contains("--quick");
 switch (mode)
@@ -33,7 +33,7 @@ switch (mode)
         await ScaleMode.RunAsync(quick ? 200_000 : 1_000_000);
         break;
     default:
-        Console.Error.WriteLine("usage: SeedDaemon.Bench daemon [--quick] [--postgres [--replicas N]] | derive | burst [--postgres [--replicas N]] | fleet [--postgres [--replicas N] [--standby]] [--processes N] [--at-once N] [--rounds N] | scale [--quick] | runs [--quick] [--postgres] | scrub [--quick] [--postgres] | proofs [--quick] [--postgres] | load ADDRESS [getseed_new|getseed_repeat|batch_new|echo] [C] [SECONDS]");
+        Console.Error.WriteLine("usage: SeedDaemon.Bench daemon [--quick] [--postgres [--replicas N] [--standby] [--commit-delay-us N]] | derive | burst [--postgres [--replicas N]] | fleet [--postgres [--replicas N] [--standby] [--commit-delay-us N]] [--processes N] [--at-once N] [--rounds N] | scale [--quick] | runs [--quick] [--postgres] | scrub [--quick] [--postgres] | proofs [--quick] [--postgres] | load ADDRESS [getseed_new|getseed_repeat|batch_new|echo] [C] [SECONDS]");
         return 2;
 }
 

@@ -215,6 +215,8 @@ internal sealed class LedgerAuditor(ISeedStore store, ColumnCache columns, Ledge
             cursor = new SeedCursor(seeds[^1].Key.Worker, seeds[^1].Key.Library, seeds[^1].Key.Stream);
         }
 
+        // The events of the seeds just listed (PostgreSQL places them just after they are durable).
+        await store.Reader.WaitForIntegrationAsync(experimentId, cancellationToken);
         var head = ChainHead.Genesis;
         await foreach (var record in EventsAsync(experimentId, 0, cancellationToken))
         {

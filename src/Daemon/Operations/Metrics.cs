@@ -77,6 +77,7 @@ internal sealed class Metrics : IRecordingObserver
         ["seedd_ledger_events_since_checkpoint"] = "Ledger events the embedded store would replay at the next open.",
         ["seedd_store_connections_in_use"] = "PostgreSQL connections this replica holds (or is opening) for a commit or a read.",
         ["seedd_sequencer_epoch"] = "PostgreSQL: the epoch of the sequencer's lease while this replica holds it (it places the entries every replica issues); 0 when another replica does.",
+        ["seedd_sequencer_experiments_held_back"] = "PostgreSQL, on the sequencing replica: experiments whose entries cannot be placed because their records do not fit together (damage; the log names them); their entries wait.",
         ["seedd_store_connections_max"] = "The PostgreSQL connection pool's size (Max Pool Size).",
         ["seedd_scrub_running"] = "1 while a store check (scrub) runs.",
         ["seedd_scrub_records_read"] = "Records (documents, events, seeds, fingerprints) the running or last store check has read.",

@@ -34,7 +34,22 @@ internal sealed class LedgerProofs(ISeedStore store, CheckpointSigner signer)
         LedgerRecord record;
         if (key is { } wanted)
         {
-            record = await FirstEventAsync(wanted, size, cancellationToken);
+            try
+            {
+                record = await FirstEventAsync(wanted, size, cancellationToken);
+            }
+            catch (SeedDaemonException notThere) when (notThere.Kind == ErrorKind.NotFound && treeSize == 0)
+            {
+                // Placed by the sequencer after the tree was read: prove it in the log as it is now.
+                var grown = await Reader.GetTreeAsync(experimentId, cancellationToken);
+                if (grown.Size == size)
+                {
+                    throw;
+                }
+
+                (tree, size) = (grown, grown.Size);
+                record = await FirstEventAsync(wanted, size, cancellationToken);
+            }
         }
         else
         {

@@ -43,7 +43,7 @@ public sealed class FirstLeafSearchTests
 
         // Keys asked again later: their first event stays the one to find.
         await store.RecordIssuesAsync([Issue(id, 2), Issue(id, 1500), Issue(id, worker - 1)], Origin, default);
-        Assert.True(await store.Reader.WaitForIntegrationAsync(id, default), "the sequencer did not place the entries in time");
+        await Poll.ForAsync(async () => await store.Reader.WaitForIntegrationAsync(id, default), TimeSpan.FromSeconds(60), "the sequencer to place the entries");
         var events = await store.Reader.ListEventsAsync(id, 0, 100_000, default);
         var times = events.Select(e => e.Entry.TimeUnixMilliseconds).ToList();
         Assert.Equal((int)worker + 3, times.Count);

@@ -39,18 +39,7 @@ public sealed class ClientRideThroughTests
         var audit = new AuditService.AuditServiceClient(channelToSurvivor);
         var listed = await audit.ListIssuedSeedsAsync(new ListIssuedSeedsRequest { ExperimentId = "ride/python", PageSize = 100 });
         Assert.Equal(40, listed.Seeds.Count);
-        var issues = listed.Seeds.Sum(s => (long)s.IssueCount);
-        await Poll.ForAsync(async () =>
-        {
-            try
-            {
-                return (await audit.GetCheckpointAsync(new GetCheckpointRequest { ExperimentId = "ride/python" })).TreeSize == issues;
-            }
-            catch (RpcException error) when (error.StatusCode == StatusCode.Unavailable && error.Status.Detail.Contains("not yet integrated", StringComparison.Ordinal))
-            {
-                return false;
-            }
-        }, TimeSpan.FromSeconds(30), $"the log to hold all {issues} issues");
+        await ReplicatedLedger.WaitForLogAsync(audit, "ride/python", listed.Seeds.Aggregate(0ul, (sum, s) => sum + s.IssueCount));
         Assert.True((await audit.VerifyLedgerAsync(new VerifyLedgerRequest { ExperimentId = "ride/python" })).Ok);
     }
 

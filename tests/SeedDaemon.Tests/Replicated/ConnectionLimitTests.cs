@@ -17,7 +17,7 @@ public sealed class ConnectionLimitTests
     public async Task Bursts_of_new_workers_on_a_replica_that_has_not_read_their_experiments_yet_are_answered_within_six_connections()
     {
         // The pool may open 100: only the replica's own reads can keep the burst within the role's 6
-        // (one read per experiment and the writer's transaction need 4 at most).
+        // (one read per experiment, the writer's transaction and the sequencer's need 5 at most).
         await using var seedd = await StartLimitedAsync(connectionLimit: 6, ";Maximum Pool Size=100");
 
         // Three experiments, each asked for by 300 workers at once over a channel of its own (100 streams each).

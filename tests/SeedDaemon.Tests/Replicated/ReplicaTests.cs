@@ -11,7 +11,8 @@ public sealed class ReplicaTests(ITestOutputHelper output)
     public async Task Three_replicas_under_load_one_killed_lose_nothing_and_keep_one_gap_free_chain()
     {
         var cluster = await PostgresCluster.SharedAsync();
-        await using var replicas = await Replicas.StartAsync(cluster.ConnectionString(await cluster.CreateDatabaseAsync()), 3);
+        var database = await cluster.CreateDatabaseAsync();
+        await using var replicas = await Replicas.StartAsync(cluster.ConnectionString(database), 3);
         const string Experiment = "replicas/load";
         using var first = TestChannels.Create(replicas.Processes[0].Address);
         await new SeedService.SeedServiceClient(first).CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = Experiment, Root = "777" });
@@ -23,7 +24,11 @@ public sealed class ReplicaTests(ITestOutputHelper output)
 
         // Counted answers, not fixed sleeps: the suite's other assemblies share the machine's cores.
         var beforeKill = await load.WaitForAsync(200, TimeSpan.FromSeconds(30));
-        ProcessRunner.Signal(replicas.Processes[1].Pid, 9);
+
+        // One that does not hold the sequencer's lease (SequencerTests kills that one).
+        var (sequencer, _) = await Sequencer.HolderAsync(cluster, database, replicas);
+        var killed = replicas.Processes.First(p => p != sequencer);
+        ProcessRunner.Signal(killed.Pid, 9);
         var total = await load.WaitForAsync(beforeKill + 200, TimeSpan.FromSeconds(30));
         await stop.CancelAsync();
         await running;
@@ -32,7 +37,17 @@ public sealed class ReplicaTests(ITestOutputHelper output)
         Assert.True(beforeKill >= 200, $"only {beforeKill} answers in 30 s before the kill");
         Assert.True(afterKill >= 200, $"only {afterKill} answers in 30 s after a replica died: the SDK did not go on with the others");
 
-        await ReplicatedLedger.VerifyAsync(replicas.Processes[2].Address, Experiment, load);
+        try
+        {
+            await ReplicatedLedger.VerifyAsync(sequencer.Address, Experiment, load);
+        }
+        catch (TimeoutException waited)
+        {
+            // What the sequencer was doing: who holds the lease, what still waits.
+            var state = await cluster.ScalarAsync<string>(database,
+                "SELECT holder || ' epoch ' || epoch || ' expires ' || (expires_at - now()) || '; pending ' || (SELECT count(*) FROM seedd_pending_entries) FROM seedd_sequencer");
+            throw new TimeoutException($"{waited.Message}; lease {state}; killed pid {killed.Pid}, output of the others: {string.Join("\n---\n", replicas.Processes.Where(p => p != killed).Select(p => p.Output))}");
+        }
     }
 
     [Fact]

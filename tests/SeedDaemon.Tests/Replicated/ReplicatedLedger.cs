@@ -33,8 +33,7 @@ internal static class ReplicatedLedger
         // Every counted issue gets its place in the log (the sequencer places them after they are durable; after a
         // sequencer died, once another replica took its lease over).
         var issues = stored.Values.Aggregate(0ul, (sum, s) => sum + s.IssueCount);
-        await Poll.ForAsync(async () => (ulong)(await audit.GetCheckpointAsync(new GetCheckpointRequest { ExperimentId = experiment })).TreeSize == issues,
-            TimeSpan.FromSeconds(30), $"the log to hold all {issues} issues");
+        await WaitForLogAsync(audit, experiment, issues);
         var verified = await audit.VerifyLedgerAsync(new VerifyLedgerRequest { ExperimentId = experiment }, deadline: DateTime.UtcNow.AddMinutes(2));
         Assert.True(verified.Ok, $"the chain does not verify: {verified.Reason}");
         Assert.Equal(stored.Values.Aggregate(0ul, (sum, s) => sum + s.IssueCount), verified.EventsChecked);
@@ -46,5 +45,31 @@ internal static class ReplicatedLedger
         Assert.Equal((long)verified.EventsChecked, checkpoint.Size);
         var proved = load.Acknowledged.Keys.First();
         Assert.Equal(proved, (await sdk.ProveSeedAsync(experiment, proved, stored[proved].Library, stored[proved].Stream)).Event().Worker);
+    }
+
+    /// <summary>Until a checkpoint covers <paramref name="entries"/> entries (a log still empty with entries waiting answers UNAVAILABLE meanwhile).</summary>
+    public static async Task WaitForLogAsync(AuditService.AuditServiceClient audit, string experiment, ulong entries)
+    {
+        var seen = "nothing";
+        try
+        {
+            await Poll.ForAsync(async () =>
+        {
+            try
+            {
+                var size = (ulong)(await audit.GetCheckpointAsync(new GetCheckpointRequest { ExperimentId = experiment })).TreeSize;
+                seen = $"{size} entries";
+                return size == entries;
+            }
+            catch (Grpc.Core.RpcException error) when (error.StatusCode == Grpc.Core.StatusCode.Unavailable && error.Status.Detail.Contains("not yet integrated", StringComparison.Ordinal))
+            {
+                return false;
+            }
+            }, TimeSpan.FromSeconds(30), $"the log of '{experiment}' to hold all {entries} issues");
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"waited 30 s for the log of '{experiment}' to hold all {entries} issues; it held {seen}");
+        }
     }
 }

@@ -101,6 +101,72 @@ public sealed class SequencerTests(ITestOutputHelper output)
 public sealed class SequencerPendingTests
 {
     [Fact]
+    public async Task A_stopped_sequencer_places_what_is_pending_and_gives_its_lease_back_at_once()
+    {
+        var cluster = await PostgresCluster.SharedAsync();
+        var database = await cluster.CreateDatabaseAsync("handover");
+        await using var replicas = await Replicas.StartAsync(cluster.ConnectionString(database), 2);
+        var (holder, epoch) = await Sequencer.HolderAsync(cluster, database, replicas);
+        using (var channel = TestChannels.Create(holder.Address))
+        {
+            var seeds = new SeedService.SeedServiceClient(channel);
+            await seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "sequencer/stop", Root = "29" });
+            var batch = new BatchGetSeedsRequest();
+            batch.Requests.AddRange(Enumerable.Range(0, 5000).Select(w => new GetSeedRequest { ExperimentId = "sequencer/stop", Worker = (uint)w, Library = "torch" }));
+            await seeds.BatchGetSeedsAsync(batch);
+        }
+
+        await holder.StopAsync();
+        var clock = Stopwatch.StartNew();
+        Assert.Equal(0, await cluster.ScalarAsync<long>(database, "SELECT count(*) FROM seedd_pending_entries"));
+        Assert.Equal(5000, await cluster.ScalarAsync<long>(database, "SELECT count(*) FROM seedd_ledger_events"));
+        var (next, _) = await Sequencer.HolderAsync(cluster, database, replicas, after: epoch);
+        Assert.True(clock.Elapsed < PostgresLeaseShorterThan, $"the other replica took the lease {clock.Elapsed.TotalSeconds:0.0} s after the holder stopped: it waited for it to expire");
+        Assert.NotEqual(holder.Pid, next.Pid);
+    }
+
+    /// <summary>The lease lasts 3 s: a handover faster than that was given, not waited for.</summary>
+    private static readonly TimeSpan PostgresLeaseShorterThan = TimeSpan.FromSeconds(2.5);
+
+    [Fact]
+    public async Task An_experiment_whose_records_do_not_fit_together_is_held_back_and_the_others_go_on()
+    {
+        var cluster = await PostgresCluster.SharedAsync();
+        var database = await cluster.CreateDatabaseAsync("poison");
+        await using var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--postgres", cluster.ConnectionString(database));
+        using var channel = TestChannels.Create(seedd.Address);
+        var seeds = new SeedService.SeedServiceClient(channel);
+        var audit = new AuditService.AuditServiceClient(channel);
+        await seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "sequencer/damaged", Root = "31" });
+        await seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "sequencer/healthy", Root = "37" });
+        await seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = "sequencer/damaged", Worker = 1, Library = "torch" });
+
+        // While the test holds the lease's row, one entry of each waits; then the damaged experiment's chain
+        // head is made to say 5 events, where its tree holds 1.
+        await using var holder = new Npgsql.NpgsqlConnection(cluster.ConnectionString(database));
+        await holder.OpenAsync();
+        await using (var hold = await holder.BeginTransactionAsync())
+        {
+            await using (var lockRow = new Npgsql.NpgsqlCommand("SELECT 1 FROM seedd_sequencer WHERE id = 1 FOR UPDATE", holder, hold))
+            {
+                await lockRow.ExecuteScalarAsync();
+            }
+
+            await seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = "sequencer/damaged", Worker = 2, Library = "torch" });
+            await seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = "sequencer/healthy", Worker = 1, Library = "torch" });
+            await cluster.ExecuteAsync(database, "UPDATE seedd_experiments SET head_sequence = 5 WHERE id = 'sequencer/damaged'");
+            await hold.CommitAsync();
+        }
+
+        Assert.Equal(1, (await audit.GetCheckpointAsync(new GetCheckpointRequest { ExperimentId = "sequencer/healthy" })).TreeSize);
+        await seedd.WaitForOutputAsync("The entries of experiment 'sequencer/damaged' cannot be placed in its log", TimeSpan.FromSeconds(30));
+        Assert.Equal(1, await cluster.ScalarAsync<long>(database, "SELECT count(*) FROM seedd_pending_entries WHERE experiment_id = 'sequencer/damaged'"));
+        await seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = "sequencer/healthy", Worker = 2, Library = "torch" });
+        Assert.Equal(2, (await audit.GetCheckpointAsync(new GetCheckpointRequest { ExperimentId = "sequencer/healthy" })).TreeSize);
+    }
+
+
+    [Fact]
     public async Task A_proof_asked_before_the_entry_is_integrated_says_so_and_a_checkpoint_never_covers_what_is_not_in_the_tree()
     {
         var cluster = await PostgresCluster.SharedAsync();
@@ -138,13 +204,13 @@ public sealed class SequencerPendingTests
         Assert.Equal(1, proof.LeafIndex);
         Assert.Equal(2, (await audit.GetCheckpointAsync(new GetCheckpointRequest { ExperimentId = "sequencer/pending" })).TreeSize);
 
-        // The holder's /metrics: how long entries waited for their place (the held one over a second).
+        // The holder's /metrics: how long entries waited for their place (the held one over the 4 s the proof and the checkpoint waited).
         var http = System.Text.RegularExpressions.Regex.Match(seedd.Output, @"(http://[^ ]+) \(HTTP/1\.1").Groups[1].Value;
         using var client = new HttpClient();
         var text = await client.GetStringAsync(new Uri(new Uri(http), "/metrics"));
         double Sample(string name) => double.Parse(text.Split('\n').Single(l => l.StartsWith(name + " ", StringComparison.Ordinal)).Split(' ')[1], CultureInfo.InvariantCulture);
         Assert.Equal(2, Sample("seedd_ledger_integration_delay_seconds_count"));
-        Assert.Equal(1, Sample("seedd_ledger_integration_delay_seconds_bucket{le=\"0.5\"}"));
+        Assert.True(Sample("seedd_ledger_integration_delay_seconds_bucket{le=\"2.5\"}") <= 1, "the entry held back was counted as placed in under 2.5 s");
         Assert.True(Sample("seedd_sequencer_epoch") >= 1);
     }
 }

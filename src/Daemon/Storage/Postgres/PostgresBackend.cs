@@ -66,6 +66,7 @@ internal sealed class PostgresBackend : IStoreBackend
         ["seedd_store_connections_in_use"] = Volatile.Read(ref _connectionsInUse),
         ["seedd_store_connections_max"] = _maxConnections,
         ["seedd_sequencer_epoch"] = _sequencer.Epoch,
+        ["seedd_sequencer_experiments_held_back"] = _sequencer.HeldBackCount,
     });
 
     /// <summary>
@@ -123,7 +124,7 @@ internal sealed class PostgresBackend : IStoreBackend
                 var prepared = BatchPlanner.Plan(operations, state, () => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), integrate: false);
                 if (!prepared.IsEmpty)
                 {
-                    PostgresWrites.Execute(connection, transaction, prepared);
+                    PostgresWrites.Execute(connection, transaction, prepared, state);
                 }
 
                 transaction.Commit();

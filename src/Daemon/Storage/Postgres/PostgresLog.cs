@@ -23,6 +23,9 @@ internal static partial class PostgresLog
     [LoggerMessage(EventId = 126, Level = LogLevel.Warning, Message = "This replica ({Identity}) lost the sequencer's lease to another replica (it paused or could not renew it in time); it placed nothing since")]
     public static partial void LeaseLost(ILogger logger, string identity);
 
-    [LoggerMessage(EventId = 127, Level = LogLevel.Warning, Message = "The sequencer's round failed and was rolled back ({Reason}); trying again")]
-    public static partial void SequencerFailed(ILogger logger, string reason);
+    [LoggerMessage(EventId = 127, Level = LogLevel.Warning, Message = "The sequencer failed at {Step} ({Reason}); nothing was placed, trying again")]
+    public static partial void SequencerFailed(ILogger logger, string step, string reason);
+
+    [LoggerMessage(EventId = 128, Level = LogLevel.Error, Message = "The entries of experiment '{ExperimentId}' cannot be placed in its log: {Reason}. They stay pending (the other experiments go on); trying again in {Seconds} s. Run seedctl store check.")]
+    public static partial void ExperimentHeldBack(ILogger logger, string experimentId, string reason, double seconds);
 }

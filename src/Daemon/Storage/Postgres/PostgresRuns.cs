@@ -8,8 +8,9 @@ namespace SeedDaemon.Daemon.Storage.Postgres;
 /// Runs in PostgreSQL: seedd_run_processes (one row per process of a run) and seedd_fingerprints
 /// (one row per process and step, keyed (experiment, run, step, worker): a run's rows are one index
 /// range in the order runs diff reads them). Read in the batch's transaction (processes locked FOR
-/// UPDATE, so two replicas never both append to one process), written in the same transaction as
-/// the batch's seeds.
+/// UPDATE, so two replicas never both append to one process; a process new to the batch is
+/// inserted without ON CONFLICT, so a replica that created it at the same moment makes this batch
+/// plan again on its row), written in the same transaction as the batch's seeds.
 /// </summary>
 internal static class PostgresRuns
 {
@@ -98,7 +99,7 @@ internal static class PostgresRuns
     }
 
     /// <summary>The batch's processes (upserted) and new fingerprints, added to <paramref name="batch"/>.</summary>
-    public static void AddWrites(NpgsqlBatch batch, PreparedBatch prepared)
+    public static void AddWrites(NpgsqlBatch batch, PreparedBatch prepared, IBatchState state)
     {
         foreach (var process in prepared.Processes.Values)
         {
@@ -106,10 +107,13 @@ internal static class PostgresRuns
                 """
                 INSERT INTO seedd_run_processes (experiment_id, run_id, worker, environment, resumed_run, resumed_step, start_ms, first_step, last_step, steps, conflict_count, conflicts)
                 VALUES (@e, @r, @w, @env::jsonb, @rr, @rs, @t, @fs, @ls, @n, @cc, @c::jsonb)
+                """ + (state.Process(process.Key) is null ? "" :
+                """
+
                 ON CONFLICT (experiment_id, run_id, worker) DO UPDATE SET environment = excluded.environment, resumed_run = excluded.resumed_run,
                   resumed_step = excluded.resumed_step, first_step = excluded.first_step, last_step = excluded.last_step, steps = excluded.steps,
                   conflict_count = excluded.conflict_count, conflicts = excluded.conflicts
-                """);
+                """));
             upsert.Parameters.AddWithValue("e", process.Key.ExperimentId);
             upsert.Parameters.AddWithValue("r", process.Key.RunId);
             upsert.Parameters.AddWithValue("w", (long)process.Key.Worker);

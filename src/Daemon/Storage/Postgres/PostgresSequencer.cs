@@ -17,7 +17,9 @@ namespace SeedDaemon.Daemon.Storage.Postgres;
 /// takes pending entries in the order they were written, gives them sequences after each
 /// experiment's head (<see cref="ChainAppender"/>), and writes the events, the completed subtrees and
 /// the new heads and trees; the entries leave the pending table in the same transaction. Each event
-/// keeps the epoch that placed it (<c>seedd_ledger_events.epoch</c>; null before schema 4).
+/// keeps the epoch that placed it (<c>seedd_ledger_events.epoch</c>; 0 before schema 4, and NOT NULL
+/// without a default, so a replica of an older seedd still running cannot append an event of its own).
+/// An experiment whose records do not fit together is held back (logged), not the whole round.
 /// </summary>
 internal sealed class PostgresSequencer : IDisposable
 {
@@ -26,6 +28,12 @@ internal sealed class PostgresSequencer : IDisposable
 
     /// <summary>The most entries one round places.</summary>
     public const int MaxRound = 20_000;
+
+    /// <summary>Under load, the time from one round to the next (unless a round was full): each round is a commit of its own.</summary>
+    public static readonly TimeSpan RoundInterval = TimeSpan.FromMilliseconds(25);
+
+    /// <summary>How long an experiment whose records do not fit together is skipped before the sequencer tries it again.</summary>
+    public static readonly TimeSpan HoldBackTime = TimeSpan.FromMinutes(1);
 
     /// <summary>The longest an idle sequencer waits before looking for pending entries again (they are written by other replicas too).</summary>
     public static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(20);
@@ -58,7 +66,9 @@ internal sealed class PostgresSequencer : IDisposable
         );
         INSERT INTO seedd_sequencer (id, holder, epoch, expires_at) VALUES (1, '', 0, '-infinity');
         CREATE INDEX seedd_ledger_events_key ON seedd_ledger_events (experiment_id, worker, library, stream, sequence);
-        ALTER TABLE seedd_ledger_events ADD COLUMN epoch bigint;
+        ALTER TABLE seedd_ledger_events ADD COLUMN epoch bigint NOT NULL DEFAULT 0;
+        ALTER TABLE seedd_ledger_events ALTER COLUMN epoch DROP DEFAULT;
+        ALTER TABLE seedd_pending_entries SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 10000);
         """;
 
     private readonly NpgsqlDataSource _dataSource;
@@ -72,6 +82,11 @@ internal sealed class PostgresSequencer : IDisposable
     private long _epoch;
     private long _renewedAt;
     private volatile bool _draining;
+    private readonly Dictionary<string, long> _held = new(StringComparer.Ordinal);
+    private string? _lastFailure;
+    private long _placedSinceVacuum;
+    private long _vacuumedAt;
+    private long _lastFailureLogged;
 
     /// <param name="ready">Whether the database is reachable with seedd's schema (the backend's probe knows): until then the sequencer waits.</param>
     public PostgresSequencer(NpgsqlDataSource dataSource, Func<bool> ready, ILogger logger, IRecordingObserver? observer)
@@ -86,6 +101,9 @@ internal sealed class PostgresSequencer : IDisposable
     /// <summary>The lease's epoch while this replica holds it; 0 when it does not.</summary>
     public long Epoch => Interlocked.Read(ref _epoch);
 
+    /// <summary>Experiments held back now: their records do not fit together (damage), their entries wait.</summary>
+    public int HeldBackCount => _held.Count;
+
     /// <summary>This replica wrote pending entries: a holder looks at once instead of at its next poll.</summary>
     public void Nudge()
     {
@@ -95,15 +113,14 @@ internal sealed class PostgresSequencer : IDisposable
         }
     }
 
-    /// <summary>A holder first places what is pending (a few seconds at most), so that a stopped fleet leaves nothing waiting; then the loop stops.</summary>
+    /// <summary>
+    /// A holder first places what is pending (a few seconds at most), so that a stopped fleet leaves
+    /// nothing waiting, and gives the lease back, so that another replica takes over at once; then the loop stops.
+    /// </summary>
     public void Dispose()
     {
         _draining = true;
-        if (_wake.CurrentCount == 0)
-        {
-            _wake.Release();
-        }
-
+        _wake.Release();
         try
         {
             if (!_loop.Wait(TimeSpan.FromSeconds(5)))
@@ -118,9 +135,23 @@ internal sealed class PostgresSequencer : IDisposable
         }
 
         _stop.Cancel();
+        if (Epoch != 0)
+        {
+            try
+            {
+                using var connection = _dataSource.OpenConnection();
+                using var release = new NpgsqlCommand("UPDATE seedd_sequencer SET expires_at = '-infinity' WHERE id = 1 AND holder = @me AND epoch = @epoch", connection);
+                release.Parameters.AddWithValue("me", _identity);
+                release.Parameters.AddWithValue("epoch", Epoch);
+                release.ExecuteNonQuery();
+            }
+            catch (Exception error) when (error is NpgsqlException or TimeoutException or InvalidOperationException)
+            {
+                // Unreachable: the lease expires by itself.
+            }
+        }
 
-        _stop.Dispose();
-        _wake.Dispose();
+        // _wake and _stop are not disposed: a read still in flight may nudge, and the loop may outlive the waits above.
     }
 
     private async Task LoopAsync()
@@ -150,7 +181,14 @@ internal sealed class PostgresSequencer : IDisposable
                 var placed = await RoundAsync();
                 if (placed > 0)
                 {
+                    // Under load a round follows the last after RoundInterval, not at once: fewer, larger commits.
                     idle = TimeSpan.FromMilliseconds(1);
+                    await VacuumAsync(idle: false);
+                    if (placed < MaxRound && !_draining)
+                    {
+                        await Task.Delay(RoundInterval, _stop.Token);
+                    }
+
                     continue;
                 }
 
@@ -158,6 +196,8 @@ internal sealed class PostgresSequencer : IDisposable
                 {
                     return;
                 }
+
+                await VacuumAsync(idle: true);
 
                 // Nothing pending: wait (longer each time, up to IdlePoll), or until this replica writes entries.
                 await _wake.WaitAsync(idle, _stop.Token);
@@ -178,8 +218,14 @@ internal sealed class PostgresSequencer : IDisposable
             }
             catch (Exception error)
             {
-                // The database is away or failing over: the round rolled back, nothing was placed. Try again shortly.
-                PostgresLog.SequencerFailed(_logger, error.Message);
+                // The database is away or failing over: the round rolled back, nothing was placed. Try again shortly
+                // (said once, then every 30 s while it goes on).
+                if (error.Message != _lastFailure || Stopwatch.GetElapsedTime(_lastFailureLogged) > TimeSpan.FromSeconds(30))
+                {
+                    PostgresLog.SequencerFailed(_logger, Epoch == 0 ? "taking the lease" : "a round", error.Message);
+                    _lastFailure = error.Message;
+                    _lastFailureLogged = Stopwatch.GetTimestamp();
+                }
                 try
                 {
                     await Task.Delay(TimeSpan.FromMilliseconds(250), _stop.Token);
@@ -238,16 +284,27 @@ internal sealed class PostgresSequencer : IDisposable
             }
         }
 
-        var renewedAt = Stopwatch.GetTimestamp();
         var pending = await TakePendingAsync(connection, transaction);
-        var appends = pending.Count == 0 ? [] : await PlaceAsync(connection, transaction, pending);
-        if (appends.Count > 0)
+        var placed = pending.Count == 0 ? [] : await PlaceAsync(connection, transaction, pending);
+        var appends = placed.Select(p => p.Append).ToList();
+        await using (var batch = new NpgsqlBatch(connection, transaction))
         {
-            await using var batch = new NpgsqlBatch(connection, transaction);
-            PostgresWrites.AddAppends(batch, appends, Epoch);
+            if (appends.Count > 0)
+            {
+                PostgresWrites.AddAppends(batch, appends, Epoch);
+                var done = new NpgsqlBatchCommand("DELETE FROM seedd_pending_entries WHERE id = ANY(@ids::bigint[])");
+                done.Parameters.AddWithValue("ids", placed.SelectMany(p => p.Ids).ToArray());
+                batch.BatchCommands.Add(done);
+            }
+
+            // The lease runs from the end of the round (the row is this round's since its start): a long round does not cost the lease.
+            var extend = new NpgsqlBatchCommand("UPDATE seedd_sequencer SET expires_at = clock_timestamp() + @lease WHERE id = 1");
+            extend.Parameters.AddWithValue("lease", Lease);
+            batch.BatchCommands.Add(extend);
             await batch.ExecuteNonQueryAsync(_stop.Token);
         }
 
+        var renewedAt = Stopwatch.GetTimestamp();
         await transaction.CommitAsync(_stop.Token);
         _renewedAt = renewedAt;
         if (appends.Count > 0)
@@ -255,32 +312,53 @@ internal sealed class PostgresSequencer : IDisposable
             Integrated(appends);
         }
 
+        _placedSinceVacuum += appends.Sum(a => a.Events.Count);
         return appends.Sum(a => a.Events.Count);
     }
 
-    /// <summary>Removes up to <see cref="MaxRound"/> pending entries, oldest first, and groups them by experiment (in their order).</summary>
-    private async Task<List<PendingAppend>> TakePendingAsync(NpgsqlConnection connection, NpgsqlTransaction transaction)
+    /// <summary>
+    /// The pending table is a queue: every entry is written once and deleted once. Its dead rows are
+    /// vacuumed right after a burst (and every 10,000 entries during one), so that the looks for what
+    /// is pending (here, and by every read that waits for its entries) stay index lookups of a few rows.
+    /// </summary>
+    private async Task VacuumAsync(bool idle)
     {
-        await using var take = new NpgsqlCommand(
-            $"""
-            DELETE FROM seedd_pending_entries WHERE id IN (SELECT id FROM seedd_pending_entries ORDER BY id LIMIT {MaxRound})
-            RETURNING id, experiment_id, {PostgresWrites.PendingColumns.Replace("client_labels", "client_labels::text", StringComparison.Ordinal)}
-            """, connection, transaction);
-        await using var reader = await take.ExecuteReaderAsync(_stop.Token);
-        var rows = new List<(long Id, string Experiment, PendingRow Row)>();
-        while (await reader.ReadAsync(_stop.Token))
+        if (_placedSinceVacuum == 0 || (!idle && _placedSinceVacuum < 10_000) || Stopwatch.GetElapsedTime(_vacuumedAt) < TimeSpan.FromSeconds(1))
         {
-            rows.Add((reader.GetInt64(0), reader.GetString(1), new PendingRow(reader.GetInt64(2), (uint)reader.GetInt64(3), reader.GetString(4), reader.GetString(5),
-                unchecked((ulong)reader.GetInt64(6)), reader.GetString(7), reader.GetString(8), reader.GetString(9), reader.GetInt64(10), reader.GetString(11))));
+            return;
         }
 
-        rows.Sort((a, b) => a.Id.CompareTo(b.Id));
-        var appends = new Dictionary<string, (PendingAppend Append, PendingRow? Last)>(StringComparer.Ordinal);
-        foreach (var (_, experiment, row) in rows)
+        await using var connection = await _dataSource.OpenConnectionAsync(_stop.Token);
+        await using var vacuum = new NpgsqlCommand("VACUUM seedd_pending_entries", connection);
+        await vacuum.ExecuteNonQueryAsync(_stop.Token);
+        _placedSinceVacuum = 0;
+        _vacuumedAt = Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>Reads up to <see cref="MaxRound"/> pending entries, oldest first (of experiments not held back), grouped by experiment in their order, with their ids.</summary>
+    private async Task<List<(PendingAppend Append, List<long> Ids)>> TakePendingAsync(NpgsqlConnection connection, NpgsqlTransaction transaction)
+    {
+        var held = HeldBack();
+        await using var take = new NpgsqlCommand(
+            $"""
+            SELECT id, experiment_id, {PostgresWrites.PendingColumns.Replace("client_labels", "client_labels::text", StringComparison.Ordinal)}
+            FROM seedd_pending_entries {(held.Length == 0 ? "" : "WHERE NOT (experiment_id = ANY(@held::text[]))")} ORDER BY id LIMIT {MaxRound}
+            """, connection, transaction);
+        if (held.Length > 0)
         {
+            take.Parameters.AddWithValue("held", held);
+        }
+
+        await using var reader = await take.ExecuteReaderAsync(_stop.Token);
+        var appends = new Dictionary<string, (PendingAppend Append, List<long> Ids, PendingRow? Last)>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(_stop.Token))
+        {
+            var experiment = reader.GetString(1);
+            var row = new PendingRow(reader.GetInt64(2), (uint)reader.GetInt64(3), reader.GetString(4), reader.GetString(5),
+                unchecked((ulong)reader.GetInt64(6)), reader.GetString(7), reader.GetString(8), reader.GetString(9), reader.GetInt64(10), reader.GetString(11));
             if (!appends.TryGetValue(experiment, out var current))
             {
-                current = (new PendingAppend(experiment), null);
+                current = (new PendingAppend(experiment), [], null);
             }
 
             // Entries of one request share their run (time and origin), as the replica wrote them.
@@ -290,32 +368,81 @@ internal sealed class PostgresSequencer : IDisposable
             }
 
             current.Append.Entries.Add(new PendingEntry(current.Append.Runs.Count - 1, row.Worker, row.Library, row.Stream, row.Seed64));
-            appends[experiment] = (current.Append, row);
+            current.Ids.Add(reader.GetInt64(0));
+            appends[experiment] = (current.Append, current.Ids, row);
         }
 
-        return appends.Values.Select(a => a.Append).ToList();
+        return appends.Values.Select(a => (a.Append, a.Ids)).ToList();
     }
 
-    /// <summary>Locks the experiments' heads (in id order) and places each experiment's entries after its head.</summary>
-    private async Task<List<ChainAppend>> PlaceAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<PendingAppend> pending)
+    /// <summary>Experiments whose entries cannot be placed (damaged records) are left pending and skipped for a minute: the others go on.</summary>
+    private string[] HeldBack()
+    {
+        var now = Stopwatch.GetTimestamp();
+        foreach (var (experiment, until) in _held)
+        {
+            if (until < now)
+            {
+                _held.Remove(experiment);
+            }
+        }
+
+        return [.. _held.Keys];
+    }
+
+    private void HoldBack(string experimentId, string reason)
+    {
+        _held[experimentId] = Stopwatch.GetTimestamp() + (long)(HoldBackTime.TotalSeconds * Stopwatch.Frequency);
+        PostgresLog.ExperimentHeldBack(_logger, experimentId, reason, HoldBackTime.TotalSeconds);
+    }
+
+    /// <summary>Locks the experiments' heads (in id order) and places each experiment's entries after its head; an experiment whose records do not fit together is held back.</summary>
+    private async Task<List<(ChainAppend Append, List<long> Ids)>> PlaceAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<(PendingAppend Append, List<long> Ids)> pending)
     {
         await using var read = new NpgsqlCommand(
             $"SELECT {PostgresState.ExperimentColumns} FROM seedd_experiments WHERE id = ANY(@ids::text[] COLLATE \"C\") ORDER BY id FOR NO KEY UPDATE", connection, transaction);
-        read.Parameters.AddWithValue("ids", pending.Select(p => p.ExperimentId).ToArray());
+        read.Parameters.AddWithValue("ids", pending.Select(p => p.Append.ExperimentId).ToArray());
         var heads = new Dictionary<string, (ChainHead Head, MerkleFrontier Tree)>(StringComparer.Ordinal);
         await using (var reader = await read.ExecuteReaderAsync(_stop.Token))
         {
             while (await reader.ReadAsync(_stop.Token))
             {
-                var (record, head, tree) = PostgresState.ReadExperiment(reader);
-                heads[record.Id] = (head, tree);
+                try
+                {
+                    var (record, head, tree) = PostgresState.ReadExperiment(reader);
+                    heads[record.Id] = (head, tree);
+                }
+                catch (InvalidDataException damaged)
+                {
+                    HoldBack(reader.GetString(0), damaged.Message);
+                }
             }
         }
 
-        return pending.Select(p => heads.TryGetValue(p.ExperimentId, out var at)
-                ? ChainAppender.Append(p, at.Head, at.Tree)
-                : throw new InvalidDataException($"entries are pending for experiment '{p.ExperimentId}', which is not in the database"))
-            .ToList();
+        var placed = new List<(ChainAppend, List<long>)>();
+        foreach (var (append, ids) in pending)
+        {
+            if (!heads.TryGetValue(append.ExperimentId, out var at))
+            {
+                if (!_held.ContainsKey(append.ExperimentId))
+                {
+                    HoldBack(append.ExperimentId, "the experiment is not in the database");
+                }
+
+                continue;
+            }
+
+            try
+            {
+                placed.Add((ChainAppender.Append(append, at.Head, at.Tree), ids));
+            }
+            catch (InvalidDataException damaged)
+            {
+                HoldBack(append.ExperimentId, damaged.Message);
+            }
+        }
+
+        return placed;
     }
 
     /// <summary>How long each placed entry waited since it was issued (its time, on the issuing replica's clock).</summary>

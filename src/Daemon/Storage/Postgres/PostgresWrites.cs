@@ -13,7 +13,7 @@ namespace SeedDaemon.Daemon.Storage.Postgres;
 /// </summary>
 internal static class PostgresWrites
 {
-    public static void Execute(NpgsqlConnection connection, NpgsqlTransaction transaction, PreparedBatch prepared)
+    public static void Execute(NpgsqlConnection connection, NpgsqlTransaction transaction, PreparedBatch prepared, IBatchState state)
     {
         using var batch = new NpgsqlBatch(connection, transaction);
         var created = prepared.Experiments.Values.Where(c => c.IsNew).ToList();
@@ -47,7 +47,10 @@ internal static class PostgresWrites
             batch.BatchCommands.Add(update);
         }
 
-        var newKeys = prepared.Keys.Values.Where(k => k.IsNew).ToList();
+        // In key order, as every replica inserts them: two replicas inserting the same new keys wait for each other, never deadlock.
+        var newKeys = prepared.Keys.Values.Where(k => k.IsNew)
+            .OrderBy(k => k.Key.ExperimentId, StringComparer.Ordinal).ThenBy(k => k.Key.Worker)
+            .ThenBy(k => k.Key.Library, StringComparer.Ordinal).ThenBy(k => k.Key.Stream, StringComparer.Ordinal).ToList();
         if (newKeys.Count > 0)
         {
             var insert = new NpgsqlBatchCommand(
@@ -96,7 +99,7 @@ internal static class PostgresWrites
             batch.BatchCommands.Add(insert);
         }
 
-        PostgresRuns.AddWrites(batch, prepared);
+        PostgresRuns.AddWrites(batch, prepared, state);
         batch.ExecuteNonQuery();
         if (created.Count > 0 && batch.BatchCommands[0].RecordsAffected != created.Count)
         {
