@@ -68,7 +68,7 @@ internal sealed class PostgresSequencer : IDisposable
         CREATE INDEX seedd_ledger_events_key ON seedd_ledger_events (experiment_id, worker, library, stream, sequence);
         ALTER TABLE seedd_ledger_events ADD COLUMN epoch bigint NOT NULL DEFAULT 0;
         ALTER TABLE seedd_ledger_events ALTER COLUMN epoch DROP DEFAULT;
-        ALTER TABLE seedd_pending_entries SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 10000);
+        ALTER TABLE seedd_pending_entries SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 10000, vacuum_truncate = false);
         """;
 
     private readonly NpgsqlDataSource _dataSource;
@@ -320,6 +320,8 @@ internal sealed class PostgresSequencer : IDisposable
     /// The pending table is a queue: every entry is written once and deleted once. Its dead rows are
     /// vacuumed right after a burst (and every 10,000 entries during one), so that the looks for what
     /// is pending (here, and by every read that waits for its entries) stay index lookups of a few rows.
+    /// The table is never truncated by a vacuum (<c>vacuum_truncate = false</c>): that would need a lock
+    /// the replicas' inserts hold all the time.
     /// </summary>
     private async Task VacuumAsync(bool idle)
     {
