@@ -14,7 +14,27 @@ internal static class ReplicatedLedger
     {
         using var channel = TestChannels.Create(address, maxReceiveMessageSize: 64 << 20);
         var audit = new AuditService.AuditServiceClient(channel);
-        var stored = (await audit.IssuedSeedsAsync(experiment)).ToDictionary(s => s.Worker);
+
+        // Calls the load cancelled may still commit on the replicas (a commit is never answered without
+        // its record, but it goes on): the records are read once they and the log agree, that is once
+        // every counted issue has its place (the sequencer places them after they are durable; after a
+        // sequencer died, once another replica took its lease over).
+        Dictionary<uint, IssuedSeed> stored = [];
+        var issues = 0ul;
+        ulong? placed = null;
+        try
+        {
+            await Poll.ForAsync(async () =>
+            {
+                stored = (await audit.IssuedSeedsAsync(experiment)).ToDictionary(s => s.Worker);
+                issues = stored.Values.Aggregate(0ul, (sum, s) => sum + s.IssueCount);
+                return (placed = await LogSizeAsync(audit, experiment)) == issues;
+            }, TimeSpan.FromSeconds(30), $"the log of '{experiment}' to hold every counted issue");
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"waited 30 s for the log of '{experiment}' to hold every counted issue ({issues}); it held {placed?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "nothing"}");
+        }
 
         foreach (var (worker, answers) in load.Acknowledged)
         {
@@ -30,13 +50,9 @@ internal static class ReplicatedLedger
             Assert.Equal(answers.Count, answers.Select(a => a.IssueCount).Distinct().Count());
         }
 
-        // Every counted issue gets its place in the log (the sequencer places them after they are durable; after a
-        // sequencer died, once another replica took its lease over).
-        var issues = stored.Values.Aggregate(0ul, (sum, s) => sum + s.IssueCount);
-        await WaitForLogAsync(audit, experiment, issues);
         var verified = await audit.VerifyLedgerAsync(new VerifyLedgerRequest { ExperimentId = experiment }, deadline: DateTime.UtcNow.AddMinutes(2));
         Assert.True(verified.Ok, $"the chain does not verify: {verified.Reason}");
-        Assert.Equal(stored.Values.Aggregate(0ul, (sum, s) => sum + s.IssueCount), verified.EventsChecked);
+        Assert.Equal(issues, verified.EventsChecked);
 
         // The tree over the same events: its signed checkpoint covers every event and verifies with the
         // replicas' shared key, and a proof of an acknowledged seed leads to it.
@@ -50,26 +66,27 @@ internal static class ReplicatedLedger
     /// <summary>Until a checkpoint covers <paramref name="entries"/> entries (a log still empty with entries waiting answers UNAVAILABLE meanwhile).</summary>
     public static async Task WaitForLogAsync(AuditService.AuditServiceClient audit, string experiment, ulong entries)
     {
-        var seen = "nothing";
+        ulong? seen = null;
         try
         {
-            await Poll.ForAsync(async () =>
-        {
-            try
-            {
-                var size = (ulong)(await audit.GetCheckpointAsync(new GetCheckpointRequest { ExperimentId = experiment })).TreeSize;
-                seen = $"{size} entries";
-                return size == entries;
-            }
-            catch (Grpc.Core.RpcException error) when (error.StatusCode == Grpc.Core.StatusCode.Unavailable && error.Status.Detail.Contains("not yet integrated", StringComparison.Ordinal))
-            {
-                return false;
-            }
-            }, TimeSpan.FromSeconds(30), $"the log of '{experiment}' to hold all {entries} issues");
+            await Poll.ForAsync(async () => (seen = await LogSizeAsync(audit, experiment)) == entries, TimeSpan.FromSeconds(30), $"the log of '{experiment}' to hold all {entries} issues");
         }
         catch (TimeoutException)
         {
-            throw new TimeoutException($"waited 30 s for the log of '{experiment}' to hold all {entries} issues; it held {seen}");
+            throw new TimeoutException($"waited 30 s for the log of '{experiment}' to hold all {entries} issues; it held {(seen is { } size ? $"{size} entries" : "nothing")}");
+        }
+    }
+
+    /// <summary>The size of the experiment's log as a checkpoint states it; null while it is empty with entries waiting.</summary>
+    private static async Task<ulong?> LogSizeAsync(AuditService.AuditServiceClient audit, string experiment)
+    {
+        try
+        {
+            return (ulong)(await audit.GetCheckpointAsync(new GetCheckpointRequest { ExperimentId = experiment })).TreeSize;
+        }
+        catch (Grpc.Core.RpcException error) when (error.StatusCode == Grpc.Core.StatusCode.Unavailable && error.Status.Detail.Contains("not yet integrated", StringComparison.Ordinal))
+        {
+            return null;
         }
     }
 }
