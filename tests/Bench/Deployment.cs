@@ -58,7 +58,7 @@ internal sealed class Deployment : IAsyncDisposable
                 : await SeeddProcess.StartAsync(embedded)]);
         }
 
-        var replicas = args.SkipWhile(a => a != "--replicas").Skip(1).Select(int.Parse).FirstOrDefault(1);
+        var replicas = BenchArgs.Int(args, "--replicas", 1);
         var cluster = await PostgresCluster.StartAsync();
         var connection = cluster.ConnectionString(await cluster.CreateDatabaseAsync("bench"));
         PostgresCluster? standby = null;
@@ -71,7 +71,7 @@ internal sealed class Deployment : IAsyncDisposable
             await Poll.ForAsync(async () => await cluster.ScalarAsync<long>("postgres", "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'") == 1, TimeSpan.FromSeconds(60), "the standby to be synchronous");
         }
 
-        CommitDelayUs = args.SkipWhile(a => a != "--commit-delay-us").Skip(1).Select(int.Parse).FirstOrDefault();
+        CommitDelayUs = BenchArgs.Int(args, "--commit-delay-us", 0);
         if (CommitDelayUs > 0)
         {
             // A slower commit (a standby in another zone, a network disk): each WAL flush waits this long first,

@@ -23,9 +23,9 @@ internal static class FleetMode
 
     public static async Task RunAsync(string[] args)
     {
-        var processes = Option(args, "--processes", 16_384);
-        var atOnce = Option(args, "--at-once", 2048);
-        var rounds = Option(args, "--rounds", 2);
+        var processes = BenchArgs.Int(args, "--processes", 16_384);
+        var atOnce = BenchArgs.Int(args, "--at-once", 2048);
+        var rounds = BenchArgs.Int(args, "--rounds", 2);
         await using var deployment = await Deployment.StartAsync(args, "--http-listen", "127.0.0.1:0");
         Console.WriteLine($"{deployment.Description}; {Environment.ProcessorCount} cores; {processes} processes x {Libraries.Length} keys, at most {atOnce} starting at once");
         var options = SeedClientOptions.ForAddress(string.Join(',', deployment.Replicas.Select(r => r.Address)));
@@ -182,7 +182,4 @@ internal static class FleetMode
     }
 
     private static string Database(string connection) => Regex.Match(connection, "Database=([^;]+)").Groups[1].Value;
-
-    private static int Option(string[] args, string name, int fallback) =>
-        args.SkipWhile(a => a != name).Skip(1).Select(int.Parse).FirstOrDefault(fallback);
 }

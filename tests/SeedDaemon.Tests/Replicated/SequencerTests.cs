@@ -143,19 +143,12 @@ public sealed class SequencerPendingTests
 
         // While the test holds the lease's row, one entry of each waits; then the damaged experiment's chain
         // head is made to say 5 events, where its tree holds 1.
-        await using var holder = new Npgsql.NpgsqlConnection(cluster.ConnectionString(database));
-        await holder.OpenAsync();
-        await using (var hold = await holder.BeginTransactionAsync())
+        await using (var lease = await Sequencer.HoldLeaseAsync(cluster, database))
         {
-            await using (var lockRow = new Npgsql.NpgsqlCommand("SELECT 1 FROM seedd_sequencer WHERE id = 1 FOR UPDATE", holder, hold))
-            {
-                await lockRow.ExecuteScalarAsync();
-            }
-
             await seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = "sequencer/damaged", Worker = 2, Library = "torch" });
             await seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = "sequencer/healthy", Worker = 1, Library = "torch" });
             await cluster.ExecuteAsync(database, "UPDATE seedd_experiments SET head_sequence = 5 WHERE id = 'sequencer/damaged'");
-            await hold.CommitAsync();
+            await lease.ReleaseAsync();
         }
 
         Assert.Equal(1, (await audit.GetCheckpointAsync(new GetCheckpointRequest { ExperimentId = "sequencer/healthy" })).TreeSize);
@@ -180,15 +173,8 @@ public sealed class SequencerPendingTests
         Assert.Equal(1, (await audit.GetCheckpointAsync(new GetCheckpointRequest { ExperimentId = "sequencer/pending" })).TreeSize);
 
         // The test holds the lease's row: the sequencer's rounds wait, while seeds are still answered (durable, pending).
-        await using var holder = new Npgsql.NpgsqlConnection(cluster.ConnectionString(database));
-        await holder.OpenAsync();
-        await using (var hold = await holder.BeginTransactionAsync())
+        await using (var lease = await Sequencer.HoldLeaseAsync(cluster, database))
         {
-            await using (var lockRow = new Npgsql.NpgsqlCommand("SELECT 1 FROM seedd_sequencer WHERE id = 1 FOR UPDATE", holder, hold))
-            {
-                await lockRow.ExecuteScalarAsync();
-            }
-
             var issued = await seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = "sequencer/pending", Worker = 2, Library = "torch" }, deadline: DateTime.UtcNow.AddSeconds(30));
             Assert.Equal(SeedSeqV1.Derive(23, 2, "torch", "").Seed64, issued.Seed64);
             var prove = new ProveInclusionRequest { ExperimentId = "sequencer/pending", Key = new ProofKey { Worker = 2, Library = "torch" } };
@@ -196,7 +182,7 @@ public sealed class SequencerPendingTests
             Assert.Contains("not yet integrated", refused.Status.Detail, StringComparison.Ordinal);
             Assert.Contains("Retry in", refused.Status.Detail, StringComparison.Ordinal);
             Assert.Equal(1, (await audit.GetCheckpointAsync(new GetCheckpointRequest { ExperimentId = "sequencer/pending" })).TreeSize);
-            await hold.CommitAsync();
+            await lease.ReleaseAsync();
         }
 
         // Let go: the entry is placed, and the same request proves it.
@@ -229,5 +215,30 @@ internal static class Sequencer
         }, TimeSpan.FromSeconds(30), $"a sequencer with an epoch above {after}");
         var pid = int.Parse(found.Split(' ')[0].Split('/')[1], CultureInfo.InvariantCulture);
         return (replicas.Processes.Single(p => p.Pid == pid), long.Parse(found.Split(' ')[1], CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>Holds the lease's row in a transaction of the test's own: every sequencer's round waits until it is released.</summary>
+    public static async Task<HeldLease> HoldLeaseAsync(PostgresCluster cluster, string database)
+    {
+        var connection = new Npgsql.NpgsqlConnection(cluster.ConnectionString(database));
+        await connection.OpenAsync();
+        var transaction = await connection.BeginTransactionAsync();
+        await using (var lockRow = new Npgsql.NpgsqlCommand("SELECT 1 FROM seedd_sequencer WHERE id = 1 FOR UPDATE", connection, transaction))
+        {
+            await lockRow.ExecuteScalarAsync();
+        }
+
+        return new HeldLease(connection, transaction);
+    }
+
+    internal sealed class HeldLease(Npgsql.NpgsqlConnection connection, Npgsql.NpgsqlTransaction transaction) : IAsyncDisposable
+    {
+        public Task ReleaseAsync() => transaction.CommitAsync();
+
+        public async ValueTask DisposeAsync()
+        {
+            await transaction.DisposeAsync();
+            await connection.DisposeAsync();
+        }
     }
 }

@@ -237,10 +237,7 @@ internal sealed class PostgresBackend : IStoreBackend
         {
             await using var command = new NpgsqlCommand(
                 "SELECT worker, library, stream, seed64, first_issue_ms, first_requester, issue_count FROM seedd_issued_seeds WHERE experiment_id = @e COLLATE \"C\" AND worker = @w AND library = @l COLLATE \"C\" AND stream = @s COLLATE \"C\"", connection);
-            command.Parameters.AddWithValue("e", key.ExperimentId);
-            command.Parameters.AddWithValue("w", (long)key.Worker);
-            command.Parameters.AddWithValue("l", key.Library);
-            command.Parameters.AddWithValue("s", key.Stream);
+            AddKey(command, key);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             return await reader.ReadAsync(cancellationToken) ? ReadSeed(key.ExperimentId, reader) : null;
         }, cancellationToken);
@@ -305,10 +302,7 @@ internal sealed class PostgresBackend : IStoreBackend
                 SELECT {PostgresState.EventColumns}, prev_hash, hash FROM seedd_ledger_events
                 WHERE experiment_id = @e COLLATE "C" AND worker = @w AND library = @l AND stream = @s ORDER BY sequence LIMIT 1
                 """, connection);
-            command.Parameters.AddWithValue("e", key.ExperimentId);
-            command.Parameters.AddWithValue("w", (long)key.Worker);
-            command.Parameters.AddWithValue("l", key.Library);
-            command.Parameters.AddWithValue("s", key.Stream);
+            AddKey(command, key);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             var first = await reader.ReadAsync(cancellationToken) ? PostgresState.ReadEvent(key.ExperimentId, reader) : null;
             return first is { Entry: var entry } && entry.TimeUnixMilliseconds == unixMs && (long)entry.Sequence <= size ? first : null;
@@ -342,15 +336,12 @@ internal sealed class PostgresBackend : IStoreBackend
         return false;
     }
 
-    public async ValueTask<bool> IsPendingAsync(SeedKey key, CancellationToken cancellationToken) =>
-        await ReadAsync(async connection =>
+    public ValueTask<bool> IsPendingAsync(SeedKey key, CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
         {
             await using var command = new NpgsqlCommand(
                 "SELECT EXISTS (SELECT 1 FROM seedd_pending_entries WHERE experiment_id = @e COLLATE \"C\" AND worker = @w AND library = @l AND stream = @s)", connection);
-            command.Parameters.AddWithValue("e", key.ExperimentId);
-            command.Parameters.AddWithValue("w", (long)key.Worker);
-            command.Parameters.AddWithValue("l", key.Library);
-            command.Parameters.AddWithValue("s", key.Stream);
+            AddKey(command, key);
             return await command.ExecuteScalarAsync(cancellationToken) is true;
         }, cancellationToken);
 
@@ -485,6 +476,15 @@ internal sealed class PostgresBackend : IStoreBackend
         {
             Interlocked.Decrement(ref _connectionsInUse);
         }
+    }
+
+    /// <summary>A key as the parameters @e, @w, @l and @s.</summary>
+    private static void AddKey(NpgsqlCommand command, SeedKey key)
+    {
+        command.Parameters.AddWithValue("e", key.ExperimentId);
+        command.Parameters.AddWithValue("w", (long)key.Worker);
+        command.Parameters.AddWithValue("l", key.Library);
+        command.Parameters.AddWithValue("s", key.Stream);
     }
 
     private ExperimentRecord Remember(ExperimentRecord record)
