@@ -5,9 +5,9 @@ using daemon::SeedDaemon.Daemon.Recording;
 namespace SeedDaemon.Testing;
 
 /// <summary>
-/// Cuts the power at every write of one operation on the embedded store, both ways (everything
-/// unflushed lost; a random prefix of it kept, the last write torn), each time on a fresh copy of a
-/// disk, and reopens what survived: it must open and answer exactly what the whole operation gives.
+/// Cuts the power at every write of one operation on the embedded store, each way (everything
+/// unflushed lost; a random prefix of it kept, the last write possibly torn; all of it kept, the
+/// last write torn), each time on a fresh copy of a disk, and reopens what survived: it must open and answer exactly what the whole operation gives.
 /// </summary>
 internal static class PowerCuts
 {
@@ -23,7 +23,7 @@ internal static class PowerCuts
         var failures = new List<string>();
         for (var cut = 1; cut <= writes; cut++)
         {
-            foreach (var mode in new[] { PowerCut.DiscardUnflushed, PowerCut.KeepPrefix })
+            foreach (var mode in Enum.GetValues<PowerCut>())
             {
                 var disk = SimulatedDisk.Holding(files);
                 cutShort(disk, cut);
@@ -47,7 +47,7 @@ internal static class PowerCuts
     }
 
     /// <summary>
-    /// Opening a store (a migration, say) with the power cut at each of its writes, both ways: the
+    /// Opening a store (a migration, say) with the power cut at each of its writes, each way: the
     /// open run whole first, over <paramref name="files"/>, gives the reference and the count of
     /// writes (<paramref name="checkWhole"/> looks at that store too).
     /// </summary>
@@ -63,7 +63,7 @@ internal static class PowerCuts
             await checkWhole(store);
         }
 
-        var seed = int.TryParse(Environment.GetEnvironmentVariable("SEEDD_TEST_RANDOM_SEED"), out var given) ? given : Environment.TickCount;
+        var seed = TestRandom.Seed();
         var failures = await AtEveryWriteAsync(files, path, writes, (disk, cut) =>
         {
             disk.PowerOffAtWrite = cut;

@@ -12,6 +12,13 @@ public enum PowerCut
 
     /// <summary>A random prefix of the unflushed writes, in order, the last one possibly torn.</summary>
     KeepPrefix,
+
+    /// <summary>
+    /// Every unflushed write, the last one torn after its first <see cref="SimulatedDisk.TearAt"/>
+    /// bytes: a deliberate tear inside LiteDB's header page, whose list of collections starts at byte
+    /// 192 (a random tear there is rare, and a disk with 512-byte sectors would not tear there at all).
+    /// </summary>
+    TearLast,
 }
 
 /// <summary>
@@ -32,6 +39,9 @@ internal sealed class SimulatedDisk : IStorageMedium
 
     /// <summary>Most bytes all files together may hold; null for no limit.</summary>
     public long? Capacity { get; set; }
+
+    /// <summary>Where <see cref="PowerCut.TearLast"/> tears the last write.</summary>
+    public const int TearAt = 200;
 
     public bool PoweredOff { get; private set; }
 
@@ -224,9 +234,9 @@ internal sealed class SimulatedDisk : IStorageMedium
             {
                 var image = new MemoryStream();
                 image.Write(file.Durable);
-                if (mode == PowerCut.KeepPrefix && file.Pending.Count > 0)
+                if (mode != PowerCut.DiscardUnflushed && file.Pending.Count > 0)
                 {
-                    var kept = random.Next(file.Pending.Count + 1);
+                    var kept = mode == PowerCut.TearLast ? file.Pending.Count : random.Next(file.Pending.Count + 1);
                     for (var i = 0; i < kept; i++)
                     {
                         var (offset, data, length) = file.Pending[i];
@@ -237,7 +247,7 @@ internal sealed class SimulatedDisk : IStorageMedium
                         }
 
                         // The last write that reached the disk may be torn.
-                        var count = i == kept - 1 ? random.Next(1, data.Length + 1) : data.Length;
+                        var count = i < kept - 1 ? data.Length : mode == PowerCut.TearLast ? Math.Min(TearAt, data.Length) : random.Next(1, data.Length + 1);
                         image.Position = offset;
                         image.Write(data, 0, count);
                     }

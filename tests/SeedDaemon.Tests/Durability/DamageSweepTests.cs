@@ -50,7 +50,7 @@ public sealed class DamageSweepTests(ITestOutputHelper output)
     public async Task Random_damage_to_a_database_of_100000_keys_is_refused_untouched_or_answered_as_written_or_DATA_LOSS()
     {
         var trials = int.TryParse(Environment.GetEnvironmentVariable("SEEDD_DAMAGE_TRIALS"), out var given) ? given : 40;
-        var seed = int.TryParse(Environment.GetEnvironmentVariable("SEEDD_TEST_RANDOM_SEED"), out var fixedSeed) ? fixedSeed : Environment.TickCount;
+        var seed = TestRandom.Seed();
         var random = new Random(seed);
         using var folder = new TempFolder();
         var (stopped, killed, beforeLast) = await BuildAsync(folder, keys: 100_000, smallExperiments: 20, processes: 64, steps: 10);

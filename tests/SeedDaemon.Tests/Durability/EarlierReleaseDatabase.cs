@@ -27,7 +27,7 @@ public abstract class EarlierReleaseDatabase : IAsyncLifetime
     public abstract Task InitializeAsync();
 
     /// <summary>
-    /// The power cut at every write of this database's migration, both ways (<see cref="PowerCuts"/>):
+    /// The power cut at every write of this database's migration, all three ways (<see cref="PowerCuts"/>):
     /// every reopened store holds the run "first" whole, and the migration wrote more than
     /// <paramref name="minimumWrites"/> times.
     /// </summary>
@@ -39,7 +39,7 @@ public abstract class EarlierReleaseDatabase : IAsyncLifetime
             Assert.Contains("RunId = first", await PowerCuts.ContentsAsync(store), StringComparison.Ordinal));
         Assert.True(writes > minimumWrites, $"the migration wrote only {writes} times");
         Assert.True(failures.Count == 0, string.Join('\n', failures));
-        output.WriteLine($"the migration writes {writes} times; cut at each, both ways, each reopened whole (random seed {seed})");
+        output.WriteLine($"the migration writes {writes} times; cut at each, all three ways, each reopened whole (random seed {seed})");
     }
 
     public Task DisposeAsync()

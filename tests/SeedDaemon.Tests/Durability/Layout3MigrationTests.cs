@@ -10,7 +10,7 @@ namespace SeedDaemon.Tests.Durability;
 /// repository's history and run as a real process, is migrated to layout 4 when this seedd opens it:
 /// every document sealed with its checksum and every fingerprint linked to its process's step before
 /// it, with the same seeds, ledger, chain heads, runs and fingerprints. The power may go off at any
-/// write of the migration (both ways), and a kill -9 may stop it anywhere: the next open finishes it
+/// write of the migration (all three ways), and a kill -9 may stop it anywhere: the next open finishes it
 /// with nothing lost.
 /// </summary>
 public sealed class Layout3MigrationTests(Layout3MigrationTests.Seedd12Database legacy, ITestOutputHelper output) : IClassFixture<Layout3MigrationTests.Seedd12Database>

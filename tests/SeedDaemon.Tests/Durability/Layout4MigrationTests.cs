@@ -10,7 +10,7 @@ namespace SeedDaemon.Tests.Durability;
 /// A database written by a development build of seedd 1.3 (layout 4: one document per fingerprint),
 /// built from this repository's history and run as a real process, is migrated to layout 5 when this
 /// seedd opens it: every fingerprint moved into its block of 16 steps, with the same seeds, ledger,
-/// runs, fingerprints and conflicts. The power may go off at any write of the migration (both ways):
+/// runs, fingerprints and conflicts. The power may go off at any write of the migration (all three ways):
 /// the next open finishes it with nothing lost.
 /// </summary>
 public sealed class Layout4MigrationTests(Layout4MigrationTests.Layout4Database legacy, ITestOutputHelper output) : IClassFixture<Layout4MigrationTests.Layout4Database>

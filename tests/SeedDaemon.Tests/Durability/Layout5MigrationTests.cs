@@ -13,7 +13,7 @@ namespace SeedDaemon.Tests.Durability;
 /// history and run as a real process, grows its ledger trees when this seedd opens it (layout 6): the
 /// same seeds, events, chain heads and runs; a tree whose root is the documented entries' root, whose
 /// checkpoint and proofs verify, and which goes on growing. The power may go off at any write of the
-/// migration (both ways): the next open finishes it with nothing lost.
+/// migration (all three ways): the next open finishes it with nothing lost.
 /// </summary>
 public sealed class Layout5MigrationTests(Layout5MigrationTests.Layout5Database legacy, ITestOutputHelper output) : IClassFixture<Layout5MigrationTests.Layout5Database>
 {

@@ -73,7 +73,7 @@ public sealed class LayoutMigrationTests(LayoutMigrationTests.Seedd10Database le
         });
         Assert.True(writes > 10, $"the migration wrote only {writes} times");
         Assert.True(failures.Count == 0, string.Join('\n', failures));
-        output.WriteLine($"the migration writes {writes} times; cut at each, both ways, each reopened whole (random seed {seed})");
+        output.WriteLine($"the migration writes {writes} times; cut at each, all three ways, each reopened whole (random seed {seed})");
     }
 
     private static async Task<Dictionary<string, Contents>> ReadAllAsync(Grpc.Net.Client.GrpcChannel channel)

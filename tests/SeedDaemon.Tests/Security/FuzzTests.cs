@@ -17,7 +17,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
     public async Task Generated_and_mutated_requests_never_crash_leak_or_write()
     {
         var requests = int.TryParse(Environment.GetEnvironmentVariable("SEEDD_FUZZ_REQUESTS"), out var configured) ? configured : 100_000;
-        var seed = Environment.TickCount;
+        var seed = TestRandom.Seed();
         using var folder = new TempFolder();
         await using var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--db", folder.File("seeds.db"));
         using var channel = TestChannels.Create(seedd.Address);

@@ -9,12 +9,19 @@ namespace SeedDaemon.Daemon.Storage.LiteDb;
 /// while serving, must leave the file byte for byte as it was. The one change LiteDB makes at an open
 /// after a crash is kept in memory only: setting the file's length to what its header and log say
 /// (a checkpoint cut short leaves it longer or shorter). The file then reads as that long (zeros past
-/// its end) until the gate next opens, when the length is set for real. Every other call is passed through.
+/// its end) until the gate next opens, when the length is set for real.
+/// <para>
+/// A checkpoint cut short may also have torn the data file's header page, which LiteDB parses
+/// before it reads its log, though it then takes the header from the log. So when the log holds a
+/// confirmed copy of the header (<paramref name="logHeader"/>), that copy is read in place of the
+/// data file's first page until LiteDB writes that page itself. Every other call is passed through.
+/// </para>
 /// </summary>
-internal sealed class GatedDataStream(Stream file, bool open) : Stream
+internal sealed class GatedDataStream(Stream file, bool open, byte[]? logHeader = null) : Stream
 {
     private readonly Counter _opened = new(open ? 1 : 0);
     private long _length = -1;
+    private byte[]? _logHeader = logHeader;
 
     /// <summary>Opens the gate until the returned scope is disposed (scopes nest).</summary>
     public IDisposable AllowWrites()
@@ -61,6 +68,18 @@ internal sealed class GatedDataStream(Stream file, bool open) : Stream
 
     public override int Read(Span<byte> buffer)
     {
+        var at = file.Position;
+        var read = ReadFile(buffer);
+        if (Volatile.Read(ref _logHeader) is { } header && at < header.Length)
+        {
+            header.AsSpan((int)at, (int)Math.Min(read, header.Length - at)).CopyTo(buffer);
+        }
+
+        return read;
+    }
+
+    private int ReadFile(Span<byte> buffer)
+    {
         var length = Volatile.Read(ref _length);
         if (length < 0)
         {
@@ -92,15 +111,17 @@ internal sealed class GatedDataStream(Stream file, bool open) : Stream
         file.SetLength(value);
     }
 
-    public override void Write(byte[] buffer, int offset, int count)
-    {
-        Check("write", file.Position);
-        file.Write(buffer, offset, count);
-    }
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
         Check("write", file.Position);
+        if (file.Position < LiteDbBackend.PageSize)
+        {
+            // LiteDB writes its header itself: from now on the file's page is the one to read.
+            Volatile.Write(ref _logHeader, null);
+        }
+
         file.Write(buffer);
     }
 

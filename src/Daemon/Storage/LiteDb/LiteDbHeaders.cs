@@ -7,7 +7,9 @@ namespace SeedDaemon.Daemon.Storage.LiteDb;
 /// page starts with its id (u32) and type (byte; 1 is the header page). The header page holds the
 /// database's creation time (8 bytes at 68) and the "invalid datafile state" flag (byte 191) that
 /// LiteDB sets when it failed to read a page, so that its next open rebuilds the file. A commit
-/// that changes the header page writes a copy of it into the log.
+/// that changes the header page writes a copy of it into the log. In the log every page also holds
+/// its transaction's id (u32 at 14) and, on the last page of a transaction, the flag that confirms
+/// it (byte 18); a commit that changes the header page writes that copy last.
 /// </summary>
 internal static class LiteDbHeaders
 {
@@ -15,6 +17,7 @@ internal static class LiteDbHeaders
     private const byte HeaderPageType = 1;
     private const int CreationTimeOffset = 68;
     private const int CreationTimeLength = 8;
+    private const int ConfirmedOffset = 18;
     private const int InvalidStateOffset = 191;
     private const int HeaderPrefix = InvalidStateOffset + 1;
 
@@ -40,5 +43,28 @@ internal static class LiteDbHeaders
                 yield return (page, BinaryPrimitives.ReadUInt64LittleEndian(prefix.AsSpan(CreationTimeOffset)));
             }
         }
+    }
+
+    /// <summary>
+    /// The header page LiteDB's open takes from the log: the last copy that confirms its transaction
+    /// (LiteDB's own rule when it reads its log at an open), or null when the log holds none. The log
+    /// is left at its start.
+    /// </summary>
+    public static byte[]? LastConfirmedLogHeader(Stream log)
+    {
+        byte[]? header = null;
+        var page = new byte[LiteDbBackend.PageSize];
+        for (long at = 0; at + page.Length <= log.Length; at += page.Length)
+        {
+            log.Position = at;
+            log.ReadExactly(page);
+            if (page[PageTypeOffset] == HeaderPageType && page[ConfirmedOffset] != 0 && BinaryPrimitives.ReadUInt32LittleEndian(page) == 0)
+            {
+                header = (byte[])page.Clone();
+            }
+        }
+
+        log.Position = 0;
+        return header;
     }
 }

@@ -69,14 +69,16 @@ internal sealed class LiteSession : IDisposable
                 medium.CreateDirectory(directory);
             }
 
-            // LiteDB may write the data file only when seedd lets it: see GatedDataStream.
-            data = new GatedDataStream(medium.OpenExclusive(path), open: fresh);
+            log = medium.FileExists(logPath) ? medium.OpenExclusive(logPath) : null;
+
+            // LiteDB may write the data file only when seedd lets it, and reads its header as the log has it: see GatedDataStream.
+            data = new GatedDataStream(medium.OpenExclusive(path), open: fresh, log is null || fresh ? null : LiteDbHeaders.LastConfirmedLogHeader(log));
             if (created)
             {
                 medium.SyncDirectory(directory);
             }
 
-            log = medium.FileExists(logPath) ? medium.OpenExclusive(logPath) : new DeferredFileStream(() =>
+            log ??= new DeferredFileStream(() =>
             {
                 var file = medium.OpenExclusive(logPath);
                 medium.SyncDirectory(directory);
