@@ -96,6 +96,51 @@ public sealed class SequencerTests(ITestOutputHelper output)
         Assert.True(parts[0] < parts[1], $"epoch {epoch} placed position {parts[0]} after epoch {epoch + 1} placed {parts[1]}: the paused sequencer wrote after losing its lease");
         Assert.Equal(0, parts[2]);
     }
+
+    [Fact]
+    public async Task A_session_stuck_sending_rows_while_it_holds_the_lease_is_ended_and_the_log_goes_on()
+    {
+        var cluster = await PostgresCluster.SharedAsync();
+        var database = await cluster.CreateDatabaseAsync("stuck");
+        await using var replicas = await Replicas.StartAsync(cluster.ConnectionString(database), 2);
+        const string Experiment = "sequencer/stuck";
+        using var channel = TestChannels.Create(replicas.Processes[0].Address);
+        var seeds = new SeedService.SeedServiceClient(channel);
+        await seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = Experiment, Root = "41" });
+
+        // A session locks the lease's row, then asks for far more rows than the sockets hold and reads one:
+        // PostgreSQL waits to send it the rest (ClientWrite), which no timeout of its own ends, as it would
+        // for a holder paused while reading a round's rows.
+        await using var stuck = new Npgsql.NpgsqlConnection(cluster.ConnectionString(database));
+        await stuck.OpenAsync();
+        var transaction = await stuck.BeginTransactionAsync();
+        await using (var lockRow = new Npgsql.NpgsqlCommand("SELECT 1 FROM seedd_sequencer WHERE id = 1 FOR UPDATE", stuck, transaction))
+        {
+            await lockRow.ExecuteScalarAsync();
+        }
+
+        var stuckPid = stuck.ProcessID;
+        await using var flood = new Npgsql.NpgsqlCommand("SELECT repeat('x', 1000) FROM generate_series(1, 10000000)", stuck, transaction);
+        var reader = await flood.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        var clock = Stopwatch.StartNew();
+        var issued = await seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = Experiment, Worker = 1, Library = "torch" });
+        Assert.Equal(SeedSeqV1.Derive(41, 1, "torch", "").Seed64, issued.Seed64);
+
+        // Once the lease expired and the session has sat there past the grace, a replica ends it and the entry is placed.
+        await Poll.ForAsync(async () => await cluster.ScalarAsync<long>(database, "SELECT count(*) FROM seedd_pending_entries") == 0, TimeSpan.FromSeconds(40), "the entry to be placed");
+        var placed = clock.Elapsed;
+        output.WriteLine($"the entry was placed {placed.TotalSeconds:0.0} s after the row was held");
+        Assert.Equal(0, await cluster.ScalarAsync<long>(database, $"SELECT count(*) FROM pg_stat_activity WHERE pid = {stuckPid}"));
+        Assert.Contains(replicas.Processes, p => p.Output.Contains($"Ended PostgreSQL session {stuckPid}", StringComparison.Ordinal));
+        Assert.True(placed > TimeSpan.FromSeconds(10), $"the session was ended {placed.TotalSeconds:0.0} s in, before the lease and the grace had passed");
+        await Assert.ThrowsAnyAsync<Npgsql.NpgsqlException>(async () =>
+        {
+            while (await reader.ReadAsync())
+            {
+            }
+        });
+    }
 }
 
 public sealed class SequencerPendingTests

@@ -28,4 +28,7 @@ internal static partial class PostgresLog
 
     [LoggerMessage(EventId = 128, Level = LogLevel.Error, Message = "The entries of experiment '{ExperimentId}' cannot be placed in its log: {Reason}. They stay pending (the other experiments go on); trying again in {Seconds} s. Run seedctl store check.")]
     public static partial void ExperimentHeldBack(ILogger logger, string experimentId, string reason, double seconds);
+
+    [LoggerMessage(EventId = 129, Level = LogLevel.Warning, Message = "Ended PostgreSQL session {Pid} (application '{Application}'): it held the sequencer's lease row {Seconds:0} s past the lease while waiting to send its client a round's rows (its replica stopped reading: paused or hung); another replica can take the lease now")]
+    public static partial void StuckHolderEnded(ILogger logger, int pid, string application, double seconds);
 }

@@ -13,7 +13,10 @@ namespace SeedDaemon.Daemon.Storage.Postgres;
 /// first renews the lease on the condition that holder and epoch are still this sequencer's: that
 /// row stays locked until the commit, so a holder that paused and lost its lease meanwhile changes
 /// nothing (its renewal finds another epoch), and one that is paused inside a round keeps others
-/// waiting until PostgreSQL ends its transaction (idle_in_transaction_session_timeout). The round
+/// waiting until its transaction ends: PostgreSQL ends it when it sits idle in the transaction
+/// (idle_in_transaction_session_timeout), and a replica waiting to take the lease ends it when its
+/// session is stuck sending the round's rows to a client that stopped reading
+/// (<see cref="StuckHolderGrace"/>). The round
 /// takes pending entries in the order they were written, gives them sequences after each
 /// experiment's head (<see cref="ChainAppender"/>), and writes the events, the completed subtrees and
 /// the new heads and trees; the entries leave the pending table in the same transaction. Each event
@@ -25,6 +28,16 @@ internal sealed class PostgresSequencer : IDisposable
 {
     /// <summary>How long a lease lasts without renewal: a dead holder's entries wait this long at most, plus one try.</summary>
     public static readonly TimeSpan Lease = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// How long past its lease a holder's session may sit waiting to send its client a round's rows
+    /// before a replica that wants the lease ends that session (the same bound PostgreSQL puts on a
+    /// session idle inside its transaction, <see cref="PostgresConnection.IdleInTransactionTimeout"/>).
+    /// </summary>
+    public static readonly TimeSpan StuckHolderGrace = PostgresConnection.IdleInTransactionTimeout;
+
+    /// <summary>How long a try to take the lease waits for its row before it looks for a stuck holder.</summary>
+    private static readonly TimeSpan LeaseLockWait = TimeSpan.FromSeconds(1);
 
     /// <summary>The most entries one round places.</summary>
     public const int MaxRound = 20_000;
@@ -238,16 +251,35 @@ internal sealed class PostgresSequencer : IDisposable
         }
     }
 
-    /// <summary>Takes the lease when it expired (on PostgreSQL's clock): a new epoch.</summary>
+    /// <summary>
+    /// Takes the lease when it expired (on PostgreSQL's clock): a new epoch. A holder inside a round
+    /// holds the row; this waits <see cref="LeaseLockWait"/> for it, then ends the holder's session if
+    /// it is stuck (<see cref="EndStuckHolderAsync"/>) and tries again at the next turn.
+    /// </summary>
     private async Task<bool> TryAcquireAsync()
     {
         await using var connection = await _dataSource.OpenConnectionAsync(_stop.Token);
-        await using var command = new NpgsqlCommand(
-            "UPDATE seedd_sequencer SET holder = @me, epoch = epoch + 1, expires_at = now() + @lease WHERE id = 1 AND expires_at < now() RETURNING epoch", connection);
-        command.Parameters.AddWithValue("me", _identity);
-        command.Parameters.AddWithValue("lease", Lease);
-        if (await command.ExecuteScalarAsync(_stop.Token) is not long epoch)
+        long epoch;
+        try
         {
+            await using var transaction = await connection.BeginTransactionAsync(_stop.Token);
+            await using var batch = new NpgsqlBatch(connection, transaction);
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(string.Create(CultureInfo.InvariantCulture, $"SET LOCAL lock_timeout = {LeaseLockWait.TotalMilliseconds:0}")));
+            var take = new NpgsqlBatchCommand("UPDATE seedd_sequencer SET holder = @me, epoch = epoch + 1, expires_at = now() + @lease WHERE id = 1 AND expires_at < now() RETURNING epoch");
+            take.Parameters.AddWithValue("me", _identity);
+            take.Parameters.AddWithValue("lease", Lease);
+            batch.BatchCommands.Add(take);
+            if (await batch.ExecuteScalarAsync(_stop.Token) is not long taken)
+            {
+                return false;
+            }
+
+            await transaction.CommitAsync(_stop.Token);
+            epoch = taken;
+        }
+        catch (PostgresException error) when (error.SqlState == PostgresErrorCodes.LockNotAvailable)
+        {
+            await EndStuckHolderAsync(connection);
             return false;
         }
 
@@ -255,6 +287,33 @@ internal sealed class PostgresSequencer : IDisposable
         _renewedAt = Stopwatch.GetTimestamp();
         PostgresLog.LeaseTaken(_logger, _identity, epoch);
         return true;
+    }
+
+    /// <summary>
+    /// Ends the session that holds the lease's row when the lease expired, it has been running its
+    /// statement for longer than <see cref="StuckHolderGrace"/>, and it is waiting to send its client
+    /// rows (ClientWrite): a holder paused or hung while reading a round's rows, which no timeout of
+    /// PostgreSQL's ends. Its round rolls back; nothing it did is kept. The session is found through
+    /// the row's locker (<c>xmax</c>, the holding transaction) in <c>pg_stat_activity</c>; a replica may
+    /// end it when it connects as the same role (or holds pg_signal_backend).
+    /// </summary>
+    private async Task EndStuckHolderAsync(NpgsqlConnection connection)
+    {
+        await using var end = new NpgsqlCommand(
+            """
+            SELECT a.pid, coalesce(a.application_name, ''), extract(epoch FROM now() - s.expires_at)::float8, pg_terminate_backend(a.pid)
+            FROM seedd_sequencer s JOIN pg_stat_activity a ON a.backend_xid = s.xmax
+            WHERE s.id = 1 AND s.expires_at < now() AND a.state = 'active' AND a.wait_event = 'ClientWrite' AND a.state_change < now() - @grace
+            """, connection);
+        end.Parameters.AddWithValue("grace", StuckHolderGrace);
+        await using var reader = await end.ExecuteReaderAsync(_stop.Token);
+        while (await reader.ReadAsync(_stop.Token))
+        {
+            if (reader.GetBoolean(3))
+            {
+                PostgresLog.StuckHolderEnded(_logger, reader.GetInt32(0), reader.GetString(1), reader.GetDouble(2));
+            }
+        }
     }
 
     /// <summary>One round: renews the lease (fenced), places what is pending. Returns the number of entries placed.</summary>
