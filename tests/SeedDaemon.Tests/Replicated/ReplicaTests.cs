@@ -95,4 +95,95 @@ public sealed class ReplicaTests(ITestOutputHelper output)
         Assert.Equal(2ul, again.IssueCount);
         Assert.True((await clients[2].GetExperimentAsync(new GetExperimentRequest { ExperimentId = "replicas/freeze" })).Frozen);
     }
+
+    [Fact]
+    public async Task An_issue_that_comes_while_a_freeze_waits_waits_behind_it_and_finds_the_experiment_frozen()
+    {
+        var cluster = await PostgresCluster.SharedAsync();
+        var database = await cluster.CreateDatabaseAsync("freezeq");
+        await using var replicas = await Replicas.StartAsync(cluster.ConnectionString(database), 3);
+        const string Experiment = "replicas/freeze-queue";
+        var clients = replicas.Addresses.Select(a => TestChannels.Create(a)).ToList();
+        try
+        {
+            var seeds = clients.Select(c => new SeedService.SeedServiceClient(c)).ToList();
+            await seeds[0].CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = Experiment, Root = "47" });
+
+            // Replica 1's transaction is held open inside the experiment (its report waits on the test's lock of
+            // the fingerprints table); replica 0's freeze waits for it; then replica 2 is asked for a new key.
+            const string Waiting = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'seedd' AND wait_event_type = 'Lock'";
+            await using var holder = new Npgsql.NpgsqlConnection(cluster.ConnectionString(database));
+            await holder.OpenAsync();
+            Task<IssuedSeed> late;
+            Task<Experiment> freeze;
+            Task<ReportFingerprintsResponse> report;
+            await using (var hold = await holder.BeginTransactionAsync())
+            {
+                await using (var lockTable = new Npgsql.NpgsqlCommand("LOCK TABLE seedd_fingerprints IN SHARE MODE", holder, hold))
+                {
+                    await lockTable.ExecuteNonQueryAsync();
+                }
+
+                var request = new ReportFingerprintsRequest { ExperimentId = Experiment, RunId = "r", Worker = 1 };
+                request.Steps.Add(new StepFingerprint { Step = 0, Digests = { new Digest { Name = "rng.torch.cpu", Kind = DigestKind.Generator, Value = Google.Protobuf.ByteString.CopyFrom(1, 2) } } });
+                report = new RunService.RunServiceClient(clients[1]).ReportFingerprintsAsync(request, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync;
+                await Poll.ForAsync(async () => await cluster.ScalarAsync<long>(database, Waiting) == 1, TimeSpan.FromSeconds(30), "the report to wait on the test's lock");
+                freeze = seeds[0].FreezeExperimentAsync(new FreezeExperimentRequest { ExperimentId = Experiment }, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync;
+                await Poll.ForAsync(async () => await cluster.ScalarAsync<long>(database, Waiting) == 2, TimeSpan.FromSeconds(30), "the freeze to wait for the report");
+                late = seeds[2].GetSeedAsync(new GetSeedRequest { ExperimentId = Experiment, Worker = 5, Library = "torch" }, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync;
+
+                // It queues behind the freeze instead of passing it.
+                await Poll.ForAsync(async () => late.IsCompleted || await cluster.ScalarAsync<long>(database, Waiting) == 3, TimeSpan.FromSeconds(30), "the late issue to wait or to be answered");
+                Assert.False(late.IsCompleted, "an issue that came while a freeze waited passed it: a stream of such issues could keep the freeze waiting");
+                await hold.CommitAsync();
+            }
+
+            Assert.Equal(1, (await report).Recorded);
+            await freeze;
+            var refused = await RpcAssert.FailsWith(StatusCode.FailedPrecondition, async () => await late);
+            Assert.Contains("frozen", refused.Status.Detail, StringComparison.Ordinal);
+        }
+        finally
+        {
+            clients.ForEach(c => c.Dispose());
+        }
+    }
+
+    [Fact]
+    public async Task A_freeze_under_issues_from_every_replica_waits_only_for_those_already_in_flight()
+    {
+        var cluster = await PostgresCluster.SharedAsync();
+        var database = await cluster.CreateDatabaseAsync("freeze");
+        await using var replicas = await Replicas.StartAsync(cluster.ConnectionString(database), 3);
+        const string Experiment = "replicas/freeze-under-load";
+        using var channel = TestChannels.Create(replicas.Processes[0].Address);
+        var seeds = new SeedService.SeedServiceClient(channel);
+        await seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = Experiment, Root = "43" });
+        await Replicas.WarmUpAsync(replicas, "replicas/freeze-warm-up");
+
+        // Every replica issues into the experiment all the time: some transaction holds its row whenever the freeze looks.
+        var load = new ReplicatedLoad(Experiment);
+        using var stop = new CancellationTokenSource();
+        var running = load.RunAsync(replicas.Addresses, 48, stop.Token);
+        await load.WaitForAsync(300, TimeSpan.FromSeconds(30));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await seeds.FreezeExperimentAsync(new FreezeExperimentRequest { ExperimentId = Experiment }, deadline: DateTime.UtcNow.AddSeconds(60));
+        var froze = clock.Elapsed;
+        var answeredBefore = load.Count;
+        await Task.Delay(500);
+        await stop.CancelAsync();
+        await running;
+        output.WriteLine($"the freeze took {froze.TotalMilliseconds:0} ms under {answeredBefore} answers from 3 replicas");
+        Assert.True(froze < TimeSpan.FromSeconds(5), $"the freeze waited {froze.TotalSeconds:0.0} s for a stream of issues that never pauses");
+
+        // Frozen everywhere: new keys are refused from then on, and nothing was issued into it after the freeze.
+        foreach (var address in replicas.Addresses)
+        {
+            using var other = TestChannels.Create(address);
+            await RpcAssert.FailsWith(StatusCode.FailedPrecondition, async () =>
+                await new SeedService.SeedServiceClient(other).GetSeedAsync(new GetSeedRequest { ExperimentId = Experiment, Worker = 9_999_999, Library = "torch" }));
+        }
+
+        await ReplicatedLedger.VerifyAsync(replicas.Processes[0].Address, Experiment, load);
+    }
 }

@@ -14,7 +14,7 @@ namespace SeedDaemon.Daemon.Storage.Postgres;
 /// The replicated backend: any number of stateless seedd replicas over one PostgreSQL database,
 /// appending to one experiment side by side. A group commit is one transaction: it share-locks the
 /// rows of the experiments it touches (FOR KEY SHARE, which replicas hold together; a freeze takes
-/// FOR UPDATE and waits for them), locks the records of the keys it issues (FOR UPDATE, in key
+/// FOR UPDATE and waits for them, queued by each experiment's advisory lock: see <see cref="PostgresState"/>), locks the records of the keys it issues (FOR UPDATE, in key
 /// order), lets <see cref="BatchPlanner"/> decide, writes everything with one statement per table
 /// (arrays through <c>unnest</c>), the ledger entries into <c>seedd_pending_entries</c>, and
 /// commits; the seeds are answered only after the commit returned, that is after PostgreSQL

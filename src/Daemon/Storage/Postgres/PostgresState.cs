@@ -13,6 +13,11 @@ namespace SeedDaemon.Daemon.Storage.Postgres;
 /// (locked FOR KEY SHARE, so nobody freezes them until this transaction ends while other replicas
 /// issue into them too; FOR UPDATE when the batch freezes one) and the records of the keys it issues
 /// (locked FOR UPDATE: a key's count and first issue are decided by one replica at a time).
+/// Before the rows, each experiment's advisory lock is taken (<see cref="AdvisoryClass"/>; shared,
+/// or exclusive for a freeze): PostgreSQL queues those in order, so a freeze waits only for the
+/// transactions already issuing, and those that come after it wait for it. Row locks alone would let
+/// every new share lock pass a waiting freeze, which a stream of issues from several replicas could
+/// keep waiting for as long as it lasts.
 /// </summary>
 internal sealed class PostgresState : IBatchState
 {
@@ -37,6 +42,15 @@ internal sealed class PostgresState : IBatchState
     {
         var state = new PostgresState();
         using var batch = new NpgsqlBatch(connection, transaction);
+
+        // In the order of the locks' keys, whatever the names that share one: no two batches wait on each other.
+        var queue = new NpgsqlBatchCommand(
+            $"""
+            SELECT count({(exclusive ? "pg_advisory_xact_lock" : "pg_advisory_xact_lock_shared")}({AdvisoryClass}, k))
+            FROM (SELECT DISTINCT hashtext(id) AS k FROM unnest(@ids::text[]) AS id ORDER BY k OFFSET 0) AS keys
+            """);
+        queue.Parameters.AddWithValue("ids", experiments.ToArray());
+        batch.BatchCommands.Add(queue);
         var lockRows = new NpgsqlBatchCommand($"SELECT {ExperimentColumns} FROM seedd_experiments WHERE id = ANY(@ids::text[] COLLATE \"C\") ORDER BY id {(exclusive ? "FOR UPDATE" : "FOR KEY SHARE")}");
         lockRows.Parameters.AddWithValue("ids", experiments.ToArray());
         batch.BatchCommands.Add(lockRows);
@@ -64,6 +78,7 @@ internal sealed class PostgresState : IBatchState
         }
 
         using var reader = batch.ExecuteReader();
+        reader.NextResult();
         while (reader.Read())
         {
             var (record, head, tree) = ReadExperiment(reader);
@@ -97,6 +112,9 @@ internal sealed class PostgresState : IBatchState
 
         return state;
     }
+
+    /// <summary>The first key of seedd's advisory locks on experiments ("seed" in ASCII); the second is the hash of the experiment's id.</summary>
+    public const int AdvisoryClass = 0x73656564;
 
     public const string ExperimentColumns = "id, root, root_generated, scheme, create_time_ms, frozen, labels::text, head_sequence, head_hash, tree";
 
