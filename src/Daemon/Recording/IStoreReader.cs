@@ -48,13 +48,6 @@ internal interface IStoreReader
     }
 
     /// <summary>
-    /// The first leaf index below <paramref name="size"/> whose event was recorded at or after
-    /// <paramref name="unixMs"/> (<paramref name="size"/> when none), found by a binary search over
-    /// the events' times: right when times never go backwards in the log.
-    /// </summary>
-    ValueTask<long> FirstLeafAtAsync(string experimentId, long unixMs, long size, CancellationToken cancellationToken);
-
-    /// <summary>
     /// The event that first issued <paramref name="key"/> among the first <paramref name="size"/>,
     /// found from the key's first issue time: the first event at that time, then forward through the
     /// events of that time. Null when none of them is the key's (a log whose times went backwards).

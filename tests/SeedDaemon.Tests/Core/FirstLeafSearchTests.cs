@@ -11,11 +11,12 @@ using SeedDaemon.Testing;
 namespace SeedDaemon.Tests.Core;
 
 /// <summary>
-/// The search a proof by key starts from (the first event at or after the key's first issue time),
-/// and the walk from there to the key's first event, done a LiteDB document at a time and in one
-/// recursive PostgreSQL statement (where a proof by key reads the key's index instead): held against the events themselves, read back one by one, for
-/// every time in a log of many documents (single events, batches that share a time, one longer than a PostgreSQL page, batches that
-/// span two documents) and times before, between and after them.
+/// A key's first event, which a proof by key proves: on LiteDB found from the key's first issue time
+/// (a binary search a document at a time for the first event at or after it, then a walk), on
+/// PostgreSQL read from the key's index. Held against the events themselves, read back one by one,
+/// for a log of many documents (single events, batches that share a time, one longer than a
+/// PostgreSQL page, batches that span two documents); LiteDB's search also for every time before,
+/// between and after them.
 /// </summary>
 public sealed class FirstLeafSearchTests
 {
@@ -24,7 +25,7 @@ public sealed class FirstLeafSearchTests
     [Theory]
     [InlineData("litedb")]
     [InlineData("postgres")]
-    public async Task Finds_the_first_event_at_or_after_every_time_and_each_keys_first_event_as_reading_every_event_does(string backend)
+    public async Task Finds_each_keys_first_event_and_on_LiteDB_the_first_event_at_or_after_every_time_as_reading_every_event_does(string backend)
     {
         const string id = "core/search";
         using var folder = new TempFolder();
@@ -49,12 +50,13 @@ public sealed class FirstLeafSearchTests
         Assert.Equal((int)worker + 3, times.Count);
         Assert.True(times.Distinct().Count() >= 10, "the requests should have been recorded at different times");
         var probes = times.Distinct().SelectMany(t => new[] { t - 1, t, t + 1 }).Append(0).Append(long.MaxValue).Distinct();
-        foreach (var time in probes)
+        foreach (var time in opened is LiteDbBackend ? probes : [])
         {
+            var lite = (LiteDbBackend)opened;
             foreach (var size in new[] { times.Count, 305, 1 })
             {
                 var expected = times.Take(size).TakeWhile(t => t < time).Count();
-                Assert.Equal(expected, await store.Reader.FirstLeafAtAsync(id, time, size, default));
+                Assert.Equal(expected, await lite.FirstLeafAtAsync(id, time, size, default));
             }
         }
 

@@ -263,31 +263,6 @@ internal sealed class PostgresBackend : IStoreBackend
             return list;
         }, cancellationToken);
 
-    /// <summary>The binary search over the events' times in one statement: a recursive query, one index lookup a step inside PostgreSQL.</summary>
-    public ValueTask<long> FirstLeafAtAsync(string experimentId, long unixMs, long size, CancellationToken cancellationToken) =>
-        ReadAsync(async connection =>
-        {
-            await using var command = new NpgsqlCommand(
-                """
-                WITH RECURSIVE search(low, high) AS (
-                    SELECT 0::bigint, @size::bigint
-                  UNION ALL
-                    SELECT CASE WHEN e.time_ms < @t THEN m.middle + 1 ELSE s.low END, CASE WHEN e.time_ms < @t THEN s.high ELSE m.middle END
-                    FROM search s CROSS JOIN LATERAL (SELECT s.low + (s.high - s.low) / 2 AS middle) m
-                    JOIN seedd_ledger_events e ON e.experiment_id = @e COLLATE "C" AND e.sequence = m.middle + 1
-                    WHERE s.low < s.high
-                )
-                SELECT low FROM search WHERE low >= high
-                """, connection);
-            command.Parameters.AddWithValue("e", experimentId);
-            command.Parameters.AddWithValue("size", size);
-            command.Parameters.AddWithValue("t", unixMs);
-
-            // No row: the search stopped at an event that is not there.
-            return await command.ExecuteScalarAsync(cancellationToken) is long low ? low
-                : throw new InvalidDataException($"an event of '{experimentId}' in its tree cannot be read back");
-        }, cancellationToken);
-
     /// <summary>
     /// The key's first event straight from the index on (experiment, key, sequence): the lowest
     /// sequence of the key, if it was recorded at the key's first issue time and is within the first
