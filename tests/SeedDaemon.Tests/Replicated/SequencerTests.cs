@@ -143,7 +143,7 @@ public sealed class SequencerTests(ITestOutputHelper output)
     }
 }
 
-public sealed class SequencerPendingTests
+public sealed class SequencerPendingTests(ITestOutputHelper output)
 {
     [Fact]
     public async Task A_stopped_sequencer_places_what_is_pending_and_gives_its_lease_back_at_once()
@@ -168,6 +168,41 @@ public sealed class SequencerPendingTests
         var (next, _) = await Sequencer.HolderAsync(cluster, database, replicas, after: epoch);
         Assert.True(clock.Elapsed < PostgresLeaseShorterThan, $"the other replica took the lease {clock.Elapsed.TotalSeconds:0.0} s after the holder stopped: it waited for it to expire");
         Assert.NotEqual(holder.Pid, next.Pid);
+    }
+
+    [Fact]
+    public async Task Many_reads_waiting_for_one_experiments_entries_share_one_poll_of_the_database()
+    {
+        var cluster = await PostgresCluster.SharedAsync();
+        var database = await cluster.CreateDatabaseAsync("waiters");
+        await using var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--postgres", cluster.ConnectionString(database));
+        using var channel = TestChannels.Create(seedd.Address);
+        var seeds = new SeedService.SeedServiceClient(channel);
+        var audit = new AuditService.AuditServiceClient(channel);
+        await seeds.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "sequencer/waiters", Root = "53" });
+        await seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = "sequencer/waiters", Worker = 1, Library = "torch" });
+        const string Scans = "SELECT coalesce(seq_scan, 0) + coalesce(idx_scan, 0) FROM pg_stat_user_tables WHERE relname = 'seedd_pending_entries'";
+
+        // While the test holds the lease's row, 200 checkpoints are asked for at once: each waits its 2 s for the held entry.
+        await using (var lease = await Sequencer.HoldLeaseAsync(cluster, database))
+        {
+            await seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = "sequencer/waiters", Worker = 2, Library = "torch" });
+            await Task.Delay(1500);
+            var before = await cluster.ScalarAsync<long>(database, Scans);
+            var checkpoints = await Task.WhenAll(Enumerable.Range(0, 200).Select(async _ =>
+                (await audit.GetCheckpointAsync(new GetCheckpointRequest { ExperimentId = "sequencer/waiters" }, deadline: DateTime.UtcNow.AddSeconds(60))).TreeSize));
+            Assert.All(checkpoints, size => Assert.Equal(1, size));
+
+            // The server's counters reach the statistics within a second or so of a session going idle.
+            await Task.Delay(2500);
+            var scans = await cluster.ScalarAsync<long>(database, Scans) - before;
+            output.WriteLine($"200 checkpoints waiting 2 s each read the pending table {scans} times");
+            Assert.True(scans >= 200, $"the pending table was read {scans} times: each checkpoint reads it at least once, so the statistics missed some");
+            Assert.True(scans < 1000, $"200 waiting checkpoints read the pending table {scans} times: each polled on its own");
+            await lease.ReleaseAsync();
+        }
+
+        Assert.Equal(2, (await audit.GetCheckpointAsync(new GetCheckpointRequest { ExperimentId = "sequencer/waiters" })).TreeSize);
     }
 
     /// <summary>The lease lasts 3 s: a handover faster than that was given, not waited for.</summary>

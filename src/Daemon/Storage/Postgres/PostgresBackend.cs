@@ -35,6 +35,7 @@ internal sealed class PostgresBackend : IStoreBackend
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _probe;
     private readonly PostgresSequencer _sequencer;
+    private readonly IntegrationWaiters _waiters;
     private readonly int _maxConnections;
     private readonly int _timeoutSeconds;
     private volatile bool _writable;
@@ -55,6 +56,9 @@ internal sealed class PostgresBackend : IStoreBackend
         _schemaReady = _writable = schemaReady;
         _probe = Task.Run(ProbeAsync);
         _sequencer = new PostgresSequencer(dataSource, () => _schemaReady && _writable, logger, observer);
+        _waiters = new IntegrationWaiters(
+            async (experimentId, cancellationToken) => await PendingScalarAsync("SELECT min(id) FROM seedd_pending_entries WHERE experiment_id = @e COLLATE \"C\"", experimentId, 0, cancellationToken) as long?,
+            _stop.Token);
     }
 
     public string Location { get; }
@@ -296,19 +300,7 @@ internal sealed class PostgresBackend : IStoreBackend
         }
 
         _sequencer.Nudge();
-        var started = Stopwatch.GetTimestamp();
-        var delay = TimeSpan.FromMilliseconds(2);
-        while (Stopwatch.GetElapsedTime(started) < PostgresSequencer.IntegrationWait)
-        {
-            await Task.Delay(delay, cancellationToken);
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, PostgresSequencer.IdlePoll.Ticks));
-            if (await PendingScalarAsync("SELECT true FROM seedd_pending_entries WHERE experiment_id = @e COLLATE \"C\" AND id <= @id LIMIT 1", experimentId, last, cancellationToken) is null)
-            {
-                return true;
-            }
-        }
-
-        return false;
+        return await _waiters.WaitAsync(experimentId, last, cancellationToken);
     }
 
     public ValueTask<bool> IsPendingAsync(SeedKey key, CancellationToken cancellationToken) =>
