@@ -36,9 +36,9 @@ internal static class PowerCuts
                         failures.Add($"{when}: the reopened store answers differently");
                     }
                 }
-                catch (StoreOpenException error)
+                catch (Exception error) when (error is not Xunit.Sdk.XunitException)
                 {
-                    failures.Add($"{when}: {error.Message}");
+                    failures.Add($"{when}: {error.GetType().Name}: {error.Message}");
                 }
             }
         }

@@ -13,7 +13,9 @@ public sealed class CrashTests(ITestOutputHelper output)
     {
         using var folder = new TempFolder();
         var db = folder.File("seeds.db");
-        var random = new Random(Environment.TickCount);
+        var seed = TestRandom.Seed();
+        output.WriteLine($"random seed {seed}");
+        var random = new Random(seed);
         var acknowledged = new ConcurrentDictionary<uint, IssuedSeed>();
         const string experiment = "crash/kill-9";
 

@@ -510,8 +510,8 @@ internal sealed partial class LiteDbBackend : IStoreBackend, IDocumentCheck
     /// <summary>
     /// The first leaf index below <paramref name="size"/> whose event was recorded at or after
     /// <paramref name="unixMs"/> (<paramref name="size"/> when none), found by a binary search over
-    /// the events' times (right when times never go backwards in the log): where
-    /// <see cref="FindFirstEventAsync"/> starts its walk.
+    /// the events' times (right when times never go backwards in the log): the search
+    /// <see cref="FindFirstEventAsync"/> starts its walk from, on its own (its test holds it against every event).
     /// </summary>
     public ValueTask<long> FirstLeafAtAsync(string experimentId, long unixMs, long size, CancellationToken cancellationToken) =>
         new(Read($"the ledger of '{experimentId}' at Unix time {unixMs} ms", session => FirstLeafAt(session, experimentId, unixMs, size)));

@@ -52,16 +52,24 @@ internal static class LiteDbHeaders
     /// </summary>
     public static byte[]? LastConfirmedLogHeader(Stream log)
     {
-        byte[]? header = null;
-        var page = new byte[LiteDbBackend.PageSize];
-        for (long at = 0; at + page.Length <= log.Length; at += page.Length)
+        long? found = null;
+        var prefix = new byte[ConfirmedOffset + 1];
+        for (long at = 0; at + LiteDbBackend.PageSize <= log.Length; at += LiteDbBackend.PageSize)
         {
             log.Position = at;
-            log.ReadExactly(page);
-            if (page[PageTypeOffset] == HeaderPageType && page[ConfirmedOffset] != 0 && BinaryPrimitives.ReadUInt32LittleEndian(page) == 0)
+            log.ReadExactly(prefix);
+            if (prefix[PageTypeOffset] == HeaderPageType && prefix[ConfirmedOffset] != 0 && BinaryPrimitives.ReadUInt32LittleEndian(prefix) == 0)
             {
-                header = (byte[])page.Clone();
+                found = at;
             }
+        }
+
+        byte[]? header = null;
+        if (found is { } position)
+        {
+            header = new byte[LiteDbBackend.PageSize];
+            log.Position = position;
+            log.ReadExactly(header);
         }
 
         log.Position = 0;

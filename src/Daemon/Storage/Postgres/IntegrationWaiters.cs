@@ -5,7 +5,8 @@ namespace SeedDaemon.Daemon.Storage.Postgres;
 /// served by one poll of the pending table per experiment, whatever their number: a burst of
 /// checkpoint calls while a sequencer takes over costs one query every few milliseconds, not one per
 /// call. A waiter is answered only by a poll sent after it registered, so the poll sees every entry
-/// its read saw pending. A waiter gives up after <see cref="PostgresSequencer.IntegrationWait"/>.
+/// its read saw pending. A waiter gives up after <see cref="PostgresSequencer.IntegrationWait"/>,
+/// whatever the poll is doing.
 /// </summary>
 internal sealed class IntegrationWaiters(Func<string, CancellationToken, Task<long?>> oldestPending, CancellationToken stop)
 {
@@ -14,7 +15,7 @@ internal sealed class IntegrationWaiters(Func<string, CancellationToken, Task<lo
     /// <summary>True once no entry of the experiment up to pending id <paramref name="last"/> waits; false when time ran out.</summary>
     public async Task<bool> WaitAsync(string experimentId, long last, CancellationToken cancellationToken)
     {
-        var waiter = new Waiter(last, DateTime.UtcNow + PostgresSequencer.IntegrationWait);
+        var waiter = new Waiter(last);
         bool first;
         lock (_waiting)
         {
@@ -32,63 +33,83 @@ internal sealed class IntegrationWaiters(Func<string, CancellationToken, Task<lo
             _ = Task.Run(() => PollAsync(experimentId), CancellationToken.None);
         }
 
-        return await waiter.Placed.Task.WaitAsync(cancellationToken);
+        try
+        {
+            return await waiter.Placed.Task.WaitAsync(PostgresSequencer.IntegrationWait, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+        finally
+        {
+            // Given up (or answered): the poll drops it.
+            waiter.Placed.TrySetResult(false);
+        }
     }
 
     private async Task PollAsync(string experimentId)
     {
         var delay = TimeSpan.FromMilliseconds(2);
-        while (true)
+        List<Waiter> list;
+        lock (_waiting)
         {
-            Waiter[] asked;
-            lock (_waiting)
-            {
-                var list = _waiting[experimentId];
-                list.RemoveAll(w => w.GiveUp(stop.IsCancellationRequested));
-                if (list.Count == 0)
-                {
-                    _waiting.Remove(experimentId);
-                    return;
-                }
+            list = _waiting[experimentId];
+        }
 
-                asked = [.. list];
-            }
-
-            try
+        var ended = false;
+        try
+        {
+            while (true)
             {
-                await Task.Delay(delay, stop);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, PostgresSequencer.IdlePoll.Ticks));
-                var oldest = await oldestPending(experimentId, stop);
+                Waiter[] asked;
                 lock (_waiting)
                 {
+                    list.RemoveAll(w => w.Placed.Task.IsCompleted);
+                    if (list.Count == 0 || stop.IsCancellationRequested)
+                    {
+                        // Under the same lock a new waiter would join under: it finds no poll and starts one.
+                        _waiting.Remove(experimentId);
+                        ended = true;
+                        return;
+                    }
+
+                    asked = [.. list];
+                }
+
+                try
+                {
+                    await Task.Delay(delay, stop);
+                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, PostgresSequencer.IdlePoll.Ticks));
+                    var oldest = await oldestPending(experimentId, stop);
                     foreach (var waiter in asked.Where(w => oldest is null || oldest > w.Last))
                     {
                         waiter.Placed.TrySetResult(true);
-                        _waiting[experimentId].Remove(waiter);
                     }
                 }
+                catch (Exception error) when (error is not OutOfMemoryException)
+                {
+                    // The database is away or seedd is stopping: the waiters give up when their time is out.
+                }
             }
-            catch (Exception error) when (error is not OutOfMemoryException)
+        }
+        finally
+        {
+            if (!ended)
             {
-                // The database is away or seedd is stopping: the waiters give up when their time is out.
+                // Something unexpected ended the poll: its waiters give up in time, the next one starts a new poll.
+                lock (_waiting)
+                {
+                    _waiting.Remove(experimentId);
+                }
             }
         }
     }
 
-    private sealed record Waiter(long Last, DateTime Deadline)
+    private sealed class Waiter(long last)
     {
+        public long Last { get; } = last;
+
         public TaskCompletionSource<bool> Placed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        /// <summary>Answers false and leaves when its time is out (or seedd stops).</summary>
-        public bool GiveUp(bool stopping)
-        {
-            if (!stopping && DateTime.UtcNow < Deadline)
-            {
-                return false;
-            }
-
-            Placed.TrySetResult(false);
-            return true;
-        }
     }
 }

@@ -57,7 +57,7 @@ internal sealed class PostgresBackend : IStoreBackend
         _probe = Task.Run(ProbeAsync);
         _sequencer = new PostgresSequencer(dataSource, () => _schemaReady && _writable, logger, observer);
         _waiters = new IntegrationWaiters(
-            async (experimentId, cancellationToken) => await PendingScalarAsync("SELECT min(id) FROM seedd_pending_entries WHERE experiment_id = @e COLLATE \"C\"", experimentId, 0, cancellationToken) as long?,
+            async (experimentId, cancellationToken) => await PendingScalarAsync("SELECT min(id) FROM seedd_pending_entries WHERE experiment_id = @e COLLATE \"C\"", experimentId, cancellationToken) as long?,
             _stop.Token);
     }
 
@@ -293,7 +293,7 @@ internal sealed class PostgresBackend : IStoreBackend
     /// </summary>
     public async ValueTask<bool> WaitForIntegrationAsync(string experimentId, CancellationToken cancellationToken)
     {
-        var newest = await PendingScalarAsync("SELECT max(id) FROM seedd_pending_entries WHERE experiment_id = @e COLLATE \"C\"", experimentId, 0, cancellationToken);
+        var newest = await PendingScalarAsync("SELECT max(id) FROM seedd_pending_entries WHERE experiment_id = @e COLLATE \"C\"", experimentId, cancellationToken);
         if (newest is not long last)
         {
             return true;
@@ -312,12 +312,11 @@ internal sealed class PostgresBackend : IStoreBackend
             return await command.ExecuteScalarAsync(cancellationToken) is true;
         }, cancellationToken);
 
-    private ValueTask<object?> PendingScalarAsync(string sql, string experimentId, long id, CancellationToken cancellationToken) =>
+    private ValueTask<object?> PendingScalarAsync(string sql, string experimentId, CancellationToken cancellationToken) =>
         ReadAsync(async connection =>
         {
             await using var command = new NpgsqlCommand(sql, connection);
             command.Parameters.AddWithValue("e", experimentId);
-            command.Parameters.AddWithValue("id", id);
             var value = await command.ExecuteScalarAsync(cancellationToken);
             return value is DBNull ? null : value;
         }, cancellationToken);

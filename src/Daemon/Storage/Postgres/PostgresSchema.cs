@@ -4,9 +4,8 @@ namespace SeedDaemon.Daemon.Storage.Postgres;
 
 /// <summary>
 /// The tables, created and migrated at start. Many replicas may start at the same moment: the
-/// version row of <c>seedd_schema</c> is locked (SELECT ... FOR UPDATE, no advisory lock, so that
-/// PostgreSQL-wire engines without them work too) for the whole migration, which runs in one
-/// transaction; the others wait and then find the schema current. A schema newer than this seedd
+/// version row of <c>seedd_schema</c> is locked (SELECT ... FOR UPDATE) for the whole migration,
+/// which runs in one transaction; the others wait and then find the schema current. A schema newer than this seedd
 /// knows is refused by name.
 /// </summary>
 internal static class PostgresSchema

@@ -30,9 +30,9 @@ internal sealed class PostgresSequencer : IDisposable
     public static readonly TimeSpan Lease = TimeSpan.FromSeconds(3);
 
     /// <summary>
-    /// How long past its lease a holder's session may sit waiting to send its client a round's rows
-    /// before a replica that wants the lease ends that session (the same bound PostgreSQL puts on a
-    /// session idle inside its transaction, <see cref="PostgresConnection.IdleInTransactionTimeout"/>).
+    /// How long a holder's statement may have run, once its lease expired and its session waits to
+    /// send its client the round's rows, before a replica that wants the lease ends that session (the
+    /// same bound PostgreSQL puts on a session idle inside its transaction, <see cref="PostgresConnection.IdleInTransactionTimeout"/>).
     /// </summary>
     public static readonly TimeSpan StuckHolderGrace = PostgresConnection.IdleInTransactionTimeout;
 
@@ -294,14 +294,15 @@ internal sealed class PostgresSequencer : IDisposable
     /// statement for longer than <see cref="StuckHolderGrace"/>, and it is waiting to send its client
     /// rows (ClientWrite): a holder paused or hung while reading a round's rows, which no timeout of
     /// PostgreSQL's ends. Its round rolls back; nothing it did is kept. The session is found through
-    /// the row's locker (<c>xmax</c>, the holding transaction) in <c>pg_stat_activity</c>; a replica may
-    /// end it when it connects as the same role (or holds pg_signal_backend).
+    /// the row's locker (<c>xmax</c>, the holding transaction) in <c>pg_stat_activity</c>; a replica
+    /// sees and may end it when it connects as the same role (or its role has pg_read_all_stats and
+    /// pg_signal_backend). A lease given back reads '-infinity': its seconds past are not computed.
     /// </summary>
     private async Task EndStuckHolderAsync(NpgsqlConnection connection)
     {
         await using var end = new NpgsqlCommand(
             """
-            SELECT a.pid, coalesce(a.application_name, ''), extract(epoch FROM now() - s.expires_at)::float8, pg_terminate_backend(a.pid)
+            SELECT a.pid, coalesce(a.application_name, ''), CASE WHEN isfinite(s.expires_at) THEN extract(epoch FROM now() - s.expires_at)::float8 ELSE 0 END, pg_terminate_backend(a.pid)
             FROM seedd_sequencer s JOIN pg_stat_activity a ON a.backend_xid = s.xmax
             WHERE s.id = 1 AND s.expires_at < now() AND a.state = 'active' AND a.wait_event = 'ClientWrite' AND a.state_change < now() - @grace
             """, connection);
