@@ -47,11 +47,23 @@ fi
 
 dotnet build SeedDaemon.sln -c Release --nologo -v quiet
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+started=$(mktemp)
+trap 'rm -f "$log" "$started"' EXIT
 status=0
 # Normal console verbosity prints each skipped test with its reason.
 # A test host that hangs is killed after 10 minutes and counted as a failure.
 dotnet test SeedDaemon.sln -c Release --no-build --nologo --logger "console;verbosity=normal" --blame-hang-timeout 10m "$@" 2>&1 | tee "$log" || status=$?
+
+# A test host is ended soon after its last test, at times before it stopped its PostgreSQL server or
+# removed its folder: stop and remove those this run started.
+for folder in "${TMPDIR:-/tmp}"/seedd-pg-*; do
+  [[ -d "$folder/data" && "$folder" -nt "$started" ]] || continue
+  if [[ -f "$folder/data/postmaster.pid" ]]; then
+    runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$folder/data" -m immediate stop > /dev/null 2>&1 || true
+    echo "run-all: stopped a PostgreSQL server a test host left running ($folder)"
+  fi
+  rm -rf "$folder" 2> /dev/null || true
+done
 
 # One plain summary line over all test assemblies (each ends with "Passed: N", "Failed: N", ...).
 sum() { grep -E "^ +$1: +[0-9]+$" "$log" | grep -oE '[0-9]+' | awk '{ s += $1 } END { print s + 0 }'; }
