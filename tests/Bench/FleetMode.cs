@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
 using SeedDaemon.Client;
@@ -51,7 +52,7 @@ internal static class FleetMode
             var integrated = await IntegratedAsync(audit, experiment, (long)processes * Libraries.Length);
             ratios.Add(fleet.Seconds / health.Seconds);
             rates.Add(processes / fleet.Seconds);
-            Console.WriteLine($"round {round}: health fleet {health.Seconds:F2} s (p99 {health.P99Ms:F0} ms); seeds fleet {fleet.Seconds:F2} s (p99 {fleet.P99Ms:F0} ms, {processes / fleet.Seconds:F0} processes/s, seedd CPU {seeddCpu.TotalMicroseconds / processes:F0} us a process); seeds/health = {fleet.Seconds / health.Seconds:F2}; all {processes * Libraries.Length} entries in a signed checkpoint {integrated.TotalMilliseconds:F0} ms after the last answer");
+            Console.WriteLine($"round {round}: health fleet {health.Seconds:F2} s (p99 {health.P99Ms:F0} ms); seeds fleet {fleet.Seconds:F2} s (p99 {fleet.P99Ms:F0} ms, {processes / fleet.Seconds:F0} processes/s, seedd CPU {seeddCpu.TotalMicroseconds / processes:F0} us a process); seeds/health = {fleet.Seconds / health.Seconds:F2}; all {processes * Libraries.Length} entries in a signed checkpoint {integrated.TotalMilliseconds:F0} ms after the last answer{(health.Retries + fleet.Retries > 0 ? $"; calls made again after UNAVAILABLE: {health.Retries} health, {fleet.Retries} seeds" : "")}");
         }
 
         Console.WriteLine($"fleet_seeds/health_time = {Load.Median(ratios):F2} (median of {rounds}; goal <= 1.25)");
@@ -78,13 +79,15 @@ internal static class FleetMode
         await new SeedService.SeedServiceClient(channel).BatchGetSeedsAsync(request, deadline: DateTime.UtcNow.AddMinutes(2));
     }
 
-    private sealed record Fleet(double Seconds, double P99Ms);
+    /// <param name="Retries">Calls answered UNAVAILABLE (a connection refused or reset) and made again, as the SDK would.</param>
+    private sealed record Fleet(double Seconds, double P99Ms, int Retries);
 
     /// <summary>Every process with a channel of its own (new connections to every replica), at most <paramref name="atOnce"/> at a time.</summary>
     private static async Task<Fleet> FleetAsync(int processes, int atOnce, SeedClientOptions options, Func<GrpcChannel, int, Task> call)
     {
         using var gate = new SemaphoreSlim(atOnce);
         var latencies = new double[processes];
+        var retries = 0;
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, processes).Select(async i =>
         {
@@ -92,8 +95,21 @@ internal static class FleetMode
             try
             {
                 var started = clock.Elapsed;
-                using var channel = Channels.Create(options);
-                await call(channel, i);
+                for (var attempt = 1; ; attempt++)
+                {
+                    try
+                    {
+                        using var channel = Channels.Create(options);
+                        await call(channel, i);
+                        break;
+                    }
+                    catch (RpcException error) when (error.StatusCode == StatusCode.Unavailable && attempt < 5)
+                    {
+                        Interlocked.Increment(ref retries);
+                        await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt));
+                    }
+                }
+
                 latencies[i] = (clock.Elapsed - started).TotalMilliseconds;
             }
             finally
@@ -103,7 +119,7 @@ internal static class FleetMode
         }));
         var seconds = clock.Elapsed.TotalSeconds;
         Array.Sort(latencies);
-        return new Fleet(seconds, latencies[(int)(processes * 0.99)]);
+        return new Fleet(seconds, latencies[(int)(processes * 0.99)], retries);
     }
 
     /// <summary>From the fleet's last answer until a signed checkpoint covers every entry it issued.</summary>
