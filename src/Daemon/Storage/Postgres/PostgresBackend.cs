@@ -535,9 +535,15 @@ internal sealed class PostgresBackend : IStoreBackend
                 $"{Location}: this replica waited {_timeoutSeconds} s for one of its {_maxConnections} connections (Maximum Pool Size) and none came free: it has more requests at once than connections, or a transaction elsewhere holds a lock its commits wait for. Raise Maximum Pool Size or Timeout (seconds) in the connection string. Nothing was recorded and no seed was issued. Retry."));
         }
 
-        if (error is PostgresException { SqlState: PostgresErrorCodes.DiskFull or PostgresErrorCodes.OutOfMemory })
+        if (error is PostgresException { SqlState: PostgresErrorCodes.DiskFull })
         {
             return new SeedDaemonException(ErrorKind.ResourceExhausted, $"{Location} is out of space ({Describe(error)}); nothing was recorded and no seed was issued.");
+        }
+
+        if (error is PostgresException { SqlState: PostgresErrorCodes.OutOfMemory })
+        {
+            // Most often its lock table: every transaction of seedd's holds one advisory lock per experiment it touches.
+            return new SeedDaemonException(ErrorKind.ResourceExhausted, $"{Location} is out of shared memory ({Describe(error)}): when its lock table is full, raise max_locks_per_transaction (each seedd transaction holds one lock per experiment it touches, up to 512). Nothing was recorded and no seed was issued.");
         }
 
         if (error is PostgresException { SqlState: IdleInTransactionSessionTimeout })
