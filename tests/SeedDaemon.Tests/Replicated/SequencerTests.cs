@@ -69,13 +69,15 @@ public sealed class SequencerTests(ITestOutputHelper output)
         var running = load.RunAsync([other.Address], 16, stop.Token);
         var beforePause = await load.WaitForAsync(200, TimeSpan.FromSeconds(30));
         ProcessRunner.Signal(holder.Pid, 19);
+        var clock = Stopwatch.StartNew();
         try
         {
             // It still believes it holds the lease; the other replica takes it over once it expired.
             var (next, nextEpoch) = await Sequencer.HolderAsync(cluster, database, replicas, after: epoch);
+            var takeover = clock.Elapsed;
             Assert.Equal(other.Pid, next.Pid);
             await load.WaitForAsync(load.Count + 200, TimeSpan.FromSeconds(30));
-            output.WriteLine($"{beforePause} answers before the pause; epoch {epoch} paused, {nextEpoch} took over");
+            output.WriteLine($"{beforePause} answers before the pause; epoch {epoch} paused, {nextEpoch} took over {takeover.TotalSeconds:0.0} s later; 200 more answers {clock.Elapsed.TotalSeconds:0.0} s after the pause");
         }
         finally
         {
@@ -83,7 +85,14 @@ public sealed class SequencerTests(ITestOutputHelper output)
         }
 
         // Awake again, under load: it finds its epoch gone at its next round and places nothing.
+        clock.Restart();
         await holder.WaitForOutputAsync("lost the sequencer's lease", TimeSpan.FromSeconds(30));
+        var noticed = clock.Elapsed;
+        output.WriteLine($"woken, it said it lost the lease {noticed.TotalSeconds:0.0} s later");
+
+        // Paused inside a round, its session was ended meanwhile (idle_in_transaction_session_timeout), which makes
+        // Npgsql take the host for down for 10 s: it must try the host again at once.
+        Assert.True(noticed < TimeSpan.FromSeconds(5), $"woken, it took {noticed.TotalSeconds:0.0} s to find its lease gone:\n{holder.Output}");
         await load.WaitForAsync(load.Count + 200, TimeSpan.FromSeconds(30));
         await stop.CancelAsync();
         await running;

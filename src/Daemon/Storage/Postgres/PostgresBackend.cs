@@ -29,6 +29,9 @@ internal sealed class PostgresBackend : IStoreBackend
     private const int MaxAttempts = 8;
 
     private readonly NpgsqlDataSource _dataSource;
+
+    /// <summary>The hosts behind <see cref="_dataSource"/> (which picks the primary among them): where Npgsql keeps which it took for down.</summary>
+    private readonly NpgsqlMultiHostDataSource _hosts;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, ExperimentRecord> _immutable = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<Task<ExperimentRecord?>>> _lookups = new(StringComparer.Ordinal);
@@ -45,8 +48,9 @@ internal sealed class PostgresBackend : IStoreBackend
     // Set before the probe starts: a schema created later (the database was down at start) records it.
     private readonly string _verifierKey;
 
-    private PostgresBackend(NpgsqlDataSource dataSource, string location, NpgsqlConnectionStringBuilder settings, bool schemaReady, string verifierKey, ILogger logger, IRecordingObserver? observer)
+    private PostgresBackend(NpgsqlMultiHostDataSource hosts, NpgsqlDataSource dataSource, string location, NpgsqlConnectionStringBuilder settings, bool schemaReady, string verifierKey, ILogger logger, IRecordingObserver? observer)
     {
+        _hosts = hosts;
         _dataSource = dataSource;
         _verifierKey = verifierKey;
         Location = location;
@@ -55,7 +59,7 @@ internal sealed class PostgresBackend : IStoreBackend
         _logger = logger;
         _schemaReady = _writable = schemaReady;
         _probe = Task.Run(ProbeAsync);
-        _sequencer = new PostgresSequencer(dataSource, () => _schemaReady && _writable, logger, observer);
+        _sequencer = new PostgresSequencer(dataSource, () => _schemaReady && _writable, ClearHostStates, logger, observer);
         _waiters = new IntegrationWaiters(
             async (experimentId, cancellationToken) => await PendingScalarAsync("SELECT min(id) FROM seedd_pending_entries WHERE experiment_id = @e COLLATE \"C\"", experimentId, cancellationToken) as long?,
             _stop.Token);
@@ -85,7 +89,7 @@ internal sealed class PostgresBackend : IStoreBackend
     {
         var builder = PostgresConnection.WithSeeddDefaults(PostgresConnection.Parse(connectionString));
         var location = PostgresConnection.Describe(builder);
-        var dataSource = Build(builder);
+        var (hosts, dataSource) = Build(builder);
         var ready = false;
         try
         {
@@ -100,10 +104,11 @@ internal sealed class PostgresBackend : IStoreBackend
         catch (Exception error)
         {
             dataSource.Dispose();
+            hosts.Dispose();
             throw new StoreOpenException(location, error is LedgerKeyMismatchException ? error.Message : Describe(error), error);
         }
 
-        return new PostgresBackend(dataSource, location, builder, ready, verifierKey, logger, observer);
+        return new PostgresBackend(hosts, dataSource, location, builder, ready, verifierKey, logger, observer);
     }
 
     /// <summary>One transaction, durable when COMMIT returns; the next batch waits for it.</summary>
@@ -375,17 +380,18 @@ internal sealed class PostgresBackend : IStoreBackend
 
         _stop.Dispose();
         _dataSource.Dispose();
+        _hosts.Dispose();
     }
 
-    private static NpgsqlDataSource Build(NpgsqlConnectionStringBuilder builder)
+    private static (NpgsqlMultiHostDataSource Hosts, NpgsqlDataSource Primary) Build(NpgsqlConnectionStringBuilder builder)
     {
         builder = new NpgsqlConnectionStringBuilder(builder.ConnectionString);
 
         // A replica writes: with several hosts it needs the primary (read-write), and follows it after a fail-over.
         var target = ParseTarget(builder.TargetSessionAttributes) ?? TargetSessionAttributes.ReadWrite;
         builder.TargetSessionAttributes = null;
-        var dataSourceBuilder = new NpgsqlDataSourceBuilder(builder.ConnectionString);
-        return dataSourceBuilder.BuildMultiHost().WithTargetSession(target);
+        var hosts = new NpgsqlDataSourceBuilder(builder.ConnectionString).BuildMultiHost();
+        return (hosts, hosts.WithTargetSession(target));
     }
 
     private static TargetSessionAttributes? ParseTarget(string? text) =>
@@ -498,13 +504,13 @@ internal sealed class PostgresBackend : IStoreBackend
         }
     }
 
-    private void ClearHostStates()
-    {
-        if (_dataSource is NpgsqlMultiHostDataSource multiHost)
-        {
-            multiHost.ClearDatabaseStates();
-        }
-    }
+    /// <summary>
+    /// Forgets which hosts Npgsql took for down. A connection PostgreSQL ended (a session timeout,
+    /// <c>pg_terminate_backend</c>) or lost makes Npgsql take its host for down for 10 s (Host Recheck
+    /// Seconds) and refuse every open meanwhile ("No suitable host was found"): the next open should
+    /// try the host again instead.
+    /// </summary>
+    private void ClearHostStates() => _hosts.ClearDatabaseStates();
 
     /// <summary>Storage failures as errors a client can act on; the replica turns NOT_SERVING while the database is away.</summary>
     private Exception Translate(Exception error)
@@ -548,6 +554,7 @@ internal sealed class PostgresBackend : IStoreBackend
 
         if (error is PostgresException { SqlState: IdleInTransactionSessionTimeout })
         {
+            ClearHostStates();
             // The replica stopped inside its commit (a frozen VM, SIGSTOP) for longer than PostgresConnection.IdleInTransactionTimeout.
             return new SeedDaemonException(ErrorKind.Unavailable, $"{Location} ended this replica's transaction ({Describe(error)}): the replica stopped inside its commit for longer than idle_in_transaction_session_timeout, and the other replicas went on. Nothing was recorded and no seed was issued. Retry.");
         }

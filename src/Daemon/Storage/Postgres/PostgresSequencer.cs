@@ -88,6 +88,7 @@ internal sealed class PostgresSequencer : IDisposable
     private readonly ILogger _logger;
     private readonly IRecordingObserver? _observer;
     private readonly Func<bool> _ready;
+    private readonly Action _forgetHostStates;
     private readonly string _identity = string.Create(CultureInfo.InvariantCulture, $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}");
     private readonly SemaphoreSlim _wake = new(0);
     private readonly CancellationTokenSource _stop = new();
@@ -102,10 +103,12 @@ internal sealed class PostgresSequencer : IDisposable
     private long _lastFailureLogged;
 
     /// <param name="ready">Whether the database is reachable with seedd's schema (the backend's probe knows): until then the sequencer waits.</param>
-    public PostgresSequencer(NpgsqlDataSource dataSource, Func<bool> ready, ILogger logger, IRecordingObserver? observer)
+    /// <param name="forgetHostStates">After a failed round: Npgsql may have taken the host for down (a session PostgreSQL ended).</param>
+    public PostgresSequencer(NpgsqlDataSource dataSource, Func<bool> ready, Action forgetHostStates, ILogger logger, IRecordingObserver? observer)
     {
         _dataSource = dataSource;
         _ready = ready;
+        _forgetHostStates = forgetHostStates;
         _logger = logger;
         _observer = observer;
         _loop = Task.Run(LoopAsync);
@@ -231,8 +234,10 @@ internal sealed class PostgresSequencer : IDisposable
             }
             catch (Exception error)
             {
-                // The database is away or failing over: the round rolled back, nothing was placed. Try again shortly
-                // (said once, then every 30 s while it goes on).
+                // The database is away or failing over, or it ended this round's session: the round rolled back,
+                // nothing was placed. Try again shortly (said once, then every 30 s while it goes on), on a host
+                // Npgsql may have taken for down.
+                _forgetHostStates();
                 if (error.Message != _lastFailure || Stopwatch.GetElapsedTime(_lastFailureLogged) > TimeSpan.FromSeconds(30))
                 {
                     PostgresLog.SequencerFailed(_logger, Epoch == 0 ? "taking the lease" : "a round", error.Message);
