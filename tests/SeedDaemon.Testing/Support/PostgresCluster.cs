@@ -86,6 +86,13 @@ public sealed class PostgresCluster : IAsyncDisposable
         return (T)(await command.ExecuteScalarAsync())!;
     }
 
+    /// <summary>
+    /// How many of seedd's sessions on <paramref name="database"/> wait for a lock (one a test holds,
+    /// or another session's). Only that database's: other tests share the server.
+    /// </summary>
+    public Task<long> SeeddWaitingOnLocksAsync(string database) =>
+        ScalarAsync<long>(database, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'seedd' AND wait_event_type = 'Lock' AND datname = current_database()");
+
     public Task StartAgainAsync() => AsPostgresAsync("pg_ctl", "-D", DataDirectory, "-l", LogFile, "-w", "-t", "60", "start");
 
     public Task StopAsync() => AsPostgresAsync("pg_ctl", "-D", DataDirectory, "-w", "-t", "60", "-m", "fast", "stop");

@@ -88,21 +88,13 @@ public sealed class ClientRideThroughTests
         // The test's own transaction locks the experiment's row, so replica 0's commit waits inside
         // its transaction; replica 0 is stopped there; the test lets go, and replica 0's transaction
         // now holds the row and waits on a process that does not run.
-        await using var holder = new NpgsqlConnection(cluster.ConnectionString(database));
-        await holder.OpenAsync();
         Task<IssuedSeed> inside;
-        await using (var transaction = await holder.BeginTransactionAsync())
+        await using (var held = await HeldLock.TakeAsync(cluster, database, "SELECT 1 FROM seedd_experiments WHERE id = 'ride/stopped' FOR UPDATE"))
         {
-            await using (var lockRow = new NpgsqlCommand("SELECT 1 FROM seedd_experiments WHERE id = 'ride/stopped' FOR UPDATE", holder, transaction))
-            {
-                await lockRow.ExecuteScalarAsync();
-            }
-
             inside = new SeedService.SeedServiceClient(stopped).GetSeedAsync(new GetSeedRequest { ExperimentId = "ride/stopped", Worker = 1, Library = "torch" }).ResponseAsync;
-            const string WaitingOnTheLock = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'seedd' AND wait_event_type = 'Lock'";
-            await Poll.ForAsync(async () => await cluster.ScalarAsync<long>(database, WaitingOnTheLock) > 0, TimeSpan.FromSeconds(30), "replica 0's commit to wait on the lock");
+            await Poll.ForAsync(async () => await cluster.SeeddWaitingOnLocksAsync(database) > 0, TimeSpan.FromSeconds(30), "replica 0's commit to wait on the lock");
             ProcessRunner.Signal(replicas.Processes[0].Pid, 19);
-            await transaction.CommitAsync();
+            await held.ReleaseAsync();
         }
 
         try

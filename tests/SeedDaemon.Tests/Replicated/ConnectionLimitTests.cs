@@ -76,18 +76,10 @@ public sealed class ConnectionLimitTests
         }, TimeSpan.FromSeconds(60), "the replica to create the experiment");
 
         // A transaction of the test's own locks the experiment's row: the replica's next commit waits for it on the pool's one connection.
-        await using var holder = new NpgsqlConnection(cluster.ConnectionString(database));
-        await holder.OpenAsync();
-        await using var transaction = await holder.BeginTransactionAsync();
-        await using (var lockRow = new NpgsqlCommand("SELECT 1 FROM seedd_experiments WHERE id = 'pool/held' FOR UPDATE", holder, transaction))
-        {
-            await lockRow.ExecuteScalarAsync();
-        }
-
+        await using var held = await HeldLock.TakeAsync(cluster, database, "SELECT 1 FROM seedd_experiments WHERE id = 'pool/held' FOR UPDATE");
         var waiting = client.GetSeedAsync(new GetSeedRequest { ExperimentId = "pool/held", Worker = 1, Library = "torch" }).ResponseAsync;
-        const string WaitingOnTheLock = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'seedd' AND wait_event_type = 'Lock'";
-        await Poll.ForAsync(async () => await cluster.ScalarAsync<long>(database, WaitingOnTheLock) > 0, TimeSpan.FromSeconds(30), "the replica's commit to wait on the lock");
-        Assert.Equal(1, await cluster.ScalarAsync<long>(database, WaitingOnTheLock));
+        await Poll.ForAsync(async () => await cluster.SeeddWaitingOnLocksAsync(database) > 0, TimeSpan.FromSeconds(30), "the replica's commit to wait on the lock");
+        Assert.Equal(1, await cluster.SeeddWaitingOnLocksAsync(database));
 
         var refused = await Assert.ThrowsAsync<RpcException>(() => client.GetExperimentAsync(new GetExperimentRequest { ExperimentId = "pool/held" }).ResponseAsync);
         Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
@@ -95,7 +87,7 @@ public sealed class ConnectionLimitTests
         var health = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest());
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
 
-        await transaction.CommitAsync();
+        await held.ReleaseAsync();
         Assert.Equal(SeedSeqV1.Derive(7, 1, "torch", "").Seed64, (await waiting).Seed64);
     }
 

@@ -191,15 +191,8 @@ public sealed class PostgresFailureTests
         var before = await cluster.ScalarAsync<string>(database, Schema);
         Assert.StartsWith($"1 {Events} ", before, StringComparison.Ordinal);
 
-        await using (var holder = new Npgsql.NpgsqlConnection(connection))
+        await using (var hold = await HeldLock.TakeAsync(cluster, database, "LOCK TABLE seedd_ledger_events IN ACCESS EXCLUSIVE MODE"))
         {
-            await holder.OpenAsync();
-            await using var hold = await holder.BeginTransactionAsync();
-            await using (var command = new Npgsql.NpgsqlCommand("LOCK TABLE seedd_ledger_events IN ACCESS EXCLUSIVE MODE", holder, hold))
-            {
-                await command.ExecuteNonQueryAsync();
-            }
-
             const string Halfway = """
                 SELECT count(*) FROM pg_locks waiting JOIN pg_class events ON events.oid = waiting.relation AND events.relname = 'seedd_ledger_events'
                 WHERE NOT waiting.granted AND EXISTS (
@@ -208,7 +201,7 @@ public sealed class PostgresFailureTests
                 """;
             var killed = await SeeddProcess.KillWhenAsync(async () => await cluster.ScalarAsync<long>(database, Halfway) > 0, "--listen", "127.0.0.1:0", "--postgres", connection);
             Assert.True(killed, "seedd never waited on the events with the migration's changes made");
-            await hold.RollbackAsync();
+            await hold.Transaction.RollbackAsync();
         }
 
         // PostgreSQL ends the dead client's session, and its transaction with it.

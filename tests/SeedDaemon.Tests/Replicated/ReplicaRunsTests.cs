@@ -23,24 +23,16 @@ public sealed class ReplicaRunsTests
         // The moment is held open: the test locks the fingerprints table, so replica 1's report stops after
         // inserting the new process's row; replica 0's record of the same process, which also found no row,
         // then waits on that row. When the test lets go, both transactions thought the process new.
-        const string Waiting = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'seedd' AND wait_event_type = 'Lock'";
-        await using var holder = new Npgsql.NpgsqlConnection(cluster.ConnectionString(database));
-        await holder.OpenAsync();
         Task<ReportFingerprintsResponse> report;
         Task<RunProcess> record;
-        await using (var hold = await holder.BeginTransactionAsync())
+        await using (var hold = await HeldLock.TakeAsync(cluster, database, "LOCK TABLE seedd_fingerprints IN SHARE MODE"))
         {
-            await using (var lockTable = new Npgsql.NpgsqlCommand("LOCK TABLE seedd_fingerprints IN SHARE MODE", holder, hold))
-            {
-                await lockTable.ExecuteNonQueryAsync();
-            }
-
             report = new RunService.RunServiceClient(second).ReportFingerprintsAsync(Report(7), deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync;
-            await Poll.ForAsync(async () => await cluster.ScalarAsync<long>(database, Waiting) == 1, TimeSpan.FromSeconds(30), "the report to wait on the test's lock");
+            await Poll.ForAsync(async () => await cluster.SeeddWaitingOnLocksAsync(database) == 1, TimeSpan.FromSeconds(30), "the report to wait on the test's lock");
             record = new RunService.RunServiceClient(first).RecordProcessAsync(
                 new RecordProcessRequest { ExperimentId = "replicas/runs", RunId = "r", Worker = 7, Environment = { ["host"] = "node-7" } }, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync;
-            await Poll.ForAsync(async () => await cluster.ScalarAsync<long>(database, Waiting) == 2, TimeSpan.FromSeconds(30), "the record to wait on the report's new row");
-            await hold.CommitAsync();
+            await Poll.ForAsync(async () => await cluster.SeeddWaitingOnLocksAsync(database) == 2, TimeSpan.FromSeconds(30), "the record to wait on the report's new row");
+            await hold.ReleaseAsync();
         }
 
         Assert.Equal(3, (await report).Recorded);

@@ -111,31 +111,23 @@ public sealed class ReplicaTests(ITestOutputHelper output)
 
             // Replica 1's transaction is held open inside the experiment (its report waits on the test's lock of
             // the fingerprints table); replica 0's freeze waits for it; then replica 2 is asked for a new key.
-            const string Waiting = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'seedd' AND wait_event_type = 'Lock'";
-            await using var holder = new Npgsql.NpgsqlConnection(cluster.ConnectionString(database));
-            await holder.OpenAsync();
             Task<IssuedSeed> late;
             Task<Experiment> freeze;
             Task<ReportFingerprintsResponse> report;
-            await using (var hold = await holder.BeginTransactionAsync())
+            await using (var hold = await HeldLock.TakeAsync(cluster, database, "LOCK TABLE seedd_fingerprints IN SHARE MODE"))
             {
-                await using (var lockTable = new Npgsql.NpgsqlCommand("LOCK TABLE seedd_fingerprints IN SHARE MODE", holder, hold))
-                {
-                    await lockTable.ExecuteNonQueryAsync();
-                }
-
                 var request = new ReportFingerprintsRequest { ExperimentId = Experiment, RunId = "r", Worker = 1 };
                 request.Steps.Add(new StepFingerprint { Step = 0, Digests = { new Digest { Name = "rng.torch.cpu", Kind = DigestKind.Generator, Value = Google.Protobuf.ByteString.CopyFrom(1, 2) } } });
                 report = new RunService.RunServiceClient(clients[1]).ReportFingerprintsAsync(request, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync;
-                await Poll.ForAsync(async () => await cluster.ScalarAsync<long>(database, Waiting) == 1, TimeSpan.FromSeconds(30), "the report to wait on the test's lock");
+                await Poll.ForAsync(async () => await cluster.SeeddWaitingOnLocksAsync(database) == 1, TimeSpan.FromSeconds(30), "the report to wait on the test's lock");
                 freeze = seeds[0].FreezeExperimentAsync(new FreezeExperimentRequest { ExperimentId = Experiment }, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync;
-                await Poll.ForAsync(async () => await cluster.ScalarAsync<long>(database, Waiting) == 2, TimeSpan.FromSeconds(30), "the freeze to wait for the report");
+                await Poll.ForAsync(async () => await cluster.SeeddWaitingOnLocksAsync(database) == 2, TimeSpan.FromSeconds(30), "the freeze to wait for the report");
                 late = seeds[2].GetSeedAsync(new GetSeedRequest { ExperimentId = Experiment, Worker = 5, Library = "torch" }, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync;
 
                 // It queues behind the freeze instead of passing it.
-                await Poll.ForAsync(async () => late.IsCompleted || await cluster.ScalarAsync<long>(database, Waiting) == 3, TimeSpan.FromSeconds(30), "the late issue to wait or to be answered");
+                await Poll.ForAsync(async () => late.IsCompleted || await cluster.SeeddWaitingOnLocksAsync(database) == 3, TimeSpan.FromSeconds(30), "the late issue to wait or to be answered");
                 Assert.False(late.IsCompleted, "an issue that came while a freeze waited passed it: a stream of such issues could keep the freeze waiting");
-                await hold.CommitAsync();
+                await hold.ReleaseAsync();
             }
 
             Assert.Equal(1, (await report).Recorded);

@@ -120,16 +120,9 @@ public sealed class SequencerTests(ITestOutputHelper output)
         // A session locks the lease's row, then asks for far more rows than the sockets hold and reads one:
         // PostgreSQL waits to send it the rest (ClientWrite), which no timeout of its own ends, as it would
         // for a holder paused while reading a round's rows.
-        await using var stuck = new Npgsql.NpgsqlConnection(cluster.ConnectionString(database));
-        await stuck.OpenAsync();
-        var transaction = await stuck.BeginTransactionAsync();
-        await using (var lockRow = new Npgsql.NpgsqlCommand("SELECT 1 FROM seedd_sequencer WHERE id = 1 FOR UPDATE", stuck, transaction))
-        {
-            await lockRow.ExecuteScalarAsync();
-        }
-
-        var stuckPid = stuck.ProcessID;
-        await using var flood = new Npgsql.NpgsqlCommand("SELECT repeat('x', 1000) FROM generate_series(1, 10000000)", stuck, transaction);
+        await using var stuck = await Sequencer.HoldLeaseAsync(cluster, database);
+        var stuckPid = stuck.Connection.ProcessID;
+        await using var flood = new Npgsql.NpgsqlCommand("SELECT repeat('x', 1000) FROM generate_series(1, 10000000)", stuck.Connection, stuck.Transaction);
         var reader = await flood.ExecuteReaderAsync();
         Assert.True(await reader.ReadAsync());
         var clock = Stopwatch.StartNew();
@@ -310,27 +303,6 @@ internal static class Sequencer
     }
 
     /// <summary>Holds the lease's row in a transaction of the test's own: every sequencer's round waits until it is released.</summary>
-    public static async Task<HeldLease> HoldLeaseAsync(PostgresCluster cluster, string database)
-    {
-        var connection = new Npgsql.NpgsqlConnection(cluster.ConnectionString(database));
-        await connection.OpenAsync();
-        var transaction = await connection.BeginTransactionAsync();
-        await using (var lockRow = new Npgsql.NpgsqlCommand("SELECT 1 FROM seedd_sequencer WHERE id = 1 FOR UPDATE", connection, transaction))
-        {
-            await lockRow.ExecuteScalarAsync();
-        }
-
-        return new HeldLease(connection, transaction);
-    }
-
-    internal sealed class HeldLease(Npgsql.NpgsqlConnection connection, Npgsql.NpgsqlTransaction transaction) : IAsyncDisposable
-    {
-        public Task ReleaseAsync() => transaction.CommitAsync();
-
-        public async ValueTask DisposeAsync()
-        {
-            await transaction.DisposeAsync();
-            await connection.DisposeAsync();
-        }
-    }
+    public static Task<HeldLock> HoldLeaseAsync(PostgresCluster cluster, string database) =>
+        HeldLock.TakeAsync(cluster, database, "SELECT 1 FROM seedd_sequencer WHERE id = 1 FOR UPDATE");
 }

@@ -30,8 +30,8 @@ internal static class LiteDbHeaders
         return (BinaryPrimitives.ReadUInt64LittleEndian(header.AsSpan(CreationTimeOffset)), header[InvalidStateOffset] != 0);
     }
 
-    /// <summary>The creation time in each copy of the header page the log holds, with the log page it is in.</summary>
-    public static IEnumerable<(long LogPage, ulong CreationTime)> LogHeaderCopies(Stream log)
+    /// <summary>Each copy of the header page the log holds: the log page it is in, its creation time, and whether it confirms its transaction.</summary>
+    public static IEnumerable<(long LogPage, ulong CreationTime, bool Confirmed)> LogHeaderCopies(Stream log)
     {
         var prefix = new byte[HeaderPrefix];
         for (long page = 0; (page + 1) * LiteDbBackend.PageSize <= log.Length; page++)
@@ -40,7 +40,7 @@ internal static class LiteDbHeaders
             log.ReadExactly(prefix);
             if (BinaryPrimitives.ReadUInt32LittleEndian(prefix) == 0 && prefix[PageTypeOffset] == HeaderPageType)
             {
-                yield return (page, BinaryPrimitives.ReadUInt64LittleEndian(prefix.AsSpan(CreationTimeOffset)));
+                yield return (page, BinaryPrimitives.ReadUInt64LittleEndian(prefix.AsSpan(CreationTimeOffset)), prefix[ConfirmedOffset] != 0);
             }
         }
     }
@@ -52,23 +52,11 @@ internal static class LiteDbHeaders
     /// </summary>
     public static byte[]? LastConfirmedLogHeader(Stream log)
     {
-        long? found = null;
-        var prefix = new byte[ConfirmedOffset + 1];
-        for (long at = 0; at + LiteDbBackend.PageSize <= log.Length; at += LiteDbBackend.PageSize)
-        {
-            log.Position = at;
-            log.ReadExactly(prefix);
-            if (prefix[PageTypeOffset] == HeaderPageType && prefix[ConfirmedOffset] != 0 && BinaryPrimitives.ReadUInt32LittleEndian(prefix) == 0)
-            {
-                found = at;
-            }
-        }
-
         byte[]? header = null;
-        if (found is { } position)
+        if (LogHeaderCopies(log).LastOrDefault(c => c.Confirmed) is (var page, _, true))
         {
             header = new byte[LiteDbBackend.PageSize];
-            log.Position = position;
+            log.Position = page * LiteDbBackend.PageSize;
             log.ReadExactly(header);
         }
 

@@ -81,7 +81,7 @@ internal static class OpenChecks
         }
 
         using var log = medium.OpenExclusive(logPath);
-        foreach (var (page, creation) in LiteDbHeaders.LogHeaderCopies(log))
+        foreach (var (page, creation, _) in LiteDbHeaders.LogHeaderCopies(log))
         {
             if (creation != created)
             {

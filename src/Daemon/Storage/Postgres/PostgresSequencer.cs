@@ -328,9 +328,9 @@ internal sealed class PostgresSequencer : IDisposable
         await using var connection = await _dataSource.OpenConnectionAsync(_stop.Token);
         if (Stopwatch.GetElapsedTime(_renewedAt) < Lease / 3)
         {
-            // Within the lease: a look costs a read, not a commit.
-            await using var look = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM seedd_pending_entries)", connection);
-            if (await look.ExecuteScalarAsync(_stop.Token) is false)
+            // Within the lease: a look costs a read, not a commit (and entries held back are not worth one).
+            await using var look = PendingQuery("SELECT 1", "LIMIT 1", connection, null);
+            if (await look.ExecuteScalarAsync(_stop.Token) is null)
             {
                 return 0;
             }
@@ -377,8 +377,9 @@ internal sealed class PostgresSequencer : IDisposable
             Integrated(appends);
         }
 
-        _placedSinceVacuum += appends.Sum(a => a.Events.Count);
-        return appends.Sum(a => a.Events.Count);
+        var count = appends.Sum(a => a.Events.Count);
+        _placedSinceVacuum += count;
+        return count;
     }
 
     /// <summary>
@@ -405,16 +406,9 @@ internal sealed class PostgresSequencer : IDisposable
     /// <summary>Reads up to <see cref="MaxRound"/> pending entries, oldest first (of experiments not held back), grouped by experiment in their order, with their ids.</summary>
     private async Task<List<(PendingAppend Append, List<long> Ids)>> TakePendingAsync(NpgsqlConnection connection, NpgsqlTransaction transaction)
     {
-        var held = HeldBack();
-        await using var take = new NpgsqlCommand(
-            $"""
-            SELECT id, experiment_id, {PostgresWrites.PendingColumns.Replace("client_labels", "client_labels::text", StringComparison.Ordinal)}
-            FROM seedd_pending_entries {(held.Length == 0 ? "" : "WHERE NOT (experiment_id = ANY(@held::text[]))")} ORDER BY id LIMIT {MaxRound}
-            """, connection, transaction);
-        if (held.Length > 0)
-        {
-            take.Parameters.AddWithValue("held", held);
-        }
+        await using var take = PendingQuery(
+            $"SELECT id, experiment_id, {PostgresWrites.PendingColumns.Replace("client_labels", "client_labels::text", StringComparison.Ordinal)}",
+            $"ORDER BY id LIMIT {MaxRound}", connection, transaction);
 
         await using var reader = await take.ExecuteReaderAsync(_stop.Token);
         var appends = new Dictionary<string, (PendingAppend Append, List<long> Ids, PendingRow? Last)>(StringComparer.Ordinal);
@@ -443,6 +437,20 @@ internal sealed class PostgresSequencer : IDisposable
     }
 
     /// <summary>Experiments whose entries cannot be placed (damaged records) are left pending and skipped for a minute: the others go on.</summary>
+    /// <summary><paramref name="select"/> over the pending entries, but those of experiments held back (they stay where they are), then <paramref name="rest"/>.</summary>
+    private NpgsqlCommand PendingQuery(string select, string rest, NpgsqlConnection connection, NpgsqlTransaction? transaction)
+    {
+        var held = HeldBack();
+        var command = new NpgsqlCommand(
+            $"{select} FROM seedd_pending_entries {(held.Length == 0 ? "" : "WHERE NOT (experiment_id = ANY(@held::text[]))")} {rest}", connection, transaction);
+        if (held.Length > 0)
+        {
+            command.Parameters.AddWithValue("held", held);
+        }
+
+        return command;
+    }
+
     private string[] HeldBack()
     {
         var now = Stopwatch.GetTimestamp();
@@ -470,6 +478,7 @@ internal sealed class PostgresSequencer : IDisposable
             $"SELECT {PostgresState.ExperimentColumns} FROM seedd_experiments WHERE id = ANY(@ids::text[] COLLATE \"C\") ORDER BY id FOR NO KEY UPDATE", connection, transaction);
         read.Parameters.AddWithValue("ids", pending.Select(p => p.Append.ExperimentId).ToArray());
         var heads = new Dictionary<string, (ChainHead Head, MerkleFrontier Tree)>(StringComparer.Ordinal);
+        var damagedRows = new Dictionary<string, string>(StringComparer.Ordinal);
         await using (var reader = await read.ExecuteReaderAsync(_stop.Token))
         {
             while (await reader.ReadAsync(_stop.Token))
@@ -481,7 +490,7 @@ internal sealed class PostgresSequencer : IDisposable
                 }
                 catch (InvalidDataException damaged)
                 {
-                    HoldBack(reader.GetString(0), damaged.Message);
+                    damagedRows[reader.GetString(0)] = damaged.Message;
                 }
             }
         }
@@ -491,11 +500,7 @@ internal sealed class PostgresSequencer : IDisposable
         {
             if (!heads.TryGetValue(append.ExperimentId, out var at))
             {
-                if (!_held.ContainsKey(append.ExperimentId))
-                {
-                    HoldBack(append.ExperimentId, "the experiment is not in the database");
-                }
-
+                HoldBack(append.ExperimentId, damagedRows.GetValueOrDefault(append.ExperimentId, "the experiment is not in the database"));
                 continue;
             }
 
