@@ -120,7 +120,8 @@ public sealed class SeedClientTests(InProcessDaemon daemon) : IClassFixture<InPr
         var started = DateTime.UtcNow;
         var error = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => client.GetSeedAsync("sdk/none", 1, "torch"));
         Assert.Equal(Grpc.Core.StatusCode.NotFound, error.StatusCode);
-        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(5));
+        // Retried, it would take its 30 s: a first call on a new channel in a loaded test host may take a few.
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(15), $"NOT_FOUND came after {(DateTime.UtcNow - started).TotalSeconds:0.0} s: it was retried");
     }
 
     /// <summary>The daemon here takes at most 2,500 keys a call; 6,000 keys in one GetSeedsAsync are split, verified and kept in order.</summary>

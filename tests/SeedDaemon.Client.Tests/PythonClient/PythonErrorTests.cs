@@ -21,7 +21,8 @@ public sealed class PythonErrorTests(TokenDaemon auth) : IClassFixture<TokenDaem
         var down = result.GetProperty("unreachable");
         Assert.Equal("SeeddUnavailableError", Type(down));
         Assert.Contains($"seedd at {unreachable} did not answer within 2 s", Message(down), StringComparison.Ordinal);
-        Assert.InRange(down.GetProperty("seconds").GetDouble(), 1.5, 4.0);
+        // Its retry_timeout of 2 s, plus its last try's own 1 s deadline, plus room for a loaded machine.
+        Assert.InRange(down.GetProperty("seconds").GetDouble(), 1.5, 6.0);
 
         Assert.Equal("ExperimentNotFoundError", Type(result.GetProperty("missing_experiment")));
         Assert.Contains("Experiment 'errors/none' does not exist", Message(result.GetProperty("missing_experiment")), StringComparison.Ordinal);

@@ -44,6 +44,7 @@ public sealed class PowerLossTests(ITestOutputHelper output)
             acknowledgedExperiments[experimentId] = root;
 
             var live = disk;
+            var acknowledgedBefore = acknowledgedSeeds.Count;
             using var stop = new CancellationTokenSource();
             var load = Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
             {
@@ -63,6 +64,8 @@ public sealed class PowerLossTests(ITestOutputHelper output)
                 }
             })).ToArray();
 
+            // Counted, not slept: the cut comes a random moment after this round's first few answers, however slow the machine.
+            await Poll.UntilAsync(() => acknowledgedSeeds.Count >= acknowledgedBefore + 5, Patience, TimeSpan.FromMilliseconds(1));
             await Task.Delay(random.Next(2, 40));
             disk = disk.CutPower(mode, random);
             await stop.CancelAsync();

@@ -42,7 +42,8 @@ public sealed class ConnectionLimitTests
     [Fact]
     public async Task A_burst_of_reads_waits_for_the_default_pool_of_ten_connections()
     {
-        await using var seedd = await StartLimitedAsync(connectionLimit: 12, "");
+        // A read waits up to Timeout for a connection: 30 s, as the test is about the pool's size, not about a loaded machine's speed.
+        await using var seedd = await StartLimitedAsync(connectionLimit: 12, ";Timeout=30");
         using var channel = TestChannels.Create(seedd.Address);
         var client = new SeedService.SeedServiceClient(channel);
         await client.CreateExperimentAsync(new CreateExperimentRequest { ExperimentId = "limit/reads", Root = "6" });

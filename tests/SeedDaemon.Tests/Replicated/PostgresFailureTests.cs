@@ -43,6 +43,9 @@ public sealed class PostgresFailureTests
         var again = await seeds.GetSeedAsync(new GetSeedRequest { ExperimentId = "pg/outage", Worker = 0, Library = "torch" });
         Assert.Equal(before.FirstIssueTime, again.FirstIssueTime);
         Assert.Equal(2ul, again.IssueCount);
+
+        // Its sequencer takes its lease again after the outage: a verification waits only 2 s for it, so the test waits for the whole log first.
+        await ReplicatedLedger.WaitForLogAsync(new AuditService.AuditServiceClient(channel), "pg/outage", 3);
         var verified = await new AuditService.AuditServiceClient(channel).VerifyLedgerAsync(new VerifyLedgerRequest { ExperimentId = "pg/outage" });
         Assert.True(verified.Ok, verified.Reason);
         Assert.Equal(3ul, verified.EventsChecked);
@@ -150,6 +153,7 @@ public sealed class PostgresFailureTests
 
             // Its ledger grew a tree over the events it had: the tree verifies, and its checkpoint covers both.
             var audit = new AuditService.AuditServiceClient(channel);
+            await ReplicatedLedger.WaitForLogAsync(audit, "pg/v1", 2);
             var verified = await audit.VerifyLedgerAsync(new VerifyLedgerRequest { ExperimentId = "pg/v1" });
             Assert.True(verified.Ok, verified.Reason);
             Assert.Equal(2, (await audit.GetCheckpointAsync(new GetCheckpointRequest { ExperimentId = "pg/v1" })).TreeSize);

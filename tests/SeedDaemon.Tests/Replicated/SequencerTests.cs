@@ -95,7 +95,7 @@ public sealed class SequencerTests(ITestOutputHelper output)
 
         // Paused inside a round, its session was ended meanwhile (idle_in_transaction_session_timeout), which makes
         // Npgsql take the host for down for 10 s: it must try the host again at once.
-        Assert.True(noticed < TimeSpan.FromSeconds(5), $"woken, it took {noticed.TotalSeconds:0.0} s to find its lease gone:\n{holder.Output}");
+        Assert.True(noticed < TimeSpan.FromSeconds(8), $"woken, it took {noticed.TotalSeconds:0.0} s to find its lease gone:\n{holder.Output}");
         await load.WaitForAsync(load.Count + 200, TimeSpan.FromSeconds(30));
         await stop.CancelAsync();
         await running;
@@ -138,8 +138,9 @@ public sealed class SequencerTests(ITestOutputHelper output)
         await Poll.ForAsync(async () => await cluster.ScalarAsync<long>(database, "SELECT count(*) FROM seedd_pending_entries") == 0, TimeSpan.FromSeconds(40), "the entry to be placed");
         var placed = clock.Elapsed;
         output.WriteLine($"the entry was placed {placed.TotalSeconds:0.0} s after the row was held");
-        Assert.Equal(0, await cluster.ScalarAsync<long>(database, $"SELECT count(*) FROM pg_stat_activity WHERE pid = {stuckPid}"));
-        Assert.Contains(replicas.Processes, p => p.Output.Contains($"Ended PostgreSQL session {stuckPid}", StringComparison.Ordinal));
+        // A backend lets go of its locks a moment before it leaves pg_stat_activity, and seedd's log reaches the test through a pipe.
+        await Poll.ForAsync(async () => await cluster.ScalarAsync<long>(database, $"SELECT count(*) FROM pg_stat_activity WHERE pid = {stuckPid}") == 0, TimeSpan.FromSeconds(10), "the stuck session to be gone");
+        await Poll.ForAsync(() => Task.FromResult(replicas.Processes.Any(p => p.Output.Contains($"Ended PostgreSQL session {stuckPid}", StringComparison.Ordinal))), TimeSpan.FromSeconds(10), "a replica to say it ended the session");
         Assert.True(placed >= PostgresSequencer.StuckHolderGrace, $"the session was ended {placed.TotalSeconds:0.0} s in, before the grace had passed");
         await Assert.ThrowsAnyAsync<Npgsql.NpgsqlException>(async () =>
         {
@@ -169,11 +170,13 @@ public sealed class SequencerPendingTests(ITestOutputHelper output)
         }
 
         await holder.StopAsync();
-        var clock = Stopwatch.StartNew();
         Assert.Equal(0, await cluster.ScalarAsync<long>(database, "SELECT count(*) FROM seedd_pending_entries"));
         Assert.Equal(5000, await cluster.ScalarAsync<long>(database, "SELECT count(*) FROM seedd_ledger_events"));
+
+        // Given back before it exited (or already taken over): the other replica need not wait for it to expire.
+        var lease = await cluster.ScalarAsync<string>(database, $"SELECT CASE WHEN epoch > {epoch} THEN 'taken over' WHEN expires_at = '-infinity' THEN 'given back' ELSE 'held until ' || expires_at END FROM seedd_sequencer WHERE id = 1");
+        Assert.True(lease is "given back" or "taken over", $"the stopped holder's lease is {lease}: the other replica waits for it to expire");
         var (next, _) = await Sequencer.HolderAsync(cluster, database, replicas, after: epoch);
-        Assert.True(clock.Elapsed < PostgresLeaseShorterThan, $"the other replica took the lease {clock.Elapsed.TotalSeconds:0.0} s after the holder stopped: it waited for it to expire");
         Assert.NotEqual(holder.Pid, next.Pid);
     }
 
@@ -182,7 +185,8 @@ public sealed class SequencerPendingTests(ITestOutputHelper output)
     {
         var cluster = await PostgresCluster.SharedAsync();
         var database = await cluster.CreateDatabaseAsync("waiters");
-        await using var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--postgres", cluster.ConnectionString(database));
+        // 200 reads share the pool of 10 connections once their wait ends: each may wait 30 s for one (not 5) on a loaded machine.
+        await using var seedd = await SeeddProcess.StartAsync("--listen", "127.0.0.1:0", "--postgres", cluster.ConnectionString(database) + ";Timeout=30");
         using var channel = TestChannels.Create(seedd.Address);
         var seeds = new SeedService.SeedServiceClient(channel);
         var audit = new AuditService.AuditServiceClient(channel);
@@ -213,9 +217,6 @@ public sealed class SequencerPendingTests(ITestOutputHelper output)
 
         Assert.Equal(2, (await audit.GetCheckpointAsync(new GetCheckpointRequest { ExperimentId = "sequencer/waiters" })).TreeSize);
     }
-
-    /// <summary>The lease lasts 3 s: a handover faster than that was given, not waited for.</summary>
-    private static readonly TimeSpan PostgresLeaseShorterThan = TimeSpan.FromSeconds(2.5);
 
     [Fact]
     public async Task An_experiment_whose_records_do_not_fit_together_is_held_back_and_the_others_go_on()
