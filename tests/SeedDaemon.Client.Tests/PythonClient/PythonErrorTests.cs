@@ -12,6 +12,17 @@ public sealed class PythonErrorTests(TokenDaemon auth) : IClassFixture<TokenDaem
     public Task DisposeAsync() => _open.DisposeAsync();
 
     [Fact]
+    public async Task The_client_draws_nothing_from_the_generators_a_script_seeded_even_while_it_retries()
+    {
+        await _open.Seeds.CreateExperimentAsync(new V1.CreateExperimentRequest { ExperimentId = "generators/x", Root = "8" });
+        using var refusing = Ports.Refusing();
+        var result = await PythonClientPackage.ScenarioAsync("user_generators", _open.Address, $"127.0.0.1:{refusing.Port}");
+
+        // The oracle: the same seeds, no client between them and the draws.
+        Assert.Equal(result.GetProperty("expected").GetRawText(), result.GetProperty("after").GetRawText());
+    }
+
+    [Fact]
     public async Task Failures_raise_exceptions_that_name_the_problem()
     {
         using var refusing = Ports.Refusing();

@@ -332,6 +332,35 @@ def scenario_invalid_field(address):
     return {"field": None}
 
 
+def scenario_user_generators(address, unreachable):
+    """A training script seeds random, NumPy and torch, then uses the client: over two replicas (one of them down,
+    so calls are retried with backoff) and a daemon that never answers. Its next draws are those of the seeds alone."""
+    import numpy as np
+    import torch
+
+    def seed():
+        random.seed(1234)
+        np.random.seed(1234)
+        torch.manual_seed(1234)
+
+    def draws():
+        return {"random": [random.random() for _ in range(3)], "numpy": np.random.random(3).tolist(), "torch": torch.rand(3).tolist()}
+
+    seed()
+    expected = draws()
+    seed()
+    with SeedClient(f"{unreachable},{address}", retry_timeout=5, timeout=1) as client:
+        for worker in range(4):
+            client.get_seed("generators/x", worker, "torch")
+    with SeedClient(unreachable, retry_timeout=1.5, timeout=1) as client:
+        try:
+            client.get_seed("generators/x", 1, "torch")
+            fail("an unreachable daemon answered")
+        except SeeddError:
+            pass
+    return {"expected": expected, "after": draws()}
+
+
 def scenario_no_retries(address):
     """retry_timeout=0: one attempt, which still has the call's own deadline (timeout, 10 s)."""
     with SeedClient(address, retry_timeout=0) as client:

@@ -28,6 +28,10 @@ _RETRIED = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
 
 log = logging.getLogger("seedd_client")
 
+# The client's own draws (which replica first, the retries' jitter), seeded by the OS: a draw from the module-level
+# random would move the sequence of the generator a training script just seeded, so a daemon outage changed its run.
+_OWN_RANDOM = random.Random()
+
 
 def parse_addresses(address):
     """"a:50051,b:50051", a list, "http://h:p", "https://h:p", "unix:/path" or "dns:///name:port" -> [(text, target, tls)]."""
@@ -118,7 +122,7 @@ class SeedClient:
         self._max_batch_keys, self._max_message_bytes = max_batch_keys, max_message_bytes
         root_certificates = open(ca_certificate_path, "rb").read() if ca_certificate_path else None
         self._targets = [_Target(text, target, tls, root_certificates) for text, target, tls in parse_addresses(address)]
-        self._current = random.randrange(len(self._targets))  # spread a fleet over the replicas
+        self._current = _OWN_RANDOM.randrange(len(self._targets))  # spread a fleet over the replicas
         self._timeout, self._retry_timeout, self._verify = timeout, retry_timeout, verify
         # The deployment's verifier key, pinned: checkpoints and proofs are checked with it, not with the one seedd serves.
         self._ledger_key = ledger_key
@@ -180,7 +184,7 @@ class SeedClient:
                         f"{error.code().name}: {error.details()}). Is it running, and is SEEDD_ADDRESS right?",
                         error.code().name, target.address) from None
                 if attempts % len(self._targets) == 0:  # every address tried once more: back off
-                    time.sleep(min(backoff * (0.5 + random.random() / 2), remaining))
+                    time.sleep(min(backoff * (0.5 + _OWN_RANDOM.random() / 2), remaining))
                     backoff = min(backoff * 2, 2.0)
 
     def create_experiment(self, experiment_id, root=None, labels=None):
