@@ -43,17 +43,34 @@ public sealed class PythonRunClientTests(PythonRunClientTests.SmallMessagesDaemo
                 client.start_run(run_id="has space", experiment_id=EXPERIMENT, worker=0)
             except ValueError as error:
                 print("REFUSED", error)
+            for resumed in (("steps", -1), ("bad id!", 3), "steps:3"):
+                try:
+                    client.start_run(run_id="resumed", experiment_id=EXPERIMENT, worker=0, resumed_from=resumed)
+                    print("ACCEPTED", resumed)
+                except ValueError as error:
+                    print("REFUSED", error)
+            run = client.start_run(run_id="mismatch", experiment_id=EXPERIMENT, worker=0)
+            try:
+                run.check_restored(None, step=0, on_mismatch="Raise")
+                print("ACCEPTED on_mismatch")
+            except ValueError as error:
+                print("REFUSED", error)
+            run.close()
             again = client.start_run(run_id="steps", experiment_id=EXPERIMENT, worker=0)
             again.fingerprint(5)
             again.close()
             """);
-        Assert.Equal(5, result.Split('\n').Count(l => l.StartsWith("REFUSED", StringComparison.Ordinal)));
+        Assert.Equal(9, result.Split('\n').Count(l => l.StartsWith("REFUSED", StringComparison.Ordinal)));
         Assert.DoesNotContain("ACCEPTED", result, StringComparison.Ordinal);
         Assert.Contains("value name 'Loss' must match", result, StringComparison.Ordinal);
         Assert.Contains("taken by a generator's digest", result, StringComparison.Ordinal);
         Assert.Contains("step 5 is not above the last step fingerprinted (5)", result, StringComparison.Ordinal);
         Assert.Contains("run id 'has space' must match", result, StringComparison.Ordinal);
         Assert.Contains("reuses its run id", result, StringComparison.Ordinal);
+        Assert.Contains("resumed_from's step must be an int from 0", result, StringComparison.Ordinal);
+        Assert.Contains("run id 'bad id!' must match", result, StringComparison.Ordinal);
+        Assert.Contains("resumed_from must be (run id, step), got 'steps:3'", result, StringComparison.Ordinal);
+        Assert.Contains("on_mismatch must be 'raise' or 'warn', got 'Raise'", result, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -88,6 +105,29 @@ public sealed class PythonRunClientTests(PythonRunClientTests.SmallMessagesDaemo
     public sealed class SmallMessagesDaemon : InProcessDaemon
     {
         protected override void Configure(Dictionary<string, string?> settings, TempFolder folder) => settings["Seedd:MaxMessageBytes"] = "8192";
+    }
+
+    [Fact]
+    public async Task Close_with_seedd_gone_returns_within_its_timeout_and_says_what_was_not_sent()
+    {
+        using var refusing = Ports.Refusing();
+        var result = await PythonAsync($$"""
+            import logging, sys, time
+            logging.basicConfig(stream=sys.stdout, format="LOG %(message)s")
+            from seedd_client import SeedClient
+            client = SeedClient("127.0.0.1:{{refusing.Port}}", retry_timeout=60, timeout=1)
+            run = client.start_run(run_id="gone", experiment_id=EXPERIMENT, worker=0)
+            run.fingerprint(0, values={"loss": 1.0})
+            started = time.monotonic()
+            run.close(timeout=2)
+            print("CLOSED", round(time.monotonic() - started, 1))
+            """);
+        var seconds = double.Parse(result.Split('\n').Single(l => l.StartsWith("CLOSED ", StringComparison.Ordinal))[7..], System.Globalization.CultureInfo.InvariantCulture);
+
+        // 2 s of flushing and up to 5 s for the sender to stop; it asked for no checkpoint for another 60 s of retries.
+        Assert.True(seconds < 12, $"close(timeout=2) took {seconds} s:\n{result}");
+        Assert.Contains("step(s) could not be sent to seedd before close", result, StringComparison.Ordinal);
+        Assert.Contains("no signed checkpoint of 'python/run-client' at close: seedd did not take the run's steps within 2 s", result, StringComparison.Ordinal);
     }
 
     private async Task<string> PythonAsync(string code)

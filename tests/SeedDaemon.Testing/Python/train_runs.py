@@ -88,14 +88,16 @@ def main():
         step, resumed_from = int(at) + 1, (original, int(at))
 
     run = client.start_run(seeded=streams, resumed_from=resumed_from)
-    resume_check = None
+    resume_check, resume_check_state = None, None
     if resumed_from:
         with warnings.catch_warnings(record=True):
             warnings.simplefilter("always")
             resume_check = run.check_restored(None, on_mismatch="warn")
+            # The documented call: the checkpoint's state, which is the original's whether or not it was restored.
+            resume_check_state = run.check_restored(state, on_mismatch="warn")
 
     def done(extra=None):
-        line = {"rank": rank, "run": run.run_id, "sent": run.sent, "dropped": run.dropped, "resume_check": resume_check}
+        line = {"rank": rank, "run": run.run_id, "sent": run.sent, "dropped": run.dropped, "resume_check": resume_check, "resume_check_state": resume_check_state}
         line.update(extra or {})
         print(json.dumps(line), flush=True)
 

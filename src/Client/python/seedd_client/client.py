@@ -158,8 +158,9 @@ class SeedClient:
     def __exit__(self, *exc):
         self.close()
 
-    def _call(self, method, request, service="seeds"):
-        give_up = time.monotonic() + self._retry_timeout
+    def _call(self, method, request, service="seeds", retry_timeout=None):
+        retry_timeout = self._retry_timeout if retry_timeout is None else retry_timeout
+        give_up = time.monotonic() + retry_timeout
         backoff, attempts = 0.1, 0
         while True:
             target = self._targets[self._current]
@@ -172,15 +173,15 @@ class SeedClient:
                 if error.code() not in _RETRIED:
                     raise errors.from_rpc_error(error, target.address) from None
                 attempts += 1
-                if not self._outage and self._retry_timeout > 0:
+                if not self._outage and retry_timeout > 0:
                     # One line as soon as seedd stops answering (once until it answers again): not a silent hang.
-                    log.warning("seedd at %s is not answering (%s); retrying for up to %g s", ", ".join(self.addresses), error.code().name, self._retry_timeout)
+                    log.warning("seedd at %s is not answering (%s); retrying for up to %g s", ", ".join(self.addresses), error.code().name, retry_timeout)
                     self._outage = True
                 self._current = (self._current + 1) % len(self._targets)
                 remaining = give_up - time.monotonic()
                 if remaining <= 0:
                     raise errors.SeeddUnavailableError(
-                        f"seedd at {', '.join(self.addresses)} did not answer within {self._retry_timeout:g} s ({attempts} attempts; last: "
+                        f"seedd at {', '.join(self.addresses)} did not answer within {retry_timeout:g} s ({attempts} attempts; last: "
                         f"{error.code().name}: {error.details()}). Is it running, and is SEEDD_ADDRESS right?",
                         error.code().name, target.address) from None
                 if attempts % len(self._targets) == 0:  # every address tried once more: back off
@@ -282,16 +283,22 @@ class SeedClient:
     def ledger_key(self):
         """The verifier key of the deployment's signed checkpoints (signed-note format): the pinned
         `ledger_key` when given, else the one seedd serves."""
+        return self._verifier_key()
+
+    def _verifier_key(self, retry_timeout=None):
         if self._ledger_key is None:
-            self._ledger_key = self._call("GetLedgerKey", audit_pb.GetLedgerKeyRequest(), "audit").verifier_key
+            self._ledger_key = self._call("GetLedgerKey", audit_pb.GetLedgerKeyRequest(), "audit", retry_timeout).verifier_key
         return self._ledger_key
 
     def checkpoint(self, experiment_id):
         """The experiment's signed checkpoint as it is now, verified with the ledger key: a dict with
         experiment_id, tree_size, root (bytes) and note (the signed text to keep). A few hundred bytes
         that pin every seed issued so far."""
-        answer = self._call("GetCheckpoint", audit_pb.GetCheckpointRequest(experiment_id=experiment_id), "audit")
-        return proofs.open_checkpoint(answer.note, self.ledger_key(), experiment_id)
+        return self._checkpoint(experiment_id)
+
+    def _checkpoint(self, experiment_id, retry_timeout=None):
+        answer = self._call("GetCheckpoint", audit_pb.GetCheckpointRequest(experiment_id=experiment_id), "audit", retry_timeout)
+        return proofs.open_checkpoint(answer.note, self._verifier_key(retry_timeout), experiment_id)
 
     def prove_seed(self, experiment_id, worker, library, stream="", path=None):
         """The proof that the event that first issued the key is in the experiment's signed log (the

@@ -89,6 +89,18 @@ def check_run_id(run_id):
         raise ValueError(f"run id {run_id!r} must match ^[A-Za-z0-9][A-Za-z0-9._/-]{{0,127}}$ (as an experiment id)")
 
 
+def _resumed_from(value):
+    """resumed_from=(run id, step), checked at the call: seedd would refuse the process's record later, in the background."""
+    try:
+        run, step = value
+    except (TypeError, ValueError):
+        raise ValueError(f"resumed_from must be (run id, step), got {value!r}") from None
+    check_run_id(run)
+    if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step < 2 ** 63:
+        raise ValueError(f"resumed_from's step must be an int from 0 to 2**63 - 1 (the checkpoint's step in run {run!r}), got {step!r}")
+    return run, step
+
+
 def environment(world_size=None, extra=None):
     """What this process runs on, as flat strings: host, versions, devices, and the determinism
     switches as they are now. Only libraries already imported are asked (nothing is imported here)."""
@@ -248,7 +260,7 @@ class Run:
         self.client, self.experiment_id, self.worker, self.run_id = client, experiment_id, worker, run_id
         self.run_id_source = source
         self.seeded = seeded
-        self.resumed_from = tuple(resumed_from) if resumed_from else None
+        self.resumed_from = _resumed_from(resumed_from) if resumed_from else None
         self.queue_size = queue_size
         self.dropped = 0
         self.sent = 0
@@ -313,7 +325,10 @@ class Run:
         """The resume check: compares the generator state restored here (an RngState, or what this
         process has now) with the fingerprint the original run recorded at `step` (default: the
         step of resumed_from). on_mismatch="raise" raises RunResumeError, "warn" warns; returns the
-        names that differ (empty when equal)."""
+        names that differ (empty when equal). Given a state, it also checks that this process's
+        generators are that state (restored, and nothing drawn since)."""
+        if on_mismatch not in ("raise", "warn"):
+            raise ValueError(f"on_mismatch must be 'raise' or 'warn', got {on_mismatch!r}")
         if not self.resumed_from and step is None:
             raise ValueError("check_restored needs resumed_from=(run, step) at start_run, or step=")
         original, at = (self.resumed_from[0], int(self.resumed_from[1])) if self.resumed_from else (self.run_id, step)
@@ -333,9 +348,19 @@ class Run:
                                  f"(recorded: {', '.join(sorted(theirs)) or 'none'}; here: {', '.join(sorted(mine)) or 'none'}): nothing to check")
         # A generator the original had and this process did not restore differs too.
         differing = sorted(name for name in theirs if mine.get(name) != theirs[name])
+        # A state checked but not restored (or drawn from since): the process's own generators are what the rerun draws from.
+        here = generator_digests(self.seeded) if state is not None else mine
+        not_restored = sorted(name for name in mine.keys() & here.keys() if here[name] != mine[name])
+        problems = []
         if differing:
-            message = (f"the restored state is not the one run {original!r} had at step {at} (worker {self.worker}): "
-                       f"{', '.join(differing)} differ. The rerun will not reproduce it from there.")
+            problems.append(f"the restored state is not the one run {original!r} had at step {at} (worker {self.worker}): "
+                            f"{', '.join(differing)} differ")
+        if not_restored:
+            problems.append(f"this process's {', '.join(not_restored)} {'is' if len(not_restored) == 1 else 'are'} not the state checked: "
+                            "restore it (state.restore(seeded)) before check_restored, and draw nothing in between")
+        differing = sorted(set(differing) | set(not_restored))
+        if differing:
+            message = "; ".join(problems) + ". The rerun will not reproduce it from there."
             if on_mismatch == "raise":
                 raise RunResumeError(message)
             warnings.warn(message, RuntimeWarning, stacklevel=2)
@@ -354,9 +379,12 @@ class Run:
         return not self._queue
 
     def close(self, timeout=60.0):
-        """Flushes (up to timeout seconds) and stops the sender. Logs what could not be sent."""
+        """Flushes (up to timeout seconds), stops the sender, and asks for the experiment's signed
+        checkpoint with the time left (one attempt at least; none when seedd did not take the steps).
+        Logs what could not be sent."""
         if self._closing:
             return
+        deadline = time.monotonic() + timeout
         flushed = self.flush(timeout)
         with self._wake:
             self._closing = True
@@ -367,8 +395,11 @@ class Run:
             log.warning("run %s: %d step(s) could not be sent to seedd before close (%s)", self.run_id, left, self.last_error or "timeout")
         if self.dropped:
             log.warning("run %s: %d step(s) were dropped because the queue was full", self.run_id, self.dropped)
+        if not flushed:
+            log.warning("run %s: no signed checkpoint of '%s' at close: seedd did not take the run's steps within %g s", self.run_id, self.experiment_id, timeout)
+            return
         try:
-            self.checkpoint = self.client.checkpoint(self.experiment_id)
+            self.checkpoint = self.client._checkpoint(self.experiment_id, retry_timeout=max(0.0, deadline - time.monotonic()))
         except Exception as error:  # training is over; say why there is no checkpoint, do not fail the job
             log.warning("run %s: no signed checkpoint of '%s' at close: %s", self.run_id, self.experiment_id, error)
 
