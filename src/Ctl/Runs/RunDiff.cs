@@ -127,7 +127,8 @@ public sealed class RunDiff
         }
 
         // Mostly both runs report the same digests in the same order: the same bytes, equal without unpacking.
-        var differing = a.Digests.Span.SequenceEqual(b.Digests.Span) ? null : Differences(a.Worker, a.Unpack(), b.Unpack());
+        var unpacked = a.Digests.Span.SequenceEqual(b.Digests.Span) ? null : a.Unpack();
+        var differing = unpacked is null ? null : Differences(a.Worker, unpacked, b.Unpack());
         if (differing is null)
         {
             _lastEqualStep[a.Worker] = a.Step;
@@ -150,7 +151,8 @@ public sealed class RunDiff
 
         if (First.Step == a.Step)
         {
-            First.Add(a.Worker, _lastEqualStep.TryGetValue(a.Worker, out var previous) ? previous : null, differing);
+            var generators = unpacked!.Where(d => d.Kind == DigestKind.Generator).Select(d => d.Name).ToList();
+            First.Add(a.Worker, _lastEqualStep.TryGetValue(a.Worker, out var previous) ? previous : null, differing, generators);
         }
     }
 
@@ -196,6 +198,7 @@ public sealed record EnvironmentDifference(uint Worker, string Key, string A, st
 public sealed class Divergence(long step)
 {
     private readonly List<(uint Worker, long? PreviousEqualStep, IReadOnlyList<DigestDifference> Digests)> _workers = [];
+    private readonly SortedSet<string> _generatorsCompared = new(StringComparer.Ordinal);
 
     public long Step { get; } = step;
 
@@ -204,9 +207,15 @@ public sealed class Divergence(long step)
     /// <summary>A generator differs: the draws, not the arithmetic, went apart first.</summary>
     public bool IsSeeding => _workers.Any(w => w.Digests.Any(d => d.IsGenerator));
 
-    public string Cause => IsSeeding ? "seeding" : "computation";
+    /// <summary>seeding (a generator differs), computation (the generators fingerprinted are equal), or undetermined (none was fingerprinted).</summary>
+    public string Cause => IsSeeding ? "seeding" : _generatorsCompared.Count == 0 ? "undetermined" : "computation";
 
-    public void Add(uint worker, long? previousEqualStep, IReadOnlyList<DigestDifference> digests) => _workers.Add((worker, previousEqualStep, digests));
+    /// <summary>A process that differs at this step, with the generators its step in the first run holds.</summary>
+    public void Add(uint worker, long? previousEqualStep, IReadOnlyList<DigestDifference> digests, IEnumerable<string> generators)
+    {
+        _workers.Add((worker, previousEqualStep, digests));
+        _generatorsCompared.UnionWith(generators);
+    }
 
     /// <summary>One sentence a person acts on.</summary>
     public string Explanation
@@ -221,9 +230,14 @@ public sealed class Divergence(long step)
                 return $"the {generators} generator{(digests.Count(d => d.IsGenerator) > 1 ? "s" : "")} of worker {worker} differ{(digests.Count(d => d.IsGenerator) > 1 ? "" : "s")} first at step {Step}: a draw was added or is missing {since}, or a generator was reseeded.";
             }
 
-            var names = _workers.SelectMany(w => w.Digests.Select(d => d.Name)).Distinct().Order(StringComparer.Ordinal);
-            var workers = string.Join(", ", _workers.Select(w => w.Worker));
-            return $"generator states are equal; {string.Join(", ", names)} differ{(names.Count() > 1 ? "" : "s")} from step {Step} on worker{(_workers.Count > 1 ? "s" : "")} {workers}: a nondeterministic computation, not seeding.";
+            // Only the generators fingerprinted are known equal: a changed input or a generator the run does not fingerprint looks the same.
+            var names = _workers.SelectMany(w => w.Digests.Select(d => d.Name)).Distinct().Order(StringComparer.Ordinal).ToList();
+            var workers = $"worker{(_workers.Count > 1 ? "s" : "")} {string.Join(", ", _workers.Select(w => w.Worker))}";
+            var differ = $"{string.Join(", ", names)} differ{(names.Count > 1 ? "" : "s")} first at step {Step} on {workers}";
+            const string Otherwise = "a changed input (the data's order, a hyperparameter, the code) or a generator the run does not fingerprint (a DataLoader's: pass it in seeded=)";
+            return _generatorsCompared.Count == 0
+                ? $"{differ}, and no generator was fingerprinted there, so seeding cannot be told from computation: a nondeterministic computation, {Otherwise}, or any draw."
+                : $"{differ} while the generators fingerprinted ({string.Join(", ", _generatorsCompared)}) are equal: a nondeterministic computation, or {Otherwise}.";
         }
     }
 }

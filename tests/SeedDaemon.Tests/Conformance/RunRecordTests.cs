@@ -139,6 +139,16 @@ public abstract class RunRecordTests<TDaemon>(TDaemon daemon) : IClassFixture<TD
         Assert.True(diverged.ExitCode == 5, diverged.Stdout + diverged.Stderr);
         Assert.Contains("DIVERGED at step 1 (computation)", diverged.Stdout, StringComparison.Ordinal);
         Assert.Contains("loss (scalar): (absent) vs 0.25", diverged.Stdout, StringComparison.Ordinal);
+        Assert.Contains("while the generators fingerprinted (rng.torch.cpu) are equal", diverged.Stdout, StringComparison.Ordinal);
+
+        // Without a generator in the steps, equal generators are not known: the diff does not call it computation.
+        StepFingerprint LossOnly(double loss) => new() { Step = 0, Digests = { new Digest { Name = "loss", Kind = DigestKind.Scalar, Value = Google.Protobuf.ByteString.CopyFrom(BitConverter.GetBytes(loss)) } } };
+        await Runs.ReportFingerprintsAsync(Report(experiment, "no-generators-a", 0, LossOnly(0.5)));
+        await Runs.ReportFingerprintsAsync(Report(experiment, "no-generators-b", 0, LossOnly(0.75)));
+        var undetermined = await Seedctl.RunAsync("runs", "diff", experiment, "no-generators-a", "no-generators-b", "--address", daemon.Address);
+        Assert.True(undetermined.ExitCode == 5, undetermined.Stdout + undetermined.Stderr);
+        Assert.Contains("DIVERGED at step 0 (undetermined)", undetermined.Stdout, StringComparison.Ordinal);
+        Assert.Contains("no generator was fingerprinted there, so seeding cannot be told from computation", undetermined.Stdout, StringComparison.Ordinal);
 
         var nothing = await Seedctl.RunAsync("runs", "diff", experiment, "a", "later", "--address", daemon.Address);
         Assert.True(nothing.ExitCode == 1, nothing.Stdout + nothing.Stderr);
