@@ -23,7 +23,7 @@ public static partial class ParseErrors
             _ when type.Contains("DateTimeOffset", StringComparison.Ordinal) => "a time in ISO 8601, e.g. 2026-11-24 or 2026-11-24T09:30:00Z",
             _ when type.Contains("UInt32", StringComparison.Ordinal) => "a whole number from 0 to 4294967295",
             _ when type.Contains("UInt64", StringComparison.Ordinal) => "a whole number from 0 to 18446744073709551615",
-            _ when type.Contains("Int32", StringComparison.Ordinal) => "a whole number",
+            _ when type.Contains("Int32", StringComparison.Ordinal) || type.Contains("Int64", StringComparison.Ordinal) => "a whole number",
             _ => "a value of another kind",
         };
         return $"{option}: '{value}' is not {expected}.";

@@ -81,7 +81,9 @@ public static class DiffText
         }
         else
         {
-            lines.Add("verdict", $"EQUAL over {diff.CommonSteps} common steps");
+            // Equal where both recorded; a process or steps only one run has are not compared, and the verdict says so.
+            var partial = diff.OnlyInA.Count > 0 || diff.OnlyInB.Count > 0 ? ", but some steps are in one run only (see coverage)" : "";
+            lines.Add("verdict", $"EQUAL over {diff.CommonSteps} common steps{partial}");
         }
 
         lines.Add("compared", string.Create(CultureInfo.InvariantCulture, $"{diff.ComparedCells} cells over {diff.CommonSteps} steps: {diff.ComparedCells - diff.DifferingCells} equal, {diff.DifferingCells} differ ({diff.DifferingSteps} steps)"));
@@ -94,6 +96,11 @@ public static class DiffText
         foreach (var c in conflicts.Take(10))
         {
             lines.Add("conflict", $"run {c.RunId} worker {c.Worker} step {c.Step} was reported twice with other {string.Join(", ", c.Names)} (the first kept)");
+        }
+
+        if (conflicts.Count > 10)
+        {
+            lines.Add("", $"... and {conflicts.Count - 10} more conflicts (--output json gives every one listed)");
         }
 
         if (html is not null)
@@ -115,7 +122,12 @@ public static class DiffText
 
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"{side.Values.Sum(v => v.Cells)} step(s) of {side.Count} worker(s) (");
-        text.AppendJoin(", ", side.Take(5).Select(p => p.Value.First == p.Value.Last ? $"worker {p.Key} step {p.Value.First}" : $"worker {p.Key} steps {p.Value.First}..{p.Value.Last}"));
+        text.AppendJoin(", ", side.Take(5).Select(p => p.Value switch
+        {
+            var (_, first, last) when first == last => $"worker {p.Key} step {first}",
+            var (cells, first, last) when cells == last - first + 1 => $"worker {p.Key} steps {first}..{last}",
+            var (cells, first, last) => $"worker {p.Key} {cells} steps in {first}..{last}",
+        }));
         text.Append(side.Count > 5 ? ", ...)" : ")");
         return text.ToString();
     }

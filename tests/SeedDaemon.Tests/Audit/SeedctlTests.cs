@@ -223,6 +223,8 @@ public sealed class SeedctlTests(InProcessDaemon daemon) : IClassFixture<InProce
     [InlineData("--since: 'yesterday' is not a time in ISO 8601", "events", "list", "--experiment", "ctl/x", "--since", "yesterday")]
     [InlineData("--worker: 'seventeen' is not a whole number from 0 to 4294967295.", "seeds", "verify", "--experiment", "ctl/x", "--worker", "seventeen", "--library", "torch", "--seed", "1")]
     [InlineData("--seed: '-1' is not a whole number from 0 to 18446744073709551615.", "seeds", "verify", "--experiment", "ctl/x", "--worker", "1", "--library", "torch", "--seed", "-1")]
+    [InlineData("--from-step: 'abc' is not a whole number.", "runs", "diff", "ctl/x", "a", "b", "--from-step", "abc")]
+    [InlineData("--size: 'all' is not a whole number.", "ledger", "checkpoint", "ctl/x", "--size", "all")]
     public async Task A_value_of_the_wrong_kind_is_named_with_what_the_option_takes(string expected, params string[] args)
     {
         var result = await Ctl.RunAsync([.. args, "--address", daemon.Address]);

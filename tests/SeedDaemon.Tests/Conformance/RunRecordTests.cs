@@ -150,6 +150,15 @@ public abstract class RunRecordTests<TDaemon>(TDaemon daemon) : IClassFixture<TD
         Assert.Contains("DIVERGED at step 0 (undetermined)", undetermined.Stdout, StringComparison.Ordinal);
         Assert.Contains("no generator was fingerprinted there, so seeding cannot be told from computation", undetermined.Stdout, StringComparison.Ordinal);
 
+        // Equal where both recorded, and the verdict says not everything was: a worker and steps only one run has.
+        await Runs.ReportFingerprintsAsync(Report(experiment, "gaps", 0, Step(1), Step(2), Step(4), Step(5)));
+        await Runs.ReportFingerprintsAsync(Report(experiment, "gaps", 1, Step(1, 1), Step(2, 1)));
+        await Runs.ReportFingerprintsAsync(Report(experiment, "fewer", 0, Step(1)));
+        var partial = await Seedctl.RunAsync("runs", "diff", experiment, "gaps", "fewer", "--address", daemon.Address);
+        Assert.True(partial.ExitCode == 0, partial.Stdout + partial.Stderr);
+        Assert.Contains("EQUAL over 1 common steps, but some steps are in one run only (see coverage)", partial.Stdout, StringComparison.Ordinal);
+        Assert.Contains("5 step(s) of 2 worker(s) (worker 0 3 steps in 2..5, worker 1 steps 1..2) only in gaps", partial.Stdout, StringComparison.Ordinal);
+
         var nothing = await Seedctl.RunAsync("runs", "diff", experiment, "a", "later", "--address", daemon.Address);
         Assert.True(nothing.ExitCode == 1, nothing.Stdout + nothing.Stderr);
         Assert.Contains("NOTHING COMPARED", nothing.Stdout, StringComparison.Ordinal);
