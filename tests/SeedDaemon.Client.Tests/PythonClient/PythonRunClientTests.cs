@@ -32,6 +32,17 @@ public sealed class PythonRunClientTests(PythonRunClientTests.SmallMessagesDaemo
                 except ValueError as error:
                     print("REFUSED", error)
                 run.close()
+            import numpy as np, torch
+            from seedd_client.runs import value_digest
+            run = client.start_run(run_id="values", experiment_id=EXPERIMENT, worker=0)
+            for step, bad in enumerate((2**53 + 1, 10**400, torch.zeros(2, dtype=torch.complex128), [2**64])):
+                try:
+                    run.fingerprint(step, values={"v": bad}, generators=False)
+                    print("ACCEPTED", type(bad).__name__)
+                except (TypeError, ValueError) as error:
+                    print("REFUSED", error)
+            print("NUMPY LIST", value_digest(list(np.arange(3))) == value_digest([0, 1, 2]), value_digest(np.bool_(True)) == value_digest(True))
+            run.close()
             run = client.start_run(run_id="steps", experiment_id=EXPERIMENT, worker=0)
             run.fingerprint(5)
             try:
@@ -60,7 +71,7 @@ public sealed class PythonRunClientTests(PythonRunClientTests.SmallMessagesDaemo
             again.fingerprint(5)
             again.close()
             """);
-        Assert.Equal(9, result.Split('\n').Count(l => l.StartsWith("REFUSED", StringComparison.Ordinal)));
+        Assert.Equal(13, result.Split('\n').Count(l => l.StartsWith("REFUSED", StringComparison.Ordinal)));
         Assert.DoesNotContain("ACCEPTED", result, StringComparison.Ordinal);
         Assert.Contains("value name 'Loss' must match", result, StringComparison.Ordinal);
         Assert.Contains("taken by a generator's digest", result, StringComparison.Ordinal);
@@ -71,6 +82,10 @@ public sealed class PythonRunClientTests(PythonRunClientTests.SmallMessagesDaemo
         Assert.Contains("run id 'bad id!' must match", result, StringComparison.Ordinal);
         Assert.Contains("resumed_from must be (run id, step), got 'steps:3'", result, StringComparison.Ordinal);
         Assert.Contains("on_mismatch must be 'raise' or 'warn', got 'Raise'", result, StringComparison.Ordinal);
+        Assert.Contains("the integer 9007199254740993 is beyond 2**53", result, StringComparison.Ordinal);
+        Assert.Contains("cannot fingerprint a torch.complex128 tensor: give torch.view_as_real(tensor)", result, StringComparison.Ordinal);
+        Assert.Contains("in a list of ints does not fit 64 bits", result, StringComparison.Ordinal);
+        Assert.Contains("NUMPY LIST True True", result, StringComparison.Ordinal);
     }
 
     [Fact]

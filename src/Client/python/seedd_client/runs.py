@@ -166,32 +166,57 @@ def state_digests(state):
     return digests
 
 
+def _scalar(value):
+    """A number's digest: its IEEE double. An integer a double does not hold exactly would share its digest with its neighbours."""
+    if isinstance(value, complex):
+        raise TypeError(f"cannot fingerprint the complex number {value!r} as a scalar: give its real and imaginary parts as two values")
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2 ** 53:
+        raise ValueError(f"the integer {value} is beyond 2**53, which a scalar digest (an IEEE double) holds exactly: give it as [{value}] "
+                         "(up to 2**63 - 1) or as str(value).encode()")
+    return SCALAR, struct.pack("<d", float(value))
+
+
 def value_digest(value):
     """(kind, digest bytes) of a value a user names in a fingerprint."""
-    if isinstance(value, bool):
-        return SCALAR, struct.pack("<d", float(value))
-    if isinstance(value, (int, float)):
-        return SCALAR, struct.pack("<d", float(value))
+    if isinstance(value, (bool, int, float)):
+        return _scalar(value)
     torch = sys.modules.get("torch")
     if torch is not None:
         if isinstance(value, torch.nn.Module):
             return TENSOR, module_digest(value)
         if isinstance(value, torch.Tensor):
+            if value.is_complex():
+                raise TypeError(f"cannot fingerprint a {value.dtype} tensor: give torch.view_as_real(tensor)")
             if value.dim() == 0:
-                return SCALAR, struct.pack("<d", float(value.item()))
+                return _scalar(value.item())
             return TENSOR, tensor_digest(value)
     np = sys.modules.get("numpy")
     if np is not None:
-        if isinstance(value, np.generic) and value.size == 1 and np.issubdtype(value.dtype, np.number):
-            return SCALAR, struct.pack("<d", float(value))
+        if isinstance(value, np.generic) and value.size == 1 and (np.issubdtype(value.dtype, np.number) or value.dtype == np.bool_):
+            return _scalar(value.item())
         if isinstance(value, np.ndarray):
             array = np.ascontiguousarray(value)
             return BYTES, _sha(str(array.dtype).encode(), str(array.shape).encode(), memoryview(array).cast("B"))
     if isinstance(value, (bytes, bytearray, memoryview)):
         return BYTES, _sha(bytes(value))
-    if isinstance(value, (list, tuple, range)) and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-        return BYTES, _sha(b"ints", struct.pack(f"<{len(value)}q", *value))
+    if isinstance(value, (list, tuple, range)):
+        ints = _ints(value)
+        if ints is not None:
+            return BYTES, _sha(b"ints", struct.pack(f"<{len(ints)}q", *ints))
     raise TypeError(f"cannot fingerprint a {type(value).__name__}: give a number, a torch tensor or module, a NumPy array, bytes, or a list of ints")
+
+
+def _ints(values):
+    """The list's items as Python ints (NumPy's integers too), or None when one is not an integer; each must fit 64 bits."""
+    ints = []
+    for v in values:
+        if isinstance(v, bool) or type(v).__name__ == "bool_" or not hasattr(v, "__index__"):
+            return None
+        v = v.__index__()
+        if not -2 ** 63 <= v < 2 ** 63:
+            raise ValueError(f"the integer {v} in a list of ints does not fit 64 bits: give the list as bytes")
+        ints.append(v)
+    return ints
 
 
 def tensor_digest(tensor):
