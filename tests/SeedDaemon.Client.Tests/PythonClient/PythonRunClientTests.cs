@@ -60,6 +60,12 @@ public sealed class PythonRunClientTests(PythonRunClientTests.SmallMessagesDaemo
                     print("ACCEPTED", resumed)
                 except ValueError as error:
                     print("REFUSED", error)
+            from seedd_client import SeeddError
+            try:
+                client.start_run(run_id="typo", experiment_id="python/no-such-experiment", worker=0)
+                print("ACCEPTED unknown experiment")
+            except SeeddError as error:
+                print("REFUSED", type(error).__name__, error)
             run = client.start_run(run_id="mismatch", experiment_id=EXPERIMENT, worker=0)
             try:
                 run.check_restored(None, step=0, on_mismatch="Raise")
@@ -71,7 +77,7 @@ public sealed class PythonRunClientTests(PythonRunClientTests.SmallMessagesDaemo
             again.fingerprint(5)
             again.close()
             """);
-        Assert.Equal(13, result.Split('\n').Count(l => l.StartsWith("REFUSED", StringComparison.Ordinal)));
+        Assert.Equal(14, result.Split('\n').Count(l => l.StartsWith("REFUSED", StringComparison.Ordinal)));
         Assert.DoesNotContain("ACCEPTED", result, StringComparison.Ordinal);
         Assert.Contains("value name 'Loss' must match", result, StringComparison.Ordinal);
         Assert.Contains("taken by a generator's digest", result, StringComparison.Ordinal);
@@ -86,6 +92,8 @@ public sealed class PythonRunClientTests(PythonRunClientTests.SmallMessagesDaemo
         Assert.Contains("cannot fingerprint a torch.complex128 tensor: give torch.view_as_real(tensor)", result, StringComparison.Ordinal);
         Assert.Contains("in a list of ints does not fit 64 bits", result, StringComparison.Ordinal);
         Assert.Contains("NUMPY LIST True True", result, StringComparison.Ordinal);
+        Assert.Contains("REFUSED ExperimentNotFoundError seedd at ", result, StringComparison.Ordinal);
+        Assert.Contains("Experiment 'python/no-such-experiment' does not exist", result, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -303,6 +303,7 @@ class Run:
         if self.resumed_from:
             request.resumed_from.run_id, request.resumed_from.step = self.resumed_from[0], int(self.resumed_from[1])
         self._process_request = request
+        self._recorded = self._record_at_start()
         self._thread = threading.Thread(target=self._send_loop, name=f"seedd-run-{run_id}", daemon=True)
         self._thread.start()
 
@@ -440,7 +441,8 @@ class Run:
         return params
 
     def _send_loop(self):
-        self._send_with_retry("RecordProcess", self._process_request)
+        if not self._recorded:
+            self._send_with_retry("RecordProcess", self._process_request)
         while True:
             with self._wake:
                 while not self._queue and not self._closing:
@@ -473,22 +475,36 @@ class Run:
         if request.steps:
             yield request
 
+    def _answered(self, method, request, answer):
+        """Counts what seedd took, and says when its answer shows this launch reuses a run id."""
+        if method == "ReportFingerprints":
+            self.sent += len(request.steps)
+            if answer.repeats or answer.conflicts:
+                log.warning("run %s: seedd already had %d of these %d step(s) (%d with other digests, kept out): this launch "
+                            "reuses its run id, so its steps count as repeats or conflicts of an earlier one. Set SEEDD_RUN to a new id "
+                            "for a new run.", self.run_id, answer.repeats + answer.conflicts, len(request.steps), answer.conflicts)
+        elif answer.environment.get("pid") != str(os.getpid()) or answer.environment.get("host") != socket.gethostname():
+            log.warning("run %s: worker %d was recorded before, by pid %s on %s: this launch reuses its run id, so its steps "
+                        "count as repeats or conflicts of an earlier one. Set SEEDD_RUN to a new id for a new run.",
+                        self.run_id, self.worker, answer.environment.get("pid", "?"), answer.environment.get("host", "?"))
+
+    def _record_at_start(self):
+        """The process's record, one attempt at start_run: seedd's refusal (an unknown experiment, a role the token lacks)
+        raises there, where the script hears it; a seedd not answering leaves the record to the sender, which retries."""
+        try:
+            self._answered("RecordProcess", self._process_request,
+                           self.client._call("RecordProcess", self._process_request, service="runs", retry_timeout=0))
+            return True
+        except errors.SeeddUnavailableError as error:
+            self.last_error = str(error)
+            return False
+
     def _send_with_retry(self, method, request):
         """Sends until it is answered; a refusal (bad input) is logged and the request dropped."""
         logged = False
         while True:
             try:
-                answer = self.client._call(method, request, service="runs")
-                if method == "ReportFingerprints":
-                    self.sent += len(request.steps)
-                    if answer.repeats or answer.conflicts:
-                        log.warning("run %s: seedd already had %d of these %d step(s) (%d with other digests, kept out): this launch "
-                                    "reuses its run id, so its steps count as repeats or conflicts of an earlier one. Set SEEDD_RUN to a new id "
-                                    "for a new run.", self.run_id, answer.repeats + answer.conflicts, len(request.steps), answer.conflicts)
-                elif answer.environment.get("pid") != str(os.getpid()) or answer.environment.get("host") != socket.gethostname():
-                    log.warning("run %s: worker %d was recorded before, by pid %s on %s: this launch reuses its run id, so its steps "
-                                "count as repeats or conflicts of an earlier one. Set SEEDD_RUN to a new id for a new run.",
-                                self.run_id, self.worker, answer.environment.get("pid", "?"), answer.environment.get("host", "?"))
+                self._answered(method, request, self.client._call(method, request, service="runs"))
                 return
             except errors.SeeddUnavailableError as error:
                 self.last_error = str(error)
