@@ -484,8 +484,9 @@ class Run:
                             "reuses its run id, so its steps count as repeats or conflicts of an earlier one. Set SEEDD_RUN to a new id "
                             "for a new run.", self.run_id, answer.repeats + answer.conflicts, len(request.steps), answer.conflicts)
         elif answer.environment.get("pid") != str(os.getpid()) or answer.environment.get("host") != socket.gethostname():
-            log.warning("run %s: worker %d was recorded before, by pid %s on %s: this launch reuses its run id, so its steps "
-                        "count as repeats or conflicts of an earlier one. Set SEEDD_RUN to a new id for a new run.",
+            log.warning("run %s: worker %d was recorded before, by pid %s on %s: another process of this launch has the same worker "
+                        "(RANK set twice?), or this launch reuses its run id; either way its steps count as repeats or conflicts of "
+                        "the other's. Give each process its own worker, and set SEEDD_RUN to a new id for a new run.",
                         self.run_id, self.worker, answer.environment.get("pid", "?"), answer.environment.get("host", "?"))
 
     def _record_at_start(self):
