@@ -24,8 +24,10 @@ public sealed class TorchRunsTests(InProcessDaemon daemon) : IClassFixture<InPro
         await TrainAsync("extra", "--extra-draw-step", "4");
         var resumed = await TrainAsync("resumed", "--save-state", state, "--resume-from", "original:2");
         Assert.Equal("ok", resumed.Line("resume check"));
+        Assert.Equal("ok", resumed.Line("resume check of the state"));
         var forgot = await TrainAsync("forgot", "--save-state", state, "--resume-from", "original:2", "--no-restore");
         Assert.Equal("rng.torch.cpu", forgot.Line("resume check"));
+        Assert.Equal("rng.torch.cpu", forgot.Line("resume check of the state"));
 
         Assert.True((await DiffAsync(0, "original", "again")).GetProperty("equal").GetBoolean());
         var extra = (await DiffAsync(5, "original", "extra")).GetProperty("first_divergence");
@@ -34,6 +36,15 @@ public sealed class TorchRunsTests(InProcessDaemon daemon) : IClassFixture<InPro
         Assert.Equal((3, 3), (fromCheckpoint.GetProperty("from_step").GetInt32(), fromCheckpoint.GetProperty("common_steps").GetInt32()));
         var diverged = (await DiffAsync(5, "original", "forgot")).GetProperty("first_divergence");
         Assert.Equal(3, diverged.GetProperty("step").GetInt32());
+    }
+
+    [Fact]
+    public void A_whole_number_a_double_does_not_hold_exactly_is_refused_and_one_it_does_is_its_double()
+    {
+        Assert.Equal(BitConverter.GetBytes(9007199254740992.0), Digests.Scalar("n", 1L << 53).Value.ToByteArray());
+        Assert.Equal(BitConverter.GetBytes(-3.0), Digests.Scalar("n", -3).Value.ToByteArray());
+        var error = Assert.Throws<ArgumentException>(() => Digests.Scalar("n", (1L << 53) + 1));
+        Assert.Contains("9007199254740993 is beyond 2^53", error.Message, StringComparison.Ordinal);
     }
 
     private async Task<TorchWorkerProcess.Output> TrainAsync(string run, params string[] extra)

@@ -19,6 +19,11 @@ public static class Digests
     public static Digest Scalar(string name, double value) =>
         new() { Name = name, Kind = DigestKind.Scalar, Value = ByteString.CopyFrom(BitConverter.GetBytes(value)) };
 
+    /// <summary>A whole number as its double: one beyond 2^53, which a double does not hold exactly, would share its digest with its neighbours.</summary>
+    public static Digest Scalar(string name, long value) => value is > 1L << 53 or < -(1L << 53)
+        ? throw new ArgumentException($"cannot fingerprint '{name}': {value} is beyond 2^53, which a scalar digest (a double) holds exactly; give it as bytes", nameof(value))
+        : Scalar(name, (double)value);
+
     public static Digest Bytes(string name, ReadOnlySpan<byte> bytes) =>
         new() { Name = name, Kind = DigestKind.Bytes, Value = ByteString.CopyFrom(Hash(bytes.ToArray())) };
 

@@ -150,10 +150,12 @@ public sealed class SeedRun : IAsyncDisposable, IDisposable
     /// <summary>
     /// The resume check: compares <paramref name="restored"/> (generator name → digest, as the Torch
     /// package's <c>CheckRestoredAsync(RngState)</c> gives it) with the fingerprint the original run
-    /// recorded at <paramref name="step"/> (default: <see cref="ResumedFrom"/>'s). Throws
-    /// <see cref="RunResumeException"/> when they differ and <paramref name="throwOnMismatch"/>; returns the names that differ.
+    /// recorded at <paramref name="step"/> (default: <see cref="ResumedFrom"/>'s). With <paramref name="current"/>
+    /// (this process's generators now), a generator in both that is not the restored one differs too: a state
+    /// loaded but never restored, or drawn from since. Throws <see cref="RunResumeException"/> when any
+    /// differs and <paramref name="throwOnMismatch"/>; returns the names that differ.
     /// </summary>
-    public async Task<IReadOnlyList<string>> CheckRestoredAsync(IReadOnlyDictionary<string, byte[]> restored, long? step = null, bool throwOnMismatch = true, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<string>> CheckRestoredAsync(IReadOnlyDictionary<string, byte[]> restored, long? step = null, bool throwOnMismatch = true, IReadOnlyDictionary<string, byte[]>? current = null, CancellationToken cancellationToken = default)
     {
         var (original, at) = ResumedFrom is { } point ? (point.RunId, step ?? point.Step)
             : step is { } given ? (RunId, given)
@@ -178,12 +180,26 @@ public sealed class SeedRun : IAsyncDisposable, IDisposable
         var differing = theirs
             .Where(d => !restored.TryGetValue(d.Name, out var mine) || !d.Value.Span.SequenceEqual(mine))
             .Select(d => d.Name).Order(StringComparer.Ordinal).ToList();
-        if (differing.Count > 0 && throwOnMismatch)
+        var notRestored = restored
+            .Where(p => current is not null && current.TryGetValue(p.Key, out var now) && !now.AsSpan().SequenceEqual(p.Value))
+            .Select(p => p.Key).Order(StringComparer.Ordinal).ToList();
+        var problems = new List<string>();
+        if (differing.Count > 0)
         {
-            throw new RunResumeException($"the restored state is not the one run '{original}' had at step {at} (worker {Worker}): {string.Join(", ", differing)} differ. The rerun will not reproduce it from there.");
+            problems.Add($"the restored state is not the one run '{original}' had at step {at} (worker {Worker}): {string.Join(", ", differing)} differ");
         }
 
-        return differing;
+        if (notRestored.Count > 0)
+        {
+            problems.Add($"this process's {string.Join(", ", notRestored)} {(notRestored.Count == 1 ? "is" : "are")} not the state checked: restore it (RngState.Restore) before the check, and draw nothing in between");
+        }
+
+        if (problems.Count > 0 && throwOnMismatch)
+        {
+            throw new RunResumeException($"{string.Join("; ", problems)}. The rerun will not reproduce it from there.");
+        }
+
+        return [.. differing.Union(notRestored).Order(StringComparer.Ordinal)];
     }
 
     /// <summary>Waits until every queued step is sent, or <paramref name="timeout"/>; true when the queue is empty.</summary>

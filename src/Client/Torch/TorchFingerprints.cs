@@ -28,12 +28,15 @@ public static class TorchFingerprints
         run.Fingerprint(step, digests);
     }
 
-    /// <summary>The resume check for a restored <see cref="RngState"/> (see <see cref="SeedRun.CheckRestoredAsync"/>).</summary>
-    public static Task<IReadOnlyList<string>> CheckRestoredAsync(this SeedRun run, RngState restored, long? step = null, bool throwOnMismatch = true, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The resume check for a restored <see cref="RngState"/> (see <see cref="SeedRun.CheckRestoredAsync"/>),
+    /// which also holds this process's generators (those of <paramref name="seeded"/> too) against it.
+    /// </summary>
+    public static Task<IReadOnlyList<string>> CheckRestoredAsync(this SeedRun run, RngState restored, long? step = null, bool throwOnMismatch = true, TorchSeedState? seeded = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(run);
         ArgumentNullException.ThrowIfNull(restored);
-        return run.CheckRestoredAsync(GeneratorDigests(restored), step, throwOnMismatch, cancellationToken);
+        return run.CheckRestoredAsync(GeneratorDigests(restored), step, throwOnMismatch, GeneratorDigests(RngState.Capture(seeded)), cancellationToken);
     }
 
     /// <summary>rng.torch.cpu and rng.stream.NAME → the first 16 bytes of SHA-256 of the generator's state.</summary>

@@ -42,6 +42,10 @@ internal static class Training
         {
             var differing = await run.CheckRestoredAsync(RngState.Capture(seeded), throwOnMismatch: false);
             Console.WriteLine("resume check: " + (differing.Count == 0 ? "ok" : string.Join(",", differing)));
+
+            // The documented call: the state loaded from the checkpoint, which is the original's whether or not it was restored.
+            var ofTheState = await run.CheckRestoredAsync(restored!, throwOnMismatch: false, seeded: seeded);
+            Console.WriteLine("resume check of the state: " + (ofTheState.Count == 0 ? "ok" : string.Join(",", ofTheState)));
         }
 
         for (var step = first; step < train.Steps; step++)
