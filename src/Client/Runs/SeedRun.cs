@@ -202,6 +202,11 @@ public sealed class SeedRun : IAsyncDisposable, IDisposable
         return [.. differing.Union(notRestored).Order(StringComparer.Ordinal)];
     }
 
+    /// <summary>The check as the SDK before <c>current</c> had it (kept for code built against that).</summary>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    public Task<IReadOnlyList<string>> CheckRestoredAsync(IReadOnlyDictionary<string, byte[]> restored, long? step, bool throwOnMismatch, CancellationToken cancellationToken) =>
+        CheckRestoredAsync(restored, step, throwOnMismatch, current: null, cancellationToken);
+
     /// <summary>Waits until every queued step is sent, or <paramref name="timeout"/>; true when the queue is empty.</summary>
     public async Task<bool> FlushAsync(TimeSpan timeout)
     {

@@ -39,6 +39,11 @@ public static class TorchFingerprints
         return run.CheckRestoredAsync(GeneratorDigests(restored), step, throwOnMismatch, GeneratorDigests(RngState.Capture(seeded)), cancellationToken);
     }
 
+    /// <summary>The check as the SDK before <c>seeded</c> had it (kept for code built against that).</summary>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    public static Task<IReadOnlyList<string>> CheckRestoredAsync(this SeedRun run, RngState restored, long? step, bool throwOnMismatch, CancellationToken cancellationToken) =>
+        run.CheckRestoredAsync(restored, step, throwOnMismatch, seeded: null, cancellationToken);
+
     /// <summary>rng.torch.cpu and rng.stream.NAME → the first 16 bytes of SHA-256 of the generator's state.</summary>
     public static IReadOnlyDictionary<string, byte[]> GeneratorDigests(RngState state)
     {
@@ -71,6 +76,7 @@ public static class TorchFingerprints
         long l => Digests.Scalar(name, l),
         byte[] bytes => Digests.Bytes(name, bytes),
         nn.Module module => Digests.Tensor(name, ModuleDigest(module)),
+        Tensor { Dimensions: 0, dtype: ScalarType.Int64 or ScalarType.Int32 or ScalarType.Int16 or ScalarType.Int8 or ScalarType.Byte } whole => Digests.Scalar(name, whole.ToInt64()),
         Tensor { Dimensions: 0 } scalar => Digests.Scalar(name, scalar.ToDouble()),
         Tensor tensor => Digests.Tensor(name, TensorDigest(tensor)),
         _ => throw new ArgumentException($"cannot fingerprint '{name}', a {value?.GetType().Name ?? "null"}: give a number, a tensor, a module or bytes", nameof(value)),

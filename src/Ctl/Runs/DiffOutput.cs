@@ -82,7 +82,8 @@ public static class DiffText
         else
         {
             // Equal where both recorded; a process or steps only one run has are not compared, and the verdict says so.
-            var partial = diff.OnlyInA.Count > 0 || diff.OnlyInB.Count > 0 ? ", but some steps are in one run only (see coverage)" : "";
+            var partial = diff.OnlyInA.Count > 0 || diff.OnlyInB.Count > 0 || !diff.A.Processes.Keys.ToHashSet().SetEquals(diff.B.Processes.Keys)
+                ? ", but some steps are in one run only (see coverage)" : "";
             lines.Add("verdict", $"EQUAL over {diff.CommonSteps} common steps{partial}");
         }
 
@@ -93,6 +94,15 @@ public static class DiffText
         }
 
         lines.Add("coverage", $"{Coverage(diff.OnlyInA)} only in {diff.A.RunId}; {Coverage(diff.OnlyInB)} only in {diff.B.RunId}");
+        foreach (var (side, other) in new[] { (diff.A, diff.B), (diff.B, diff.A) })
+        {
+            // A process that never fingerprinted a step from the first compared one on has no cell to show.
+            var silent = side.Processes.Keys.Except(other.Processes.Keys).Where(w => !(side == diff.A ? diff.OnlyInA : diff.OnlyInB).ContainsKey(w)).Order().ToList();
+            if (silent.Count > 0)
+            {
+                lines.Add("coverage", $"worker{(silent.Count > 1 ? "s" : "")} {string.Join(", ", silent.Take(20))}{(silent.Count > 20 ? ", ..." : "")} recorded in {side.RunId} only, with no step compared");
+            }
+        }
         foreach (var c in conflicts.Take(10))
         {
             lines.Add("conflict", $"run {c.RunId} worker {c.Worker} step {c.Step} was reported twice with other {string.Join(", ", c.Names)} (the first kept)");

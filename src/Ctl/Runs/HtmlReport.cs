@@ -158,7 +158,7 @@ public static class HtmlReport
         .verdict.equal{background:linear-gradient(90deg,rgba(47,158,106,.25),rgba(47,158,106,.08));border:1px solid rgba(47,158,106,.6)}
         .verdict.diverged{background:linear-gradient(90deg,rgba(229,72,77,.25),rgba(229,72,77,.08));border:1px solid rgba(229,72,77,.6)}
         .cause{display:inline-block;margin-left:10px;padding:2px 10px;border-radius:999px;font-size:13px;vertical-align:middle;background:#2a2f3a;text-transform:uppercase;letter-spacing:.05em}
-        .cause.seeding{background:rgba(255,209,102,.2);color:var(--mark)}.cause.computation{background:rgba(76,141,255,.2);color:#9cc0ff}
+        .cause.seeding{background:rgba(255,209,102,.2);color:var(--mark)}.cause.computation{background:rgba(76,141,255,.2);color:#9cc0ff}.cause.undetermined{background:rgba(160,160,160,.2);color:#d0d0d0}
         .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(160px,1fr));gap:12px}
         .card{background:var(--panel);border:1px solid var(--line);border-radius:10px;padding:12px 16px}.card .v{font-size:20px;font-weight:600}.card .l{color:var(--muted);font-size:12px;word-break:break-all}
         .legend{display:flex;flex-wrap:wrap;gap:16px;color:var(--muted);font-size:13px;margin-bottom:10px}.legend i{display:inline-block;width:12px;height:12px;border-radius:3px;margin-right:6px;vertical-align:-1px}

@@ -8,7 +8,8 @@ namespace SeedDaemon.Ctl.Runs;
 /// merged as they come, so memory holds one step of each run, per-process counters and the first
 /// divergence, never a whole run (the grid for --html is one byte per cell). The first step at which
 /// any process's digests differ is the divergence; a generator's digest among them makes it seeding
-/// (a draw added or missing since the process's previous step), otherwise it is computation.
+/// (a draw added or missing since the process's previous step), otherwise it is computation when the
+/// generators fingerprinted there are equal, and undetermined when none was.
 /// </summary>
 public sealed class RunDiff
 {
@@ -199,6 +200,7 @@ public sealed class Divergence(long step)
 {
     private readonly List<(uint Worker, long? PreviousEqualStep, IReadOnlyList<DigestDifference> Digests)> _workers = [];
     private readonly SortedSet<string> _generatorsCompared = new(StringComparer.Ordinal);
+    private readonly List<uint> _withoutGenerators = [];
 
     public long Step { get; } = step;
 
@@ -214,7 +216,17 @@ public sealed class Divergence(long step)
     public void Add(uint worker, long? previousEqualStep, IReadOnlyList<DigestDifference> digests, IEnumerable<string> generators)
     {
         _workers.Add((worker, previousEqualStep, digests));
-        _generatorsCompared.UnionWith(generators);
+        var any = false;
+        foreach (var name in generators)
+        {
+            any = true;
+            _generatorsCompared.Add(name);
+        }
+
+        if (!any)
+        {
+            _withoutGenerators.Add(worker);
+        }
     }
 
     /// <summary>One sentence a person acts on.</summary>
@@ -235,9 +247,11 @@ public sealed class Divergence(long step)
             var workers = $"worker{(_workers.Count > 1 ? "s" : "")} {string.Join(", ", _workers.Select(w => w.Worker))}";
             var differ = $"{string.Join(", ", names)} differ{(names.Count > 1 ? "" : "s")} first at step {Step} on {workers}";
             const string Otherwise = "a changed input (the data's order, a hyperparameter, the code) or a generator the run does not fingerprint (a DataLoader's: pass it in seeded=)";
+            var without = _withoutGenerators.Count == 0 ? ""
+                : $" (worker{(_withoutGenerators.Count > 1 ? "s" : "")} {string.Join(", ", _withoutGenerators.Take(20))}{(_withoutGenerators.Count > 20 ? ", ..." : "")} fingerprinted none there: for {(_withoutGenerators.Count > 1 ? "them" : "it")}, seeding is not ruled out)";
             return _generatorsCompared.Count == 0
                 ? $"{differ}, and no generator was fingerprinted there, so seeding cannot be told from computation: a nondeterministic computation, {Otherwise}, or any draw."
-                : $"{differ} while the generators fingerprinted ({string.Join(", ", _generatorsCompared)}) are equal: a nondeterministic computation, or {Otherwise}.";
+                : $"{differ} while the generators fingerprinted ({string.Join(", ", _generatorsCompared)}) are equal{without}: a nondeterministic computation, or {Otherwise}.";
         }
     }
 }

@@ -42,6 +42,13 @@ public sealed class PythonRunClientTests(PythonRunClientTests.SmallMessagesDaemo
                 except (TypeError, ValueError) as error:
                     print("REFUSED", error)
             print("NUMPY LIST", value_digest(list(np.arange(3))) == value_digest([0, 1, 2]), value_digest(np.bool_(True)) == value_digest(True))
+            for bad in ([np.bool_(True), np.bool_(False)], [True, False], [torch.tensor(1)]):
+                try:
+                    value_digest(bad)
+                    print("ACCEPTED", bad)
+                except TypeError as error:
+                    print("NOT INTS", error)
+            client.start_run(run_id="numpy-step", experiment_id=EXPERIMENT, worker=0, resumed_from=("steps", np.int64(3))).close()
             run.close()
             run = client.start_run(run_id="steps", experiment_id=EXPERIMENT, worker=0)
             run.fingerprint(5)
@@ -92,6 +99,7 @@ public sealed class PythonRunClientTests(PythonRunClientTests.SmallMessagesDaemo
         Assert.Contains("cannot fingerprint a torch.complex128 tensor: give torch.view_as_real(tensor)", result, StringComparison.Ordinal);
         Assert.Contains("in a list of ints does not fit 64 bits", result, StringComparison.Ordinal);
         Assert.Contains("NUMPY LIST True True", result, StringComparison.Ordinal);
+        Assert.Equal(3, result.Split('\n').Count(l => l.StartsWith("NOT INTS cannot fingerprint a list", StringComparison.Ordinal)));
         Assert.Contains("REFUSED ExperimentNotFoundError seedd at ", result, StringComparison.Ordinal);
         Assert.Contains("Experiment 'python/no-such-experiment' does not exist", result, StringComparison.Ordinal);
     }
@@ -150,7 +158,7 @@ public sealed class PythonRunClientTests(PythonRunClientTests.SmallMessagesDaemo
         // 2 s of flushing and up to 5 s for the sender to stop; it asked for no checkpoint for another 60 s of retries.
         Assert.True(seconds < 12, $"close(timeout=2) took {seconds} s:\n{result}");
         Assert.Contains("step(s) could not be sent to seedd before close", result, StringComparison.Ordinal);
-        Assert.Contains("no signed checkpoint of 'python/run-client' at close: seedd did not take the run's steps within 2 s", result, StringComparison.Ordinal);
+        Assert.Contains("no signed checkpoint of 'python/run-client' at close: seedd did not take the run within 2 s", result, StringComparison.Ordinal);
     }
 
     private async Task<string> PythonAsync(string code)

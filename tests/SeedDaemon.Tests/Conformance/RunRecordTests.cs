@@ -150,14 +150,32 @@ public abstract class RunRecordTests<TDaemon>(TDaemon daemon) : IClassFixture<TD
         Assert.Contains("DIVERGED at step 0 (undetermined)", undetermined.Stdout, StringComparison.Ordinal);
         Assert.Contains("no generator was fingerprinted there, so seeding cannot be told from computation", undetermined.Stdout, StringComparison.Ordinal);
 
+        // One worker with its generators equal, another with none: computation, and the second is named as not known.
+        StepFingerprint WithLoss(double loss)
+        {
+            var step = LossOnly(loss);
+            step.Digests.Add(Digest("rng.torch.cpu", DigestKind.Generator, 7));
+            return step;
+        }
+
+        await Runs.ReportFingerprintsAsync(Report(experiment, "mixed-a", 0, WithLoss(0.5)));
+        await Runs.ReportFingerprintsAsync(Report(experiment, "mixed-a", 1, LossOnly(0.5)));
+        await Runs.ReportFingerprintsAsync(Report(experiment, "mixed-b", 0, WithLoss(0.75)));
+        await Runs.ReportFingerprintsAsync(Report(experiment, "mixed-b", 1, LossOnly(0.75)));
+        var mixed = await Seedctl.RunAsync("runs", "diff", experiment, "mixed-a", "mixed-b", "--address", daemon.Address);
+        Assert.Contains("DIVERGED at step 0 (computation)", mixed.Stdout, StringComparison.Ordinal);
+        Assert.Contains("(worker 1 fingerprinted none there: for it, seeding is not ruled out)", mixed.Stdout, StringComparison.Ordinal);
+
         // Equal where both recorded, and the verdict says not everything was: a worker and steps only one run has.
         await Runs.ReportFingerprintsAsync(Report(experiment, "gaps", 0, Step(1), Step(2), Step(4), Step(5)));
         await Runs.ReportFingerprintsAsync(Report(experiment, "gaps", 1, Step(1, 1), Step(2, 1)));
         await Runs.ReportFingerprintsAsync(Report(experiment, "fewer", 0, Step(1)));
+        await Runs.RecordProcessAsync(new RecordProcessRequest { ExperimentId = experiment, RunId = "fewer", Worker = 7 });
         var partial = await Seedctl.RunAsync("runs", "diff", experiment, "gaps", "fewer", "--address", daemon.Address);
         Assert.True(partial.ExitCode == 0, partial.Stdout + partial.Stderr);
         Assert.Contains("EQUAL over 1 common steps, but some steps are in one run only (see coverage)", partial.Stdout, StringComparison.Ordinal);
         Assert.Contains("5 step(s) of 2 worker(s) (worker 0 3 steps in 2..5, worker 1 steps 1..2) only in gaps", partial.Stdout, StringComparison.Ordinal);
+        Assert.Contains("worker 7 recorded in fewer only, with no step compared", partial.Stdout, StringComparison.Ordinal);
 
         var nothing = await Seedctl.RunAsync("runs", "diff", experiment, "a", "later", "--address", daemon.Address);
         Assert.True(nothing.ExitCode == 1, nothing.Stdout + nothing.Stderr);

@@ -31,6 +31,13 @@ log = logging.getLogger("seedd_client")
 # The client's own draws (which replica first, the retries' jitter), seeded by the OS: a draw from the module-level
 # random would move the sequence of the generator a training script just seeded, so a daemon outage changed its run.
 _OWN_RANDOM = random.Random()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_OWN_RANDOM.seed)  # as random's own: forked ranks must not share their choices
+
+
+def _left(deadline):
+    """The retry window until a time.monotonic() deadline (None: the client's own)."""
+    return None if deadline is None else max(0.0, deadline - time.monotonic())
 
 
 def parse_addresses(address):
@@ -158,8 +165,10 @@ class SeedClient:
     def __exit__(self, *exc):
         self.close()
 
-    def _call(self, method, request, service="seeds", retry_timeout=None):
-        retry_timeout = self._retry_timeout if retry_timeout is None else retry_timeout
+    def _call(self, method, request, service="seeds", retry_timeout=None, max_attempts=None):
+        """The call, retried on UNAVAILABLE and DEADLINE_EXCEEDED across the addresses for retry_timeout seconds (the
+        client's by default), or for at most max_attempts attempts with no wait between them."""
+        retry_timeout = (0 if max_attempts else self._retry_timeout) if retry_timeout is None else retry_timeout
         give_up = time.monotonic() + retry_timeout
         backoff, attempts = 0.1, 0
         while True:
@@ -179,6 +188,8 @@ class SeedClient:
                     self._outage = True
                 self._current = (self._current + 1) % len(self._targets)
                 remaining = give_up - time.monotonic()
+                if max_attempts is not None and attempts < max_attempts:
+                    continue
                 if remaining <= 0:
                     raise errors.SeeddUnavailableError(
                         f"seedd at {', '.join(self.addresses)} did not answer within {retry_timeout:g} s ({attempts} attempts; last: "
@@ -285,9 +296,9 @@ class SeedClient:
         `ledger_key` when given, else the one seedd serves."""
         return self._verifier_key()
 
-    def _verifier_key(self, retry_timeout=None):
+    def _verifier_key(self, deadline=None):
         if self._ledger_key is None:
-            self._ledger_key = self._call("GetLedgerKey", audit_pb.GetLedgerKeyRequest(), "audit", retry_timeout).verifier_key
+            self._ledger_key = self._call("GetLedgerKey", audit_pb.GetLedgerKeyRequest(), "audit", _left(deadline)).verifier_key
         return self._ledger_key
 
     def checkpoint(self, experiment_id):
@@ -296,9 +307,10 @@ class SeedClient:
         that pin every seed issued so far."""
         return self._checkpoint(experiment_id)
 
-    def _checkpoint(self, experiment_id, retry_timeout=None):
-        answer = self._call("GetCheckpoint", audit_pb.GetCheckpointRequest(experiment_id=experiment_id), "audit", retry_timeout)
-        return proofs.open_checkpoint(answer.note, self._verifier_key(retry_timeout), experiment_id)
+    def _checkpoint(self, experiment_id, deadline=None):
+        """checkpoint(), its calls retried until `deadline` (time.monotonic()) at most, one attempt each at least."""
+        answer = self._call("GetCheckpoint", audit_pb.GetCheckpointRequest(experiment_id=experiment_id), "audit", _left(deadline))
+        return proofs.open_checkpoint(answer.note, self._verifier_key(deadline), experiment_id)
 
     def prove_seed(self, experiment_id, worker, library, stream="", path=None):
         """The proof that the event that first issued the key is in the experiment's signed log (the

@@ -17,6 +17,7 @@ import collections
 import datetime
 import hashlib
 import logging
+import operator
 import os
 import platform
 import re
@@ -89,6 +90,10 @@ def check_run_id(run_id):
         raise ValueError(f"run id {run_id!r} must match ^[A-Za-z0-9][A-Za-z0-9._/-]{{0,127}}$ (as an experiment id)")
 
 
+# What a script asked for and seedd refused: start_run raises these; any other failure is retried in the background.
+_REFUSED_AT_START = ("NOT_FOUND", "PERMISSION_DENIED", "UNAUTHENTICATED", "INVALID_ARGUMENT", "FAILED_PRECONDITION")
+
+
 def _resumed_from(value):
     """resumed_from=(run id, step), checked at the call: seedd would refuse the process's record later, in the background."""
     try:
@@ -96,6 +101,10 @@ def _resumed_from(value):
     except (TypeError, ValueError):
         raise ValueError(f"resumed_from must be (run id, step), got {value!r}") from None
     check_run_id(run)
+    try:
+        step = step if isinstance(step, bool) else operator.index(step)
+    except TypeError:
+        pass
     if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step < 2 ** 63:
         raise ValueError(f"resumed_from's step must be an int from 0 to 2**63 - 1 (the checkpoint's step in run {run!r}), got {step!r}")
     return run, step
@@ -208,11 +217,13 @@ def value_digest(value):
 
 def _ints(values):
     """The list's items as Python ints (NumPy's integers too), or None when one is not an integer; each must fit 64 bits."""
+    np = sys.modules.get("numpy")
+    integers = (int, np.integer) if np is not None else (int,)
     ints = []
     for v in values:
-        if isinstance(v, bool) or type(v).__name__ == "bool_" or not hasattr(v, "__index__"):
+        if isinstance(v, bool) or not isinstance(v, integers):
             return None
-        v = v.__index__()
+        v = int(v)
         if not -2 ** 63 <= v < 2 ** 63:
             raise ValueError(f"the integer {v} in a list of ints does not fit 64 bits: give the list as bytes")
         ints.append(v)
@@ -303,7 +314,8 @@ class Run:
         if self.resumed_from:
             request.resumed_from.run_id, request.resumed_from.step = self.resumed_from[0], int(self.resumed_from[1])
         self._process_request = request
-        self._recorded = self._record_at_start()
+        self._recorded = False
+        self._record_at_start()
         self._thread = threading.Thread(target=self._send_loop, name=f"seedd-run-{run_id}", daemon=True)
         self._thread.start()
 
@@ -421,11 +433,11 @@ class Run:
             log.warning("run %s: %d step(s) could not be sent to seedd before close (%s)", self.run_id, left, self.last_error or "timeout")
         if self.dropped:
             log.warning("run %s: %d step(s) were dropped because the queue was full", self.run_id, self.dropped)
-        if not flushed:
-            log.warning("run %s: no signed checkpoint of '%s' at close: seedd did not take the run's steps within %g s", self.run_id, self.experiment_id, timeout)
+        if not flushed or left or not self._recorded:
+            log.warning("run %s: no signed checkpoint of '%s' at close: seedd did not take the run within %g s", self.run_id, self.experiment_id, timeout)
             return
         try:
-            self.checkpoint = self.client._checkpoint(self.experiment_id, retry_timeout=max(0.0, deadline - time.monotonic()))
+            self.checkpoint = self.client._checkpoint(self.experiment_id, deadline=deadline)
         except Exception as error:  # training is over; say why there is no checkpoint, do not fail the job
             log.warning("run %s: no signed checkpoint of '%s' at close: %s", self.run_id, self.experiment_id, error)
 
@@ -477,6 +489,9 @@ class Run:
 
     def _answered(self, method, request, answer):
         """Counts what seedd took, and says when its answer shows this launch reuses a run id."""
+        self.last_error = None
+        if method == "RecordProcess":
+            self._recorded = True
         if method == "ReportFingerprints":
             self.sent += len(request.steps)
             if answer.repeats or answer.conflicts:
@@ -490,15 +505,18 @@ class Run:
                         self.run_id, self.worker, answer.environment.get("pid", "?"), answer.environment.get("host", "?"))
 
     def _record_at_start(self):
-        """The process's record, one attempt at start_run: seedd's refusal (an unknown experiment, a role the token lacks)
-        raises there, where the script hears it; a seedd not answering leaves the record to the sender, which retries."""
+        """The process's record, one attempt per address at start_run: seedd's refusal of what the script asked (an unknown
+        experiment, a role the token lacks) raises there, where the script hears it; anything else (no answer, a fault of
+        seedd's own) leaves the record to the sender, which retries and logs, and training goes on."""
         try:
-            self._answered("RecordProcess", self._process_request,
-                           self.client._call("RecordProcess", self._process_request, service="runs", retry_timeout=0))
-            return True
-        except errors.SeeddUnavailableError as error:
+            answer = self.client._call("RecordProcess", self._process_request, service="runs", max_attempts=len(self.client.addresses))
+        except errors.SeeddError as error:
+            if error.code in _REFUSED_AT_START:
+                raise
             self.last_error = str(error)
-            return False
+            log.warning("run %s: seedd did not record this process at start_run (%s); it is retried in the background", self.run_id, error)
+            return
+        self._answered("RecordProcess", self._process_request, answer)
 
     def _send_with_retry(self, method, request):
         """Sends until it is answered; a refusal (bad input) is logged and the request dropped."""
