@@ -123,6 +123,11 @@ public sealed class NoteVerifier
             throw new NoteException("it is not a signed note (its text, a blank line and signature lines, ending with a newline)");
         }
 
+        if (split + 2 >= note.Length)
+        {
+            throw new NoteException("it ends with a blank line where its signature lines belong (a signed note ends with its last signature line and one newline)");
+        }
+
         var text = note[..(split + 1)];
         var bytes = Encoding.UTF8.GetBytes(text);
         foreach (var line in note[(split + 2)..^1].Split('\n'))

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Grpc.Core;
 using SeedDaemon.Ctl.Manifest;
+using SeedDaemon.Ctl.Output;
 using SeedDaemon.Manifest;
 using SeedDaemon.V1;
 
@@ -25,31 +26,7 @@ public static class ExportCommand
                 return ExitCodes.Ok;
             }
 
-            // Written to FILE.partial and renamed when whole: a failed export leaves nothing behind.
-            var temporary = file.FullName + ".partial";
-            var done = false;
-            try
-            {
-                await using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
-                {
-                    await ExportAsync(c, stream, c.Value(id), c.Value(quiet));
-                }
-
-                File.Move(temporary, file.FullName, overwrite: true);
-                done = true;
-            }
-            catch (Exception error) when (error is IOException or UnauthorizedAccessException)
-            {
-                throw new CtlException(ExitCodes.Failed, $"cannot write {file.FullName} ({error.Message}); nothing was written there.");
-            }
-            finally
-            {
-                if (!done && File.Exists(temporary))
-                {
-                    File.Delete(temporary);
-                }
-            }
-
+            await OutputFile.WriteAsync(file, stream => ExportAsync(c, stream, c.Value(id), c.Value(quiet)));
             return ExitCodes.Ok;
         });
         return command;

@@ -186,9 +186,7 @@ public static class ProofVerbs
             var json = bundle.ToJson() + "\n";
             if (c.Value(output) is { } file)
             {
-                var partial = file.FullName + ".partial";
-                await File.WriteAllTextAsync(partial, json, c.CancellationToken);
-                File.Move(partial, file.FullName, overwrite: true);
+                await OutputFile.WriteAsync(file, json);
                 await Console.Error.WriteLineAsync($"prove: entry {bundle.Index} of {checkpoint.Size} in '{checkpoint.ExperimentId}', {bundle.AuditPath.Count} hashes, written to {file.Name}");
             }
             else

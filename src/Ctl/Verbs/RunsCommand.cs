@@ -76,7 +76,7 @@ public static class RunsCommand
             await result.RunAsync(Stream(client, c, a.Side, start), Stream(client, c, b.Side, start), c.CancellationToken);
             if (output is not null)
             {
-                await WriteHtmlAsync(output, HtmlReport.Render(result, result.Grid!));
+                await OutputFile.WriteAsync(output, HtmlReport.Render(result, result.Grid!));
             }
 
             c.Printer.Value(DiffJson.Of(result, a.Conflicts.Concat(b.Conflicts).ToList()), () => DiffText.Table(result, a.Conflicts.Concat(b.Conflicts).ToList(), output));
@@ -113,18 +113,6 @@ public static class RunsCommand
             {
                 yield return step;
             }
-        }
-    }
-
-    private static async Task WriteHtmlAsync(FileInfo file, string text)
-    {
-        try
-        {
-            await File.WriteAllTextAsync(file.FullName, text);
-        }
-        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
-        {
-            throw new CtlException(ExitCodes.Failed, $"cannot write {file.FullName} ({error.Message}).");
         }
     }
 

@@ -19,9 +19,15 @@ internal sealed class SeeddOptionsValidator : IValidateOptions<SeeddOptions>
             failures.Add($"Seedd:Listen (--listen) is {options.Listen}, which other machines can reach, and no tokens are configured (Seedd:Auth:Tokens). Configure tokens, or set Seedd:Auth:AllowAnonymous=true to serve anonymously on purpose.");
         }
 
-        if (!string.IsNullOrEmpty(options.HttpListen) && (!ListenEndpoint.TryParse(options.HttpListen, out var http, out var httpError) || http.IsUnixSocket))
+        ListenEndpoint? http = null;
+        if (!string.IsNullOrEmpty(options.HttpListen) && (!ListenEndpoint.TryParse(options.HttpListen, out http, out _) || http.IsUnixSocket))
         {
             failures.Add($"Seedd:HttpListen (--http-listen): '{options.HttpListen}' must be HOST:PORT.");
+        }
+        else if (http is { IsLocalOnly: false } && options.Auth.Tokens.Count == 0 && !options.Auth.AllowAnonymous)
+        {
+            // REST serves every call gRPC does, admin ones included: the same rule as for --listen.
+            failures.Add($"Seedd:HttpListen (--http-listen) is {options.HttpListen}, which other machines can reach, and no tokens are configured (Seedd:Auth:Tokens). Configure tokens, or set Seedd:Auth:AllowAnonymous=true to serve anonymously on purpose.");
         }
 
         if (options.LogFormat is not ("plain" or "json"))

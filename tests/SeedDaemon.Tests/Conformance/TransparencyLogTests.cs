@@ -24,6 +24,7 @@ public abstract class TransparencyLogTests<TDaemon>(TDaemon daemon) : IClassFixt
     private const int Ok = 0;
     private const int InvalidArgument = 6;
     private const int VerificationFailed = 5;
+    private const int Failed = 1;
 
     [Fact]
     public async Task Seedctl_proofs_and_consistency_verify_with_Gos_note_and_tlog_and_the_root_is_the_documented_entries()
@@ -110,6 +111,13 @@ public abstract class TransparencyLogTests<TDaemon>(TDaemon daemon) : IClassFixt
         await File.WriteAllTextAsync(keyFile, key);
         var good = folder.File("good.json");
         await Ctl.Expect(Ok, daemon.Address, "seeds", "prove", "--experiment", id, "--worker", "17", "--library", "torch", "-o", good);
+        foreach (var place in new[] { folder.File("no-such-folder/proof.json"), folder.Path })
+        {
+            var refused = await Ctl.Expect(Failed, daemon.Address, "seeds", "prove", "--experiment", id, "--worker", "17", "--library", "torch", "-o", place);
+            Assert.Contains($"cannot write {place}", refused, StringComparison.Ordinal);
+            Assert.False(File.Exists(place + ".partial"), "a refused write left its .partial file");
+        }
+
         var bundle = JsonDocument.Parse(await File.ReadAllTextAsync(good)).RootElement;
         var entry = bundle.GetProperty("entry").GetBytesFromBase64();
         var note = bundle.GetProperty("checkpoint").GetString()!;
@@ -128,6 +136,7 @@ public abstract class TransparencyLogTests<TDaemon>(TDaemon daemon) : IClassFixt
             ("resigned", b => b["checkpoint"] = reSigned, "does not verify with key"),
             ("truncated", b => b["checkpoint"] = note[..^12] + "\n", "does not verify with key"),
             ("other-experiment", b => b["checkpoint"] = otherCheckpoint, "not of 'tlog/bad'"),
+            ("blank-line", b => b["checkpoint"] = note + "\n", "ends with a blank line where its signature lines belong"),
             ("path", b => b["audit_path"] = ((string[])b["audit_path"])[..^1], "audit path does not lead"),
         };
         var oracle = new List<string>();

@@ -62,6 +62,10 @@ public sealed class SignedNoteTests
         Assert.Throws<ArgumentException>(() => key.Sign("no newline"));
         Assert.Contains("not a signed note", Assert.Throws<NoteException>(() => NoteVerifier.Parse(key.VerifierKey).Open("text only\n")).Message, StringComparison.Ordinal);
 
+        // A note saved with an extra newline at its end (echo >> file): refused naming it, not an ArgumentOutOfRangeException.
+        var saved = key.Sign("seedd.test/ledger/e\n1\nAAAA\n") + "\n";
+        Assert.Contains("ends with a blank line", Assert.Throws<NoteException>(() => NoteVerifier.Parse(key.VerifierKey).Open(saved)).Message, StringComparison.Ordinal);
+
         var checkpoint = new Checkpoint("seedd.test/ledger/e", 0, new byte[32]);
         Assert.Equal((checkpoint.Origin, checkpoint.Size), (Checkpoint.Parse(checkpoint.Text).Origin, Checkpoint.Parse(checkpoint.Text).Size));
         Assert.Contains("tree size", Assert.Throws<FormatException>(() => Checkpoint.Parse("o\n012\nAAAA\n")).Message, StringComparison.Ordinal);

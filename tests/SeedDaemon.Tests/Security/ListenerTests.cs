@@ -74,8 +74,14 @@ public sealed class ListenerTests
         Assert.Equal(ExitCodes.InvalidConfiguration, code);
         Assert.Contains("Seedd:Auth:AllowAnonymous", output, StringComparison.Ordinal);
 
+        // REST serves the same calls, admin ones included: a reachable --http-listen is refused the same way, nothing created.
+        var (restCode, restOutput) = await SeeddProcess.RunToExitAsync("--listen", "127.0.0.1:0", "--http-listen", "0.0.0.0:0", "--db", folder.File("seeds.db"));
+        Assert.Equal(ExitCodes.InvalidConfiguration, restCode);
+        Assert.Contains("Seedd:HttpListen (--http-listen) is 0.0.0.0:0, which other machines can reach, and no tokens are configured", restOutput, StringComparison.Ordinal);
+        Assert.False(File.Exists(folder.File("seeds.db")), "a refused start created the database");
+
         var anonymous = new Dictionary<string, string?> { ["Seedd__Auth__AllowAnonymous"] = "true" };
-        await using var seedd = await SeeddProcess.StartAsync(anonymous, "--listen", "0.0.0.0:0", "--db", folder.File("seeds.db"));
+        await using var seedd = await SeeddProcess.StartAsync(anonymous, "--listen", "0.0.0.0:0", "--http-listen", "0.0.0.0:0", "--db", folder.File("seeds.db"));
         Assert.StartsWith("http://", seedd.Address, StringComparison.Ordinal);
     }
 
