@@ -41,6 +41,7 @@ internal static class ConfigurationCheck
 
             var found = new List<string>();
             CheckSection(provider, source, SeeddOptions.SectionName, typeof(SeeddOptions), found);
+            CheckLogLevels(provider, source, "Logging", found);
 
             // In the environment a key is spelled Seedd__Auth__AllowAnonymous: name it as it was set.
             problems.AddRange(provider is EnvironmentVariablesConfigurationProvider
@@ -71,6 +72,26 @@ internal static class ConfigurationCheck
             }
 
             CheckValue(provider, source, key, property.PropertyType, problems);
+        }
+    }
+
+    /// <summary>
+    /// Every Logging:...:LogLevel:CATEGORY value is a level's name: the logging library reads them
+    /// only when the first logger is made, and throws (seedd would abort on a stack trace).
+    /// </summary>
+    private static void CheckLogLevels(IConfigurationProvider provider, string source, string path, List<string> problems)
+    {
+        foreach (var child in provider.GetChildKeys([], path).Distinct(StringComparer.OrdinalIgnoreCase))
+        {
+            var key = $"{path}:{child}";
+            var inLevels = path.EndsWith(":LogLevel", StringComparison.OrdinalIgnoreCase);
+            if (inLevels && provider.TryGet(key, out var value) && value is not null
+                && !Enum.TryParse<Microsoft.Extensions.Logging.LogLevel>(value, ignoreCase: true, out _))
+            {
+                problems.Add($"{source}: {key}: '{value}' is not a log level (Trace, Debug, Information, Warning, Error, Critical or None).");
+            }
+
+            CheckLogLevels(provider, source, key, problems);
         }
     }
 

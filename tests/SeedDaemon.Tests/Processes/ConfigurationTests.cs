@@ -23,6 +23,9 @@ public sealed class ConfigurationTests
         { """{ "Seedd": { "Auth": { "Tokens": [ { "Nmae": "ci", "Role": "issuer" } ] } } }""", "Seedd:Auth:Tokens:0:Nmae is not a setting seedd knows (did you mean Seedd:Auth:Tokens:0:Name?)." },
         { """{ "Sedd": { "Listen": "127.0.0.1:0" } }""", "'Sedd' is not a section seedd reads (did you mean Seedd?)." },
         { """{ "Seedd": { "Listen": { "Port": 1 } } }""", "Seedd:Listen is a single value, not a section." },
+        // The logging library reads its levels only when the first logger is made, and threw there.
+        { """{ "Logging": { "LogLevel": { "Default": "Verbose" } } }""", "Logging:LogLevel:Default: 'Verbose' is not a log level (Trace, Debug, Information, Warning, Error, Critical or None)." },
+        { """{ "Logging": { "Console": { "LogLevel": { "SeedDaemon": "Loud" } } } }""", "Logging:Console:LogLevel:SeedDaemon: 'Loud' is not a log level" },
     };
 
     [Theory]
