@@ -70,6 +70,12 @@ public static class Common
                 });
                 return await action(new Context(parse, invoker, options.Address, printer, cancellationToken));
             }
+            catch (RpcException error) when (error.StatusCode == StatusCode.Internal && !RpcErrors.IsFromServer(error))
+            {
+                // The transport's own INTERNAL: something answered, but not in gRPC (HTTP/2), as seedd's REST port answers.
+                await Console.Error.WriteLineAsync($"seedctl: {address} does not speak gRPC ({RpcErrors.Describe(error)}). Is it seedd's REST port (--http-listen)? seedctl talks to seedd's gRPC address (--listen, 127.0.0.1:50051 by default).");
+                return ExitCodes.Unavailable;
+            }
             catch (RpcException error)
             {
                 // UNAVAILABLE is either the transport's (nothing answered) or seedd's own (its database is down).

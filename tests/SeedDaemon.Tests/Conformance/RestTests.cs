@@ -78,6 +78,16 @@ public abstract class RestTests<TDaemon>(TDaemon daemon) : IClassFixture<TDaemon
     }
 
     [Fact]
+    public async Task Seedctl_pointed_at_the_REST_port_says_it_does_not_speak_gRPC_and_exits_as_unreachable()
+    {
+        var result = await Seedctl.RunAsync("experiments", "list", "--address", daemon.RestAddress);
+        Assert.True(result.ExitCode == 3, $"seedctl exited {result.ExitCode}\n{result.Stderr}");
+        Assert.Contains("does not speak gRPC", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("Is it seedd's REST port (--http-listen)?", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("seedd answered Internal", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task REST_errors_carry_the_status_and_the_field()
     {
         using var http = new HttpClient { BaseAddress = new Uri(daemon.RestAddress) };
