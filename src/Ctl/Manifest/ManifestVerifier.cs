@@ -87,6 +87,7 @@ public static class ManifestVerifier
             }
 
             Expect(state.HeadSeen, "the manifest has no chain_head");
+            state.CheckSeedsAgainstEvents();
             Expect(state.Version < 2 || state.Events == 0 || state.TreeRoot != "-", "the manifest (v2) has no tree: its signed checkpoint is missing");
             Expect(verifierKey is null || state.Events == 0 || state.TreeRoot != "-", $"--key was given, but the manifest ({(state.Version < 2 ? ManifestFormat.FormatV1 : ManifestFormat.Format)}) has no signed checkpoint to check: verify it without --key to check its chain alone");
             return new ManifestVerification(true, state.ExperimentId, state.Seeds, state.Events, state.Previous, null) { TreeRoot = state.TreeRoot, Signature = state.Signature };
@@ -116,6 +117,7 @@ public static class ManifestVerifier
         private readonly ColumnCache _columns = new();
         private readonly MerkleFrontier _tree = new();
         private readonly LedgerLeafHasher _leaves = new();
+        private readonly ManifestKeys _keys = new();
         private UInt128 _root;
         private bool _haveExperiment;
 
@@ -160,6 +162,16 @@ public static class ManifestVerifier
             Expect(U64(seed, "seed") == Libraries.Truncate(U64(seed, "seed64"), Libraries.WidthOf(library)), $"{name}: seed {U64(seed, "seed")} is not seed64 cut to library '{library}''s {Libraries.WidthOf(library)} bits ({expected.Seed})");
             Expect(Words(seed, "state").SequenceEqual(expected.StateWords()), $"{name}: state is not SeedSequence(root, spawn_key).generate_state(4)");
             Expect(Words(seed, "spawn_key").SequenceEqual(expected.SpawnKey()), $"{name}: spawn_key is not [worker, tag(library)(, tag(stream))]");
+            var problem = _keys.Seed(name, (worker, library, stream), seed.GetProperty("first_issue_time").GetString()!, seed.GetProperty("first_requester").GetString()!, seed.GetProperty("issue_count").GetUInt64());
+            Expect(problem is null, problem!);
+        }
+
+        /// <summary>seeds[] against events[], once both are read.</summary>
+        public void CheckSeedsAgainstEvents()
+        {
+            Where = "seeds[] against events[]";
+            var problem = _keys.Disagreement();
+            Expect(problem is null, problem!);
         }
 
         public void Event(JsonElement e)
@@ -191,6 +203,11 @@ public static class ManifestVerifier
             // The seed a user applies is not in the hash: it must be seed64 cut to the library's width.
             var seed = U64(e, "seed");
             Expect(seed == Libraries.Truncate(entry.Seed64, Libraries.WidthOf(library)), $"{name}: seed {seed} is not seed64 {entry.Seed64} cut to library '{library}''s {Libraries.WidthOf(library)} bits ({expected.Seed})");
+            // The readable time is not in the hash: it must be the hashed one.
+            var time = e.GetProperty("time").GetString()!;
+            Expect(DateTimeOffset.TryParse(time, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed) && parsed.ToUnixTimeMilliseconds() == entry.TimeUnixMilliseconds,
+                $"{name}: time '{time}' is not its time_unix_ms {entry.TimeUnixMilliseconds}");
+            _keys.Event(sequence, (worker, library, stream), entry.TimeUnixMilliseconds, entry.Principal is { Length: > 0 } principal ? principal : entry.Peer);
             Previous = hash;
             _tree.Append(_leaves.Hash(entry));
         }

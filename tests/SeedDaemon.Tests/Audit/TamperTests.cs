@@ -136,6 +136,24 @@ public sealed class TamperTests
         await Edit(manifest, changedWidth, m => m["seeds"]![1]!["width"] = 64);
         Assert.Contains("width 64 is not library 'numpy''s 32", await Ctl.Expect(5, "http://127.0.0.1:1", "verify-manifest", changedWidth), StringComparison.Ordinal);
 
+        // seeds[] is held against events[], which the chain and the tree prove: a row edited, dropped or doubled is found.
+        var tableEdits = new (string Name, Action<JsonNode> Edit, string Says)[]
+        {
+            ("requester", m => m["seeds"]![3]!["first_requester"] = "ipv4:10.9.9.9:1", "seed 4 (worker 3, library 'numpy', stream ''): first issued at"),
+            ("count", m => m["seeds"]![2]!["issue_count"] = 2, "seed 3 (worker 2, library 'numpy', stream ''): issue_count 2, but events[] issued it 1 times"),
+            ("time", m => m["seeds"]![0]!["first_issue_time"] = "2020-01-01T00:00:00.0000000Z", "seed 1 (worker 0, library 'numpy', stream ''): first issued at 1577836800000 ms"),
+            ("dropped", m => m["seeds"]!.AsArray().RemoveAt(7), "issues worker 7, library 'numpy', stream '', which seeds[] does not list"),
+            ("doubled", m => m["seeds"]!.AsArray().Add(m["seeds"]![0]!.DeepClone()), "the key is listed twice in seeds[]"),
+            ("event-time", m => m["events"]![1]!["time"] = "2020-01-01T00:00:00.0000000Z", "event 2: time '2020-01-01T00:00:00.0000000Z' is not its time_unix_ms"),
+        };
+        foreach (var (name, edit, says) in tableEdits)
+        {
+            var file = folder.File($"table-{name}.json");
+            await Edit(manifest, file, edit);
+            var output = await Ctl.Expect(5, "http://127.0.0.1:1", "verify-manifest", file);
+            Assert.True(output.Contains(says, StringComparison.Ordinal), $"{name}: {output}");
+        }
+
         // v2: the tree's root is recomputed from the events; a manifest of the format before (v1, no tree) still verifies.
         var changedRoot = folder.File("changed-root.json");
         await Edit(manifest, changedRoot, m => m["tree"]!["root"] = Convert.ToBase64String(new byte[32]));
