@@ -120,6 +120,11 @@ public static class ProofVerbs
             var experiment = c.Value(id);
             var key = await VerifierKeyAsync(c);
             var oldNote = ReadFile(c.Value(since)!, "checkpoint");
+            if (oldNote.TrimStart().StartsWith('{'))
+            {
+                throw new CtlException(ExitCodes.Usage, $"the checkpoint file {c.Value(since)!.FullName} holds JSON: keep the signed note 'seedctl ledger checkpoint' prints without --output json.");
+            }
+
             LedgerCheckpoint old;
             try
             {
@@ -211,7 +216,7 @@ public static class ProofVerbs
             try
             {
                 var bundle = ProofBundle.Parse(ReadFile(parse.GetValue(file)!, "proof bundle"));
-                var checkpoint = bundle.Verify(ReadFile(parse.GetValue(key)!, "verifier key"));
+                var checkpoint = bundle.Verify(VerifierKeyFile.Read(parse.GetValue(key)!));
                 var entry = bundle.Event();
                 printer.Value(
                     new { ok = true, experiment_id = entry.ExperimentId, worker = entry.Worker, library = entry.Library, stream = entry.Stream, seed64 = entry.Seed64.ToString(System.Globalization.CultureInfo.InvariantCulture), index = bundle.Index, tree_size = checkpoint.Size },
@@ -238,7 +243,7 @@ public static class ProofVerbs
 
     private static async Task<string> VerifierKeyAsync(Common.Context c) =>
         c.Parse.GetValue(KeyFile) is { } file
-            ? ReadFile(file, "verifier key").Trim()
+            ? VerifierKeyFile.Read(file)
             : (await Audit(c).GetLedgerKeyAsync(new GetLedgerKeyRequest(), deadline: Common.Deadline(), cancellationToken: c.CancellationToken)).VerifierKey;
 
     private static string ReadFile(FileInfo file, string what)

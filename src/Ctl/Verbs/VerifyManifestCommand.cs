@@ -35,12 +35,13 @@ public static class VerifyManifestCommand
             {
                 try
                 {
-                    verifierKey = (await File.ReadAllTextAsync(keyFile.FullName, cancellationToken)).Trim();
+                    verifierKey = VerifierKeyFile.Read(keyFile);
                 }
-                catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+                catch (CtlException error)
                 {
                     await stream.DisposeAsync();
-                    return await RefuseAsync(keyFile, error is FileNotFoundException or DirectoryNotFoundException ? "it does not exist" : error.Message);
+                    await Console.Error.WriteLineAsync($"seedctl: {error.Message}");
+                    return error.ExitCode;
                 }
             }
 

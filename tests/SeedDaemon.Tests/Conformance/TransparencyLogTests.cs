@@ -25,6 +25,7 @@ public abstract class TransparencyLogTests<TDaemon>(TDaemon daemon) : IClassFixt
     private const int InvalidArgument = 6;
     private const int VerificationFailed = 5;
     private const int Failed = 1;
+    private const int Usage = 2;
 
     [Fact]
     public async Task Seedctl_proofs_and_consistency_verify_with_Gos_note_and_tlog_and_the_root_is_the_documented_entries()
@@ -157,6 +158,22 @@ public abstract class TransparencyLogTests<TDaemon>(TDaemon daemon) : IClassFixt
             var output = await Ctl.Expect(VerificationFailed, daemon.Address, "verify-proof", file, "--key", keyFile);
             Assert.True(output.Contains(says, StringComparison.Ordinal), $"{name}: {output}");
             oracle.Add($"bundle {key} {file}");
+        }
+
+        // A key file of another kind is a usage error naming what it holds, never exit 5 (what a forgery gets).
+        var wrongKeys = new (string Name, string Text, string Says)[]
+        {
+            ("private", forger.Encoded + "\n", "holds the signer's private key"),
+            ("json", $"{{\"verifier_key\": \"{key}\"}}\n", "holds JSON"),
+            ("two", $"{key}\n{key}\n", "holds more than one line"),
+        };
+        foreach (var (name, text, says) in wrongKeys)
+        {
+            var wrong = folder.File($"wrong-{name}.vkey");
+            await File.WriteAllTextAsync(wrong, text);
+            var refused = await Ctl.Expect(Usage, daemon.Address, "verify-proof", good, "--key", wrong);
+            Assert.True(refused.Contains(says, StringComparison.Ordinal), $"{name}: {refused}");
+            Assert.Contains(says, await Ctl.Expect(Usage, daemon.Address, "ledger", "consistency", id, "--since", good, "--key", wrong), StringComparison.Ordinal);
         }
 
         // Go's verifier refuses every one of them too.
