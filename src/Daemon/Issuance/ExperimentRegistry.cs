@@ -9,7 +9,7 @@ internal sealed class ExperimentRegistry(ISeedStore store, ILogger<ExperimentReg
 {
     public async Task<ExperimentRecord> CreateAsync(string experimentId, string rootText, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
     {
-        Validation.ExperimentId(experimentId);
+        Validation.NewExperimentId(experimentId);
         var rootGiven = !string.IsNullOrEmpty(rootText);
         UInt128 root;
         if (rootGiven)

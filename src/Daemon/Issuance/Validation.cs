@@ -22,6 +22,20 @@ internal static class Validation
         }
     }
 
+    /// <summary>
+    /// An experiment being created: also no empty, '.' or '..' path segment, which REST's paths
+    /// (/v1/experiments/ID) could not name ('a/../b' is 'b' to an HTTP server, 'a/b/' is not 'a/b').
+    /// Experiments made before the rule keep their ids.
+    /// </summary>
+    public static void NewExperimentId(string? id)
+    {
+        ExperimentId(id);
+        if (id!.Split('/').Any(segment => segment is "" or "." or ".."))
+        {
+            throw SeedDaemonException.Invalid("experiment_id", $"experiment_id '{id}' has an empty, '.' or '..' path segment, which a REST path could not name: separate names with single slashes.");
+        }
+    }
+
     public static void Library(string? library, string field = "library")
     {
         if (!KeyRules.IsValidName(library))
