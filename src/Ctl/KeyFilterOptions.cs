@@ -18,6 +18,11 @@ public sealed class KeyFilterOptions
     {
         if (parse.GetValue(_worker) is { } one)
         {
+            if (parse.GetResult(_workerMin) is not null || parse.GetResult(_workerMax) is not null)
+            {
+                throw new CtlException(ExitCodes.Usage, "--worker is one worker (both ends of the range): give it, or --worker-min and --worker-max, not both.");
+            }
+
             workerMin(one);
             workerMax(one);
         }

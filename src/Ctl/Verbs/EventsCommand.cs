@@ -37,7 +37,12 @@ public static class EventsCommand
                 request.EndTime = Timestamp.FromDateTimeOffset(end);
             }
 
-            var most = c.Value(limit) <= 0 ? int.MaxValue : c.Value(limit);
+            if (c.Value(limit) < 0)
+            {
+                throw new CtlException(ExitCodes.Usage, $"--limit is a number of events, 0 for all; it is {c.Value(limit)}.");
+            }
+
+            var most = c.Value(limit) == 0 ? int.MaxValue : c.Value(limit);
             var audit = new AuditService.AuditServiceClient(c.Invoker);
             var events = new List<LedgerEvent>();
             do

@@ -16,7 +16,7 @@ internal static class SeeddConfiguration
         {
             if (!File.Exists(configFile))
             {
-                throw Invalid($"--config: {configFile} does not exist.");
+                throw Invalid(Directory.Exists(configFile) ? $"--config: {configFile} is a directory, not a JSON file." : $"--config: {configFile} does not exist.");
             }
 
             Guarded(Path.GetFullPath(configFile), () => configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: false));

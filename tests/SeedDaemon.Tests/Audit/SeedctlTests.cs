@@ -225,6 +225,8 @@ public sealed class SeedctlTests(InProcessDaemon daemon) : IClassFixture<InProce
     [InlineData("--seed: '-1' is not a whole number from 0 to 18446744073709551615.", "seeds", "verify", "--experiment", "ctl/x", "--worker", "1", "--library", "torch", "--seed", "-1")]
     [InlineData("--from-step: 'abc' is not a whole number.", "runs", "diff", "ctl/x", "a", "b", "--from-step", "abc")]
     [InlineData("--size: 'all' is not a whole number.", "ledger", "checkpoint", "ctl/x", "--size", "all")]
+    [InlineData("--worker is one worker (both ends of the range): give it, or --worker-min and --worker-max, not both.", "seeds", "list", "--experiment", "ctl/x", "--worker", "17", "--worker-min", "1")]
+    [InlineData("--limit is a number of events, 0 for all; it is -1.", "events", "list", "--experiment", "ctl/x", "--limit", "-1")]
     public async Task A_value_of_the_wrong_kind_is_named_with_what_the_option_takes(string expected, params string[] args)
     {
         var result = await Ctl.RunAsync([.. args, "--address", daemon.Address]);

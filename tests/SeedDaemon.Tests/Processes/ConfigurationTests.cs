@@ -70,6 +70,16 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public async Task A_config_path_that_is_a_directory_says_so()
+    {
+        using var folder = new TempFolder();
+        var (code, output) = await SeeddProcess.RunToExitAsync("--config", folder.Path, "--listen", "127.0.0.1:0", "--db", folder.File("seeds.db"));
+        Assert.Equal(ExitCodes.InvalidConfiguration, code);
+        Assert.Contains($"--config: {folder.Path} is a directory, not a JSON file.", output, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(folder.Path));
+    }
+
+    [Fact]
     public async Task Without_db_seedd_opens_the_same_database_from_any_directory_and_says_when_it_creates_one()
     {
         using var folder = new TempFolder();
