@@ -132,7 +132,7 @@ public static class ProofVerbs
             }
             catch (SeedVerificationException error)
             {
-                throw new CtlException(ExitCodes.VerificationFailed, $"{c.Value(since)!.Name}: {error.Message}");
+                return NotConsistent(c, experiment, $"{c.Value(since)!.Name}: {error.Message}");
             }
 
             ConsistencyProof proof;
@@ -142,7 +142,7 @@ public static class ProofVerbs
             }
             catch (RpcException error) when (error.StatusCode == StatusCode.OutOfRange)
             {
-                throw new CtlException(ExitCodes.VerificationFailed, $"today's log of '{experiment}' does not extend the old checkpoint: {error.Status.Detail}");
+                return NotConsistent(c, experiment, $"today's log of '{experiment}' does not extend the old checkpoint: {error.Status.Detail}");
             }
 
             var hashes = proof.Proof.Select(p => p.ToByteArray()).ToList();
@@ -153,11 +153,11 @@ public static class ProofVerbs
             }
             catch (SeedVerificationException error)
             {
-                throw new CtlException(ExitCodes.VerificationFailed, error.Message);
+                return NotConsistent(c, experiment, error.Message);
             }
 
             c.Printer.Value(
-                new { old_size = proof.OldSize, new_size = proof.NewSize, proof = hashes.Select(Convert.ToBase64String), checkpoint = proof.Checkpoint },
+                new { ok = true, old_size = proof.OldSize, new_size = proof.NewSize, proof = hashes.Select(Convert.ToBase64String), checkpoint = proof.Checkpoint },
                 () => new Table("OK", "EXPERIMENT", "OLD_SIZE", "NEW_SIZE", "PROOF_HASHES").Add("yes", experiment, proof.OldSize, proof.NewSize, hashes.Count));
             return ExitCodes.Ok;
         });
@@ -237,6 +237,14 @@ public static class ProofVerbs
             }
         });
         return command;
+    }
+
+    /// <summary>A consistency that does not hold: the verdict on stdout (a table, or ok=false in JSON) as verify-proof gives it, the reason on stderr, exit 5.</summary>
+    private static int NotConsistent(Common.Context c, string experiment, string problem)
+    {
+        c.Printer.Value(new { ok = false, experiment_id = experiment, problem }, () => new Table("OK", "EXPERIMENT", "PROBLEM").Add("NO", experiment, problem));
+        Console.Error.WriteLine($"seedctl: {problem}");
+        return ExitCodes.VerificationFailed;
     }
 
     private static AuditService.AuditServiceClient Audit(Common.Context c) => new(c.Invoker);

@@ -184,6 +184,9 @@ public abstract class TransparencyLogTests<TDaemon>(TDaemon daemon) : IClassFixt
         var since = folder.File("other.checkpoint");
         await File.WriteAllTextAsync(since, otherCheckpoint);
         Assert.Contains("not of 'tlog/bad'", await Ctl.Expect(VerificationFailed, daemon.Address, "ledger", "consistency", id, "--since", since), StringComparison.Ordinal);
+        var verdict = await Seedctl.RunAsync("ledger", "consistency", id, "--since", since, "--output", "json", "--address", daemon.Address);
+        Assert.Equal(VerificationFailed, verdict.ExitCode);
+        Assert.False(JsonDocument.Parse(verdict.Stdout).RootElement.GetProperty("ok").GetBoolean());
         await File.WriteAllTextAsync(since, reSigned);
         Assert.Contains("does not verify with key", await Ctl.Expect(VerificationFailed, daemon.Address, "ledger", "consistency", id, "--since", since), StringComparison.Ordinal);
         await File.WriteAllTextAsync(since, forger.Sign($"{key.Split('+')[0]}/{id}\n400\n{Convert.ToBase64String(new byte[32])}\n"));
