@@ -7,6 +7,9 @@ namespace SeedDaemon.Daemon.Hosting;
 /// <summary>Checks the options at start; each failure names its configuration key.</summary>
 internal sealed class SeeddOptionsValidator : IValidateOptions<SeeddOptions>
 {
+    private static bool IsAnyAddress(ListenEndpoint endpoint) =>
+        endpoint.Address is { } address && (address.Equals(System.Net.IPAddress.Any) || address.Equals(System.Net.IPAddress.IPv6Any));
+
     public ValidateOptionsResult Validate(string? name, SeeddOptions options)
     {
         var failures = new List<string>();
@@ -23,6 +26,12 @@ internal sealed class SeeddOptionsValidator : IValidateOptions<SeeddOptions>
         if (!string.IsNullOrEmpty(options.HttpListen) && (!ListenEndpoint.TryParse(options.HttpListen, out http, out _) || http.IsUnixSocket))
         {
             failures.Add($"Seedd:HttpListen (--http-listen): '{options.HttpListen}' must be HOST:PORT.");
+        }
+        else if (http is not null && endpoint is { IsUnixSocket: false } && http.Port != 0 && http.Port == endpoint.Port
+            && (http.Host == endpoint.Host || IsAnyAddress(http) || IsAnyAddress(endpoint)))
+        {
+            // Found here, not by the second bind after the database was opened.
+            failures.Add($"Seedd:HttpListen (--http-listen) is {options.HttpListen}, the port gRPC listens on (Seedd:Listen, {options.Listen}): give REST a port of its own.");
         }
         else if (http is { IsLocalOnly: false } && options.Auth.Tokens.Count == 0 && !options.Auth.AllowAnonymous)
         {

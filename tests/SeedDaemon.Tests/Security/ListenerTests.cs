@@ -80,6 +80,12 @@ public sealed class ListenerTests
         Assert.Contains("Seedd:HttpListen (--http-listen) is 0.0.0.0:0, which other machines can reach, and no tokens are configured", restOutput, StringComparison.Ordinal);
         Assert.False(File.Exists(folder.File("seeds.db")), "a refused start created the database");
 
+        // REST on gRPC's own port: refused at the options, before the database is opened (it was created, then the second bind failed).
+        var (samePortCode, samePortOutput) = await SeeddProcess.RunToExitAsync("--listen", "127.0.0.1:47999", "--http-listen", "127.0.0.1:47999", "--db", folder.File("seeds.db"));
+        Assert.Equal(ExitCodes.InvalidConfiguration, samePortCode);
+        Assert.Contains("Seedd:HttpListen (--http-listen) is 127.0.0.1:47999, the port gRPC listens on", samePortOutput, StringComparison.Ordinal);
+        Assert.False(File.Exists(folder.File("seeds.db")), "a refused start created the database");
+
         var anonymous = new Dictionary<string, string?> { ["Seedd__Auth__AllowAnonymous"] = "true" };
         await using var seedd = await SeeddProcess.StartAsync(anonymous, "--listen", "0.0.0.0:0", "--http-listen", "0.0.0.0:0", "--db", folder.File("seeds.db"));
         Assert.StartsWith("http://", seedd.Address, StringComparison.Ordinal);
