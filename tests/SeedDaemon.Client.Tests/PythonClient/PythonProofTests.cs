@@ -36,6 +36,9 @@ public sealed class PythonProofTests(InProcessDaemon daemon) : IClassFixture<InP
         Assert.Contains("audit path does not lead", refused.GetProperty("entry").GetString(), StringComparison.Ordinal);
         Assert.Contains("audit path does not lead", refused.GetProperty("index").GetString(), StringComparison.Ordinal);
         Assert.Contains("audit path does not lead", refused.GetProperty("path").GetString(), StringComparison.Ordinal);
+        Assert.Contains("index must be a whole number, 0 or more, as seedctl writes it; it is '5'", refused.GetProperty("index-text").GetString(), StringComparison.Ordinal);
+        Assert.Contains("index must be a whole number, 0 or more, as seedctl writes it; it is False", refused.GetProperty("index-bool").GetString(), StringComparison.Ordinal);
+        Assert.Contains("give the JSON object (json.load(file)), not a str", refused.GetProperty("as-text").GetString(), StringComparison.Ordinal);
         Assert.Contains("does not verify with key", refused.GetProperty("key").GetString(), StringComparison.Ordinal);
         Assert.Contains("does not verify with key", refused.GetProperty("pinned-prove").GetString(), StringComparison.Ordinal);
         Assert.Contains("does not verify with key", refused.GetProperty("pinned-checkpoint").GetString(), StringComparison.Ordinal);

@@ -426,6 +426,9 @@ def scenario_proofs(address, experiment, bundle_path, key_path):
         refuse("entry", dict(bundle, entry=base64.b64encode(bytes(entry)).decode()))
         refuse("index", dict(bundle, index=bundle["index"] + 1))
         refuse("path", dict(bundle, audit_path=bundle["audit_path"][:-1]))
+        refuse("index-text", dict(bundle, index=str(bundle["index"])))
+        refuse("index-bool", dict(bundle, index=False))
+        refuse("as-text", json.dumps(bundle))
         name = key.split("+")[0]
         public = b"\x01" + Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
         key_hash = hashlib.sha256(name.encode() + b"\n" + public).digest()[:4].hex()

@@ -173,6 +173,8 @@ def verify_proof(bundle, verifier_key):
     """Checks a proof bundle (the dict `seedctl seeds prove` writes, or SeedClient.prove_seed returns)
     with the verifier key alone. Returns the opened checkpoint (open_checkpoint's dict) with the
     entry's event under "event"; raises SeedVerificationError naming what does not match."""
+    if not isinstance(bundle, dict):
+        raise SeedVerificationError(f"it is not a proof bundle: give the JSON object (json.load(file)), not a {type(bundle).__name__}")
     try:
         if bundle["format"] != PROOF_FORMAT:
             raise SeedVerificationError(f"the bundle's format is {bundle['format']!r}, not {PROOF_FORMAT!r}")
@@ -180,7 +182,10 @@ def verify_proof(bundle, verifier_key):
         path = [base64.b64decode(p, validate=True) for p in bundle["audit_path"]]
         if any(len(p) != 32 for p in path):
             raise SeedVerificationError("a hash of the audit path is not 32 bytes")
-        index, size, note = int(bundle["index"]), int(bundle["tree_size"]), bundle["checkpoint"]
+        index, size, note = bundle["index"], bundle["tree_size"], bundle["checkpoint"]
+        for field, value in (("index", index), ("tree_size", size)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{field} must be a whole number, 0 or more, as seedctl writes it; it is {value!r}")
     except (KeyError, TypeError, ValueError) as error:
         raise SeedVerificationError(f"it is not a proof bundle: {error}") from None
     event = parse_entry(entry)
