@@ -9,7 +9,12 @@ internal sealed class ExperimentRegistry(ISeedStore store, ILogger<ExperimentReg
 {
     public async Task<ExperimentRecord> CreateAsync(string experimentId, string rootText, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
     {
-        Validation.NewExperimentId(experimentId);
+        Validation.ExperimentId(experimentId);
+        if (!Validation.IsNameableInPaths(experimentId) && await store.Reader.FindExperimentAsync(experimentId, cancellationToken) is null)
+        {
+            // Only a new one: an experiment made before the rule is created again (its workers' seed_everything(root=...)) as before.
+            Validation.NewExperimentId(experimentId);
+        }
         var rootGiven = !string.IsNullOrEmpty(rootText);
         UInt128 root;
         if (rootGiven)

@@ -30,11 +30,14 @@ internal static class Validation
     public static void NewExperimentId(string? id)
     {
         ExperimentId(id);
-        if (id!.Split('/').Any(segment => segment is "" or "." or ".."))
+        if (!IsNameableInPaths(id!))
         {
             throw SeedDaemonException.Invalid("experiment_id", $"experiment_id '{id}' has an empty, '.' or '..' path segment, which a REST path could not name: separate names with single slashes.");
         }
     }
+
+    /// <summary>No empty, '.' or '..' path segment.</summary>
+    public static bool IsNameableInPaths(string id) => !id.Split('/').Any(segment => segment is "" or "." or "..");
 
     public static void Library(string? library, string field = "library")
     {
