@@ -70,7 +70,7 @@ public static class Common
                 });
                 return await action(new Context(parse, invoker, options.Address, printer, cancellationToken));
             }
-            catch (RpcException error) when (error.StatusCode == StatusCode.Internal && !RpcErrors.IsFromServer(error))
+            catch (RpcException error) when (error.StatusCode == StatusCode.Internal && SpeaksAnotherProtocol(error))
             {
                 // The transport's own INTERNAL: something answered, but not in gRPC (HTTP/2), as seedd's REST port answers.
                 await Console.Error.WriteLineAsync($"seedctl: {address} does not speak gRPC ({RpcErrors.Describe(error)}). Is it seedd's REST port (--http-listen)? seedctl talks to seedd's gRPC address (--listen, 127.0.0.1:50051 by default).");
@@ -96,6 +96,24 @@ public static class Common
                 return ExitCodes.Failed;
             }
         });
+
+    /// <summary>
+    /// The call never started: the HTTP/2 connection was refused in HTTP/1.1's terms (an HTTP/1.1-only
+    /// server, as seedd's REST listener is), not a stream that failed later.
+    /// </summary>
+    private static bool SpeaksAnotherProtocol(RpcException error)
+    {
+        for (Exception? cause = error.Status.DebugException; cause is not null; cause = cause.InnerException)
+        {
+            if (cause is HttpRequestException or HttpProtocolException
+                && (cause.Message.Contains("HTTP/2", StringComparison.Ordinal) || cause.Message.Contains("HTTP_1_1_REQUIRED", StringComparison.Ordinal)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>Follows next_page_token until the last page; returns every item.</summary>
     public static async Task<List<T>> AllPagesAsync<T>(Func<string, Task<(IEnumerable<T> Items, string NextPageToken)>> page)

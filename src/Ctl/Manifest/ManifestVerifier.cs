@@ -14,6 +14,9 @@ public sealed record ManifestVerification(bool Ok, string ExperimentId, long See
 {
     public string TreeRoot { get; init; } = "-";
 
+    /// <summary>Keys issued, or issued again, after the export read its seeds (events[] shows them; seeds[] does not yet).</summary>
+    public long LaggingKeys { get; init; }
+
     public string Signature { get; init; } = "-";
 }
 
@@ -90,7 +93,7 @@ public static class ManifestVerifier
             state.CheckSeedsAgainstEvents();
             Expect(state.Version < 2 || state.Events == 0 || state.TreeRoot != "-", "the manifest (v2) has no tree: its signed checkpoint is missing");
             Expect(verifierKey is null || state.Events == 0 || state.TreeRoot != "-", $"--key was given, but the manifest ({(state.Version < 2 ? ManifestFormat.FormatV1 : ManifestFormat.Format)}) has no signed checkpoint to check: verify it without --key to check its chain alone");
-            return new ManifestVerification(true, state.ExperimentId, state.Seeds, state.Events, state.Previous, null) { TreeRoot = state.TreeRoot, Signature = state.Signature };
+            return new ManifestVerification(true, state.ExperimentId, state.Seeds, state.Events, state.Previous, null) { TreeRoot = state.TreeRoot, Signature = state.Signature, LaggingKeys = state.LaggingKeys };
         }
         catch (ManifestProblem problem)
         {
@@ -162,9 +165,12 @@ public static class ManifestVerifier
             Expect(U64(seed, "seed") == Libraries.Truncate(U64(seed, "seed64"), Libraries.WidthOf(library)), $"{name}: seed {U64(seed, "seed")} is not seed64 cut to library '{library}''s {Libraries.WidthOf(library)} bits ({expected.Seed})");
             Expect(Words(seed, "state").SequenceEqual(expected.StateWords()), $"{name}: state is not SeedSequence(root, spawn_key).generate_state(4)");
             Expect(Words(seed, "spawn_key").SequenceEqual(expected.SpawnKey()), $"{name}: spawn_key is not [worker, tag(library)(, tag(stream))]");
-            var problem = _keys.Seed(name, (worker, library, stream), seed.GetProperty("first_issue_time").GetString()!, seed.GetProperty("first_requester").GetString()!, seed.GetProperty("issue_count").GetUInt64());
+            var problem = _keys.Seed(Seeds, (worker, library, stream), seed.GetProperty("first_issue_time").GetString()!, seed.GetProperty("first_requester").GetString()!, seed.GetProperty("issue_count").GetUInt64());
             Expect(problem is null, problem!);
         }
+
+        /// <summary>Keys issued (again) after the export read the seeds: in events[] only, or with a lower issue_count.</summary>
+        public long LaggingKeys => _keys.Lagging;
 
         /// <summary>seeds[] against events[], once both are read.</summary>
         public void CheckSeedsAgainstEvents()

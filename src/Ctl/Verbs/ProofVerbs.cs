@@ -119,7 +119,8 @@ public static class ProofVerbs
         {
             var experiment = c.Value(id);
             var key = await VerifierKeyAsync(c);
-            var oldNote = ReadFile(c.Value(since)!, "checkpoint");
+            // A kept note saved with extra newlines at its end (echo >> file) is still the note: its signature covers the text above.
+            var oldNote = ReadFile(c.Value(since)!, "checkpoint").Replace("\r\n", "\n", StringComparison.Ordinal).TrimEnd('\n') + "\n";
             if (oldNote.TrimStart().StartsWith('{'))
             {
                 throw new CtlException(ExitCodes.Usage, $"the checkpoint file {c.Value(since)!.FullName} holds JSON: keep the signed note 'seedctl ledger checkpoint' prints without --output json.");

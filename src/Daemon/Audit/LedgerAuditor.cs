@@ -215,8 +215,12 @@ internal sealed class LedgerAuditor(ISeedStore store, ColumnCache columns, Ledge
             cursor = new SeedCursor(seeds[^1].Key.Worker, seeds[^1].Key.Library, seeds[^1].Key.Stream);
         }
 
-        // The events of the seeds just listed (PostgreSQL places them just after they are durable).
-        await store.Reader.WaitForIntegrationAsync(experimentId, cancellationToken);
+        // The events of the seeds just listed (PostgreSQL places them just after they are durable): without them
+        // seeds[] would hold rows that events[] does not issue, which verify-manifest refuses as altered.
+        if (!await store.Reader.WaitForIntegrationAsync(experimentId, cancellationToken))
+        {
+            throw new SeedDaemonException(ErrorKind.Unavailable, $"The manifest of '{experimentId}' stopped: seeds it listed are recorded but their events are not yet integrated into the log (the sequencer places them after they are durable; it may be changing hands). The export is incomplete: retry it in a few seconds.");
+        }
         var head = ChainHead.Genesis;
         await foreach (var record in EventsAsync(experimentId, 0, cancellationToken))
         {

@@ -45,7 +45,7 @@ internal static class ConfigurationCheck
 
             // In the environment a key is spelled Seedd__Auth__AllowAnonymous: name it as it was set.
             problems.AddRange(provider is EnvironmentVariablesConfigurationProvider
-                ? found.Select(p => System.Text.RegularExpressions.Regex.Replace(p, @"\bSeedd(:[A-Za-z0-9_]+)+", m => m.Value.Replace(":", "__", StringComparison.Ordinal)))
+                ? found.Select(p => System.Text.RegularExpressions.Regex.Replace(p, @"\b(Seedd|Logging)(:[A-Za-z0-9_.]+)+", m => m.Value.Replace(":", "__", StringComparison.Ordinal)))
                 : found);
         }
 
@@ -85,7 +85,8 @@ internal static class ConfigurationCheck
         {
             var key = $"{path}:{child}";
             var inLevels = path.EndsWith(":LogLevel", StringComparison.OrdinalIgnoreCase);
-            if (inLevels && provider.TryGet(key, out var value) && value is not null
+            // Empty is "not set" to the logging library (an unset ${LOG_LEVEL} in a compose file).
+            if (inLevels && provider.TryGet(key, out var value) && !string.IsNullOrEmpty(value)
                 && !Enum.TryParse<Microsoft.Extensions.Logging.LogLevel>(value, ignoreCase: true, out _))
             {
                 problems.Add($"{source}: {key}: '{value}' is not a log level (Trace, Debug, Information, Warning, Error, Critical or None).");

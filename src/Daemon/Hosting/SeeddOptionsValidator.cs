@@ -28,7 +28,7 @@ internal sealed class SeeddOptionsValidator : IValidateOptions<SeeddOptions>
             failures.Add($"Seedd:HttpListen (--http-listen): '{options.HttpListen}' must be HOST:PORT.");
         }
         else if (http is not null && endpoint is { IsUnixSocket: false } && http.Port != 0 && http.Port == endpoint.Port
-            && (http.Host == endpoint.Host || IsAnyAddress(http) || IsAnyAddress(endpoint)))
+            && (http.Host == endpoint.Host || IsAnyAddress(http) || IsAnyAddress(endpoint) || (http.IsLocalOnly && endpoint.IsLocalOnly)))
         {
             // Found here, not by the second bind after the database was opened.
             failures.Add($"Seedd:HttpListen (--http-listen) is {options.HttpListen}, the port gRPC listens on (Seedd:Listen, {options.Listen}): give REST a port of its own.");

@@ -72,6 +72,11 @@ public abstract class TransparencyLogTests<TDaemon>(TDaemon daemon) : IClassFixt
         // The log grows past another stored subtree; today's log extends the checkpoint kept before.
         await Batch(id, Enumerable.Range(1000, 300).Select(w => (uint)w), "python");
         var consistency = await Ctl.Expect(Ok, daemon.Address, "ledger", "consistency", id, "--since", oldCheckpoint, "--key", keyFile, "--output", "json");
+
+        // The kept checkpoint saved with a newline too many (echo >> file), or with CRLF, is still the checkpoint.
+        var resaved = folder.File("resaved.checkpoint");
+        await File.WriteAllTextAsync(resaved, (await File.ReadAllTextAsync(oldCheckpoint)).Replace("\n", "\r\n", StringComparison.Ordinal) + "\r\n");
+        await Ctl.Expect(Ok, daemon.Address, "ledger", "consistency", id, "--since", resaved, "--key", keyFile);
         using (var json = JsonDocument.Parse(consistency))
         {
             Assert.Equal(604, json.RootElement.GetProperty("old_size").GetInt64());

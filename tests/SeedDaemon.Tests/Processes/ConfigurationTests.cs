@@ -70,6 +70,20 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public async Task An_empty_log_level_is_not_set_as_the_logging_library_reads_it_and_a_bad_one_from_the_environment_is_named_as_set()
+    {
+        using var folder = new TempFolder();
+        await using (var seedd = await SeeddProcess.StartAsync(new Dictionary<string, string?> { ["Logging__LogLevel__Default"] = "" }, "--listen", "127.0.0.1:0", "--db", folder.File("seeds.db")))
+        {
+            Assert.StartsWith("http://", seedd.Address, StringComparison.Ordinal);
+        }
+
+        var (code, output) = await SeeddProcess.RunToExitAsync(new Dictionary<string, string?> { ["Logging__LogLevel__Default"] = "Verbose" }, "--listen", "127.0.0.1:0", "--db", folder.File("other.db"));
+        Assert.Equal(ExitCodes.InvalidConfiguration, code);
+        Assert.Contains("Logging__LogLevel__Default: 'Verbose' is not a log level", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_config_path_that_is_a_directory_says_so()
     {
         using var folder = new TempFolder();

@@ -274,6 +274,16 @@ public sealed class SequencerPendingTests(ITestOutputHelper output)
             Assert.Contains("not yet integrated", refused.Status.Detail, StringComparison.Ordinal);
             Assert.Contains("Retry in", refused.Status.Detail, StringComparison.Ordinal);
             Assert.Equal(1, (await audit.GetCheckpointAsync(new GetCheckpointRequest { ExperimentId = "sequencer/pending" })).TreeSize);
+
+            // A manifest would list the held key's seed row without its event: it stops, saying why, rather than be refused as altered.
+            var export = await RpcAssert.FailsWith(Grpc.Core.StatusCode.Unavailable, async () =>
+            {
+                using var call = audit.ExportManifest(new ExportManifestRequest { ExperimentId = "sequencer/pending" });
+                while (await call.ResponseStream.MoveNext(default))
+                {
+                }
+            });
+            Assert.Contains("not yet integrated", export.Status.Detail, StringComparison.Ordinal);
             await lease.ReleaseAsync();
         }
 

@@ -81,9 +81,9 @@ public sealed class ListenerTests
         Assert.False(File.Exists(folder.File("seeds.db")), "a refused start created the database");
 
         // REST on gRPC's own port: refused at the options, before the database is opened (it was created, then the second bind failed).
-        var (samePortCode, samePortOutput) = await SeeddProcess.RunToExitAsync("--listen", "127.0.0.1:47999", "--http-listen", "127.0.0.1:47999", "--db", folder.File("seeds.db"));
+        var (samePortCode, samePortOutput) = await SeeddProcess.RunToExitAsync("--listen", "127.0.0.1:47999", "--http-listen", "localhost:47999", "--db", folder.File("seeds.db"));
         Assert.Equal(ExitCodes.InvalidConfiguration, samePortCode);
-        Assert.Contains("Seedd:HttpListen (--http-listen) is 127.0.0.1:47999, the port gRPC listens on", samePortOutput, StringComparison.Ordinal);
+        Assert.Contains("Seedd:HttpListen (--http-listen) is localhost:47999, the port gRPC listens on", samePortOutput, StringComparison.Ordinal);
         Assert.False(File.Exists(folder.File("seeds.db")), "a refused start created the database");
 
         var anonymous = new Dictionary<string, string?> { ["Seedd__Auth__AllowAnonymous"] = "true" };
