@@ -211,8 +211,7 @@ public static class ManifestVerifier
             Expect(seed == Libraries.Truncate(entry.Seed64, Libraries.WidthOf(library)), $"{name}: seed {seed} is not seed64 {entry.Seed64} cut to library '{library}''s {Libraries.WidthOf(library)} bits ({expected.Seed})");
             // The readable time is not in the hash: it must be the hashed one.
             var time = e.GetProperty("time").GetString()!;
-            Expect(DateTimeOffset.TryParse(time, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed) && parsed.ToUnixTimeMilliseconds() == entry.TimeUnixMilliseconds,
-                $"{name}: time '{time}' is not its time_unix_ms {entry.TimeUnixMilliseconds}");
+            Expect(IsTime(time, entry.TimeUnixMilliseconds), $"{name}: time '{time}' is not its time_unix_ms {entry.TimeUnixMilliseconds}");
             _keys.Event(sequence, (worker, library, stream), entry.TimeUnixMilliseconds, entry.Principal is { Length: > 0 } principal ? principal : entry.Peer);
             Previous = hash;
             _tree.Append(_leaves.Hash(entry));
@@ -260,6 +259,12 @@ public static class ManifestVerifier
             Expect(sequence == (ulong)Events && hash == Previous, $"chain_head (sequence {sequence}, hash {hash}) does not match the last event (sequence {Events}, hash {Previous})");
             HeadSeen = true;
         }
+
+        /// <summary>The readable time is the hashed one: as the writers format it (round-trip, 7 digits, Z), or any ISO 8601 of the same millisecond.</summary>
+        private static bool IsTime(string time, long unixMs) =>
+            time == DateTimeOffset.FromUnixTimeMilliseconds(unixMs).UtcDateTime.ToString("O", CultureInfo.InvariantCulture)
+            || (DateTimeOffset.TryParse(time, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed) && parsed.ToUnixTimeMilliseconds() == unixMs)
+            || (time.Length == 0 && unixMs == 0);
 
         private static (uint Worker, string Library, string Stream) Key(JsonElement element)
         {
