@@ -56,10 +56,12 @@ dotnet test SeedDaemon.sln -c Release --no-build --nologo --logger "console;verb
 
 # A test host is ended soon after its last test, at times before it stopped its PostgreSQL server or
 # removed its folder: stop and remove those this run started.
+# As PostgresCluster.DisposeAsync does: pg_ctl refuses root, so as root it runs as postgres.
+as_postgres=(); [[ $(id -u) -eq 0 ]] && as_postgres=(runuser -u postgres --)
 for folder in "${TMPDIR:-/tmp}"/seedd-pg-*; do
   [[ -d "$folder/data" && "$folder" -nt "$started" ]] || continue
-  if [[ -f "$folder/data/postmaster.pid" ]]; then
-    runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$folder/data" -m immediate stop > /dev/null 2>&1 || true
+  if [[ -f "$folder/data/postmaster.pid" ]] \
+    && "${as_postgres[@]}" /usr/lib/postgresql/15/bin/pg_ctl -D "$folder/data" -m immediate stop > /dev/null 2>&1; then
     echo "run-all: stopped a PostgreSQL server a test host left running ($folder)"
   fi
   rm -rf "$folder" 2> /dev/null || true

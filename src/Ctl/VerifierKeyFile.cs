@@ -11,16 +11,7 @@ public static class VerifierKeyFile
 {
     public static string Read(FileInfo file)
     {
-        string text;
-        try
-        {
-            text = File.ReadAllText(file.FullName);
-        }
-        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
-        {
-            throw new CtlException(ExitCodes.Usage, $"cannot read the verifier key {file.FullName}: {(error is FileNotFoundException or DirectoryNotFoundException ? "it does not exist" : error.Message)}");
-        }
-
+        var text = InputFile.ReadText(file, "verifier key");
         var key = text.Trim().TrimStart('\uFEFF');
         var what = key.StartsWith("PRIVATE+KEY+", StringComparison.Ordinal) ? "the signer's private key, which must not leave seedd's host"
             : key.StartsWith('{') ? "JSON"

@@ -213,17 +213,11 @@ public sealed class Divergence(long step)
     public string Cause => IsSeeding ? "seeding" : _generatorsCompared.Count == 0 ? "undetermined" : "computation";
 
     /// <summary>A process that differs at this step, with the generators its step in the first run holds.</summary>
-    public void Add(uint worker, long? previousEqualStep, IReadOnlyList<DigestDifference> digests, IEnumerable<string> generators)
+    public void Add(uint worker, long? previousEqualStep, IReadOnlyList<DigestDifference> digests, IReadOnlyCollection<string> generators)
     {
         _workers.Add((worker, previousEqualStep, digests));
-        var any = false;
-        foreach (var name in generators)
-        {
-            any = true;
-            _generatorsCompared.Add(name);
-        }
-
-        if (!any)
+        _generatorsCompared.UnionWith(generators);
+        if (generators.Count == 0)
         {
             _withoutGenerators.Add(worker);
         }

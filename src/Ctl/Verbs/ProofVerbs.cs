@@ -120,7 +120,7 @@ public static class ProofVerbs
             var experiment = c.Value(id);
             var key = await VerifierKeyAsync(c);
             // A kept note saved with extra newlines at its end (echo >> file) is still the note: its signature covers the text above.
-            var oldNote = ReadFile(c.Value(since)!, "checkpoint").Replace("\r\n", "\n", StringComparison.Ordinal).TrimEnd('\n') + "\n";
+            var oldNote = InputFile.ReadText(c.Value(since)!, "checkpoint").Replace("\r\n", "\n", StringComparison.Ordinal).TrimEnd('\n') + "\n";
             if (oldNote.TrimStart().StartsWith('{'))
             {
                 throw new CtlException(ExitCodes.Usage, $"the checkpoint file {c.Value(since)!.FullName} holds JSON: keep the signed note 'seedctl ledger checkpoint' prints without --output json.");
@@ -216,7 +216,7 @@ public static class ProofVerbs
             var printer = new Printer(Console.Out, parse.GetValue(Common.OutputFormat) == "json");
             try
             {
-                var bundle = ProofBundle.Parse(ReadFile(parse.GetValue(file)!, "proof bundle"));
+                var bundle = ProofBundle.Parse(InputFile.ReadText(parse.GetValue(file)!, "proof bundle"));
                 var checkpoint = bundle.Verify(VerifierKeyFile.Read(parse.GetValue(key)!));
                 var entry = bundle.Event();
                 printer.Value(
@@ -254,16 +254,4 @@ public static class ProofVerbs
         c.Parse.GetValue(KeyFile) is { } file
             ? VerifierKeyFile.Read(file)
             : (await Audit(c).GetLedgerKeyAsync(new GetLedgerKeyRequest(), deadline: Common.Deadline(), cancellationToken: c.CancellationToken)).VerifierKey;
-
-    private static string ReadFile(FileInfo file, string what)
-    {
-        try
-        {
-            return File.ReadAllText(file.FullName);
-        }
-        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
-        {
-            throw new CtlException(ExitCodes.Usage, $"cannot read the {what} {file.FullName}: {(error is FileNotFoundException or DirectoryNotFoundException ? "it does not exist" : error.Message)}");
-        }
-    }
 }

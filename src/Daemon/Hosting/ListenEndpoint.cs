@@ -76,5 +76,15 @@ internal sealed record ListenEndpoint(string? Host, IPAddress? Address, int Port
     public static ListenEndpoint Parse(string text) =>
         TryParse(text, out var endpoint, out var error) ? endpoint : throw new FormatException(error);
 
+    /// <summary>
+    /// Both would bind the same TCP port: the same host, a wildcard address on either side, or
+    /// loopback on both (localhost and 127.0.0.1 are one). Port 0 picks a free port: never shared.
+    /// </summary>
+    public bool SharesPortWith(ListenEndpoint other) =>
+        !IsUnixSocket && !other.IsUnixSocket && Port != 0 && Port == other.Port
+        && (Host == other.Host || IsWildcard || other.IsWildcard || (IsLocalOnly && other.IsLocalOnly));
+
+    private bool IsWildcard => Address is { } address && (address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any));
+
     public override string ToString() => IsUnixSocket ? $"unix:{UnixSocketPath}" : $"{Host}:{Port}";
 }

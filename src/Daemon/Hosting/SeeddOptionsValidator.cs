@@ -7,19 +7,26 @@ namespace SeedDaemon.Daemon.Hosting;
 /// <summary>Checks the options at start; each failure names its configuration key.</summary>
 internal sealed class SeeddOptionsValidator : IValidateOptions<SeeddOptions>
 {
-    private static bool IsAnyAddress(ListenEndpoint endpoint) =>
-        endpoint.Address is { } address && (address.Equals(System.Net.IPAddress.Any) || address.Equals(System.Net.IPAddress.IPv6Any));
-
     public ValidateOptionsResult Validate(string? name, SeeddOptions options)
     {
         var failures = new List<string>();
+
+        // REST serves every call gRPC does, admin ones included: one rule for both listeners.
+        void RequireTokensIfReachable(string setting, string address, ListenEndpoint listener)
+        {
+            if (!listener.IsLocalOnly && options.Auth.Tokens.Count == 0 && !options.Auth.AllowAnonymous)
+            {
+                failures.Add($"{setting} is {address}, which other machines can reach, and no tokens are configured (Seedd:Auth:Tokens). Configure tokens, or set Seedd:Auth:AllowAnonymous=true to serve anonymously on purpose.");
+            }
+        }
+
         if (!ListenEndpoint.TryParse(options.Listen, out var endpoint, out var listenError))
         {
             failures.Add($"Seedd:Listen (--listen): {listenError}");
         }
-        else if (!endpoint.IsLocalOnly && options.Auth.Tokens.Count == 0 && !options.Auth.AllowAnonymous)
+        else
         {
-            failures.Add($"Seedd:Listen (--listen) is {options.Listen}, which other machines can reach, and no tokens are configured (Seedd:Auth:Tokens). Configure tokens, or set Seedd:Auth:AllowAnonymous=true to serve anonymously on purpose.");
+            RequireTokensIfReachable("Seedd:Listen (--listen)", options.Listen, endpoint);
         }
 
         ListenEndpoint? http = null;
@@ -27,16 +34,14 @@ internal sealed class SeeddOptionsValidator : IValidateOptions<SeeddOptions>
         {
             failures.Add($"Seedd:HttpListen (--http-listen): '{options.HttpListen}' must be HOST:PORT.");
         }
-        else if (http is not null && endpoint is { IsUnixSocket: false } && http.Port != 0 && http.Port == endpoint.Port
-            && (http.Host == endpoint.Host || IsAnyAddress(http) || IsAnyAddress(endpoint) || (http.IsLocalOnly && endpoint.IsLocalOnly)))
+        else if (http is not null && endpoint is not null && http.SharesPortWith(endpoint))
         {
             // Found here, not by the second bind after the database was opened.
             failures.Add($"Seedd:HttpListen (--http-listen) is {options.HttpListen}, the port gRPC listens on (Seedd:Listen, {options.Listen}): give REST a port of its own.");
         }
-        else if (http is { IsLocalOnly: false } && options.Auth.Tokens.Count == 0 && !options.Auth.AllowAnonymous)
+        else if (http is not null)
         {
-            // REST serves every call gRPC does, admin ones included: the same rule as for --listen.
-            failures.Add($"Seedd:HttpListen (--http-listen) is {options.HttpListen}, which other machines can reach, and no tokens are configured (Seedd:Auth:Tokens). Configure tokens, or set Seedd:Auth:AllowAnonymous=true to serve anonymously on purpose.");
+            RequireTokensIfReachable("Seedd:HttpListen (--http-listen)", options.HttpListen!, http);
         }
 
         if (options.LogFormat is not ("plain" or "json"))

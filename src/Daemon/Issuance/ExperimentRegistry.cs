@@ -13,7 +13,7 @@ internal sealed class ExperimentRegistry(ISeedStore store, ILogger<ExperimentReg
         if (!Validation.IsNameableInPaths(experimentId) && await store.Reader.FindExperimentAsync(experimentId, cancellationToken) is null)
         {
             // Only a new one: an experiment made before the rule is created again (its workers' seed_everything(root=...)) as before.
-            Validation.NewExperimentId(experimentId);
+            throw Validation.NotNameableInPaths(experimentId);
         }
         var rootGiven = !string.IsNullOrEmpty(rootText);
         UInt128 root;

@@ -23,21 +23,14 @@ internal static class Validation
     }
 
     /// <summary>
-    /// An experiment being created: also no empty, '.' or '..' path segment, which REST's paths
+    /// A new experiment's id also has no empty, '.' or '..' path segment, which REST's paths
     /// (/v1/experiments/ID) could not name ('a/../b' is 'b' to an HTTP server, 'a/b/' is not 'a/b').
-    /// Experiments made before the rule keep their ids.
+    /// Experiments made before the rule keep their ids, so the caller asks only of a new one.
     /// </summary>
-    public static void NewExperimentId(string? id)
-    {
-        ExperimentId(id);
-        if (!IsNameableInPaths(id!))
-        {
-            throw SeedDaemonException.Invalid("experiment_id", $"experiment_id '{id}' has an empty, '.' or '..' path segment, which a REST path could not name: separate names with single slashes.");
-        }
-    }
-
-    /// <summary>No empty, '.' or '..' path segment.</summary>
     public static bool IsNameableInPaths(string id) => !id.Split('/').Any(segment => segment is "" or "." or "..");
+
+    public static SeedDaemonException NotNameableInPaths(string id) =>
+        SeedDaemonException.Invalid("experiment_id", $"experiment_id '{id}' has an empty, '.' or '..' path segment, which a REST path could not name: separate names with single slashes.");
 
     public static void Library(string? library, string field = "library")
     {

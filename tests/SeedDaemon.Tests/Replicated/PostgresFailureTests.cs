@@ -45,8 +45,9 @@ public sealed class PostgresFailureTests
         Assert.Equal(2ul, again.IssueCount);
 
         // Its sequencer takes its lease again after the outage: a verification waits only 2 s for it, so the test waits for the whole log first.
-        await ReplicatedLedger.WaitForLogAsync(new AuditService.AuditServiceClient(channel), "pg/outage", 3);
-        var verified = await new AuditService.AuditServiceClient(channel).VerifyLedgerAsync(new VerifyLedgerRequest { ExperimentId = "pg/outage" });
+        var audit = new AuditService.AuditServiceClient(channel);
+        await ReplicatedLedger.WaitForLogAsync(audit, "pg/outage", 3);
+        var verified = await audit.VerifyLedgerAsync(new VerifyLedgerRequest { ExperimentId = "pg/outage" });
         Assert.True(verified.Ok, verified.Reason);
         Assert.Equal(3ul, verified.EventsChecked);
     }
@@ -205,7 +206,6 @@ public sealed class PostgresFailureTests
                 """;
             var killed = await SeeddProcess.KillWhenAsync(async () => await cluster.ScalarAsync<long>(database, Halfway) > 0, "--listen", "127.0.0.1:0", "--postgres", connection);
             Assert.True(killed, "seedd never waited on the events with the migration's changes made");
-            await hold.Transaction.RollbackAsync();
         }
 
         // PostgreSQL ends the dead client's session, and its transaction with it.

@@ -102,12 +102,12 @@ def _resumed_from(value):
         raise ValueError(f"resumed_from must be (run id, step), got {value!r}") from None
     check_run_id(run)
     try:
-        step = step if isinstance(step, bool) else operator.index(step)
+        index = None if isinstance(step, bool) else operator.index(step)  # NumPy's integers too
     except TypeError:
-        pass
-    if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step < 2 ** 63:
+        index = None
+    if index is None or not 0 <= index < 2 ** 63:
         raise ValueError(f"resumed_from's step must be an int from 0 to 2**63 - 1 (the checkpoint's step in run {run!r}), got {step!r}")
-    return run, step
+    return run, index
 
 
 def environment(world_size=None, extra=None):
@@ -312,7 +312,7 @@ class Run:
         request = run_pb.RecordProcessRequest(experiment_id=experiment_id, run_id=run_id, worker=worker,
                                               environment=environment(world_size, environment_extra))
         if self.resumed_from:
-            request.resumed_from.run_id, request.resumed_from.step = self.resumed_from[0], int(self.resumed_from[1])
+            request.resumed_from.run_id, request.resumed_from.step = self.resumed_from
         self._process_request = request
         self._recorded = False
         self._record_at_start()
@@ -369,7 +369,7 @@ class Run:
             raise ValueError(f"on_mismatch must be 'raise' or 'warn', got {on_mismatch!r}")
         if not self.resumed_from and step is None:
             raise ValueError("check_restored needs resumed_from=(run, step) at start_run, or step=")
-        original, at = (self.resumed_from[0], int(self.resumed_from[1])) if self.resumed_from else (self.run_id, step)
+        original, at = self.resumed_from or (self.run_id, step)
         at = at if step is None else step
         mine = state_digests(state) if state is not None else generator_digests(self.seeded)
         try:

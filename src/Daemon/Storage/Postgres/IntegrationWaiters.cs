@@ -16,21 +16,20 @@ internal sealed class IntegrationWaiters(Func<string, CancellationToken, Task<lo
     public async Task<bool> WaitAsync(string experimentId, long last, CancellationToken cancellationToken)
     {
         var waiter = new Waiter(last);
-        bool first;
+        List<Waiter>? started = null;
         lock (_waiting)
         {
-            first = !_waiting.TryGetValue(experimentId, out var list);
-            if (first)
+            if (!_waiting.TryGetValue(experimentId, out var list))
             {
-                _waiting[experimentId] = list = [];
+                _waiting[experimentId] = list = started = [];
             }
 
-            list!.Add(waiter);
+            list.Add(waiter);
         }
 
-        if (first)
+        if (started is not null)
         {
-            _ = Task.Run(() => PollAsync(experimentId), CancellationToken.None);
+            _ = Task.Run(() => PollAsync(experimentId, started), CancellationToken.None);
         }
 
         try
@@ -48,16 +47,9 @@ internal sealed class IntegrationWaiters(Func<string, CancellationToken, Task<lo
         }
     }
 
-    private async Task PollAsync(string experimentId)
+    private async Task PollAsync(string experimentId, List<Waiter> list)
     {
         var delay = TimeSpan.FromMilliseconds(2);
-        List<Waiter> list;
-        lock (_waiting)
-        {
-            list = _waiting[experimentId];
-        }
-
-        var ended = false;
         try
         {
             while (true)
@@ -70,7 +62,6 @@ internal sealed class IntegrationWaiters(Func<string, CancellationToken, Task<lo
                     {
                         // Under the same lock a new waiter would join under: it finds no poll and starts one.
                         _waiting.Remove(experimentId);
-                        ended = true;
                         return;
                     }
 
@@ -95,10 +86,10 @@ internal sealed class IntegrationWaiters(Func<string, CancellationToken, Task<lo
         }
         finally
         {
-            if (!ended)
+            // However the poll ended, its list goes with it (not a newer poll's): the next waiter starts a new poll.
+            lock (_waiting)
             {
-                // Something unexpected ended the poll: its waiters give up in time, the next one starts a new poll.
-                lock (_waiting)
+                if (_waiting.TryGetValue(experimentId, out var current) && current == list)
                 {
                     _waiting.Remove(experimentId);
                 }

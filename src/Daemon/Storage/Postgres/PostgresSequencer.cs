@@ -436,7 +436,6 @@ internal sealed class PostgresSequencer : IDisposable
         return appends.Values.Select(a => (a.Append, a.Ids)).ToList();
     }
 
-    /// <summary>Experiments whose entries cannot be placed (damaged records) are left pending and skipped for a minute: the others go on.</summary>
     /// <summary><paramref name="select"/> over the pending entries, but those of experiments held back (they stay where they are), then <paramref name="rest"/>.</summary>
     private NpgsqlCommand PendingQuery(string select, string rest, NpgsqlConnection connection, NpgsqlTransaction? transaction)
     {
@@ -451,6 +450,7 @@ internal sealed class PostgresSequencer : IDisposable
         return command;
     }
 
+    /// <summary>Experiments whose entries cannot be placed (damaged records) are left pending and skipped for a minute: the others go on.</summary>
     private string[] HeldBack()
     {
         var now = Stopwatch.GetTimestamp();
