@@ -45,8 +45,9 @@ public sealed class GroupCommitTests : IDisposable
         await Poll.UntilAsync(() => _disk.FlushesWaiting == 1, Patience);
         Assert.Equal(1, _disk.FlushesWaiting);
 
-        // Twenty more arrive while that fsync hangs: one batch may be committed behind it, the rest
-        // wait in the queue and go together.
+        // Twenty more arrive while that fsync hangs: one batch may be committed behind it and one more
+        // taken up to wait for room (the writer runs while the test queues them, and on a loaded
+        // machine it may take them a few at a time); the rest wait in the queue and go together.
         var more = Enumerable.Range(1, 20).Select(w => Issue((uint)w)).ToList();
         await Task.Delay(200);
         Assert.All(more, m => Assert.False(m.IsCompleted, "answered before its fsync"));
@@ -55,7 +56,7 @@ public sealed class GroupCommitTests : IDisposable
 
         Assert.Equal(21, _commits.Sizes.Sum());
         Assert.Equal(1, _commits.Sizes.First());
-        Assert.InRange(_commits.Sizes.Count, 2, 3);
+        Assert.InRange(_commits.Sizes.Count, 2, 4);
     }
 
     [Fact]
